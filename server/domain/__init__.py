@@ -1,0 +1,1 @@
+"""Plain domain functions: no HTTP, no sessions unless passed in."""

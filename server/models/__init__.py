@@ -1,0 +1,13 @@
+"""SQLModel tables, one module per area. Importing this package registers every table."""
+
+from .dwat import DwatDeployment, DwatMember, DwatRequest, DwatTeam
+from .events import DwatActivityReport, SafetyCheck, ShelterReport
+from .geo import District, Municipality
+from .people import Person
+from .plans import EvacuationPlan, PlanVersion
+from .shelters import Shelter
+
+__all__ = [
+    "District", "DwatActivityReport", "DwatDeployment", "DwatMember", "DwatRequest", "DwatTeam",
+    "EvacuationPlan", "Municipality", "Person", "PlanVersion", "SafetyCheck", "Shelter", "ShelterReport",
+]

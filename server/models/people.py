@@ -1,0 +1,139 @@
+"""Person (要配慮者) as entered on the 避難行動要支援者名簿 (災害対策基本法 Art. 49-10)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from pydantic import BaseModel, field_validator, model_validator
+from sqlmodel import Field, SQLModel
+
+from .base import (PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_list,
+                   not_future)
+from .geo import MunicipalityCodeMixin, check_lon_lat
+from .vocab import CareNeed, Consent, Household, Reason, SafetyOutcome, Sex
+
+LANGUAGES = ("ja", "ja-easy", "en", "zh", "ko", "vi", "pt", "es", "tl", "ne", "id", "th", "my")
+
+
+class EmergencyContact(BaseModel):
+    """緊急連絡先."""
+
+    name: str = Field(min_length=1, max_length=100)
+    relation: str = Field(default="", max_length=40)
+    phone: str = Field(default="", max_length=40)
+
+
+class PersonFields(TextStripped, MunicipalityCodeMixin):
+    register_no: str = Field(min_length=1, max_length=32, description="登録者番号")
+    municipality_code: str = Field(max_length=6, description="全国地方公共団体コード (6 digits)")
+    name: str = Field(min_length=1, max_length=100, description="氏名")
+    name_kana: str = Field(default="", max_length=200, description="ふりがな (katakana or hiragana)")
+    birth_date: date = Field(description="生年月日")
+    sex: Sex = enum_field(description="性別")
+    postal_code: str = Field(default="", max_length=8)
+    address: str = Field(min_length=1, max_length=300, description="住所又は居所")
+    phone: str = Field(default="", max_length=40, description="電話番号")
+    contact_other: str = Field(default="", max_length=200, description="その他の連絡先 (FAX, e-mail, family)")
+    reasons: list[Reason] = json_list(description="避難支援等を必要とする事由")
+    reason_note: str = Field(default="", max_length=1000)
+    district_id: Optional[uuid.UUID] = Field(default=None, foreign_key="district.id", index=True,
+                                             description="町丁目 the person lives in")
+    lon: Optional[float] = Field(default=None, description="JGD2011 longitude")
+    lat: Optional[float] = Field(default=None, description="JGD2011 latitude")
+    household: Household = enum_field(default=Household.other, description="世帯構成")
+    household_note: str = Field(default="", max_length=300)
+    emergency_contacts: list[EmergencyContact] = json_list(description="緊急連絡先")
+    care_needs: list[CareNeed] = json_list(description="Care needs")
+    preferred_language: str = Field(default="ja", max_length=10,
+                                    description="ja, ja-easy (やさしい日本語), en, zh, ko, vi, …")
+    consent: Consent = enum_field(default=Consent.not_asked, index=True,
+                                  description="平常時の名簿情報提供への同意")
+    consent_date: Optional[date] = None
+    neighborhood_association: str = Field(default="", max_length=100, description="自治会")
+    minsei_iin: str = Field(default="", max_length=100, description="担当民生委員")
+    notes: str = Field(default="", max_length=2000, description="申し伝え事項")
+
+    @field_validator("birth_date")
+    @classmethod
+    def _birth_not_future(cls, value: date) -> date:
+        not_future(value)
+        if value.year < 1890:
+            raise ValueError("birth date before 1890 is not plausible")
+        return value
+
+    @field_validator("consent_date")
+    @classmethod
+    def _consent_not_future(cls, value: date | None) -> date | None:
+        return not_future(value)
+
+    @field_validator("preferred_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError("unsupported language; use one of " + ", ".join(LANGUAGES))
+        return value
+
+    @field_validator("reasons", "care_needs")
+    @classmethod
+    def _unique(cls, value: list) -> list:
+        return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        check_lon_lat(self.lon, self.lat)
+        if self.consent == Consent.yes and self.consent_date is None:
+            # A consent without a date cannot be traced; municipal forms always date it.
+            raise ValueError("consent_date is required when consent is yes")
+        return self
+
+
+class Person(PersonFields, RecordMeta, table=True):
+    __table_args__ = (sa.Index("ix_person_district_register", "district_id", "register_no"),)
+    register_no: str = Field(max_length=32, unique=True, index=True)
+
+
+class PersonCreate(PersonFields):
+    id: Optional[uuid.UUID] = None
+
+
+class PersonUpdate(Update):
+    register_no: Optional[str] = None
+    municipality_code: Optional[str] = None
+    name: Optional[str] = None
+    name_kana: Optional[str] = None
+    birth_date: Optional[date] = None
+    sex: Optional[Sex] = None
+    postal_code: Optional[str] = None
+    address: Optional[str] = None
+    phone: Optional[str] = None
+    contact_other: Optional[str] = None
+    reasons: Optional[list[Reason]] = None
+    reason_note: Optional[str] = None
+    district_id: Optional[uuid.UUID] = None
+    lon: Optional[float] = None
+    lat: Optional[float] = None
+    household: Optional[Household] = None
+    household_note: Optional[str] = None
+    emergency_contacts: Optional[list[EmergencyContact]] = None
+    care_needs: Optional[list[CareNeed]] = None
+    preferred_language: Optional[str] = None
+    consent: Optional[Consent] = None
+    consent_date: Optional[date] = None
+    neighborhood_association: Optional[str] = None
+    minsei_iin: Optional[str] = None
+    notes: Optional[str] = None
+
+
+class SafetySummary(SQLModel):
+    """A person's current safety status: the latest 安否確認 by observed time."""
+
+    outcome: SafetyOutcome
+    observed_at: datetime
+    check_id: uuid.UUID
+
+
+class PersonPublic(PersonFields, PublicRecordMeta):
+    latest_safety: Optional[SafetySummary] = None

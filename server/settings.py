@@ -1,0 +1,89 @@
+"""All configuration, read once from the environment (and an optional `.env` file).
+
+Each setting has a name, a default and a help text; `tsunagu settings` prints them and
+`docs/operations.md` lists them (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    cast: Callable[[str], Any] = str
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+SETTINGS: list[Setting] = [
+    Setting("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'tsunagu.sqlite3'}",
+            "SQLAlchemy URL of the database. SQLite (WAL mode) by default; "
+            "postgresql+psycopg://user:pass@host/db for PostgreSQL."),
+    Setting("TSUNAGU_HOST", "127.0.0.1", "Address `tsunagu serve` listens on."),
+    Setting("TSUNAGU_PORT", 8000, "Port `tsunagu serve` listens on.", int),
+    Setting("TSUNAGU_MAX_UPLOAD_BYTES", 20 * 1024 * 1024,
+            "Largest accepted request body (CSV uploads included); larger gets 413.", int),
+    Setting("TSUNAGU_PAGE_SIZE_MAX", 500, "Largest `limit` a list request may ask for.", int),
+    Setting("TSUNAGU_DEMO", False, "Demo mode: the demo city is loaded and demo accounts exist.", _bool),
+    Setting("TSUNAGU_LOG_LEVEL", "INFO", "Python log level."),
+]
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name.upper()]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def database_url(self) -> str:
+        return self.values["DATABASE_URL"]
+
+
+def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    """Read every setting; a value that does not parse stops start-up with its name."""
+    env = dict(_read_dotenv(dotenv or PROJECT_ROOT / ".env"))
+    env.update(environ if environ is not None else os.environ)
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.name in env:
+            try:
+                values[setting.name] = setting.cast(env[setting.name])
+            except ValueError as exc:
+                raise SystemExit(f"setting {setting.name} is invalid: {exc}") from None
+        else:
+            values[setting.name] = setting.default
+    return Settings(values)

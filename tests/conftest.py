@@ -1,0 +1,79 @@
+"""Shared fixtures: a real database per test (SQLite file, or PostgreSQL when
+TSUNAGU_TEST_DATABASE_URL is set), and an HTTP client over the real app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel
+
+from server.db import make_engine
+from server.migrate import upgrade
+
+PG_URL = os.environ.get("TSUNAGU_TEST_DATABASE_URL", "")
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory) -> str:
+    """Migrate once per run; each test then starts from a copy (SQLite) or a truncation (PostgreSQL)."""
+    if PG_URL:
+        engine = make_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade(engine)
+        engine.dispose()
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return str(path)
+
+
+@pytest.fixture
+def engine(_template_db, tmp_path):
+    if PG_URL:
+        eng = make_engine(PG_URL)
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with eng.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        yield eng
+        eng.dispose()
+        return
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(_template_db, path)
+    eng = make_engine(f"sqlite:///{path}")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def app(engine):
+    from server.app import create_app
+
+    return create_app(engine=engine)
+
+
+@pytest.fixture
+def client(app):
+    from starlette.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return Path(__file__).parent / "fixtures"
