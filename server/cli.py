@@ -1,0 +1,76 @@
+"""The `tsunagu` command: serve | demo | import | export | db."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .settings import load_settings
+
+
+def _engine(settings):
+    from .db import make_engine
+
+    return make_engine(settings.database_url)
+
+
+def cmd_serve(args, settings) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .migrate import upgrade
+
+    engine = _engine(settings)
+    upgrade(engine)
+    app = create_app(settings=settings, engine=engine)
+    uvicorn.run(app, host=args.host or settings.TSUNAGU_HOST, port=args.port or settings.TSUNAGU_PORT,
+                log_level=settings.TSUNAGU_LOG_LEVEL.lower(), access_log=False)
+    return 0
+
+
+def cmd_db_upgrade(args, settings) -> int:
+    from .migrate import current_revision, upgrade
+
+    engine = _engine(settings)
+    upgrade(engine)
+    print(f"database at revision {current_revision(engine)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tsunagu", description="Tsunagu (つなぐ): disaster-time welfare coordination.")
+    parser.add_argument("--version", action="version", version=f"tsunagu {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the web server (migrates the database first)")
+    serve.add_argument("--host", help="address to listen on (default: TSUNAGU_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: TSUNAGU_PORT)")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    up = db_sub.add_parser("upgrade", help="apply all Alembic migrations")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    from .demo_city import add_demo_parser
+    from .importers.cli import add_export_parser, add_import_parser
+
+    add_demo_parser(sub)
+    add_import_parser(sub)
+    add_export_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    settings = load_settings()
+    return int(args.func(args, settings) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
