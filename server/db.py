@@ -6,18 +6,30 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import json
+
+from pydantic_core import to_jsonable_python
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 
+def _json_dumps(value) -> str:
+    # JSON columns may hold pydantic models (supporters, contacts ...) as well as plain data.
+    return json.dumps(value, default=to_jsonable_python, ensure_ascii=False)
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
-    """Create an engine; for SQLite switch on WAL, foreign keys and a busy timeout."""
+    """Create an engine; for SQLite switch on WAL, foreign keys and a busy timeout.
+
+    `hide_parameters` keeps personal data (names, addresses) out of error messages and logs.
+    """
+    common = dict(echo=echo, hide_parameters=True, json_serializer=_json_dumps)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **common)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every test
@@ -28,7 +40,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **common)
 
 
 def is_sqlite(engine: Engine) -> bool:

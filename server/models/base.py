@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timezone
-from typing import Any
+from typing import Any, Optional
 
 import sqlalchemy as sa
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -93,6 +93,8 @@ class PublicEventMeta(SQLModel):
 class Update(SQLModel):
     """Base of every partial update: the version the client based its edit on."""
 
+    model_config = ConfigDict(extra="forbid")
+
     version: int = Field(ge=1, description="The version the change is based on; a stale one gets 409.")
 
 
@@ -115,3 +117,10 @@ class TextStripped(SQLModel):
     @classmethod
     def _strip(cls, value: Any) -> Any:
         return strip_text(value)
+
+
+class CreateMixin(SQLModel):
+    """Base of every Create model: unknown fields are refused, an id may be made by the client."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: Optional[uuid.UUID] = Field(default=None, description="Client-made UUID (optional)")

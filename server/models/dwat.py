@@ -9,7 +9,7 @@ from typing import Optional
 from pydantic import model_validator
 from sqlmodel import Field
 
-from .base import PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_list
+from .base import CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_list
 from .vocab import DeploymentState, MemberRole, Profession, RequestPriority, RequestState, Sex
 
 
@@ -25,8 +25,8 @@ class DwatTeam(TeamFields, RecordMeta, table=True):
     __tablename__ = "dwat_team"
 
 
-class DwatTeamCreate(TeamFields):
-    id: Optional[uuid.UUID] = None
+class DwatTeamCreate(CreateMixin, TeamFields):
+    pass
 
 
 class DwatTeamUpdate(Update):
@@ -57,8 +57,8 @@ class DwatMember(MemberFields, RecordMeta, table=True):
     __tablename__ = "dwat_member"
 
 
-class DwatMemberCreate(MemberFields):
-    id: Optional[uuid.UUID] = None
+class DwatMemberCreate(CreateMixin, MemberFields):
+    pass
 
 
 class DwatMemberUpdate(Update):
@@ -96,8 +96,8 @@ class DwatDeployment(DeploymentFields, RecordMeta, table=True):
     __tablename__ = "dwat_deployment"
 
 
-class DwatDeploymentCreate(DeploymentFields):
-    id: Optional[uuid.UUID] = None
+class DwatDeploymentCreate(CreateMixin, DeploymentFields):
+    pass
 
 
 class DwatDeploymentUpdate(Update):
@@ -125,8 +125,8 @@ class DwatRequest(RequestFields, RecordMeta, table=True):
     __tablename__ = "dwat_request"
 
 
-class DwatRequestCreate(RequestFields):
-    id: Optional[uuid.UUID] = None
+class DwatRequestCreate(CreateMixin, RequestFields):
+    pass
 
 
 class DwatRequestUpdate(Update):

@@ -14,7 +14,7 @@ from typing import Optional
 from pydantic import BaseModel, field_validator, model_validator
 from sqlmodel import Field
 
-from .base import EventMeta, PublicEventMeta, TextStripped, UTCDateTime, enum_field, json_dict, json_list, utcnow
+from .base import CreateMixin, EventMeta, PublicEventMeta, TextStripped, UTCDateTime, enum_field, json_dict, json_list, utcnow
 from .vocab import Damage, LifelineState, OpenState, SafetyOutcome
 
 # A device clock may run a little fast; more than this in the future is refused.
@@ -78,8 +78,8 @@ class ShelterReport(ShelterReportFields, EventMeta, table=True):
     __tablename__ = "shelter_report"
 
 
-class ShelterReportCreate(ShelterReportFields):
-    id: Optional[uuid.UUID] = None
+class ShelterReportCreate(CreateMixin, ShelterReportFields):
+    pass
 
 
 class ShelterReportPublic(ShelterReportFields, PublicEventMeta):
@@ -99,8 +99,8 @@ class SafetyCheck(SafetyCheckFields, EventMeta, table=True):
     __tablename__ = "safety_check"
 
 
-class SafetyCheckCreate(SafetyCheckFields):
-    id: Optional[uuid.UUID] = None
+class SafetyCheckCreate(CreateMixin, SafetyCheckFields):
+    pass
 
 
 class SafetyCheckPublic(SafetyCheckFields, PublicEventMeta):
@@ -122,8 +122,8 @@ class DwatActivityReport(DwatActivityFields, EventMeta, table=True):
     __tablename__ = "dwat_activity_report"
 
 
-class DwatActivityCreate(DwatActivityFields):
-    id: Optional[uuid.UUID] = None
+class DwatActivityCreate(CreateMixin, DwatActivityFields):
+    pass
 
 
 class DwatActivityPublic(DwatActivityFields, PublicEventMeta):

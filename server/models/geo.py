@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
-from .base import PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_dict
+from .base import CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_dict
 from .vocab import DistrictKind
 
 # Japan's extent, generous enough for Okinotorishima, Minamitorishima and Yonaguni.
@@ -65,8 +65,8 @@ class Municipality(MunicipalityFields, RecordMeta, table=True):
     municipality_code: str = Field(max_length=6, unique=True, index=True)
 
 
-class MunicipalityCreate(MunicipalityFields):
-    id: Optional[uuid.UUID] = None
+class MunicipalityCreate(CreateMixin, MunicipalityFields):
+    pass
 
 
 class MunicipalityUpdate(Update):
@@ -103,8 +103,8 @@ class District(DistrictFields, RecordMeta, table=True):
     __table_args__ = (sa.UniqueConstraint("municipality_code", "code", name="uq_district_code"),)
 
 
-class DistrictCreate(DistrictFields):
-    id: Optional[uuid.UUID] = None
+class DistrictCreate(CreateMixin, DistrictFields):
+    pass
 
 
 class DistrictUpdate(Update):

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
-from .base import (PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_list,
+from .base import (CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_list,
                    not_future)
 from .geo import MunicipalityCodeMixin, check_lon_lat
 from .vocab import CareNeed, Consent, Household, Reason, SafetyOutcome, Sex
@@ -95,8 +95,8 @@ class Person(PersonFields, RecordMeta, table=True):
     register_no: str = Field(max_length=32, unique=True, index=True)
 
 
-class PersonCreate(PersonFields):
-    id: Optional[uuid.UUID] = None
+class PersonCreate(CreateMixin, PersonFields):
+    pass
 
 
 class PersonUpdate(Update):

@@ -9,7 +9,7 @@ from typing import Optional
 from pydantic import BaseModel, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
-from .base import (PublicRecordMeta, RecordMeta, TextStripped, Update, UTCDateTime, enum_field,
+from .base import (CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, UTCDateTime, enum_field,
                    json_dict, json_list, not_future, utcnow)
 from .vocab import PlanStatus
 
@@ -85,8 +85,8 @@ class EvacuationPlan(PlanFields, RecordMeta, table=True):
     person_id: uuid.UUID = Field(foreign_key="person.id", unique=True, index=True)
 
 
-class PlanCreate(PlanFields):
-    id: Optional[uuid.UUID] = None
+class PlanCreate(CreateMixin, PlanFields):
+    pass
 
 
 class PlanUpdate(Update):

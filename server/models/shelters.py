@@ -11,7 +11,7 @@ from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from ..domain.seismic import seismic_class
-from .base import PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_list
+from .base import CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_list
 from .geo import check_lon_lat
 from .vocab import Capability, Damage, OpenState, SeismicClass, ShelterKind, TargetGroup
 
@@ -99,8 +99,8 @@ class Shelter(ShelterFields, RecordMeta, table=True):
     seismic_class: SeismicClass = enum_field(default=SeismicClass.unknown, index=True)
 
 
-class ShelterCreate(ShelterFields):
-    id: Optional[uuid.UUID] = None
+class ShelterCreate(CreateMixin, ShelterFields):
+    pass
 
 
 class ShelterUpdate(Update):

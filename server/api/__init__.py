@@ -1,0 +1,1 @@
+"""Thin HTTP handlers. Each module exports `routes`; `server.app` mounts them."""

@@ -1,0 +1,3 @@
+"""CSV exports over HTTP (being written; routes land with the exporters)."""
+
+routes: list = []

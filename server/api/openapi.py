@@ -1,0 +1,152 @@
+"""The OpenAPI 3.1 document, generated from the same resource descriptions and models
+that serve the requests (pydantic's JSON Schema 2020-12 is OpenAPI 3.1's schema dialect)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic import BaseModel, Field
+from pydantic.json_schema import models_json_schema
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .. import __version__
+from ..models.plans import PlanVersionPublic
+from .registry import RESOURCES
+from .resources import Resource
+
+REF = "#/components/schemas/{model}"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the field, or `body` for the whole object")
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    detail: str
+    errors: list[FieldError] = []
+
+
+class ConflictResponse(BaseModel):
+    detail: str
+    current: Optional[dict] = Field(default=None, description="The record as it is now on the server")
+
+
+def _ref(model: type[BaseModel]) -> dict:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "400": _json(_ref(ErrorResponse), "Malformed JSON"),
+    "413": _json(_ref(ErrorResponse), "Request body too large"),
+    "422": _json(_ref(ErrorResponse), "Invalid input, with per-field errors"),
+}
+NOT_FOUND = {"404": _json(_ref(ErrorResponse), "No such record")}
+
+
+def _resource_paths(r: Resource) -> dict[str, dict]:
+    tag = r.title or r.path
+    page = {"type": "object", "required": ["items", "total", "limit", "offset"], "properties": {
+        "items": {"type": "array", "items": _ref(r.public)}, "total": {"type": "integer"},
+        "limit": {"type": "integer"}, "offset": {"type": "integer"}}}
+    params = [
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 50}},
+        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+        *[{"name": f.name, "in": "query", "schema": f.schema, "description": f.description} for f in r.filters],
+    ]
+    id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
+    create_responses = {"201": _json(_ref(r.public), "Created"), **ERRORS}
+    if r.is_event:
+        create_responses["200"] = _json(_ref(r.public), "Already stored (a retry with the same id)")
+    else:
+        create_responses["409"] = _json(_ref(ConflictResponse), "A record with this id exists")
+    collection = {
+        "get": {"tags": [tag], "summary": f"List {r.path}", "operationId": f"list_{r.path}", "parameters": params,
+                "responses": {"200": _json(page, "A page of records"), "422": ERRORS["422"]}},
+        "post": {"tags": [tag], "summary": f"Create a {tag}", "operationId": f"create_{r.path}",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(r.create)}}},
+                 "responses": create_responses},
+    }
+    item: dict[str, Any] = {
+        "get": {"tags": [tag], "summary": f"One {tag}", "operationId": f"get_{r.path}", "parameters": id_param,
+                "responses": {"200": _json(_ref(r.public), "The record"), **NOT_FOUND}},
+    }
+    if r.is_event:
+        item["patch"] = {"tags": [tag], "summary": "Not allowed: events are append-only",
+                         "operationId": f"patch_{r.path}", "parameters": id_param,
+                         "responses": {"405": _json(_ref(ErrorResponse), "Events cannot be edited")}}
+    else:
+        item["patch"] = {"tags": [tag], "summary": f"Update a {tag} (version-checked)", "operationId": f"update_{r.path}",
+                         "parameters": id_param,
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(r.update)}}},
+                         "responses": {"200": _json(_ref(r.public), "Updated"), **NOT_FOUND, **ERRORS,
+                                       "409": _json(_ref(ConflictResponse), "Stale version: the current record is returned")}}
+    return {f"/api/{r.path}": collection, f"/api/{r.path}/{{id}}": item}
+
+
+def _extra_paths() -> dict[str, dict]:
+    id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
+    csv_body = {"required": True, "content": {"text/csv": {"schema": {"type": "string"}},
+                                              "multipart/form-data": {"schema": {"type": "object", "properties": {
+                                                  "file": {"type": "string", "contentMediaType": "text/csv"}}}}}}
+    apply = [{"name": "apply", "in": "query", "schema": {"type": "boolean", "default": False},
+              "description": "false: dry run (nothing written); true: write all valid rows in one transaction"}]
+    report = {"type": "object", "description": "Import report: counts and every bad row with line, column and reason"}
+    csv_out = {"200": {"description": "CSV, UTF-8 with BOM (opens in Excel)", "content": {"text/csv": {"schema": {"type": "string"}}}}}
+    return {
+        "/api/plans/{id}/history": {"get": {
+            "tags": ["evacuation plan"], "summary": "Earlier versions of a plan, newest first",
+            "operationId": "plan_history", "parameters": id_param,
+            "responses": {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": _ref(PlanVersionPublic)}}},
+                                       "Saved versions"), **NOT_FOUND}}},
+        "/api/imports/people": {"post": {"tags": ["import"], "summary": "Import people CSV (UTF-8, UTF-8 BOM or CP932)",
+                                         "operationId": "import_people", "parameters": apply, "requestBody": csv_body,
+                                         "responses": {"200": _json(report, "Report"), **ERRORS}}},
+        "/api/imports/shelters": {"post": {"tags": ["import"], "summary": "Import shelters (GSI 指定避難所 CSV or the project's own)",
+                                           "operationId": "import_shelters", "parameters": apply, "requestBody": csv_body,
+                                           "responses": {"200": _json(report, "Report"), **ERRORS}}},
+        "/api/exports/people.csv": {"get": {"tags": ["export"], "summary": "All people as CSV",
+                                            "operationId": "export_people", "responses": csv_out}},
+        "/api/exports/shelters.csv": {"get": {"tags": ["export"], "summary": "All shelters as CSV",
+                                              "operationId": "export_shelters", "responses": csv_out}},
+    }
+
+
+def build_openapi() -> dict[str, Any]:
+    models: list[tuple[type[BaseModel], str]] = [(ErrorResponse, "serialization"), (ConflictResponse, "serialization"),
+                                                  (PlanVersionPublic, "serialization")]
+    paths: dict[str, dict] = {}
+    for r in RESOURCES:
+        models += [(r.create, "validation"), (r.public, "serialization")]
+        if r.update is not None:
+            models.append((r.update, "validation"))
+        paths.update(_resource_paths(r))
+    paths.update(_extra_paths())
+    _, schemas = models_json_schema(models, ref_template=REF)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Tsunagu (つなぐ) API", "version": __version__,
+                 "description": "Register of people needing evacuation support (避難行動要支援者名簿), individual "
+                                "evacuation plans (個別避難計画), welfare shelters (福祉避難所) and DWAT."},
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": schemas.get("$defs", {})},
+    }
+
+
+_CACHE: dict[str, Any] = {}
+
+
+async def openapi_endpoint(request: Request) -> JSONResponse:
+    if "doc" not in _CACHE:
+        _CACHE["doc"] = build_openapi()
+    return JSONResponse(_CACHE["doc"])
+
+
+routes = [Route("/api/openapi.json", openapi_endpoint, methods=["GET"], name="openapi")]

@@ -1,0 +1,145 @@
+"""The resources the JSON API serves, described once for routes and OpenAPI alike."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from pydantic_core import to_jsonable_python
+from sqlmodel import Session, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ..domain.current_state import latest_safety_checks, latest_shelter_reports
+from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
+                      EvacuationPlan, Municipality, Person, PlanVersion, SafetyCheck, Shelter, ShelterReport)
+from ..models import dwat, events, geo, people, plans, shelters
+from ..models.vocab import (Consent, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState,
+                            SafetyOutcome, SeismicClass, ShelterKind)
+from .resources import (DATETIME_SCHEMA, Filter, Resource, _in_session, _path_id, enum_filter, get_row,
+                        make_routes, parse_datetime, uuid_filter)
+
+
+def _people_decorate(session: Session, rows: list[Person], items: list[dict]) -> None:
+    latest = latest_safety_checks(session, [r.id for r in rows])
+    for row, item in zip(rows, items):
+        check = latest.get(row.id)
+        item["latest_safety"] = None if check is None else {
+            "outcome": check.outcome, "observed_at": check.observed_at.isoformat(), "check_id": str(check.id)}
+
+
+def _shelter_decorate(session: Session, rows: list[Shelter], items: list[dict]) -> None:
+    latest = latest_shelter_reports(session, [r.id for r in rows])
+    for row, item in zip(rows, items):
+        item["incomplete"] = row.incomplete_fields()
+        report = latest.get(row.id)
+        item["current"] = None if report is None else {
+            "open_state": report.open_state, "occupancy": report.occupancy, "damage": report.damage,
+            "observed_at": report.observed_at.isoformat(), "report_id": str(report.id)}
+
+
+def _shelter_before_write(session: Session, row: Shelter, previous: Optional[dict]) -> None:
+    row.seismic_class = row.derived_seismic_class()
+
+
+def _plan_before_write(session: Session, row: EvacuationPlan, previous: Optional[dict]) -> None:
+    """Every save keeps the previous version of the plan."""
+    if previous is None:
+        return
+    snapshot = to_jsonable_python(previous)
+    session.add(PlanVersion(plan_id=row.id, version=row.version, data=snapshot))
+
+
+async def plan_history(request: Request) -> JSONResponse:
+    plan_id = _path_id(request)
+
+    def load(session: Session) -> dict[str, Any]:
+        get_row(PLANS, session, plan_id)
+        versions = session.exec(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
+                                .order_by(PlanVersion.version.desc())).all()
+        return {"items": [plans.PlanVersionPublic.model_validate(v, from_attributes=True).model_dump(mode="json")
+                          for v in versions]}
+
+    return JSONResponse(await _in_session(request, load))
+
+
+MUNICIPALITIES = Resource(
+    "municipalities", Municipality, geo.MunicipalityCreate, geo.MunicipalityPublic, geo.MunicipalityUpdate,
+    title="municipality", order_by=lambda t: [t.municipality_code])
+
+DISTRICTS = Resource(
+    "districts", District, geo.DistrictCreate, geo.DistrictPublic, geo.DistrictUpdate,
+    title="district", order_by=lambda t: [t.kind, t.code],
+    filters=[enum_filter("kind", District.kind, DistrictKind), uuid_filter("parent_id", District.parent_id),
+             Filter("municipality_code", District.municipality_code), Filter("code", District.code)])
+
+PEOPLE = Resource(
+    "people", Person, people.PersonCreate, people.PersonPublic, people.PersonUpdate,
+    title="person", order_by=lambda t: [t.register_no], decorate=_people_decorate,
+    filters=[uuid_filter("district_id", Person.district_id, "町丁目"), enum_filter("consent", Person.consent, Consent),
+             Filter("register_no", Person.register_no, description="登録者番号 (exact)"),
+             Filter("name_kana", Person.name_kana, op="prefix", description="ふりがな prefix"),
+             Filter("municipality_code", Person.municipality_code)])
+
+PLANS = Resource(
+    "plans", EvacuationPlan, plans.PlanCreate, plans.PlanPublic, plans.PlanUpdate,
+    title="evacuation plan", order_by=lambda t: [t.created_at, t.id], before_write=_plan_before_write,
+    filters=[uuid_filter("person_id", EvacuationPlan.person_id), enum_filter("status", EvacuationPlan.status, PlanStatus),
+             uuid_filter("destination_shelter_id", EvacuationPlan.destination_shelter_id)],
+    extra_routes=[Route("/api/plans/{id}/history", plan_history, methods=["GET"], name="plans-history")])
+
+SHELTERS = Resource(
+    "shelters", Shelter, shelters.ShelterCreate, shelters.ShelterPublic, shelters.ShelterUpdate,
+    title="shelter", order_by=lambda t: [t.kind, t.name], decorate=_shelter_decorate,
+    before_write=_shelter_before_write,
+    filters=[enum_filter("kind", Shelter.kind, ShelterKind), uuid_filter("district_id", Shelter.district_id),
+             enum_filter("seismic_class", Shelter.seismic_class, SeismicClass),
+             Filter("common_id", Shelter.common_id, description="共通ID")])
+
+
+
+def _since_filter(column) -> Filter:
+    return Filter("since", column, parse_datetime, op="gte", schema=DATETIME_SCHEMA,
+                  description="observed at or after (ISO 8601 with timezone)")
+
+
+SHELTER_REPORTS = Resource(
+    "shelter-reports", ShelterReport, events.ShelterReportCreate, events.ShelterReportPublic,
+    title="shelter status report", order_by=lambda t: [t.observed_at.desc(), t.id],
+    filters=[uuid_filter("shelter_id", ShelterReport.shelter_id), enum_filter("open_state", ShelterReport.open_state, OpenState),
+             _since_filter(ShelterReport.observed_at)])
+
+SAFETY_CHECKS = Resource(
+    "safety-checks", SafetyCheck, events.SafetyCheckCreate, events.SafetyCheckPublic,
+    title="safety check", order_by=lambda t: [t.observed_at.desc(), t.id],
+    filters=[uuid_filter("person_id", SafetyCheck.person_id), enum_filter("outcome", SafetyCheck.outcome, SafetyOutcome),
+             _since_filter(SafetyCheck.observed_at)])
+
+DWAT_TEAMS = Resource("dwat-teams", DwatTeam, dwat.DwatTeamCreate, dwat.DwatTeamPublic, dwat.DwatTeamUpdate,
+                      title="DWAT team", order_by=lambda t: [t.name])
+
+DWAT_MEMBERS = Resource(
+    "dwat-members", DwatMember, dwat.DwatMemberCreate, dwat.DwatMemberPublic, dwat.DwatMemberUpdate,
+    title="DWAT member", order_by=lambda t: [t.team_id, t.role, t.name],
+    filters=[uuid_filter("team_id", DwatMember.team_id)])
+
+DWAT_DEPLOYMENTS = Resource(
+    "dwat-deployments", DwatDeployment, dwat.DwatDeploymentCreate, dwat.DwatDeploymentPublic, dwat.DwatDeploymentUpdate,
+    title="DWAT deployment", order_by=lambda t: [t.start_date.desc(), t.id],
+    filters=[uuid_filter("team_id", DwatDeployment.team_id), uuid_filter("shelter_id", DwatDeployment.shelter_id),
+             enum_filter("state", DwatDeployment.state, DeploymentState)])
+
+DWAT_REQUESTS = Resource(
+    "dwat-requests", DwatRequest, dwat.DwatRequestCreate, dwat.DwatRequestPublic, dwat.DwatRequestUpdate,
+    title="DWAT request", order_by=lambda t: [t.created_at.desc(), t.id],
+    filters=[uuid_filter("shelter_id", DwatRequest.shelter_id), enum_filter("state", DwatRequest.state, RequestState)])
+
+DWAT_ACTIVITY = Resource(
+    "dwat-activity-reports", DwatActivityReport, events.DwatActivityCreate, events.DwatActivityPublic,
+    title="DWAT activity report", order_by=lambda t: [t.report_date.desc(), t.observed_at.desc(), t.id],
+    filters=[uuid_filter("deployment_id", DwatActivityReport.deployment_id), _since_filter(DwatActivityReport.observed_at)])
+
+RESOURCES: list[Resource] = [MUNICIPALITIES, DISTRICTS, PEOPLE, PLANS, SHELTERS, SHELTER_REPORTS, SAFETY_CHECKS,
+                             DWAT_TEAMS, DWAT_MEMBERS, DWAT_DEPLOYMENTS, DWAT_REQUESTS, DWAT_ACTIVITY]
+
+routes = [route for resource in RESOURCES for route in make_routes(resource)]

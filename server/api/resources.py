@@ -1,0 +1,354 @@
+"""Generic list / detail / create / update handlers, generated from a `Resource` description.
+
+Every resource is described once (table, Create/Update/Public models, filters); the routes
+and the OpenAPI document are both generated from that description, so they cannot drift.
+Master records are updated with a version check; events are create-only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable, Optional
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..models.base import utcnow
+from .errors import ApiError, not_found, read_json_object, validation_error
+
+
+@dataclass
+class Filter:
+    """A list filter: query parameter `name` compared with `column`."""
+
+    name: str
+    column: Any
+    parse: Callable[[str], Any] = str
+    op: str = "eq"  # eq | prefix | gte | lte | contains
+    description: str = ""
+    schema: dict = field(default_factory=lambda: {"type": "string"})
+
+    def clause(self, value: Any):
+        if self.op == "eq":
+            return self.column == value
+        if self.op == "prefix":
+            return self.column.startswith(value, autoescape=True)
+        if self.op == "gte":
+            return self.column >= value
+        if self.op == "lte":
+            return self.column <= value
+        raise ValueError(self.op)
+
+
+def parse_uuid(value: str) -> uuid.UUID:
+    return uuid.UUID(value)
+
+
+def parse_bool(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def parse_datetime(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError("a timezone is required, e.g. 2026-11-27T09:00:00+09:00")
+    return parsed
+
+
+UUID_SCHEMA = {"type": "string", "format": "uuid"}
+DATETIME_SCHEMA = {"type": "string", "format": "date-time"}
+
+
+def enum_filter(name: str, column: Any, enum: type) -> Filter:
+    return Filter(name, column, enum, schema={"type": "string", "enum": [m.value for m in enum]},
+                  description=" / ".join(f"{m.value}={m.ja}" for m in enum))
+
+
+def uuid_filter(name: str, column: Any, description: str = "") -> Filter:
+    return Filter(name, column, parse_uuid, schema=UUID_SCHEMA, description=description)
+
+
+@dataclass
+class Resource:
+    """Everything needed to serve one kind of record or event over HTTP."""
+
+    path: str
+    table: type[SQLModel]
+    create: type[SQLModel]
+    public: type[SQLModel]
+    update: Optional[type[SQLModel]] = None  # None: an append-only event
+    filters: list[Filter] = field(default_factory=list)
+    order_by: Callable[[type], list] = lambda t: [t.id]
+    title: str = ""
+    # Called inside the write transaction with (session, row, previous row values or None).
+    before_write: Optional[Callable[[Session, Any, Optional[dict]], None]] = None
+    # Adds derived state (latest event ...) to the public dicts of a page of rows.
+    decorate: Optional[Callable[[Session, list[Any], list[dict]], None]] = None
+    extra_routes: list[Route] = field(default_factory=list)
+
+    @property
+    def is_event(self) -> bool:
+        return self.update is None
+
+    @property
+    def field_names(self) -> list[str]:
+        """The editable fields: those of the Create model except the optional client id."""
+        return [name for name in self.create.model_fields if name != "id"]
+
+
+MAX_LIMIT_DEFAULT = 500
+
+
+def _max_limit(request: Request) -> int:
+    settings = getattr(request.app.state, "settings", None)
+    return getattr(settings, "TSUNAGU_PAGE_SIZE_MAX", MAX_LIMIT_DEFAULT) if settings else MAX_LIMIT_DEFAULT
+
+
+def parse_list_params(resource: Resource, params: dict[str, str], max_limit: int) -> tuple[list, int, int]:
+    errors: list[dict] = []
+    clauses = []
+    limit, offset = 50, 0
+    known = {f.name: f for f in resource.filters}
+    for key, raw in params.items():
+        if key == "limit":
+            try:
+                limit = int(raw)
+                if not 1 <= limit <= max_limit:
+                    raise ValueError
+            except ValueError:
+                errors.append({"field": "limit", "message": f"must be an integer from 1 to {max_limit}"})
+        elif key == "offset":
+            try:
+                offset = int(raw)
+                if offset < 0:
+                    raise ValueError
+            except ValueError:
+                errors.append({"field": "offset", "message": "must be a non-negative integer"})
+        elif key in known:
+            try:
+                clauses.append(known[key].clause(known[key].parse(raw)))
+            except (ValueError, TypeError) as exc:
+                errors.append({"field": key, "message": str(exc) or "invalid value"})
+        else:
+            errors.append({"field": key, "message": "unknown query parameter; allowed: "
+                           + ", ".join(["limit", "offset", *known])})
+    if errors:
+        raise ApiError(422, "invalid query parameters", errors)
+    return clauses, limit, offset
+
+
+def to_public(resource: Resource, session: Session, rows: list[Any]) -> list[dict]:
+    items = [resource.public.model_validate(row, from_attributes=True).model_dump(mode="json") for row in rows]
+    if resource.decorate and rows:
+        resource.decorate(session, rows, items)
+    return items
+
+
+def row_values(resource: Resource, row: Any) -> dict:
+    return {name: getattr(row, name) for name in resource.field_names}
+
+
+def _model_for_table(table_name: str) -> type[SQLModel] | None:
+    for mapper in SQLModel._sa_registry.mappers:
+        if mapper.local_table is not None and mapper.local_table.name == table_name:
+            return mapper.class_
+    return None
+
+
+def check_references_and_uniques(resource: Resource, session: Session, values: dict, own_id: uuid.UUID | None) -> None:
+    """Turn what the database would refuse (unknown foreign id, duplicate unique value) into 422s."""
+    errors = []
+    table = resource.table.__table__
+    for column in table.columns:
+        value = values.get(column.name)
+        if value is None:
+            continue
+        for fk in column.foreign_keys:
+            target = _model_for_table(fk.column.table.name)
+            if target is not None and session.get(target, value) is None:
+                errors.append({"field": column.name, "message": f"no {fk.column.table.name} with id {value}"})
+        if column.unique:
+            clash = session.exec(select(resource.table.id).where(column == value)).first()
+            if clash is not None and clash != own_id:
+                errors.append({"field": column.name, "message": f"{value!s} is already used by another record"})
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.UniqueConstraint) and len(constraint.columns) > 1:
+            cols = list(constraint.columns)
+            if all(values.get(c.name) is not None for c in cols):
+                query = select(resource.table.id).where(*[c == values[c.name] for c in cols])
+                clash = session.exec(query).first()
+                if clash is not None and clash != own_id:
+                    errors.append({"field": cols[-1].name,
+                                   "message": "this combination of " + ", ".join(c.name for c in cols) + " is already used"})
+    if errors:
+        raise ApiError(422, "validation failed", errors)
+
+
+def _engine(request: Request):
+    return request.app.state.engine
+
+
+# ---- the operations, usable from handlers and from other server code (sync, importers) ----
+
+def list_rows(resource: Resource, session: Session, clauses: list, limit: int, offset: int) -> dict:
+    table = resource.table
+    total = session.exec(select(sa.func.count()).select_from(table).where(*clauses)).one()
+    rows = session.exec(select(table).where(*clauses).order_by(*resource.order_by(table))
+                        .limit(limit).offset(offset)).all()
+    return {"items": to_public(resource, session, list(rows)), "total": total, "limit": limit, "offset": offset}
+
+
+def get_row(resource: Resource, session: Session, row_id: uuid.UUID) -> Any:
+    row = session.get(resource.table, row_id)
+    if row is None:
+        raise not_found(resource.title or resource.path)
+    return row
+
+
+def create_row(resource: Resource, session: Session, data: dict) -> tuple[dict, bool]:
+    """Validate and insert; returns (public dict, created). An event re-sent with the same id
+    returns the stored one unchanged (retries are normal for field devices)."""
+    try:
+        model = resource.create.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    client_id = getattr(model, "id", None)
+    if client_id is not None:
+        existing = session.get(resource.table, client_id)
+        if existing is not None:
+            if resource.is_event:
+                return to_public(resource, session, [existing])[0], False
+            raise ApiError(409, "a record with this id exists", extra={"current": to_public(resource, session, [existing])[0]})
+    values = {name: getattr(model, name) for name in resource.field_names}
+    check_references_and_uniques(resource, session, values, None)
+    row = resource.table(**values)
+    if client_id is not None:
+        row.id = client_id
+    if resource.before_write:
+        resource.before_write(session, row, None)
+    session.add(row)
+    session.flush()
+    return to_public(resource, session, [row])[0], True
+
+
+def update_row(resource: Resource, session: Session, row_id: uuid.UUID, data: dict) -> dict:
+    """Partial update based on `version`; a stale version gets 409 with the current record."""
+    assert resource.update is not None
+    try:
+        patch = resource.update.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    row = get_row(resource, session, row_id)
+    if patch.version != row.version:
+        raise ApiError(409, f"stale version: you edited version {patch.version}, the record is at version {row.version}",
+                       extra={"current": to_public(resource, session, [row])[0]})
+    previous = row_values(resource, row)
+    changes = patch.model_dump(exclude_unset=True, exclude={"version"})
+    merged = {**{k: _plain(v) for k, v in previous.items()}, **changes}
+    try:
+        model = resource.create.model_validate(merged)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    new_values = {name: getattr(model, name) for name in resource.field_names}
+    check_references_and_uniques(resource, session, new_values, row.id)
+    for name, value in new_values.items():
+        setattr(row, name, value)
+    if resource.before_write:
+        resource.before_write(session, row, previous)
+    stored = {c.name: getattr(row, c.name) for c in resource.table.__table__.columns if c.name not in ("id",)}
+    stored.update(version=row.version + 1, updated_at=utcnow())
+    # Race-safe: the write happens only if nobody changed the row since we read it.
+    result = session.execute(sa.update(resource.table).where(resource.table.id == row.id,
+                                                          resource.table.version == patch.version).values(**stored))
+    if result.rowcount != 1:
+        session.rollback()
+        raise ApiError(409, "the record changed while you were saving; reload and try again")
+    session.expire(row)
+    return to_public(resource, session, [session.get(resource.table, row_id)])[0]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+# ---- HTTP handlers ----
+
+def _path_id(request: Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.path_params["id"])
+    except ValueError:
+        raise not_found() from None
+
+
+def _in_session(request: Request, fn: Callable[[Session], Any], write: bool = False):
+    def run():
+        with Session(_engine(request), expire_on_commit=False) as session:
+            try:
+                result = fn(session)
+                if write:
+                    session.commit()
+                return result
+            except IntegrityError:
+                session.rollback()
+                raise ApiError(409, "the change conflicts with another record; reload and try again") from None
+            except BaseException:
+                session.rollback()
+                raise
+    return run_in_threadpool(run)
+
+
+def make_routes(resource: Resource) -> list[Route]:
+    base = f"/api/{resource.path}"
+
+    async def list_endpoint(request: Request) -> Response:
+        clauses, limit, offset = parse_list_params(resource, dict(request.query_params), _max_limit(request))
+        page = await _in_session(request, lambda s: list_rows(resource, s, clauses, limit, offset))
+        return JSONResponse(page)
+
+    async def create_endpoint(request: Request) -> Response:
+        data = await read_json_object(request)
+        item, created = await _in_session(request, lambda s: create_row(resource, s, data), write=True)
+        return JSONResponse(item, status_code=201 if created else 200)
+
+    async def detail_endpoint(request: Request) -> Response:
+        row_id = _path_id(request)
+        item = await _in_session(request, lambda s: to_public(resource, s, [get_row(resource, s, row_id)])[0])
+        return JSONResponse(item)
+
+    async def update_endpoint(request: Request) -> Response:
+        row_id = _path_id(request)
+        data = await read_json_object(request)
+        item = await _in_session(request, lambda s: update_row(resource, s, row_id, data), write=True)
+        return JSONResponse(item)
+
+    async def event_is_immutable(request: Request) -> Response:
+        raise ApiError(405, "events are append-only: a correction is a new event", headers={"Allow": "GET"})
+
+    routes = [
+        Route(base, list_endpoint, methods=["GET"], name=f"{resource.path}-list"),
+        Route(base, create_endpoint, methods=["POST"], name=f"{resource.path}-create"),
+        *resource.extra_routes,
+        Route(base + "/{id}", detail_endpoint, methods=["GET"], name=f"{resource.path}-detail"),
+    ]
+    if resource.is_event:
+        routes.append(Route(base + "/{id}", event_is_immutable, methods=["PUT", "PATCH", "DELETE"]))
+    else:
+        routes.append(Route(base + "/{id}", update_endpoint, methods=["PATCH"], name=f"{resource.path}-update"))
+    return routes

@@ -1,0 +1,118 @@
+"""Builds the Starlette app: routes, middleware, error handlers, static files, templates."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import __version__
+from .api import exports, imports, openapi, registry
+from .api.errors import ApiError
+from .db import make_engine
+from .settings import Settings, load_settings
+
+HERE = Path(__file__).resolve().parent
+log = logging.getLogger("tsunagu")
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+class BodySizeLimit:
+    """Answers 413 for request bodies over the limit, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large(self.max_bytes)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise ApiError(413, f"request body is larger than {self.max_bytes} bytes")
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+def _too_large(max_bytes: int) -> Response:
+    return JSONResponse({"detail": f"request body is larger than {max_bytes} bytes"}, status_code=413)
+
+
+async def _api_error(request: Request, exc: ApiError) -> Response:
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
+        detail = exc.detail
+        if exc.status_code == 405:
+            detail = f"method {request.method} is not allowed here"
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+    return templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
+                                      status_code=exc.status_code)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # Never echo the exception: it may hold personal data. Log an id to find it.
+    incident = uuid.uuid4().hex[:12]
+    log.error("unhandled error %s on %s %s: %s", incident, request.method, request.url.path, type(exc).__name__,
+              exc_info=exc)
+    return JSONResponse({"detail": f"internal error (incident {incident})"}, status_code=500)
+
+
+async def index(request: Request) -> Response:
+    return templates.TemplateResponse(request, "index.html", {"version": __version__})
+
+
+async def api_docs(request: Request) -> Response:
+    doc = openapi.build_openapi()
+    return templates.TemplateResponse(request, "api_docs.html", {"doc": doc, "version": __version__})
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Starlette:
+    settings = settings or load_settings()
+    engine = engine or make_engine(settings.database_url)
+    routes = [
+        Route("/", index, name="index"),
+        Route("/api/docs", api_docs, name="api-docs"),
+        Route("/api/health", health, name="health"),
+        *openapi.routes,
+        *imports.routes,
+        *exports.routes,
+        *registry.routes,
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.add_middleware(BodySizeLimit, max_bytes=settings.TSUNAGU_MAX_UPLOAD_BYTES)
+    return app
