@@ -76,7 +76,7 @@ def test_unknown_person_is_404_and_bad_id_is_404(client):
     ({"birth_date": "1940-02-30"}, "birth_date"),
     ({"sex": "robot"}, "sex"),
     ({"lon": 2.35, "lat": 48.85}, "body"),  # Paris is not in Japan
-    ({"lon": 139.4}, "body"),  # only one coordinate
+    ({"lon": 139.4, "lat": None}, "body"),  # only one coordinate
     ({"municipality_code": "132145"}, "municipality_code"),  # wrong check digit
     ({"name": ""}, "name"),
     ({"reasons": ["flying"]}, "reasons.0"),
