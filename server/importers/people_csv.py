@@ -1,0 +1,238 @@
+"""Import the register (避難行動要支援者名簿) from a municipal CSV file.
+
+Rows stream from the file in chunks; each is validated as a `PersonCreate`; existing
+people are looked up by 登録者番号 a chunk at a time; valid rows are written with bulk
+Core inserts and updates. With ``apply=True`` everything happens in one transaction, so a
+whole-file error found late (a broken quote at line 40,000) leaves the database untouched.
+
+Re-import rules:
+- a person is matched by 登録者番号 and updated in place (``version`` + 1, ``updated_at``);
+  a row identical to what is stored is counted as unchanged and not written;
+- a column absent from the file leaves that field as it is; a blank cell in a present
+  column clears the field (or sets its default: 世帯構成 その他, 同意 未確認, 使用言語 日本語);
+- bad rows are reported and skipped; the valid rows are still written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from itertools import islice
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.engine import Connection, Engine
+
+from ..models import District, Person
+from ..models.base import utcnow
+from ..models.geo import normalize_municipality_code
+from ..models.people import PersonCreate, PersonFields
+from ..models.vocab import Consent, DistrictKind
+from .columns import check_coordinates, map_header, require_columns, validation_reasons
+from .csvsource import read_csv
+from .people_columns import COLUMN_BY_KEY, PEOPLE_COLUMNS, contact_column, convert_cells
+from .report import ImportFileError, ImportReport
+
+CHUNK_ROWS = 1000
+LOOKUP_CHUNK = 500
+ROW = "(行)"  # column name for problems of the row as a whole
+PERSON_FIELDS = tuple(PersonFields.model_fields)
+_PRIVATE_USE = ("name", "name_kana", "address")
+
+
+def import_people(engine: Engine, data: bytes, *, apply: bool = False,
+                  default_municipality_code: str | None = None) -> ImportReport:
+    """Validate (and with ``apply=True`` write) a people CSV; return what happened.
+
+    Raise ImportFileError when the file as a whole cannot be read: encoding, a missing
+    required column, broken CSV quoting. Row problems are listed in the report instead.
+    """
+    default_code = None
+    if default_municipality_code:
+        try:
+            default_code = normalize_municipality_code(default_municipality_code)
+        except ValueError as exc:
+            raise ImportFileError(f"既定の市区町村コードが正しくありません (default municipality code: {exc})") from None
+    table = read_csv(data)
+    found = map_header(table.header, PEOPLE_COLUMNS, extra=contact_column)
+    require_columns(found, PEOPLE_COLUMNS, optional={"municipality_code"} if default_code else set())
+    contact_numbers = sorted({int(key.split("_")[2]) for key in found.index if key.startswith("emergency_contact_")})
+
+    report = ImportReport("people", "people_csv", encoding=table.encoding.label)
+    for cell in found.unknown:
+        report.warn(1, cell, "知らない列なので読み飛ばしました (unknown column ignored)")
+
+    importer = _PeopleImport(report, found, len(table.header), contact_numbers, default_code, apply)
+    with (engine.begin() if apply else engine.connect()) as conn:
+        importer.load_districts(conn)
+        for chunk in _chunks(table.rows, CHUNK_ROWS):
+            importer.process(conn, chunk)
+    report.errors.sort(key=lambda issue: issue.line)  # duplicates are found before the rows they follow
+    report.applied = apply
+    return report
+
+
+def _chunks(rows: Iterator, size: int) -> Iterator[list]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+class _PeopleImport:
+    """State of one import run: districts, register numbers seen, the report."""
+
+    def __init__(self, report: ImportReport, found, width: int, contact_numbers: list[int],
+                 default_code: str | None, apply: bool):
+        self.report = report
+        self.width = width
+        self.found = found
+        self.contact_numbers = contact_numbers
+        self.default_code = default_code
+        self.apply = apply
+        self.first_line: dict[str, int] = {}
+        self.districts: dict[tuple[str, str], uuid.UUID] = {}
+        self.table = Person.__table__
+
+    def load_districts(self, conn: Connection) -> None:
+        t = District.__table__
+        rows = conn.execute(sa.select(t.c.municipality_code, t.c.code, t.c.id).where(t.c.kind == DistrictKind.chome.value))
+        self.districts = {(code6, code): id_ for code6, code, id_ in rows}
+
+    # -- one chunk -------------------------------------------------------------------------
+    def process(self, conn: Connection, chunk: list[tuple[int, list[str]]]) -> None:
+        prepared = []
+        for line, cells in chunk:
+            self.report.rows += 1
+            values, errors = convert_cells(cells, self.found, self.contact_numbers)
+            if len(cells) > self.width and any(c.strip() for c in cells[self.width:]):
+                errors.append((ROW, "見出しより多くの列に値があります (more cells than header columns)"))
+            register_no = values.get("register_no", "")
+            if register_no:
+                first = self.first_line.setdefault(register_no, line)
+                if first != line:
+                    self._fail(line, [(self.found.name("register_no"),
+                                       f"登録者番号 {register_no} は{first}行目と重複しています "
+                                       f"(duplicate register number, first on line {first})")])
+                    continue
+            prepared.append((line, values, errors))
+
+        existing = self._existing(conn, [v["register_no"] for _, v, _ in prepared if v.get("register_no")])
+        now = utcnow()
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        for line, values, errors in prepared:
+            old = existing.get(values.get("register_no", ""))
+            row = self._validate(line, values, errors, old)
+            if row is None:
+                continue
+            self.report.valid += 1
+            if old is None:
+                row.update(id=uuid.uuid4(), version=1, created_at=now, updated_at=now)
+                inserts.append(row)
+                self.report.created += 1
+            elif all(row[f] == old[f] for f in PERSON_FIELDS):
+                self.report.unchanged += 1
+            else:
+                row.update(b_id=old["id"], b_version=old["version"], version=old["version"] + 1, updated_at=now)
+                updates.append(row)
+                self.report.updated += 1
+        if self.apply:
+            self._write(conn, inserts, updates)
+
+    def _fail(self, line: int, errors: list[tuple[str, str]]) -> None:
+        self.report.invalid += 1
+        for column, reason in errors:
+            self.report.error(line, column, reason)
+
+    def _existing(self, conn: Connection, register_nos: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        t = self.table
+        for start in range(0, len(register_nos), LOOKUP_CHUNK):
+            part = register_nos[start:start + LOOKUP_CHUNK]
+            for row in conn.execute(sa.select(t).where(t.c.register_no.in_(part))).mappings():
+                found[row["register_no"]] = dict(row)
+        return found
+
+    def _validate(self, line: int, values: dict[str, Any], errors: list[tuple[str, str]],
+                  old: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Merge the row over the stored person, check it, and return the row to write (or None)."""
+        found = self.found
+        merged: dict[str, Any] = {f: old[f] for f in PERSON_FIELDS} if old else {}
+        error_columns = {column for column, _ in errors}
+        bad_fields = {key for key in found.index if found.name(key) in error_columns}
+        merged.update({k: v for k, v in values.items() if k != "district_code" and k not in bad_fields})
+        if not merged.get("municipality_code") and self.default_code:
+            merged["municipality_code"] = self.default_code
+        errors = list(errors)
+
+        if "district_code" in values and "district_code" not in bad_fields:
+            merged["district_id"] = None
+            if values["district_code"]:
+                district_id = self._district(merged.get("municipality_code"), values["district_code"])
+                if district_id is None:
+                    errors.append((found.name("district_code"),
+                                   "この町丁目コードは登録されていません (unknown 町丁目 code)"))
+                    bad_fields.add("district_code")
+                merged["district_id"] = district_id
+        if not bad_fields & {"lon", "lat"}:
+            errors += check_coordinates(merged.get("lon"), merged.get("lat"),
+                                        self._header("lon"), self._header("lat"))
+        if merged.get("consent") == Consent.yes and merged.get("consent_date") is None and "consent_date" not in bad_fields:
+            errors.append((self._header("consent_date"),
+                           "同意が「同意」のときは同意日が必要です (a consent needs its date)"))
+
+        try:
+            person = PersonCreate.model_validate(merged)
+        except ValidationError as exc:
+            flagged = {column for column, _ in errors}
+            for field, reason in validation_reasons(exc):
+                column = self._header(field) if field else ROW
+                if column not in flagged and not (field is None and errors):
+                    errors.append((column, reason))
+            person = None
+        if errors:
+            order = {name: position for position, name in enumerate(self.found.header_of.values())}
+            self._fail(line, sorted(errors, key=lambda e: order.get(e[0], len(order))))
+            return None
+        for field in _PRIVATE_USE:
+            if any("\ue000" <= ch <= "\uf8ff" for ch in getattr(person, field)):
+                self.report.warn(line, self._header(field), "外字（私用領域の文字）が含まれています。他の端末では正しく"
+                                 "表示されません (contains a private-use character)")
+        return _db_row(person)
+
+    def _header(self, key: str) -> str:
+        if self.found.has(key):
+            return self.found.name(key)
+        column = COLUMN_BY_KEY.get(key)
+        return column.ja if column else key
+
+    def _district(self, municipality_code: str | None, code: str) -> uuid.UUID | None:
+        try:
+            code6 = normalize_municipality_code(municipality_code or "")
+        except ValueError:
+            return None
+        return self.districts.get((code6, code))
+
+    def _write(self, conn: Connection, inserts: list[dict], updates: list[dict]) -> None:
+        t = self.table
+        if inserts:
+            conn.execute(sa.insert(t), inserts)
+        if updates:
+            columns = [*PERSON_FIELDS, "version", "updated_at"]
+            statement = (sa.update(t)
+                         .where(t.c.id == sa.bindparam("b_id"), t.c.version == sa.bindparam("b_version"))
+                         .values({name: sa.bindparam(name) for name in columns}))
+            result = conn.execute(statement, updates)
+            if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(updates):
+                raise ImportFileError("取り込み中に他の操作で名簿が更新されました。もう一度取り込んでください "
+                                      "(the register changed during the import; nothing was written, try again)")
+
+
+def _db_row(person: PersonCreate) -> dict[str, Any]:
+    """Column values as plain Python types (enums as their codes, contacts as dicts)."""
+    row = {field: getattr(person, field) for field in PERSON_FIELDS}
+    for field in ("sex", "household", "consent"):
+        row[field] = row[field].value
+    row["reasons"] = [member.value for member in person.reasons]
+    row["care_needs"] = [member.value for member in person.care_needs]
+    row["emergency_contacts"] = [contact.model_dump() for contact in person.emergency_contacts]
+    return row
