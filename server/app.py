@@ -17,8 +17,10 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .api import exports, imports, openapi, registry
+from .api import admin, auth, exports, imports, openapi, registry
 from .api.errors import ApiError
+from .auth.middleware import AuthMiddleware
+from .security import SecurityHeaders
 from .db import make_engine
 from .settings import Settings, load_settings
 
@@ -91,6 +93,10 @@ async def api_docs(request: Request) -> Response:
     return templates.TemplateResponse(request, "api_docs.html", {"doc": doc, "version": __version__})
 
 
+async def login_page(request: Request) -> Response:
+    return templates.TemplateResponse(request, "login.html", {"version": __version__})
+
+
 async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "version": __version__})
 
@@ -102,6 +108,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         Route("/", index, name="index"),
         Route("/api/docs", api_docs, name="api-docs"),
         Route("/api/health", health, name="health"),
+        Route("/login", login_page, name="login-page"),
+        *auth.routes,
+        *admin.routes,
         *openapi.routes,
         *imports.routes,
         *exports.routes,
@@ -114,5 +123,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine
+    # Added last runs first: headers on every answer, then the size limit, then who is asking.
+    app.add_middleware(AuthMiddleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.TSUNAGU_MAX_UPLOAD_BYTES)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -42,6 +42,15 @@ SETTINGS: list[Setting] = [
     Setting("TSUNAGU_PAGE_SIZE_MAX", 500, "Largest `limit` a list request may ask for.", int),
     Setting("TSUNAGU_DEMO", False, "Demo mode: the demo city is loaded and demo accounts exist.", _bool),
     Setting("TSUNAGU_LOG_LEVEL", "INFO", "Python log level."),
+    Setting("TSUNAGU_SESSION_HOURS", 12, "Lifetime of a browser sign-in session, in hours.", int),
+    Setting("TSUNAGU_DEVICE_TOKEN_DAYS", 30,
+            "Lifetime of a field device's bearer token, in days (an administrator can revoke it earlier).", int),
+    Setting("TSUNAGU_SECURE_COOKIES", "auto",
+            "Mark the session cookie Secure: auto (when the request came over HTTPS, "
+            "X-Forwarded-Proto included), true or false."),
+    Setting("TSUNAGU_SIGNIN_MAX_FAILURES", 5,
+            "Failed sign-ins per username (or 4× that per client address) before sign-in is refused for a while.", int),
+    Setting("TSUNAGU_SIGNIN_WINDOW_MINUTES", 15, "The window in which failed sign-ins are counted, in minutes.", int),
 ]
 
 

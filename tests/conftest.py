@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from server.db import make_engine
 from server.migrate import upgrade
 
 PG_URL = os.environ.get("TSUNAGU_TEST_DATABASE_URL", "")
+PERSONA_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +61,13 @@ def session(engine):
         yield s
 
 
+@pytest.fixture(scope="session")
+def persona_password_hash() -> str:
+    from server.auth.passwords import hash_password
+
+    return hash_password(PERSONA_PASSWORD)  # argon2 is slow on purpose: hash once per run
+
+
 @pytest.fixture
 def app(engine):
     from server.app import create_app
@@ -67,7 +76,57 @@ def app(engine):
 
 
 @pytest.fixture
-def client(app):
+def make_user(engine, persona_password_hash):
+    """Create a user with a role and scope; returns the User row (password: PERSONA_PASSWORD)."""
+    from server.models.auth import User
+
+    def make(role: str, username: str | None = None, **fields):
+        with Session(engine, expire_on_commit=False) as s:
+            user = User(username=username or f"{role.replace('_', '-')}-{uuid.uuid4().hex[:6]}", role=role,
+                        password_hash=persona_password_hash, display_name=role, **fields)
+            s.add(user)
+            s.commit()
+            return user
+
+    return make
+
+
+@pytest.fixture
+def client_for(app, engine, make_user):
+    """A factory of HTTP clients signed in (device bearer token) as a new user of the given role."""
+    from datetime import timedelta
+
+    from starlette.testclient import TestClient
+
+    from server.auth.tokens import DEVICE, issue_token
+
+    opened = []
+
+    def make(role: str, **fields) -> TestClient:
+        user = make_user(role, **fields)
+        with Session(engine, expire_on_commit=False) as s:
+            secret, _ = issue_token(s, user, DEVICE, timedelta(days=1), "test device")
+            s.commit()
+        c = TestClient(app)
+        c.__enter__()
+        c.headers["Authorization"] = f"Bearer {secret}"
+        c.user = user
+        opened.append(c)
+        return c
+
+    yield make
+    for c in opened:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(client_for):
+    """Signed in as an administrator: for tests about the data, not about access."""
+    return client_for("admin")
+
+
+@pytest.fixture
+def anon_client(app):
     from starlette.testclient import TestClient
 
     with TestClient(app) as c:

@@ -51,11 +51,12 @@ def test_malformed_json_is_400(client):
     assert r.status_code == 400
 
 
-def test_upload_over_the_limit_is_413(engine):
+def test_upload_over_the_limit_is_413(engine, client):
     from starlette.testclient import TestClient
 
     settings = load_settings({"TSUNAGU_MAX_UPLOAD_BYTES": "1000"})
     with TestClient(create_app(settings=settings, engine=engine)) as small:
+        small.headers["Authorization"] = client.headers["Authorization"]
         r = small.post("/api/people", content=b"{" + b" " * 2000 + b"}")
         assert r.status_code == 413
 

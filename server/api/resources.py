@@ -201,24 +201,70 @@ def _engine(request: Request):
     return request.app.state.engine
 
 
+@dataclass
+class Access:
+    """The caller's rule for one resource; None-free helpers so internal callers can pass `UNRESTRICTED`."""
+
+    principal: Any = None
+    rule: Any = None
+
+    def clauses(self) -> list:
+        return self.rule.clauses(self.principal) if self.rule else []
+
+    def write_clauses(self) -> list:
+        return self.rule.write_clauses(self.principal) if self.rule else []
+
+    def shape(self, items: list[dict]) -> list[dict]:
+        if self.rule is None:
+            return items
+        from ..auth.policy import shape
+
+        return [shape(self.rule, item) for item in items]
+
+
+UNRESTRICTED = Access()
+
+
 # ---- the operations, usable from handlers and from other server code (sync, importers) ----
 
-def list_rows(resource: Resource, session: Session, clauses: list, limit: int, offset: int) -> dict:
+def list_rows(resource: Resource, session: Session, clauses: list, limit: int, offset: int,
+              access: Access = UNRESTRICTED) -> dict:
     table = resource.table
-    total = session.exec(select(sa.func.count()).select_from(table).where(*clauses)).one()
-    rows = session.exec(select(table).where(*clauses).order_by(*resource.order_by(table))
+    where = [*clauses, *access.clauses()]
+    total = session.exec(select(sa.func.count()).select_from(table).where(*where)).one()
+    rows = session.exec(select(table).where(*where).order_by(*resource.order_by(table))
                         .limit(limit).offset(offset)).all()
-    return {"items": to_public(resource, session, list(rows)), "total": total, "limit": limit, "offset": offset}
+    return {"items": access.shape(to_public(resource, session, list(rows))), "total": total, "limit": limit,
+            "offset": offset}
 
 
-def get_row(resource: Resource, session: Session, row_id: uuid.UUID) -> Any:
-    row = session.get(resource.table, row_id)
+def get_row(resource: Resource, session: Session, row_id: uuid.UUID, access: Access = UNRESTRICTED) -> Any:
+    """The row, or 404 — for an unknown id and for a row outside the caller's scope alike."""
+    clauses = access.clauses()
+    if clauses:
+        row = session.exec(select(resource.table).where(resource.table.id == row_id, *clauses)).first()
+    else:
+        row = session.get(resource.table, row_id)
     if row is None:
         raise not_found(resource.title or resource.path)
     return row
 
 
-def create_row(resource: Resource, session: Session, data: dict) -> tuple[dict, bool]:
+def _within_write_scope(resource: Resource, session: Session, row_id: uuid.UUID, access: Access) -> bool:
+    clauses = access.write_clauses()
+    if not clauses:
+        return True
+    return session.exec(select(resource.table.id).where(resource.table.id == row_id, *clauses)).first() is not None
+
+
+def _out_of_scope_error(resource: Resource, field_name: str, value: Any) -> ApiError:
+    """Worded exactly like the error for an id that does not exist, so scope cannot be probed."""
+    column = resource.table.__table__.columns.get(field_name)
+    target = next(iter(column.foreign_keys)).column.table.name if column is not None and column.foreign_keys else "record"
+    return ApiError(422, "validation failed", [{"field": field_name, "message": f"no {target} with id {value}"}])
+
+
+def create_row(resource: Resource, session: Session, data: dict, access: Access = UNRESTRICTED) -> tuple[dict, bool]:
     """Validate and insert; returns (public dict, created). An event re-sent with the same id
     returns the stored one unchanged (retries are normal for field devices)."""
     try:
@@ -229,9 +275,11 @@ def create_row(resource: Resource, session: Session, data: dict) -> tuple[dict, 
     if client_id is not None:
         existing = session.get(resource.table, client_id)
         if existing is not None:
-            if resource.is_event:
-                return to_public(resource, session, [existing])[0], False
-            raise ApiError(409, "a record with this id exists", extra={"current": to_public(resource, session, [existing])[0]})
+            if resource.is_event and _within_write_scope(resource, session, existing.id, access):
+                return access.shape(to_public(resource, session, [existing]))[0], False
+            visible = session.exec(select(resource.table).where(resource.table.id == client_id, *access.clauses())).first()
+            extra = {"current": access.shape(to_public(resource, session, [visible]))[0]} if visible is not None else {}
+            raise ApiError(409, "a record with this id exists", extra=extra)
     values = {name: getattr(model, name) for name in resource.field_names}
     check_references_and_uniques(resource, session, values, None)
     row = resource.table(**values)
@@ -241,20 +289,29 @@ def create_row(resource: Resource, session: Session, data: dict) -> tuple[dict, 
         resource.before_write(session, row, None)
     session.add(row)
     session.flush()
-    return to_public(resource, session, [row])[0], True
+    if not _within_write_scope(resource, session, row.id, access):
+        session.rollback()
+        ref = access.rule.create_ref if access.rule else ""
+        if ref:
+            raise _out_of_scope_error(resource, ref, values.get(ref))
+        raise ApiError(403, "you may not create this record")
+    return access.shape(to_public(resource, session, [row]))[0], True
 
 
-def update_row(resource: Resource, session: Session, row_id: uuid.UUID, data: dict) -> dict:
+def update_row(resource: Resource, session: Session, row_id: uuid.UUID, data: dict,
+               access: Access = UNRESTRICTED) -> dict:
     """Partial update based on `version`; a stale version gets 409 with the current record."""
     assert resource.update is not None
     try:
         patch = resource.update.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
-    row = get_row(resource, session, row_id)
+    row = get_row(resource, session, row_id, access)
+    if not _within_write_scope(resource, session, row.id, access):
+        raise not_found(resource.title or resource.path)
     if patch.version != row.version:
         raise ApiError(409, f"stale version: you edited version {patch.version}, the record is at version {row.version}",
-                       extra={"current": to_public(resource, session, [row])[0]})
+                       extra={"current": access.shape(to_public(resource, session, [row]))[0]})
     previous = row_values(resource, row)
     changes = patch.model_dump(exclude_unset=True, exclude={"version"})
     merged = {**{k: _plain(v) for k, v in previous.items()}, **changes}
@@ -272,12 +329,12 @@ def update_row(resource: Resource, session: Session, row_id: uuid.UUID, data: di
     stored.update(version=row.version + 1, updated_at=utcnow())
     # Race-safe: the write happens only if nobody changed the row since we read it.
     result = session.execute(sa.update(resource.table).where(resource.table.id == row.id,
-                                                          resource.table.version == patch.version).values(**stored))
+                                                             resource.table.version == patch.version).values(**stored))
     if result.rowcount != 1:
         session.rollback()
         raise ApiError(409, "the record changed while you were saving; reload and try again")
     session.expire(row)
-    return to_public(resource, session, [session.get(resource.table, row_id)])[0]
+    return access.shape(to_public(resource, session, [session.get(resource.table, row_id)]))[0]
 
 
 def _plain(value: Any) -> Any:
@@ -297,49 +354,129 @@ def _path_id(request: Request) -> uuid.UUID:
         raise not_found() from None
 
 
-def _in_session(request: Request, fn: Callable[[Session], Any], write: bool = False):
+def in_session(request: Request, fn: Callable[[Session], Any]):
+    """Run `fn` in a worker thread inside one transaction, committed when it returns.
+
+    An ApiError raised by `fn` rolls back the work but keeps audit entries it asked to keep
+    (`request.state.audit_on_error`), so refused attempts are audited too.
+    """
     def run():
         with Session(_engine(request), expire_on_commit=False) as session:
             try:
                 result = fn(session)
-                if write:
-                    session.commit()
+                session.commit()
                 return result
             except IntegrityError:
                 session.rollback()
                 raise ApiError(409, "the change conflicts with another record; reload and try again") from None
+            except ApiError as exc:
+                session.rollback()
+                audit_refusal(request, session, exc)
+                raise
             except BaseException:
                 session.rollback()
                 raise
     return run_in_threadpool(run)
 
 
+_in_session = in_session  # older name, used by registry's extra routes
+
+
+def audit_refusal(request: Request, session: Session, exc: ApiError) -> None:
+    pending = getattr(request.state, "audit_refusal", None)
+    if pending is None or exc.status not in (403, 404, 422):
+        return
+    from ..auth.audit import record
+
+    action, resource, ids = pending
+    principal = getattr(request.state, "principal", None)
+    record(session, "denied", principal=principal, resource=resource, record_ids=ids, status=exc.status,
+           detail=f"{action}: {exc.detail}"[:300], client=client_address(request))
+    session.commit()
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _authorize(request: Request, resource: Resource, action: str) -> Access:
+    from ..auth.guard import authorize
+
+    principal, rule = authorize(request, resource.path, action)
+    return Access(principal, rule)
+
+
+def _audit(request: Request, session: Session, access: Access, action: str, resource: Resource, ids: list,
+           status: int = 200) -> None:
+    from ..auth.audit import record
+    from ..auth.policy import PERSONAL
+
+    if action in ("list", "read") and resource.path not in PERSONAL:
+        return
+    record(session, action, principal=access.principal, resource=resource.path, record_ids=ids, status=status,
+           client=client_address(request))
+
+
 def make_routes(resource: Resource) -> list[Route]:
     base = f"/api/{resource.path}"
 
     async def list_endpoint(request: Request) -> Response:
-        clauses, limit, offset = parse_list_params(resource, dict(request.query_params), _max_limit(request))
-        page = await _in_session(request, lambda s: list_rows(resource, s, clauses, limit, offset))
-        return JSONResponse(page)
+        access = _authorize(request, resource, "list")
+        params = dict(request.query_params)
+        clauses, limit, offset = parse_list_params(resource, params, _max_limit(request))
+        request.state.audit_refusal = ("list", resource.path, [])
+
+        def run(session: Session) -> dict:
+            from ..auth.guard import check_filters
+
+            check_filters(access, resource.path, params)
+            page = list_rows(resource, session, clauses, limit, offset, access)
+            _audit(request, session, access, "list", resource, [i["id"] for i in page["items"]])
+            return page
+
+        return JSONResponse(await in_session(request, run))
 
     async def create_endpoint(request: Request) -> Response:
+        access = _authorize(request, resource, "create")
         data = await read_json_object(request)
-        item, created = await _in_session(request, lambda s: create_row(resource, s, data), write=True)
+        request.state.audit_refusal = ("create", resource.path, [])
+
+        def run(session: Session):
+            item, created = create_row(resource, session, data, access)
+            _audit(request, session, access, "create" if created else "create_repeat", resource, [item["id"]],
+                   201 if created else 200)
+            return item, created
+
+        item, created = await in_session(request, run)
         return JSONResponse(item, status_code=201 if created else 200)
 
     async def detail_endpoint(request: Request) -> Response:
+        access = _authorize(request, resource, "read")
         row_id = _path_id(request)
-        item = await _in_session(request, lambda s: to_public(resource, s, [get_row(resource, s, row_id)])[0])
-        return JSONResponse(item)
+        request.state.audit_refusal = ("read", resource.path, [row_id])
+
+        def run(session: Session) -> dict:
+            item = access.shape(to_public(resource, session, [get_row(resource, session, row_id, access)]))[0]
+            _audit(request, session, access, "read", resource, [row_id])
+            return item
+
+        return JSONResponse(await in_session(request, run))
 
     async def update_endpoint(request: Request) -> Response:
+        access = _authorize(request, resource, "update")
         row_id = _path_id(request)
         data = await read_json_object(request)
-        item = await _in_session(request, lambda s: update_row(resource, s, row_id, data), write=True)
-        return JSONResponse(item)
+        request.state.audit_refusal = ("update", resource.path, [row_id])
+
+        def run(session: Session) -> dict:
+            item = update_row(resource, session, row_id, data, access)
+            _audit(request, session, access, "update", resource, [row_id])
+            return item
+
+        return JSONResponse(await in_session(request, run))
 
     async def event_is_immutable(request: Request) -> Response:
-        raise ApiError(405, "events are append-only: a correction is a new event", headers={"Allow": "GET"})
+        raise ApiError(405, "events are append-only: a correction is a new event", headers={"Allow": "GET, POST"})
 
     routes = [
         Route(base, list_endpoint, methods=["GET"], name=f"{resource.path}-list"),

@@ -4,10 +4,12 @@ from .dwat import DwatDeployment, DwatMember, DwatRequest, DwatTeam
 from .events import DwatActivityReport, SafetyCheck, ShelterReport
 from .geo import District, Municipality
 from .people import Person
+from .auth import AuditEntry, AuthToken, ModeSwitch, User
 from .plans import EvacuationPlan, PlanVersion
 from .shelters import Shelter
 
 __all__ = [
+    "AuditEntry", "AuthToken", "ModeSwitch", "User",
     "District", "DwatActivityReport", "DwatDeployment", "DwatMember", "DwatRequest", "DwatTeam",
     "EvacuationPlan", "Municipality", "Person", "PlanVersion", "SafetyCheck", "Shelter", "ShelterReport",
 ]

@@ -1,0 +1,138 @@
+"""Sign-in for browser pages (session cookie + CSRF token) and field devices (bearer token)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..auth.audit import record
+from ..auth.guard import principal_of
+from ..auth.middleware import SESSION_COOKIE
+from ..auth.service import SignInRefused, sign_in
+from ..auth.tokens import DEVICE, SESSION, revoke
+from ..models.auth import User, UserPublic
+from .errors import ApiError, field_errors
+from .resources import client_address, in_session
+
+
+class Credentials(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+    label: str = Field(default="", max_length=100, description="Device name (device tokens)")
+
+
+async def _credentials(request: Request) -> tuple[Credentials | None, bool, list[dict]]:
+    """Parse JSON or form credentials; returns (credentials, came_from_form, errors)."""
+    content_type = request.headers.get("content-type", "")
+    is_form = content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+    try:
+        if is_form:
+            data: Any = dict(await request.form())
+        else:
+            data = json.loads(await request.body() or b"null")
+        if not isinstance(data, dict):
+            raise ValueError
+        return Credentials.model_validate(data), is_form, []
+    except ValidationError as exc:
+        return None, is_form, field_errors(exc)
+    except (ValueError, UnicodeDecodeError):
+        return None, is_form, [{"field": "body", "message": "send username and password as JSON or a form"}]
+
+
+def _secure(request: Request) -> bool:
+    setting = str(request.app.state.settings.TSUNAGU_SECURE_COOKIES).lower()
+    if setting in ("true", "1", "yes"):
+        return True
+    if setting in ("false", "0", "no"):
+        return False
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
+
+
+async def _sign_in(request: Request, kind: str) -> tuple[Any, bool]:
+    creds, is_form, errors = await _credentials(request)
+    client = client_address(request)
+    if creds is None:
+        def audit_malformed(session: Session) -> None:
+            record(session, "sign_in_failed", detail="malformed credentials", status=422, client=client)
+        await in_session(request, audit_malformed)
+        raise ApiError(422, "username and password are required", errors)
+    settings = request.app.state.settings
+    lifetime = (timedelta(hours=settings.TSUNAGU_SESSION_HOURS) if kind == SESSION
+                else timedelta(days=settings.TSUNAGU_DEVICE_TOKEN_DAYS))
+
+    def run(session: Session):
+        try:
+            return sign_in(session, creds.username, creds.password, kind=kind, lifetime=lifetime, label=creds.label,
+                           client=client, max_failures=settings.TSUNAGU_SIGNIN_MAX_FAILURES,
+                           window=timedelta(minutes=settings.TSUNAGU_SIGNIN_WINDOW_MINUTES))
+        except SignInRefused as refused:
+            headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
+            raise ApiError(refused.status, refused.message, headers=headers) from None
+
+    return await in_session(request, run), is_form
+
+
+def _user_summary(user: User) -> dict:
+    return UserPublic.model_validate(user, from_attributes=True).model_dump(mode="json")
+
+
+async def login(request: Request) -> Response:
+    result, is_form = await _sign_in(request, SESSION)
+    if is_form:
+        response: Response = RedirectResponse("/", status_code=303)
+    else:
+        response = JSONResponse({"user": _user_summary(result.user), "csrf_token": result.token.csrf_token,
+                                 "expires_at": result.token.expires_at.isoformat()})
+    max_age = int(timedelta(hours=request.app.state.settings.TSUNAGU_SESSION_HOURS).total_seconds())
+    response.set_cookie(SESSION_COOKIE, result.secret, max_age=max_age, httponly=True, samesite="strict",
+                        secure=_secure(request), path="/")
+    return response
+
+
+async def device_token(request: Request) -> Response:
+    result, _ = await _sign_in(request, DEVICE)
+    return JSONResponse({"token": result.secret, "token_id": str(result.token.id),
+                         "expires_at": result.token.expires_at.isoformat(), "user": _user_summary(result.user)},
+                        status_code=201, headers={"Cache-Control": "no-store"})
+
+
+async def logout(request: Request) -> Response:
+    principal = principal_of(request)
+
+    def run(session: Session) -> None:
+        if principal.token_id:
+            revoke(session, principal.token_id)
+        record(session, "sign_out", principal=principal, record_ids=[principal.token_id] if principal.token_id else [],
+               client=client_address(request))
+
+    await in_session(request, run)
+    response = JSONResponse({"detail": "signed out"})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def me(request: Request) -> Response:
+    principal = principal_of(request)
+    return JSONResponse({
+        "user_id": str(principal.user_id), "username": principal.username, "role": principal.role.value,
+        "role_label": principal.role.ja, "mode": principal.mode.value,
+        "scope": {"district_ids": sorted(map(str, principal.district_ids)),
+                  "shelter_ids": sorted(map(str, principal.shelter_ids)),
+                  "deployment_ids": sorted(map(str, principal.deployment_ids))},
+        "csrf_token": principal.csrf_token or None,
+    })
+
+
+routes = [
+    Route("/auth/login", login, methods=["POST"], name="login"),
+    Route("/auth/token", device_token, methods=["POST"], name="device-token"),
+    Route("/auth/logout", logout, methods=["POST"], name="logout"),
+    Route("/api/me", me, methods=["GET"], name="me"),
+]

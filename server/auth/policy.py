@@ -1,0 +1,178 @@
+"""The access matrix: for each resource and role, which actions, which rows, which fields.
+
+This is the one place where access is decided. `server/api/resources.py` asks it for every
+request; custom routes use `require_role`. docs/access.md describes the same matrix for people,
+and a test checks that every resource × role pair is described here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from ..models import (DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
+                      EvacuationPlan, Person, SafetyCheck, Shelter, ShelterReport)
+from ..models.auth import Role
+from ..models.vocab import Consent
+from .principal import Principal
+
+Clauses = Callable[[Principal], list]
+
+READ = frozenset({"list", "read"})
+WRITE = frozenset({"create", "update"})
+ALL = READ | WRITE
+
+
+@dataclass(frozen=True)
+class Rule:
+    actions: frozenset
+    scope: Optional[Clauses] = None        # rows the role may see; None = all rows
+    write_scope: Optional[Clauses] = None  # rows the role may create/change; None = same as scope
+    create_ref: str = ""                   # field named in the error when a create falls outside write scope
+    hidden: frozenset = frozenset()        # dotted field paths removed from answers
+    only: Optional[frozenset] = None       # if set: the only fields returned
+
+    def clauses(self, principal: Principal) -> list:
+        return self.scope(principal) if self.scope else []
+
+    def write_clauses(self, principal: Principal) -> list:
+        chosen = self.write_scope or self.scope
+        return chosen(principal) if chosen else []
+
+
+# ---- row scopes ----
+
+def _assigned_people(shelter_ids) -> Any:
+    """People a shelter expects (plan destination or alternate) or has received (safety check there)."""
+    ids = list(shelter_ids)
+    return sa.union(
+        select(EvacuationPlan.person_id).where(sa.or_(EvacuationPlan.destination_shelter_id.in_(ids),
+                                                      EvacuationPlan.alternate_shelter_id.in_(ids))),
+        select(SafetyCheck.person_id).where(SafetyCheck.shelter_id.in_(ids)),
+    )
+
+
+def people_clauses(p: Principal) -> list:
+    if p.is_city_office or p.role == Role.hq_viewer:
+        return []
+    if p.role == Role.district_supporter:
+        clauses = [Person.district_id.in_(list(p.district_ids))]
+    elif p.role in (Role.shelter_staff, Role.dwat_member):
+        clauses = [Person.id.in_(_assigned_people(p.shelter_ids))]
+    else:
+        return [sa.false()]
+    if p.consent_only:
+        clauses.append(Person.consent == Consent.yes)
+    return clauses
+
+
+def _people_subquery(p: Principal):
+    return select(Person.id).where(*people_clauses(p))
+
+
+def plan_clauses(p: Principal) -> list:
+    return [] if not people_clauses(p) else [EvacuationPlan.person_id.in_(_people_subquery(p))]
+
+
+def safety_clauses(p: Principal) -> list:
+    return [] if not people_clauses(p) else [SafetyCheck.person_id.in_(_people_subquery(p))]
+
+
+def own_shelters(column) -> Clauses:
+    return lambda p: [column.in_(list(p.shelter_ids))]
+
+
+def own_team(column) -> Clauses:
+    return lambda p: [column == p.team_id] if p.team_id else [sa.false()]
+
+
+def own_deployments(column) -> Clauses:
+    return lambda p: [column.in_(list(p.deployment_ids))]
+
+
+# ---- field sets ----
+
+PERSON_HQ_FIELDS = frozenset({"id", "version", "created_at", "updated_at", "register_no", "district_id",
+                              "lon", "lat", "reasons", "latest_safety"})
+PERSON_SUPPORTER_HIDDEN = frozenset({"reason_note"})
+PLAN_SUPPORTER_HIDDEN = frozenset({"care.conditions", "care.doctor", "care.blood_type"})
+SAFETY_HQ_FIELDS = frozenset({"id", "recorded_at", "observed_at", "person_id", "outcome", "shelter_id"})
+
+A, W, D, S, M, H = (Role.admin, Role.welfare_staff, Role.district_supporter, Role.shelter_staff,
+                    Role.dwat_member, Role.hq_viewer)
+OFFICE = {A: Rule(ALL), W: Rule(ALL)}
+READ_ALL = Rule(READ)
+
+POLICY: dict[str, dict[Role, Rule]] = {
+    "municipalities": {**OFFICE, D: READ_ALL, S: READ_ALL, M: READ_ALL, H: READ_ALL},
+    "districts": {**OFFICE, D: READ_ALL, S: READ_ALL, M: READ_ALL, H: READ_ALL},
+    "people": {
+        **OFFICE,
+        D: Rule(READ, people_clauses, hidden=PERSON_SUPPORTER_HIDDEN),
+        S: Rule(READ, people_clauses),
+        M: Rule(READ, people_clauses),
+        H: Rule(READ, people_clauses, only=PERSON_HQ_FIELDS),
+    },
+    "plans": {
+        **OFFICE,
+        D: Rule(READ, plan_clauses, hidden=PLAN_SUPPORTER_HIDDEN),
+        S: Rule(READ, plan_clauses),
+        M: Rule(READ, plan_clauses),
+    },
+    "safety-checks": {
+        **OFFICE,
+        D: Rule(READ | {"create"}, safety_clauses, create_ref="person_id"),
+        S: Rule(READ | {"create"}, safety_clauses, create_ref="person_id"),
+        M: Rule(READ | {"create"}, safety_clauses, create_ref="person_id"),
+        H: Rule(READ, safety_clauses, only=SAFETY_HQ_FIELDS),
+    },
+    "shelters": {
+        **OFFICE, D: READ_ALL, M: READ_ALL, H: READ_ALL,
+        S: Rule(READ | {"update"}, write_scope=own_shelters(Shelter.id)),
+    },
+    "shelter-reports": {
+        **OFFICE, D: READ_ALL, H: READ_ALL,
+        S: Rule(READ | {"create"}, write_scope=own_shelters(ShelterReport.shelter_id), create_ref="shelter_id"),
+        M: Rule(READ | {"create"}, write_scope=own_shelters(ShelterReport.shelter_id), create_ref="shelter_id"),
+    },
+    "dwat-teams": {**OFFICE, H: READ_ALL, M: Rule(READ, own_team(DwatTeam.id))},
+    "dwat-members": {**OFFICE, H: READ_ALL, M: Rule(READ, own_team(DwatMember.team_id))},
+    "dwat-deployments": {
+        **OFFICE, H: READ_ALL,
+        S: Rule(READ, own_shelters(DwatDeployment.shelter_id)),
+        M: Rule(READ, own_team(DwatDeployment.team_id)),
+    },
+    "dwat-requests": {
+        **OFFICE, H: READ_ALL,
+        S: Rule(READ | {"create"}, own_shelters(DwatRequest.shelter_id), create_ref="shelter_id"),
+        M: Rule(READ, own_shelters(DwatRequest.shelter_id)),
+    },
+    "dwat-activity-reports": {
+        **OFFICE, H: READ_ALL,
+        M: Rule(READ | {"create"}, own_deployments(DwatActivityReport.deployment_id), create_ref="deployment_id"),
+    },
+}
+
+# Resources whose reads disclose personal data of people on the register: every read is audited.
+PERSONAL = frozenset({"people", "plans", "safety-checks"})
+
+
+
+def rule_for(resource: str, principal: Principal) -> Optional[Rule]:
+    return POLICY.get(resource, {}).get(principal.role)
+
+
+def shape(rule: Rule, item: dict) -> dict:
+    """Remove the fields this role may not see."""
+    if rule.only is not None:
+        item = {k: v for k, v in item.items() if k in rule.only}
+    for path in rule.hidden:
+        head, _, tail = path.partition(".")
+        if not tail:
+            item.pop(head, None)
+        elif isinstance(item.get(head), dict):
+            item[head] = {k: v for k, v in item[head].items() if k != tail}
+    return item
