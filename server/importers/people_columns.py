@@ -111,7 +111,7 @@ CONVERTERS: dict[str, tuple[Callable[[str], Any], Any]] = {
     "contact_other": (normalize_text, ""),
     "reasons": (_REASON.many, []),
     "reason_note": (normalize_text, ""),
-    "district_code": (normalize_code, None),
+    "district_code": (str.strip, None),
     "lon": (parse_float, None),
     "lat": (parse_float, None),
     "household": (_HOUSEHOLD.one, Household.other),

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Engine
 
+from ..domain.textnorm import normalize_code
 from ..models import District, Person
 from ..models.base import utcnow
 from ..models.geo import normalize_municipality_code
@@ -210,7 +211,8 @@ class _PeopleImport:
             code6 = normalize_municipality_code(municipality_code or "")
         except ValueError:
             return None
-        return self.districts.get((code6, code))
+        # District codes are stored as their loader wrote them; try the cell as typed, then width-folded.
+        return self.districts.get((code6, code)) or self.districts.get((code6, normalize_code(code)))
 
     def _write(self, conn: Connection, inserts: list[dict], updates: list[dict]) -> None:
         t = self.table
