@@ -16,7 +16,7 @@ from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, 
 from ..models import dwat, events, geo, people, plans, shelters
 from ..models.vocab import (Consent, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState,
                             SafetyOutcome, SeismicClass, ShelterKind)
-from .resources import (DATETIME_SCHEMA, Filter, Resource, _in_session, _path_id, enum_filter, get_row,
+from .resources import (DATETIME_SCHEMA, Access, Filter, Resource, _in_session, _path_id, client_address, enum_filter, get_row,
                         make_routes, parse_datetime, uuid_filter)
 
 
@@ -51,14 +51,24 @@ def _plan_before_write(session: Session, row: EvacuationPlan, previous: Optional
 
 
 async def plan_history(request: Request) -> JSONResponse:
+    from ..auth.guard import authorize
+    from ..auth.audit import record
+
+    principal, rule = authorize(request, "plans", "read")
+    access = Access(principal, rule)
     plan_id = _path_id(request)
 
     def load(session: Session) -> dict[str, Any]:
-        get_row(PLANS, session, plan_id)
+        get_row(PLANS, session, plan_id, access)
+        record(session, "read", principal=principal, resource="plans/history", record_ids=[plan_id],
+               client=client_address(request))
         versions = session.exec(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
                                 .order_by(PlanVersion.version.desc())).all()
-        return {"items": [plans.PlanVersionPublic.model_validate(v, from_attributes=True).model_dump(mode="json")
-                          for v in versions]}
+        items = [plans.PlanVersionPublic.model_validate(v, from_attributes=True).model_dump(mode="json")
+                 for v in versions]
+        for item in items:  # the same fields are hidden in old versions as in the current one
+            item["data"] = access.shape([item["data"]])[0]
+        return {"items": items}
 
     return JSONResponse(await _in_session(request, load))
 
