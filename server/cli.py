@@ -1,4 +1,4 @@
-"""The `tsunagu` command: serve | demo | import | export | db."""
+"""The `tsunagu` command: serve | demo | import | export | db | users."""
 
 from __future__ import annotations
 
@@ -53,12 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="apply all Alembic migrations")
     up.set_defaults(func=cmd_db_upgrade)
 
+    from .auth.cli import add_users_parser
     from .demo_city import add_demo_parser
     from .importers.cli import add_export_parser, add_import_parser
 
     add_demo_parser(sub)
     add_import_parser(sub)
     add_export_parser(sub)
+    add_users_parser(sub)
     return parser
 
 
