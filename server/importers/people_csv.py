@@ -167,7 +167,7 @@ class _PeopleImport:
 
         if "district_code" in values and "district_code" not in bad_fields:
             merged["district_id"] = None
-            if values["district_code"]:
+            if values["district_code"] and self._code6(merged.get("municipality_code")):
                 district_id = self._district(merged.get("municipality_code"), values["district_code"])
                 if district_id is None:
                     errors.append((found.name("district_code"),
@@ -206,11 +206,15 @@ class _PeopleImport:
         column = COLUMN_BY_KEY.get(key)
         return column.ja if column else key
 
-    def _district(self, municipality_code: str | None, code: str) -> uuid.UUID | None:
+    @staticmethod
+    def _code6(municipality_code: str | None) -> str | None:
         try:
-            code6 = normalize_municipality_code(municipality_code or "")
+            return normalize_municipality_code(municipality_code or "")
         except ValueError:
-            return None
+            return None  # the model reports the bad code; a district cannot be looked up without it
+
+    def _district(self, municipality_code: str | None, code: str) -> uuid.UUID | None:
+        code6 = self._code6(municipality_code)
         # District codes are stored as their loader wrote them; try the cell as typed, then width-folded.
         return self.districts.get((code6, code)) or self.districts.get((code6, normalize_code(code)))
 
