@@ -184,15 +184,21 @@ def check_coordinates(lon: float | None, lat: float | None, lon_header: str, lat
     return problems
 
 
-def validation_reasons(exc: ValidationError) -> list[tuple[str | None, str]]:
-    """Pydantic errors as (field, reason) with Japanese wording; field None for whole-record rules.
+def validation_reasons(exc: ValidationError, rule_fields: dict[str, str] | None = None
+                       ) -> list[tuple[str | None, str]]:
+    """Pydantic errors as (field, reason) with Japanese wording.
 
+    A whole-record rule has no field; ``rule_fields`` names one by the start of the rule's
+    message (e.g. ``{"an Is値 needs": "is_value"}``), otherwise the field is None.
     The input value is deliberately left out of every reason.
     """
     out: list[tuple[str | None, str]] = []
     for err in exc.errors(include_url=False, include_input=False):
         loc = err.get("loc") or ()
         field = str(loc[0]) if loc else None
+        if field is None and rule_fields:
+            message = err.get("msg", "").removeprefix("Value error, ")
+            field = next((f for prefix, f in rule_fields.items() if message.startswith(prefix)), None)
         kind = err.get("type", "")
         ctx = err.get("ctx") or {}
         if kind == "missing":
