@@ -10,10 +10,14 @@ from typing import Iterable
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from server.importers.shelters_csv import SHELTER_COLUMNS
 from server.models import District, Person, Shelter
 
 PEOPLE_HEADER = ["登録者番号", "市区町村コード", "氏名", "ふりがな", "生年月日", "性別", "郵便番号", "住所", "電話番号",
                  "事由", "町丁目コード", "経度", "緯度", "同意", "同意日"]
+
+
+OWN_HEADER = [column.ja for column in SHELTER_COLUMNS]
 
 
 def person_row(**over: str) -> dict[str, str]:
@@ -69,3 +73,18 @@ def shelters(engine) -> dict[str, dict]:
     with engine.connect() as conn:
         return {row["common_id"] or row["name"]: dict(row)
                 for row in conn.execute(sa.select(Shelter.__table__)).mappings()}
+
+
+def own_row(**over: str) -> dict[str, str]:
+    """A valid row of the project's own shelter CSV; override cells by header."""
+    row = {"共通ID": "E1321400003121", "市区町村コード": "132144", "施設名": "ひかりプラザ", "ふりがな": "ひかりぷらざ",
+           "種別": "指定福祉避難所", "受入対象者": "高齢者、障害者", "受入可能人数": "40", "設備": "車いす対応;非常用電源",
+           "住所": "東京都国分寺市光町1-46-8", "経度": "139.444667", "緯度": "35.702509", "町丁目コード": "",
+           "運営法人": "社会福祉法人 試験会", "電話番号": "042-000-0000", "担当者": "試験 担当", "建築確認日": "昭和60年4月1日",
+           "耐震診断": "", "Is値": "", "耐震改修": "", "備考": ""}
+    row.update(over)
+    return row
+
+
+def own_csv(*rows: dict[str, str], encoding: str = "utf-8") -> bytes:
+    return csv_bytes(OWN_HEADER, rows, encoding=encoding)

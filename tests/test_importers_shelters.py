@@ -8,15 +8,14 @@ import pytest
 import sqlalchemy as sa
 
 from server.importers.report import ImportFileError
-from server.importers.shelters_csv import SHELTER_COLUMNS, import_shelters
+from server.importers.shelters_csv import import_shelters
 from server.importers.shelters_gsi import capacity_from_notes, parse_target_groups
 from server.models import Shelter
 
-from .csv_helpers import add_districts, count, csv_bytes, shelters
+from .csv_helpers import OWN_HEADER, add_districts, count, csv_bytes, own_csv, own_row, shelters
 
 GSI_HEADER = ["NO", "共通ID", "都道府県名及び市町村名", "施設・場所名", "住所", "指定緊急避難場所との住所同一",
               "その他市町村長が必要と認める事項", "受入対象者", "緯度", "経度", "備考"]
-OWN_HEADER = [column.ja for column in SHELTER_COLUMNS]
 
 
 def gsi_row(common_id="E1321400002121", name="福祉センター", targets="要配慮者", notes="", lat="35.708091",
@@ -26,20 +25,6 @@ def gsi_row(common_id="E1321400002121", name="福祉センター", targets="要�
 
 def gsi_csv(*rows: list[str]) -> bytes:
     return csv_bytes(GSI_HEADER, rows, encoding="utf-8-sig", newline="\n")
-
-
-def own_row(**over: str) -> dict[str, str]:
-    row = {"共通ID": "E1321400003121", "市区町村コード": "132144", "施設名": "ひかりプラザ", "ふりがな": "ひかりぷらざ",
-           "種別": "指定福祉避難所", "受入対象者": "高齢者、障害者", "受入可能人数": "40", "設備": "車いす対応;非常用電源",
-           "住所": "東京都国分寺市光町1-46-8", "経度": "139.444667", "緯度": "35.702509", "町丁目コード": "",
-           "運営法人": "社会福祉法人 試験会", "電話番号": "042-000-0000", "担当者": "試験 担当", "建築確認日": "昭和60年4月1日",
-           "耐震診断": "", "Is値": "", "耐震改修": "", "備考": ""}
-    row.update(over)
-    return row
-
-
-def own_csv(*rows: dict[str, str], encoding: str = "utf-8") -> bytes:
-    return csv_bytes(OWN_HEADER, rows, encoding=encoding)
 
 
 def errors_of(report) -> list[tuple[int, str]]:
