@@ -101,6 +101,23 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "version": __version__})
 
 
+PWA_DIR = HERE.parent / "pwa"
+# Browser libraries installed from npm (pwa/package.json + lock) and served by the app itself,
+# never from a CDN: the field app and the HQ map must work with no internet.
+VENDOR = {"leaflet": "leaflet/dist", "supercluster": "supercluster/dist"}
+
+
+def vendor_mounts() -> list[Mount]:
+    mounts = []
+    for name, sub in VENDOR.items():
+        directory = PWA_DIR / "node_modules" / sub
+        if directory.is_dir():
+            mounts.append(Mount(f"/vendor/{name}", StaticFiles(directory=str(directory)), name=f"vendor-{name}"))
+        else:
+            log.warning("browser library %s is missing: run scripts/setup (npm ci in pwa/)", name)
+    return mounts
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Starlette:
     settings = settings or load_settings()
     engine = engine or make_engine(settings.database_url)
@@ -116,6 +133,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *exports.routes,
         *registry.routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        *vendor_mounts(),
     ]
     app = Starlette(
         routes=routes,

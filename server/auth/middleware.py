@@ -22,7 +22,7 @@ SESSION_COOKIE = "tsunagu_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Paths anyone may reach: the landing page, docs, health, sign-in, static files, the field app shell.
-PUBLIC_PREFIXES = ("/static/", "/auth/login", "/auth/token", "/login", "/app/")
+PUBLIC_PREFIXES = ("/static/", "/vendor/", "/auth/login", "/auth/token", "/login", "/app/")
 PUBLIC_PATHS = {"/", "/api/health", "/api/openapi.json", "/api/docs", "/favicon.ico"}
 TOUCH_EVERY = timedelta(minutes=5)
 

@@ -7,9 +7,10 @@ from .people import Person
 from .auth import AuditEntry, AuthToken, ModeSwitch, User
 from .plans import EvacuationPlan, PlanVersion
 from .shelters import Shelter
+from .sync import ChangeLog, SyncConflict, SyncEpoch, SyncMutation
 
 __all__ = [
-    "AuditEntry", "AuthToken", "ModeSwitch", "User",
+    "AuditEntry", "AuthToken", "ChangeLog", "ModeSwitch", "SyncConflict", "SyncEpoch", "SyncMutation", "User",
     "District", "DwatActivityReport", "DwatDeployment", "DwatMember", "DwatRequest", "DwatTeam",
     "EvacuationPlan", "Municipality", "Person", "PlanVersion", "SafetyCheck", "Shelter", "ShelterReport",
 ]
