@@ -169,6 +169,15 @@ def test_agreement_shelter_without_common_id_matched_by_name(engine):
     assert stored["capacity"] == 25 and stored["common_id"] is None and stored["kind"] == "agreement_welfare"
 
 
+def test_gsi_links_a_shelter_entered_by_hand_instead_of_duplicating_it(engine):
+    import_shelters(engine, own_csv(own_row(共通ID="", 施設名="福祉センター", 受入可能人数="60")), apply=True)
+    report = import_shelters(engine, gsi_csv(gsi_row()), apply=True)
+    assert (report.created, report.updated) == (0, 1)
+    assert [(w.line, w.column) for w in report.warnings] == [(2, "共通ID")]
+    stored = shelters(engine)
+    assert list(stored) == ["E1321400002121"] and stored["E1321400002121"]["capacity"] == 60
+
+
 def test_blank_cells_do_not_erase(engine):
     import_shelters(engine, own_csv(own_row(耐震改修="実施済")), apply=True)
     blanks = {h: "" for h in OWN_HEADER if h not in ("共通ID", "施設名", "種別")}

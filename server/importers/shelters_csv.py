@@ -4,8 +4,9 @@
 the GSI file has 共通ID and 施設・場所名 but no 種別.
 
 Matching and merge rules (both formats):
-- a row is matched to a stored shelter by 共通ID; a row without 共通ID (a 協定福祉避難所
-  usually has none) by its 施設名 among stored shelters without 共通ID;
+- a row is matched to a stored shelter by 共通ID; failing that (a 協定福祉避難所 usually has
+  no 共通ID, and a shelter entered by hand may not have one yet) by its 施設名 among stored
+  shelters without 共通ID — which then receive the row's 共通ID;
 - a blank cell never erases a stored value: capacity, 耐震 fields and target groups that
   staff filled in survive a re-import of a file that lacks them (clear a value in the UI);
 - from a GSI file, 受入対象者, the capacity found in 備考 and the notes only fill fields
@@ -175,8 +176,13 @@ class _ShelterImport:
             if first != line:
                 column, what = (("common_id", "共通ID") if values.get("common_id") else ("name", "施設名"))
                 errors = [(self.header(column), f"{what}が{first}行目と重複しています (duplicate, first on line {first})")]
-        old = self.by_common_id.get(values["common_id"]) if values.get("common_id") else \
-            self.by_name.get(values.get("name", ""))
+        old = self.by_common_id.get(values["common_id"]) if values.get("common_id") else None
+        if old is None and values.get("name") in self.by_name:
+            # A shelter entered by hand (no 共通ID yet) is the same facility: link it, do not duplicate it.
+            old = self.by_name.pop(values["name"])
+            if values.get("common_id"):
+                self.report.warn(line, self.header("common_id"), "共通IDのない登録済みの避難所と施設名で照合し、共通IDを付けます "
+                                                                 "(matched a stored shelter without 共通ID by name)")
         record = self.validate(line, values, errors, old)
         if record is None:
             return
