@@ -1,0 +1,66 @@
+"""`tsunagu demo`: migrate, load the demo city into an empty database, then serve."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from .common import DEFAULT_SEED
+
+
+def add_demo_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the `demo` subcommand on the `tsunagu` parser."""
+    parser = subparsers.add_parser(
+        "demo", help="load the fictional demo city (つなぎ市) and serve it",
+        description="Migrate the database, load the fictional demo city つなぎ市 if the database holds no "
+                    "people yet, and start the server in demo mode. Every person, place and phone number "
+                    "in the demo city is invented.")
+    parser.add_argument("--people", type=int, default=5000, metavar="N",
+                        help="registered people to generate (default: 5000)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+                        help=f"random seed; the same seed gives the same city (default: {DEFAULT_SEED})")
+    parser.add_argument("--replace", action="store_true",
+                        help="delete an earlier demo city and load a fresh one")
+    parser.add_argument("--no-serve", action="store_true", help="load the data and exit")
+    parser.add_argument("--host", help="address to listen on (default: TSUNAGU_HOST)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: TSUNAGU_PORT)")
+    parser.set_defaults(func=cmd_demo)
+    return parser
+
+
+def cmd_demo(args, settings) -> int:
+    from sqlalchemy import func, select
+
+    from ..cli import cmd_serve  # imported here: server.cli imports this module
+    from ..db import make_engine
+    from ..migrate import upgrade
+    from ..models import Person
+    from ..settings import Settings
+    from .city import build_demo_city
+    from .loading import load_demo_city
+
+    if args.people < 0:
+        print("demo: --people must not be negative")
+        return 2
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        people = conn.execute(select(func.count()).select_from(Person.__table__)).scalar_one()
+    if people and not args.replace:
+        print(f"demo: the database already holds {people} people; not loading the demo city "
+              "(--replace reloads it)")
+    else:
+        started = time.perf_counter()
+        city = build_demo_city(seed=args.seed, people=args.people)
+        try:
+            counts = load_demo_city(engine, city, replace=args.replace)
+        except ValueError as exc:
+            print(f"demo: {exc}")
+            return 1
+        summary = ", ".join(f"{n} {label.replace('_', ' ')}" for label, n in counts.items())
+        print(f"demo: loaded {city.municipality.name} (seed {args.seed}) in "
+              f"{time.perf_counter() - started:.1f} s: {summary}")
+    engine.dispose()
+    if args.no_serve:
+        return 0
+    return cmd_serve(args, Settings({**settings.values, "TSUNAGU_DEMO": True}))
