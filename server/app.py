@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -17,7 +18,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .api import admin, auth, exports, imports, openapi, registry
+from .api import admin, auth, exports, imports, openapi, registry, sync
 from .api.errors import ApiError
 from .auth.middleware import AuthMiddleware
 from .security import SecurityHeaders
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         Route("/login", login_page, name="login-page"),
         *auth.routes,
         *admin.routes,
+        *sync.routes,
         *openapi.routes,
         *imports.routes,
         *exports.routes,
@@ -144,5 +146,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Added last runs first: headers on every answer, then the size limit, then who is asking.
     app.add_middleware(AuthMiddleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.TSUNAGU_MAX_UPLOAD_BYTES)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeaders)
     return app

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..models.base import utcnow
+from ..sync.changelog import log_change
 from .errors import ApiError, not_found, read_json_object, validation_error
 
 
@@ -290,11 +291,12 @@ def create_row(resource: Resource, session: Session, data: dict, access: Access 
     session.add(row)
     session.flush()
     if not _within_write_scope(resource, session, row.id, access):
-        session.rollback()
+        # the caller's transaction (or savepoint) is rolled back by whoever catches this
         ref = access.rule.create_ref if access.rule else ""
         if ref:
             raise _out_of_scope_error(resource, ref, values.get(ref))
         raise ApiError(403, "you may not create this record")
+    log_change(session, resource.path, row.id)
     return access.shape(to_public(resource, session, [row]))[0], True
 
 
@@ -331,10 +333,30 @@ def update_row(resource: Resource, session: Session, row_id: uuid.UUID, data: di
     result = session.execute(sa.update(resource.table).where(resource.table.id == row.id,
                                                              resource.table.version == patch.version).values(**stored))
     if result.rowcount != 1:
-        session.rollback()
         raise ApiError(409, "the record changed while you were saving; reload and try again")
+    log_change(session, resource.path, row.id)
     session.expire(row)
     return access.shape(to_public(resource, session, [session.get(resource.table, row_id)]))[0]
+
+
+def delete_row(resource: Resource, session: Session, row_id: uuid.UUID, version: int | None,
+               access: Access = UNRESTRICTED) -> None:
+    """Delete a master record (e.g. a person leaving the register); devices get a tombstone.
+    Records that events or other records still point at cannot be deleted (409)."""
+    row = get_row(resource, session, row_id, access)
+    if not _within_write_scope(resource, session, row.id, access):
+        raise not_found(resource.title or resource.path)
+    if version is not None and version != row.version:
+        raise ApiError(409, f"stale version: the record is at version {row.version}",
+                       extra={"current": access.shape(to_public(resource, session, [row]))[0]})
+    try:
+        with session.begin_nested():
+            session.delete(row)
+            session.flush()
+    except IntegrityError:
+        raise ApiError(409, f"this {resource.title or resource.path} is still referenced (plans, events …); "
+                            "it cannot be deleted") from None
+    log_change(session, resource.path, row_id, op="delete")
 
 
 def _plain(value: Any) -> Any:
@@ -475,6 +497,23 @@ def make_routes(resource: Resource) -> list[Route]:
 
         return JSONResponse(await in_session(request, run))
 
+    async def delete_endpoint(request: Request) -> Response:
+        access = _authorize(request, resource, "delete")
+        row_id = _path_id(request)
+        raw_version = request.query_params.get("version")
+        try:
+            version = int(raw_version) if raw_version is not None else None
+        except ValueError:
+            raise ApiError(422, "invalid query parameters", [{"field": "version", "message": "an integer"}]) from None
+        request.state.audit_refusal = ("delete", resource.path, [row_id])
+
+        def run(session: Session) -> None:
+            delete_row(resource, session, row_id, version, access)
+            _audit(request, session, access, "delete", resource, [row_id])
+
+        await in_session(request, run)
+        return Response(status_code=204)
+
     async def event_is_immutable(request: Request) -> Response:
         raise ApiError(405, "events are append-only: a correction is a new event", headers={"Allow": "GET, POST"})
 
@@ -488,4 +527,5 @@ def make_routes(resource: Resource) -> list[Route]:
         routes.append(Route(base + "/{id}", event_is_immutable, methods=["PUT", "PATCH", "DELETE"]))
     else:
         routes.append(Route(base + "/{id}", update_endpoint, methods=["PATCH"], name=f"{resource.path}-update"))
+        routes.append(Route(base + "/{id}", delete_endpoint, methods=["DELETE"], name=f"{resource.path}-delete"))
     return routes

@@ -23,7 +23,7 @@ Clauses = Callable[[Principal], list]
 
 READ = frozenset({"list", "read"})
 WRITE = frozenset({"create", "update"})
-ALL = READ | WRITE
+ALL = READ | WRITE | {"delete"}
 
 
 @dataclass(frozen=True)

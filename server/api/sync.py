@@ -1,0 +1,154 @@
+"""HTTP for sync: GET /api/sync/changes, POST /api/sync/mutations, conflicts (docs/sync.md)."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel
+from sqlmodel import Session, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..auth.audit import record
+from ..auth.guard import principal_of, require_role
+from ..auth.policy import PERSONAL, rule_for
+from ..models.auth import Role
+from ..models.base import utcnow
+from ..models.sync import SyncConflict, SyncConflictPublic
+from ..sync.feed import MAX_LIMIT, changes
+from ..sync.mutations import MAX_BATCH, apply_batch
+from .errors import ApiError, read_json_object
+from .registry import RESOURCES
+from .resources import Access, _path_id, client_address, in_session, update_row
+
+BY_PATH = {r.path: r for r in RESOURCES}
+
+
+def _principal(request: Request):
+    principal = principal_of(request)
+    if principal.role == Role.dwat_member and not principal.deployment_ids:
+        raise ApiError(403, "no active deployment: DWAT access ends when the deployment ends")
+    return principal
+
+
+async def changes_endpoint(request: Request) -> Response:
+    principal = _principal(request)
+    params = request.query_params
+    unknown = set(params) - {"cursor", "limit", "scope_key"}
+    if unknown:
+        raise ApiError(422, "invalid query parameters", [{"field": k, "message": "unknown query parameter"} for k in unknown])
+    try:
+        limit = int(params.get("limit", 500))
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValueError
+    except ValueError:
+        raise ApiError(422, "invalid query parameters", [{"field": "limit", "message": f"1–{MAX_LIMIT}"}]) from None
+
+    def run(session: Session) -> dict:
+        page = changes(session, principal, RESOURCES, params.get("cursor", ""), limit, params.get("scope_key") or None)
+        personal = [i["id"] for i in page["items"] if i["entity"] in PERSONAL and i["op"] == "upsert"]
+        if personal:  # a sync page is a read of personal data like any other
+            record(session, "sync", principal=principal, resource="sync/changes", record_ids=personal,
+                   client=client_address(request))
+        page["server_time"] = utcnow().isoformat()
+        return page
+
+    return JSONResponse(await in_session(request, run))
+
+
+async def mutations_endpoint(request: Request) -> Response:
+    principal = _principal(request)
+    body = await read_json_object(request)
+    mutations = body.get("mutations")
+    device_id = str(body.get("device_id") or "")[:64]
+    if not isinstance(mutations, list):
+        raise ApiError(422, "mutations must be a list", [{"field": "mutations", "message": "a list is required"}])
+    if len(mutations) > MAX_BATCH:
+        raise ApiError(413, f"at most {MAX_BATCH} mutations per batch; send the rest in the next batch",
+                       extra={"max_batch": MAX_BATCH})
+
+    def run(session: Session) -> dict:
+        results = apply_batch(session, principal, BY_PATH, device_id, mutations)
+        for result in results:
+            if result["status"] in ("applied", "merged") and result.get("record"):
+                record(session, "sync_write", principal=principal, resource="sync/mutations",
+                       record_ids=[result["record"]["id"]], detail=result["status"], client=client_address(request))
+        rejected = [r["id"] for r in results if r["status"] == "rejected" and r["id"]]
+        if rejected:
+            record(session, "denied", principal=principal, resource="sync/mutations", record_ids=rejected,
+                   status=422, detail=f"{len(rejected)} mutation(s) rejected", client=client_address(request))
+        return {"results": results, "server_time": utcnow().isoformat()}
+
+    # Acknowledged only after commit: in_session commits before we answer.
+    return JSONResponse(await in_session(request, run))
+
+
+STAFF = (Role.admin, Role.welfare_staff)
+
+
+@require_role(*STAFF)
+async def list_conflicts(request: Request) -> Response:
+    show = request.query_params.get("resolved", "false").lower()
+    if show not in ("true", "false", "all"):
+        raise ApiError(422, "invalid query parameters", [{"field": "resolved", "message": "true, false or all"}])
+
+    def run(session: Session) -> dict:
+        query = select(SyncConflict).order_by(SyncConflict.created_at)
+        if show == "false":
+            query = query.where(SyncConflict.resolved_at.is_(None))
+        elif show == "true":
+            query = query.where(SyncConflict.resolved_at.is_not(None))
+        rows = session.exec(query.limit(1000)).all()
+        return {"items": [SyncConflictPublic.model_validate(c, from_attributes=True).model_dump(mode="json") for c in rows]}
+
+    return JSONResponse(await in_session(request, run))
+
+
+class Resolution(BaseModel):
+    choice: str
+
+
+@require_role(*STAFF)
+async def resolve_conflict(request: Request) -> Response:
+    principal = principal_of(request)
+    conflict_id = _path_id(request)
+    data = await read_json_object(request)
+    choice = data.get("choice")
+    if choice not in ("server", "client"):
+        raise ApiError(422, "validation failed", [{"field": "choice", "message": "server or client"}])
+
+    def run(session: Session) -> dict:
+        conflict = session.get(SyncConflict, conflict_id)
+        if conflict is None:
+            raise ApiError(404, "conflict not found")
+        if conflict.resolved_at is not None:
+            raise ApiError(409, "already resolved", extra={"resolution": conflict.resolution})
+        record_out = None
+        if choice == "client":
+            resource = BY_PATH[conflict.entity]
+            access = Access(principal, rule_for(resource.path, principal))
+            current = session.get(resource.table, conflict.record_id)
+            if current is None:
+                raise ApiError(404, f"the {resource.path} record is gone")
+            record_out = update_row(resource, session, conflict.record_id,
+                                    {"version": current.version, conflict.field: conflict.client_value}, access)
+        conflict.resolved_at = utcnow()
+        conflict.resolved_by = principal.user_id
+        conflict.resolution = choice
+        session.add(conflict)
+        record(session, "conflict_resolve", principal=principal, resource=conflict.entity,
+               record_ids=[conflict.record_id, conflict.id], detail=choice, client=client_address(request))
+        session.flush()
+        return {"conflict": SyncConflictPublic.model_validate(conflict, from_attributes=True).model_dump(mode="json"),
+                "record": record_out}
+
+    return JSONResponse(await in_session(request, run))
+
+
+routes = [
+    Route("/api/sync/changes", changes_endpoint, methods=["GET"], name="sync-changes"),
+    Route("/api/sync/mutations", mutations_endpoint, methods=["POST"], name="sync-mutations"),
+    Route("/api/conflicts", list_conflicts, methods=["GET"], name="conflicts"),
+    Route("/api/conflicts/{id}/resolve", resolve_conflict, methods=["POST"], name="conflict-resolve"),
+]
