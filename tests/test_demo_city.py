@@ -72,6 +72,14 @@ def test_map_and_shelters_do_not_depend_on_people_or_day(small_city):
 
 # -- counts and proportions ----------------------------------------------------------------
 
+def test_timestamps_are_ordered_and_in_the_past(city):
+    rows = [city.municipality, *city.districts, *city.shelters, *city.people, *city.plans,
+            *city.dwat_teams, *city.dwat_members]
+    assert all(r.created_at <= r.updated_at < datetime(2026, 11, 27, tzinfo=timezone.utc) for r in rows)
+    people = {p.id: p for p in city.people}
+    assert all(people[plan.person_id].created_at.date() <= plan.created_at.date() for plan in city.plans)
+
+
 def test_counts(city):
     assert len(city.welfare_areas) == 6
     assert 28 <= len(city.chome) <= 32

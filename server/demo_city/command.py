@@ -57,9 +57,10 @@ def cmd_demo(args, settings) -> int:
         except ValueError as exc:
             print(f"demo: {exc}")
             return 1
-        summary = ", ".join(f"{n} {label.replace('_', ' ')}" for label, n in counts.items())
-        print(f"demo: loaded {city.municipality.name} (seed {args.seed}) in "
-              f"{time.perf_counter() - started:.1f} s: {summary}")
+        print(f"demo: loaded {city.municipality.name} (seed {args.seed}) in {time.perf_counter() - started:.1f} s: "
+              f"{counts['people']} people, {counts['plans']} plans, {counts['shelters']} shelters, "
+              f"{counts['districts']} districts, {counts['dwat_teams']} DWAT teams "
+              f"({counts['dwat_members']} members)")
     engine.dispose()
     if args.no_serve:
         return 0

@@ -39,7 +39,7 @@ def new_row(cls: type[T], **values: Any) -> T:
     """A table model instance, as `cls(**values)` makes it, without per-field bookkeeping.
 
     SQLModel's constructor routes every field through SQLAlchemy's attribute events, which
-    costs about 100 µs a row — most of the time for a 100,000-person city. A new, pending
+    costs about 100 µs a row — as much as generating the row itself. A new, pending
     row needs none of that: SQLAlchemy creates the instance state (as it does when loading
     rows) and the INSERT reads the values from the instance dict. The values are trusted,
     not validated (as with the constructor of a table model); the tests check that rows

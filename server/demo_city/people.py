@@ -120,7 +120,7 @@ class PeopleBuilder:
             birth = now - timedelta(days=rng.randint(30, 5 * 365))
         created_day = day_between(self.stamps, max(now - timedelta(days=3650), birth), now - timedelta(days=14))
         created = stamp(created_day, self.stamps)
-        updated = stamp(day_between(self.stamps, created_day, now - timedelta(days=1)), self.stamps)
+        updated = max(created, stamp(day_between(self.stamps, created_day, now - timedelta(days=1)), self.stamps))
         consent = CONSENT.pick(rng)
         needs = profile["needs"]
         household_value = profile["household"]

@@ -147,31 +147,29 @@ def build_plans(rng: random.Random, stamps: random.Random, ids: IdMaker, people:
 
 
 def _plan(rng, stamps, ids, person: Person, status: PlanStatus, destination, now: date) -> EvacuationPlan:
-    person_day = person.created_at.date()
-    created_day = day_between(stamps, max(person_day, now - timedelta(days=1095)), now - timedelta(days=1))
+    yesterday = now - timedelta(days=1)
+    created_day = day_between(stamps, max(person.created_at.date(), now - timedelta(days=1095)), yesterday)
+    review_due = None
     if status == PlanStatus.done:
-        updated_day = day_between(stamps, max(created_day, now - timedelta(days=330)), now - timedelta(days=1))
+        # Reviewed within the last year, so the yearly review is still ahead.
+        updated_day = day_between(stamps, max(created_day, now - timedelta(days=330)), yesterday)
         review_due = updated_day + timedelta(days=365)
-    elif status == PlanStatus.needs_review:
-        review_due = day_between(stamps, now - timedelta(days=180), now - timedelta(days=1))
-        updated_day = day_between(stamps, min(created_day, review_due - timedelta(days=365)),
-                                  review_due - timedelta(days=365))
-        created_day = min(created_day, updated_day)
     else:
-        updated_day = day_between(stamps, created_day, now - timedelta(days=1))
-        review_due = None
-    created_day = max(created_day, person_day)
-    updated_day = max(updated_day, created_day)
+        updated_day = day_between(stamps, created_day, yesterday)
+        if status == PlanStatus.needs_review:
+            review_due = day_between(stamps, updated_day, yesterday)  # already passed
 
     agreed = status in (PlanStatus.done, PlanStatus.needs_review) or (
         status == PlanStatus.drafting and person.consent == Consent.yes)
-    count = {PlanStatus.done: rng.randint(1, 3), PlanStatus.needs_review: rng.randint(1, 3),
-             PlanStatus.drafting: rng.randint(0, 2)}.get(status, 0)
+    fewest, most = {PlanStatus.done: (1, 3), PlanStatus.needs_review: (1, 3),
+                    PlanStatus.drafting: (0, 2)}.get(status, (0, 0))
+    count = rng.randint(fewest, most)
     shelter, alternate = destination or (None, None)
+    created = stamp(created_day, stamps)
     return new_row(
         EvacuationPlan,
         id=ids("plan", person.register_no), person_id=person.id, status=status,
-        created_at=stamp(created_day, stamps), updated_at=stamp(updated_day, stamps),
+        created_at=created, updated_at=max(created, stamp(updated_day, stamps)),
         supporters=_supporters(rng, person, count, now),
         destination_shelter_id=shelter.id if shelter else None,
         alternate_shelter_id=alternate.id if alternate else None,

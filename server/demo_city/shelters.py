@@ -159,7 +159,7 @@ def build_shelters(rng: random.Random, stamps: random.Random, ids: IdMaker, city
         lon, lat = PointSampler(chome.ring).sample(rng)
         building = _building(rng, profile)
         created = stamp(day_between(stamps, now - timedelta(days=5 * 365), now - timedelta(days=400)), stamps)
-        updated = stamp(day_between(stamps, created.date(), now - timedelta(days=1)), stamps)
+        updated = max(created, stamp(day_between(stamps, created.date(), now - timedelta(days=1)), stamps))
         surname, given = rng.choice(SURNAMES), rng.choice(GIVEN_ADULT_MALE + GIVEN_ADULT_FEMALE)
         shelter = Shelter(
             id=ids("shelter", index), created_at=created, updated_at=updated,
