@@ -4,7 +4,10 @@ map layers match the generator."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -56,6 +59,23 @@ def _dump(city) -> list:
 
 def test_same_seed_gives_the_same_city(small_city):
     assert _dump(build_demo_city(people=500, now=NOW)) == _dump(small_city)
+
+
+DIGEST_SCRIPT = """
+import datetime, hashlib, json
+from server.demo_city import build_demo_city
+city = build_demo_city(people=200, now=datetime.date(2026, 11, 27))
+rows = [r.model_dump(mode="json") for r in [*city.people, *city.plans, *city.shelters, *city.dwat_members]]
+print(hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest())
+"""
+
+
+def test_same_seed_gives_the_same_city_in_another_process(capsys):
+    # String hashing is randomised per process (PYTHONHASHSEED); the city must not depend on it.
+    child = subprocess.run([sys.executable, "-c", DIGEST_SCRIPT], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True).stdout
+    exec(DIGEST_SCRIPT, {})
+    assert capsys.readouterr().out == child
 
 
 def test_another_seed_gives_another_city(small_city):
