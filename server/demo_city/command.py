@@ -61,6 +61,14 @@ def cmd_demo(args, settings) -> int:
               f"{counts['people']} people, {counts['plans']} plans, {counts['shelters']} shelters, "
               f"{counts['districts']} districts, {counts['dwat_teams']} DWAT teams "
               f"({counts['dwat_members']} members)")
+    from sqlmodel import Session
+
+    from ..auth.demo_users import print_accounts, seed_demo_users
+
+    with Session(engine) as session:  # this is demo mode by definition: printed passwords are allowed here
+        accounts = seed_demo_users(session, demo_mode=True)
+        session.commit()
+    print_accounts(accounts)
     engine.dispose()
     if args.no_serve:
         return 0
