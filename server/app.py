@@ -18,7 +18,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
-from .api import admin, auth, exports, imports, openapi, registry, sync
+from .api import admin, auth, exports, hq, hq_stream, imports, openapi, registry, sync
 from .api.errors import ApiError
 from .auth.middleware import AuthMiddleware
 from .security import SecurityHeaders
@@ -134,6 +134,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *imports.routes,
         *exports.routes,
         *registry.routes,
+        *hq.routes,
+        *hq_stream.routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         *vendor_mounts(),
     ]

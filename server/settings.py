@@ -22,6 +22,14 @@ class Setting:
     cast: Callable[[str], Any] = str
 
 
+def _tile_url(value: str) -> str:
+    # The page's Content-Security-Policy lets images come from https: and this server only.
+    value = value.strip()
+    if value and not (value.startswith(("https://", "/")) and all(p in value for p in ("{z}", "{x}", "{y}"))):
+        raise ValueError("a tile URL starts with https:// or / and contains {z}, {x} and {y}")
+    return value
+
+
 def _bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -51,6 +59,12 @@ SETTINGS: list[Setting] = [
     Setting("TSUNAGU_SIGNIN_MAX_FAILURES", 5,
             "Failed sign-ins per username (or 4× that per client address) before sign-in is refused for a while.", int),
     Setting("TSUNAGU_SIGNIN_WINDOW_MINUTES", 15, "The window in which failed sign-ins are counted, in minutes.", int),
+    Setting("TSUNAGU_TILE_URL", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png",
+            "Basemap tiles of the HQ map ({z}/{x}/{y} template; https:// or a path on this server; "
+            "empty: no basemap). The map's own layers draw without it.", _tile_url),
+    Setting("TSUNAGU_TILE_ATTRIBUTION",
+            '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>',
+            "Attribution shown under the basemap (HTML; the tile provider's terms say what it must be)."),
 ]
 
 

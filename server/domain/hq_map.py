@@ -1,0 +1,243 @@
+"""What the disaster HQ map shows: people as points, district tallies, shelter states,
+DWAT deployments and hazard areas — plain queries, no HTTP.
+
+Current state follows `server/domain/current_state.py`: the latest event by `observed_at`,
+ties broken by `recorded_at` then id. Here it is computed for every row in one query (a
+window function over the events) instead of per page of ids, because the map needs the
+whole city at once — 50,000 people must not become 50,000 bound parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ..models import District, DwatDeployment, DwatTeam, HazardArea, Person, SafetyCheck, Shelter, ShelterReport
+from ..models.hazards import HazardKind
+from ..models.vocab import (Damage, DeploymentState, DistrictKind, LifelineState, OpenState, Reason, SafetyOutcome,
+                            SeismicClass, ShelterKind)
+
+log = logging.getLogger("tsunagu.hq")
+
+GEODATA = Path(__file__).resolve().parents[2] / "geodata"
+HAZARD_FILE = GEODATA / "hazards.geojson"
+
+UNCHECKED = "unchecked"
+# Index = the status code in people points; 0 is "no safety check yet".
+STATUSES: list[str] = [UNCHECKED, *(o.value for o in SafetyOutcome)]
+STATUS_INDEX = {code: i for i, code in enumerate(STATUSES)}
+# 安否確認済: the person was reached and their state is known (safe, evacuated, needing help or
+# injured). "Not reachable" and "not yet checked" are the gaps HQ must close.
+CONFIRMED = frozenset({SafetyOutcome.safe_home, SafetyOutcome.evacuated, SafetyOutcome.needs_help,
+                       SafetyOutcome.injured})
+# Deployments HQ plans around: teams on their way or at work. Ended and cancelled ones are history.
+CURRENT_DEPLOYMENTS = (DeploymentState.planned, DeploymentState.active)
+COORD_DIGITS = 6  # about 0.1 m; more only makes the answer longer
+
+
+def status_vocabulary() -> list[dict]:
+    labels = {o.value: (o.ja, o.en) for o in SafetyOutcome}
+    labels[UNCHECKED] = ("未確認", "not checked yet")
+    return [{"code": code, "ja": labels[code][0], "en": labels[code][1]} for code in STATUSES]
+
+
+def vocabulary(enum: type) -> list[dict]:
+    return [{"code": m.value, "ja": m.ja, "en": m.en} for m in enum]
+
+
+def _latest(model, key_column, columns: tuple, keys: list | None):
+    """The latest event per key (rank 1), as a subquery with `key`, the columns and `rank`;
+    only for `keys` when given (the live stream asks about a few records at a time)."""
+    query = select(key_column.label("key"), *columns, sa.func.row_number().over(
+        partition_by=key_column,
+        order_by=(model.observed_at.desc(), model.recorded_at.desc(), model.id.desc()),
+    ).label("rank"))
+    if keys is not None:
+        query = query.where(key_column.in_(keys))
+    return query.subquery()
+
+
+def _latest_safety(keys: list | None = None):
+    return _latest(SafetyCheck, SafetyCheck.person_id, (SafetyCheck.outcome,), keys)
+
+
+def _latest_reports(keys: list | None = None):
+    return _latest(ShelterReport, ShelterReport.shelter_id,
+                   (ShelterReport.open_state, ShelterReport.occupancy, ShelterReport.damage,
+                    ShelterReport.observed_at, ShelterReport.lifelines, ShelterReport.needs), keys)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, COORD_DIGITS)
+
+
+# ---- people ----
+
+def district_order(session: Session) -> list[uuid.UUID]:
+    """町丁目 ids in a stable order; people points refer to a district by its index here."""
+    return list(session.exec(select(District.id).where(District.kind == DistrictKind.chome)
+                             .order_by(District.municipality_code, District.code)).all())
+
+
+def people_points(session: Session, scope: list) -> dict[str, Any]:
+    """Every person in scope as a compact row [id, lon, lat, status, district].
+
+    `scope` is the caller's row clauses for people (server/auth/policy.py). `status` indexes
+    STATUSES; `district` indexes `districts` (-1: none or not a 町丁目). People without
+    coordinates have null lon/lat: they cannot be drawn but still count in their district.
+    """
+    districts = district_order(session)
+    index = {d: i for i, d in enumerate(districts)}
+    latest = _latest_safety()
+    rows = session.execute(
+        select(Person.id, Person.lon, Person.lat, Person.district_id, latest.c.outcome)
+        .outerjoin(latest, sa.and_(latest.c.key == Person.id, latest.c.rank == 1))
+        .where(*scope).order_by(Person.register_no)).all()
+    points = [[str(person_id), _round(lon), _round(lat), STATUS_INDEX[outcome or UNCHECKED], index.get(district_id, -1)]
+              for person_id, lon, lat, district_id, outcome in rows]
+    unlocated = sum(1 for p in points if p[1] is None or p[2] is None)
+    return {"statuses": status_vocabulary(), "reasons": vocabulary(Reason), "districts": [str(d) for d in districts],
+            "points": points, "count": len(points), "unlocated": unlocated}
+
+
+def some_person_points(session: Session, person_ids: list[uuid.UUID], scope: list) -> list[dict]:
+    """Some people's points as the live stream sends them; people gone or out of scope are absent."""
+    if not person_ids:
+        return []
+    latest = _latest_safety(person_ids)
+    rows = session.execute(
+        select(Person.id, Person.lon, Person.lat, Person.district_id, latest.c.outcome)
+        .outerjoin(latest, sa.and_(latest.c.key == Person.id, latest.c.rank == 1))
+        .where(Person.id.in_(person_ids), *scope)).all()
+    return [{"id": str(r.id), "lon": _round(r.lon), "lat": _round(r.lat),
+             "district_id": str(r.district_id) if r.district_id else None,
+             "status": STATUS_INDEX[r.outcome or UNCHECKED]} for r in rows]
+
+
+def district_tallies(session: Session, scope: list) -> dict[str, Any]:
+    """GeoJSON of the 町丁目 with, per district, people by latest safety status and the
+    share confirmed (安否確認済 / all; null for a district with nobody on the register)."""
+    latest = _latest_safety()
+    counts: dict[uuid.UUID, dict[str, int]] = {}
+    rows = session.execute(
+        select(Person.district_id, latest.c.outcome, sa.func.count())
+        .outerjoin(latest, sa.and_(latest.c.key == Person.id, latest.c.rank == 1))
+        .where(Person.district_id.is_not(None), *scope)
+        .group_by(Person.district_id, latest.c.outcome)).all()
+    for district_id, outcome, n in rows:
+        counts.setdefault(district_id, {})[outcome or UNCHECKED] = n
+    areas = dict(session.execute(select(District.id, District.name)
+                                 .where(District.kind == DistrictKind.welfare_area)).all())
+    features = []
+    for district in session.exec(select(District).where(District.kind == DistrictKind.chome)
+                                 .order_by(District.municipality_code, District.code)).all():
+        by_status = {code: counts.get(district.id, {}).get(code, 0) for code in STATUSES}
+        total = sum(by_status.values())
+        confirmed = sum(by_status[o.value] for o in CONFIRMED)
+        features.append({
+            "type": "Feature", "id": str(district.id), "geometry": district.geometry or None,
+            "properties": {
+                "id": str(district.id), "code": district.code, "name": district.name,
+                "welfare_area": areas.get(district.parent_id, ""), "total": total, "counts": by_status,
+                "confirmed": confirmed, "confirmed_share": round(confirmed / total, 4) if total else None,
+                "centroid": [district.centroid_lon, district.centroid_lat],
+            },
+        })
+    return {"type": "FeatureCollection", "features": features, "statuses": status_vocabulary(),
+            "confirmed_statuses": sorted(o.value for o in CONFIRMED)}
+
+
+# ---- shelters ----
+
+def _shelter_item(row) -> dict[str, Any]:
+    return {
+        "id": str(row.id), "name": row.name, "kind": row.kind, "lon": _round(row.lon), "lat": _round(row.lat),
+        "capacity": row.capacity, "seismic_class": row.seismic_class,
+        "district_id": str(row.district_id) if row.district_id else None,
+        "target_groups": row.target_groups or [],
+        "open_state": row.open_state, "occupancy": row.occupancy, "damage": row.damage,
+        "observed_at": row.observed_at.isoformat() if row.observed_at else None,
+        "lifelines": row.lifelines, "needs": row.needs or [],
+    }
+
+
+def _shelter_query(keys: list | None = None):
+    latest = _latest_reports(keys)
+    return (select(Shelter.id, Shelter.name, Shelter.kind, Shelter.lon, Shelter.lat, Shelter.capacity,
+                   Shelter.seismic_class, Shelter.district_id, Shelter.target_groups, latest.c.open_state,
+                   latest.c.occupancy, latest.c.damage, latest.c.observed_at, latest.c.lifelines, latest.c.needs)
+            .outerjoin(latest, sa.and_(latest.c.key == Shelter.id, latest.c.rank == 1)))
+
+
+def shelter_states(session: Session) -> dict[str, Any]:
+    """Every shelter with its current state (latest report; null fields: no report yet)."""
+    rows = session.execute(_shelter_query().order_by(Shelter.kind, Shelter.name)).all()
+    return {"items": [_shelter_item(r) for r in rows], "open_states": vocabulary(OpenState),
+            "seismic_classes": vocabulary(SeismicClass), "kinds": vocabulary(ShelterKind),
+            "damages": vocabulary(Damage), "lifeline_states": vocabulary(LifelineState)}
+
+
+def some_shelter_states(session: Session, shelter_ids: list[uuid.UUID]) -> list[dict]:
+    """The given shelters' current states (unknown ids are absent)."""
+    if not shelter_ids:
+        return []
+    rows = session.execute(_shelter_query(shelter_ids).where(Shelter.id.in_(shelter_ids))).all()
+    return [_shelter_item(r) for r in rows]
+
+
+# ---- DWAT ----
+
+def _deployment_query():
+    return (select(DwatDeployment.id, DwatDeployment.team_id, DwatTeam.name.label("team_name"),
+                   DwatTeam.organisation, DwatDeployment.shelter_id, DwatDeployment.state,
+                   DwatDeployment.start_date, DwatDeployment.end_date)
+            .join(DwatTeam, DwatTeam.id == DwatDeployment.team_id))
+
+
+def _deployment_item(row) -> dict[str, Any]:
+    return {"id": str(row.id), "team_id": str(row.team_id), "team_name": row.team_name,
+            "organisation": row.organisation, "shelter_id": str(row.shelter_id), "state": row.state,
+            "start_date": row.start_date.isoformat(), "end_date": row.end_date.isoformat() if row.end_date else None}
+
+
+def current_deployments(session: Session) -> dict[str, Any]:
+    """Planned and active deployments: which team goes to which shelter, and when."""
+    rows = session.execute(_deployment_query().where(DwatDeployment.state.in_(CURRENT_DEPLOYMENTS))
+                           .order_by(DwatDeployment.start_date, DwatTeam.name)).all()
+    return {"items": [_deployment_item(r) for r in rows], "states": vocabulary(DeploymentState)}
+
+
+def some_deployments(session: Session, deployment_ids: list[uuid.UUID]) -> list[dict]:
+    """The given deployments, whatever their state (the map drops ended ones)."""
+    if not deployment_ids:
+        return []
+    rows = session.execute(_deployment_query().where(DwatDeployment.id.in_(deployment_ids))).all()
+    return [_deployment_item(r) for r in rows]
+
+
+# ---- hazard areas ----
+
+def hazard_areas(session: Session) -> dict[str, Any]:
+    """Hazard areas (浸水想定区域, 土砂災害警戒区域 …) from the `hazard_area` table, or while that is
+    empty from geodata/hazards.geojson, or none: the layer is optional."""
+    kinds = vocabulary(HazardKind)
+    rows = session.exec(select(HazardArea).order_by(HazardArea.kind, HazardArea.name)).all()
+    if rows:
+        return {"type": "FeatureCollection", "source": "database", "kinds": kinds, "features": [
+            {"type": "Feature", "id": str(r.id), "geometry": r.geometry or None,
+             "properties": {"id": str(r.id), "kind": r.kind, "name": r.name, "level": r.level, "source": r.source}}
+            for r in rows if r.geometry]}
+    if HAZARD_FILE.is_file():
+        try:
+            data = json.loads(HAZARD_FILE.read_text(encoding="utf-8"))
+            features = [f for f in data.get("features", []) if isinstance(f, dict) and f.get("geometry")]
+            return {"type": "FeatureCollection", "source": "file", "kinds": kinds, "features": features}
+        except (ValueError, OSError, AttributeError) as exc:
+            log.warning("cannot read %s: %s", HAZARD_FILE, type(exc).__name__)
+    return {"type": "FeatureCollection", "source": "none", "kinds": kinds, "features": []}

@@ -1,0 +1,165 @@
+// Loading the map's data and keeping it current. One store, plain objects and typed arrays;
+// other modules read it and listen for "changed" notifications.
+
+export class SignedOut extends Error {}
+
+async function getJSON(path) {
+  const answer = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (answer.status === 401) throw new SignedOut(path);
+  if (!answer.ok) throw new Error(`${path}: HTTP ${answer.status}`);
+  return answer.json();
+}
+
+export async function fetchPerson(id) {
+  return getJSON(`/api/people/${encodeURIComponent(id)}`);
+}
+
+// People as columns: 50,000 points stay a few typed arrays, not 50,000 objects.
+function peopleColumns(data) {
+  const n = data.points.length;
+  const people = {
+    ids: new Array(n), lon: new Float64Array(n), lat: new Float64Array(n),
+    status: new Uint8Array(n), district: new Int32Array(n), index: new Map(),
+  };
+  data.points.forEach(([id, lon, lat, status, district], i) => {
+    people.ids[i] = id;
+    people.lon[i] = lon ?? NaN; // no location: counted, not drawn
+    people.lat[i] = lat ?? NaN;
+    people.status[i] = status;
+    people.district[i] = district;
+    people.index.set(id, i);
+  });
+  return people;
+}
+
+export class Store extends EventTarget {
+  async load() {
+    const [districts, shelters, points, deployments, hazards] = await Promise.all([
+      getJSON("/api/hq/districts"), getJSON("/api/hq/shelters"), getJSON("/api/hq/people-points"),
+      getJSON("/api/hq/deployments"), getJSON("/api/hq/hazards"),
+    ]);
+    // The live stream starts at the oldest position any layer was read at: nothing falls between.
+    this.seq = Math.min(districts.seq, shelters.seq, points.seq, deployments.seq, hazards.seq);
+    this.statuses = points.statuses;
+    this.reasons = points.reasons;
+    this.statusIndex = new Map(this.statuses.map((s, i) => [s.code, i]));
+    this.districtIds = points.districts;
+    this.districtIndex = new Map(this.districtIds.map((id, i) => [id, i]));
+    this.people = peopleColumns(points);
+    this.districts = districts;
+    this.districtById = new Map(districts.features.map((f) => [f.id, f]));
+    this.confirmedStatuses = new Set(districts.confirmed_statuses.map((code) => this.statusIndex.get(code)));
+    this.openStates = shelters.open_states;
+    this.seismicClasses = shelters.seismic_classes;
+    this.kinds = shelters.kinds;
+    this.damages = shelters.damages;
+    this.lifelineStates = shelters.lifeline_states;
+    this.shelters = new Map(shelters.items.map((s) => [s.id, s]));
+    this.deploymentStates = deployments.states;
+    this.deployments = new Map(deployments.items.map((d) => [d.id, d]));
+    this.hazards = hazards;
+    this.lastUpdate = null;
+  }
+
+  vocab(list, code) {
+    return list.find((entry) => entry.code === code);
+  }
+
+  deploymentsAt(shelterId) {
+    return [...this.deployments.values()].filter((d) => d.shelter_id === shelterId);
+  }
+
+  // A live message (server/domain/hq_live.py): current state of what changed.
+  apply(message) {
+    const shelters = new Set();
+    for (const shelter of message.shelters) {
+      this.shelters.set(shelter.id, shelter);
+      shelters.add(shelter.id);
+    }
+    for (const id of message.removed_shelters) {
+      if (this.shelters.delete(id)) shelters.add(id);
+    }
+    let people = false;
+    for (const person of message.people) {
+      this.#upsertPerson(person);
+      people = true;
+    }
+    for (const id of message.removed_people) {
+      people = this.#removePerson(id) || people;
+    }
+    let deployments = false;
+    for (const deployment of message.deployments) {
+      if (deployment.state === "planned" || deployment.state === "active") this.deployments.set(deployment.id, deployment);
+      else this.deployments.delete(deployment.id);
+      deployments = true;
+    }
+    for (const id of message.removed_deployments) {
+      deployments = this.deployments.delete(id) || deployments;
+    }
+    this.seq = message.seq;
+    this.lastUpdate = new Date();
+    if (shelters.size || people || deployments) {
+      this.dispatchEvent(new CustomEvent("changed", { detail: { shelters, people, deployments } }));
+    }
+  }
+
+  // District tallies move with each person: out of the old district/status, into the new.
+  #tally(districtIdx, status, delta) {
+    const id = this.districtIds[districtIdx];
+    const feature = id && this.districtById.get(id);
+    if (!feature) return;
+    const props = feature.properties;
+    const code = this.statuses[status].code;
+    props.counts[code] += delta;
+    props.total += delta;
+    if (this.confirmedStatuses.has(status)) props.confirmed += delta;
+    props.confirmed_share = props.total ? props.confirmed / props.total : null;
+  }
+
+  #upsertPerson(person) {
+    const p = this.people;
+    const district = person.district_id ? this.districtIndex.get(person.district_id) ?? -1 : -1;
+    let i = p.index.get(person.id);
+    if (i !== undefined) {
+      this.#tally(p.district[i], p.status[i], -1);
+    } else {
+      i = this.#grow();
+      p.ids[i] = person.id;
+      p.index.set(person.id, i);
+    }
+    p.lon[i] = person.lon ?? NaN;
+    p.lat[i] = person.lat ?? NaN;
+    p.status[i] = person.status;
+    p.district[i] = district;
+    this.#tally(district, person.status, +1);
+  }
+
+  #removePerson(id) {
+    const p = this.people;
+    const i = p.index.get(id);
+    if (i === undefined) return false;
+    this.#tally(p.district[i], p.status[i], -1);
+    p.index.delete(id);
+    p.ids[i] = null; // the slot stays; drawing skips it
+    p.lon[i] = NaN;
+    p.lat[i] = NaN;
+    p.district[i] = -1;
+    return true;
+  }
+
+  #grow() {
+    const p = this.people;
+    const n = p.ids.length;
+    const widen = (Type, old) => {
+      const next = new Type(n + 1);
+      next.set(old);
+      return next;
+    };
+    p.lon = widen(Float64Array, p.lon);
+    p.lat = widen(Float64Array, p.lat);
+    p.status = widen(Uint8Array, p.status);
+    p.district = widen(Int32Array, p.district);
+    p.ids.push(null);
+    return n;
+  }
+}
