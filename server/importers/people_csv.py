@@ -33,6 +33,7 @@ from .columns import check_coordinates, map_header, require_columns, validation_
 from .csvsource import read_csv
 from .people_columns import COLUMN_BY_KEY, PEOPLE_COLUMNS, contact_column, convert_cells
 from .report import ImportFileError, ImportReport
+from ..sync.changelog import log_changes
 
 CHUNK_ROWS = 1000
 LOOKUP_CHUNK = 500
@@ -231,6 +232,8 @@ class _PeopleImport:
             if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(updates):
                 raise ImportFileError("取り込み中に他の操作で名簿が更新されました。もう一度取り込んでください "
                                       "(the register changed during the import; nothing was written, try again)")
+        # field devices learn about imported people through the changes feed
+        log_changes(conn, "people", [r["id"] for r in inserts] + [r["b_id"] for r in updates])
 
 
 def _db_row(person: PersonCreate) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from .columns import (Column, EnumCells, HeaderMap, check_coordinates, map_heade
 from .csvsource import clean_header, read_csv
 from .report import ImportFileError, ImportReport, IncompleteShelter
 from .shelters_gsi import GSI_COLUMNS, GSI_FILL_ONLY, convert_gsi_row, looks_like_gsi
+from ..sync.changelog import log_changes
 
 SHELTER_COLUMNS: tuple[Column, ...] = (
     Column("common_id", "共通ID", False, (), "14 characters, e.g. E1321400002121; the key for re-imports"),
@@ -267,3 +268,4 @@ class _ShelterImport:
             if self.conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(self.updates):
                 raise ImportFileError("取り込み中に他の操作で避難所が更新されました。もう一度取り込んでください "
                                       "(shelters changed during the import; nothing was written, try again)")
+        log_changes(self.conn, "shelters", [r["id"] for r in self.inserts] + [r["b_id"] for r in self.updates])

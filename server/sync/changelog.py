@@ -9,6 +9,7 @@ from typing import Iterable
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from ..models.base import utcnow
 from ..models.sync import ChangeLog, SyncEpoch
 
 # Any constant: PostgreSQL transactions that write the change log take this lock until commit, so
@@ -16,10 +17,10 @@ from ..models.sync import ChangeLog, SyncEpoch
 _PG_LOCK_KEY = 0x7453_796E  # "tSyn"
 
 
-def _serialize_writers(session: Session) -> None:
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+def _serialize_writers(executor) -> None:
+    dialect = executor.dialect if hasattr(executor, "dialect") else executor.get_bind().dialect
+    if dialect.name == "postgresql":
+        executor.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
     # SQLite has a single writer at a time already: the first write of a transaction holds it to commit.
 
 
@@ -29,13 +30,13 @@ def log_change(session: Session, entity: str, record_id: uuid.UUID, op: str = "u
     session.add(ChangeLog(entity=entity, record_id=record_id, op=op))
 
 
-def log_changes(session: Session, entity: str, record_ids: Iterable[uuid.UUID], op: str = "upsert") -> int:
-    """Bulk form for importers and loaders."""
-    rows = [{"entity": entity, "record_id": rid, "op": op} for rid in record_ids]
+def log_changes(executor, entity: str, record_ids: Iterable[uuid.UUID], op: str = "upsert") -> int:
+    """Bulk form for importers and loaders; `executor` is a Session or a Core Connection."""
+    rows = [{"entity": entity, "record_id": rid, "op": op, "at": utcnow()} for rid in record_ids]
     if not rows:
         return 0
-    _serialize_writers(session)
-    session.execute(sa.insert(ChangeLog), rows)
+    _serialize_writers(executor)
+    executor.execute(sa.insert(ChangeLog), rows)
     return len(rows)
 
 
