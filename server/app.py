@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import __version__
+from . import __version__, field_app
 from .api import admin, auth, exports, hq, hq_stream, imports, openapi, registry, sync
 from .api.errors import ApiError
 from .auth.middleware import AuthMiddleware
@@ -136,6 +136,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *registry.routes,
         *hq.routes,
         *hq_stream.routes,
+        *field_app.routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         *vendor_mounts(),
     ]

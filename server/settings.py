@@ -59,6 +59,9 @@ SETTINGS: list[Setting] = [
     Setting("TSUNAGU_SIGNIN_MAX_FAILURES", 5,
             "Failed sign-ins per username (or 4× that per client address) before sign-in is refused for a while.", int),
     Setting("TSUNAGU_SIGNIN_WINDOW_MINUTES", 15, "The window in which failed sign-ins are counted, in minutes.", int),
+    Setting("TSUNAGU_OFFLINE_HOURS", 72,
+            "How long the field app keeps working without reaching the server, in hours, counted from the "
+            "last time the server accepted the device's token (never beyond the token's expiry).", int),
     Setting("TSUNAGU_TILE_URL", "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png",
             "Basemap tiles of the HQ map ({z}/{x}/{y} template; https:// or a path on this server; "
             "empty: no basemap). The map's own layers draw without it.", _tile_url),
