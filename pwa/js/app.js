@@ -1,0 +1,162 @@
+// つなぐ 現場アプリ: start-up, the router, the navigation, the service worker's messages.
+import { h, clear, toast } from './ui.js';
+import { init as initI18n, t, setLang, lang } from './i18n.js';
+import { on } from './events.js';
+import { currentSession, isLocked, loadSession, refreshMe } from './auth.js';
+import * as sync from './sync.js';
+import { renderBar } from './sync-status.js';
+import * as people from './people.js';
+import * as person from './person.js';
+import * as planEdit from './plan-edit.js';
+import * as safety from './safety.js';
+import * as shelterReport from './shelter-report.js';
+import * as dwatReport from './dwat-report.js';
+import * as syncStatus from './sync-status.js';
+import * as signin from './signin.js';
+
+// path pattern → screen; the first match wins
+const ROUTES = [
+  [/^\/people$/, people],
+  [/^\/person\/([\w-]+)\/plan$/, planEdit, ['id']],
+  [/^\/person\/([\w-]+)$/, person, ['id']],
+  [/^\/shelter-report$/, shelterReport],
+  [/^\/dwat-report$/, dwatReport],
+  [/^\/sync$/, syncStatus],
+];
+
+const view = () => document.getElementById('view');
+let leave = null;
+let rendering = Promise.resolve();
+
+function navItems(role) {
+  return [
+    ['#/people', 'nav.people', true],
+    ['#/shelter-report', 'nav.shelter', shelterReport.canReport(role)],
+    ['#/dwat-report', 'nav.dwat', dwatReport.canReportDwat(role)],
+    ['#/sync', 'nav.sync', true],
+  ].filter(([, , shown]) => shown);
+}
+
+function drawNav() {
+  const nav = document.getElementById('nav');
+  const session = currentSession();
+  clear(nav);
+  if (!session || isLocked(session)) return;
+  const here = location.hash.split('?')[0];
+  nav.append(h('ul', {}, navItems(session.me.role).map(([href, key]) => h('li', {},
+    h('a', { href, 'aria-current': here.startsWith(href) ? 'page' : null }, t(key))))));
+}
+
+async function route() {
+  if (leave) { leave(); leave = null; }
+  const session = currentSession();
+  const [path, search] = (location.hash.slice(1) || '/people').split('?');
+  const query = new URLSearchParams(search || '');
+  drawNav();
+  const target = view();
+  target.setAttribute('aria-busy', 'true');
+  if (!session || isLocked(session)) {
+    leave = await signin.render(target, {}, query, { onSignedIn: afterSignIn });
+  } else {
+    const match = ROUTES.map(([re, screen, names]) => [path.match(re), screen, names || []]).find(([m]) => m);
+    if (!match) {
+      location.replace('#/people');
+      return;
+    }
+    const [m, screen, names] = match;
+    const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
+    leave = (await screen.render(target, params, query, { onSignedIn: afterSignIn })) || null;
+    if (screen === person && query.get('fix')) openFix(params.id, query.get('fix'));
+  }
+  target.setAttribute('aria-busy', 'false');
+  document.title = `${(target.querySelector('h1') || {}).textContent || ''} — ${t('app.name')}`;
+}
+
+// A rejected safety check is corrected in the safety sheet, opened over the person's page.
+async function openFix(personId, mutationId) {
+  const [{ find }, data] = await Promise.all([import('./outbox.js'), import('./data.js')]);
+  const [entry, who] = [await find(mutationId), await data.person(personId)];
+  if (entry && who) safety.openSafetySheet(who, { fix: entry });
+}
+
+function go() {
+  // Screens render one after another, so a quick double navigation cannot interleave them.
+  rendering = rendering.then(route).catch((err) => {
+    console.error(err);
+    clear(view()).append(h('h1', {}, t('error.title')), h('p', {}, String(err.message || err)));
+  });
+  return rendering;
+}
+
+async function afterSignIn() {
+  const session = currentSession();
+  await sync.open(session);
+  sync.startScheduler();
+  sync.requestPersistentStorage();
+  if (!location.hash || location.hash.startsWith('#/sync')) location.hash = '#/people';
+  await go();
+  sync.syncNow('sign-in');
+}
+
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  let reloading = false;
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (reloading) location.reload();
+  });
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    if (event.data && event.data.type === 'flush') sync.syncNow('background-sync');
+    if (event.data && event.data.type === 'version') document.documentElement.dataset.version = event.data.version;
+  });
+  const offerUpdate = (worker) => {
+    const banner = document.getElementById('banner');
+    clear(banner).append(h('p', {}, t('sw.update'), ' ',
+      h('button', { type: 'button', class: 'button primary', id: 'update-now', onclick: () => {
+        reloading = true;
+        worker.postMessage({ type: 'skip-waiting' });
+      } }, t('sw.update_now'))));
+    banner.hidden = false;
+  };
+  navigator.serviceWorker.register('/app/sw.js', { scope: '/app/' }).then((reg) => {
+    if (reg.waiting && navigator.serviceWorker.controller) offerUpdate(reg.waiting);
+    reg.addEventListener('updatefound', () => {
+      const worker = reg.installing;
+      worker.addEventListener('statechange', () => {
+        if (worker.state === 'installed' && navigator.serviceWorker.controller) offerUpdate(worker);
+        if (worker.state === 'activated' && !reloading) {
+          document.documentElement.dataset.offlineReady = 'true';
+          toast(t('sw.ready'));
+        }
+      });
+    });
+    if (reg.active) reg.active.postMessage({ type: 'version?' });
+  }).catch((err) => console.warn('service worker not registered', err));
+}
+
+async function boot() {
+  await initI18n();
+  document.getElementById('lang').addEventListener('click', () => setLang(lang() === 'ja' ? 'en' : 'ja'));
+  renderBar(document.getElementById('sync-bar'));
+  registerServiceWorker();
+  on('lang', () => go());
+  on('session', (detail) => {
+    // Signing in is finished by afterSignIn (it opens the user's database first).
+    if (detail.signedIn) return;
+    if (detail.signedOut) location.hash = '#/people';
+    go();
+  });
+  window.addEventListener('hashchange', go);
+  const session = await loadSession();
+  if (session) {
+    await sync.open(session);
+    sync.startScheduler();
+    if (!isLocked(session)) {
+      refreshMe().then(() => drawNav()).catch(() => {});
+      sync.syncNow('open');
+    }
+  }
+  await go();
+  document.documentElement.dataset.ready = 'true';
+}
+
+boot();

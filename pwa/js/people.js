@@ -1,0 +1,148 @@
+// わたしの担当: the people of this user's scope by district, with their latest safety status.
+// Search by kana (ひらがな or カタカナ), name, register number or address; filters for
+// "not yet checked" and "needs help". A safety check is two taps: 安否確認, then the outcome.
+import { h, clear } from './ui.js';
+import { t, label, fmtTime, age } from './i18n.js';
+import { on } from './events.js';
+import { status } from './sync.js';
+import { currentSession } from './auth.js';
+import * as data from './data.js';
+import { canRecord, openSafetySheet } from './safety.js';
+
+const state = { query: '', filter: 'all' };
+
+function isUnchecked(check, since) {
+  if (!check) return true;
+  return since ? Date.parse(check.observed_at) < Date.parse(since) : false;
+}
+
+function matches(person, key, raw) {
+  if (!key) return true;
+  return data.kanaKey(person.name_kana).includes(key) || data.kanaKey(person.name).includes(key)
+    || (person.register_no || '').startsWith(raw) || (person.address || '').includes(raw);
+}
+
+function statusChip(check) {
+  if (!check) return h('span', { class: 'chip s-none' }, t('people.unchecked'));
+  const flag = check._rejected ? t('sync.flag_rejected') : check._pending ? t('sync.flag_pending') : '';
+  return h('span', { class: `chip s-${check.outcome}` },
+    label('SafetyOutcome', check.outcome), h('span', { class: 'when' }, ` ${fmtTime(check.observed_at)}`),
+    flag ? h('span', { class: 'flag' }, ` ${flag}`) : null);
+}
+
+function personRow(person, check, recordable) {
+  const name = person.name || person.register_no;
+  const facts = [
+    person.birth_date ? t('people.age', { n: age(person.birth_date) }) : null,
+    person.sex ? label('Sex', person.sex) : null,
+    ...(person.reasons || []).slice(0, 2).map((r) => label('Reason', r)),
+  ].filter(Boolean).join('・');
+  return h('li', { class: 'person', dataset: { id: person.id } },
+    h('a', { class: 'who', href: `#/person/${person.id}` },
+      h('span', { class: 'name' }, name),
+      person.name_kana ? h('span', { class: 'kana' }, person.name_kana) : null,
+      facts ? h('span', { class: 'facts' }, facts) : null),
+    statusChip(check),
+    recordable ? h('button', { type: 'button', class: 'button check', dataset: { id: person.id } },
+      t('people.record'), h('span', { class: 'sr' }, `: ${name}`)) : null);
+}
+
+export async function render(view) {
+  const role = currentSession().me.role;
+  const recordable = canRecord(role);
+  const heading = h('h1', {}, t('people.title'));
+  const summary = h('p', { class: 'summary', id: 'people-summary' });
+  const search = h('input', {
+    type: 'search', id: 'people-search', value: state.query, autocomplete: 'off', enterkeyhint: 'search',
+  });
+  const filters = h('div', { class: 'filters', role: 'group', 'aria-label': t('people.filter') });
+  const list = h('div', { class: 'people-list' });
+  clear(view).append(heading, summary,
+    h('div', { class: 'toolbar' },
+      h('div', { class: 'field search' }, h('label', { for: 'people-search' }, t('people.search')), search), filters),
+    list);
+
+  let snapshot = null;
+  const draw = () => {
+    if (!snapshot) return;
+    const { people, districts, latest } = snapshot;
+    const since = status.modeSince;
+    const key = data.kanaKey(state.query);
+    const counts = { all: people.length, unchecked: 0, help: 0 };
+    for (const p of people) {
+      const c = latest.get(p.id);
+      if (isUnchecked(c, since)) counts.unchecked += 1;
+      if (c && data.NEEDS_HELP.has(c.outcome)) counts.help += 1;
+    }
+    clear(filters).append(...['all', 'unchecked', 'help'].map((f) => h('button', {
+      type: 'button', class: 'filter', 'aria-pressed': String(state.filter === f), dataset: { filter: f },
+    }, t(`people.filter_${f}`), ` (${counts[f]})`)));
+    const shown = people.filter((p) => {
+      const c = latest.get(p.id);
+      if (state.filter === 'unchecked' && !isUnchecked(c, since)) return false;
+      if (state.filter === 'help' && !(c && data.NEEDS_HELP.has(c.outcome))) return false;
+      return matches(p, key, state.query.trim());
+    });
+    summary.textContent = status.firstSync && !people.length ? t('people.first_sync', { n: status.received })
+      : t('people.summary', { shown: shown.length, all: people.length });
+    const groups = new Map();
+    for (const p of shown) {
+      if (!groups.has(p.district_id)) groups.set(p.district_id, []);
+      groups.get(p.district_id).push(p);
+    }
+    const ordered = [...groups.entries()].sort(([a], [b]) => ((districts.get(a) || {}).code || '~').localeCompare((districts.get(b) || {}).code || '~'));
+    const fragment = document.createDocumentFragment();
+    for (const [districtId, members] of ordered) {
+      members.sort((a, b) => (a.name_kana || a.register_no || '').localeCompare(b.name_kana || b.register_no || '', 'ja'));
+      const district = districts.get(districtId);
+      const headingId = `d-${districtId || 'none'}`;
+      fragment.append(h('section', { class: 'district', 'aria-labelledby': headingId },
+        h('h2', { id: headingId }, district ? district.name : t('people.no_district'), h('span', { class: 'count' }, ` ${members.length}`)),
+        h('ul', { class: 'people' }, members.map((p) => personRow(p, latest.get(p.id), recordable)))));
+    }
+    if (!shown.length) fragment.append(h('p', { class: 'empty' }, people.length ? t('people.none_match') : t('people.none')));
+    clear(list).append(fragment);
+    list.setAttribute('aria-busy', 'false');
+  };
+
+  const load = async () => {
+    snapshot = await data.peopleList();
+    draw();
+  };
+
+  let typing = null;
+  search.addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(() => { state.query = search.value; draw(); }, 120);
+  });
+  filters.addEventListener('click', (event) => {
+    const button = event.target.closest('button[data-filter]');
+    if (!button) return;
+    state.filter = button.dataset.filter;
+    draw();
+    filters.querySelector(`[data-filter="${state.filter}"]`).focus();
+  });
+  list.addEventListener('click', (event) => {
+    const button = event.target.closest('button.check');
+    if (!button) return;
+    const person = snapshot.people.find((p) => p.id === button.dataset.id);
+    if (person) openSafetySheet(person, { opener: button });
+  });
+
+  // New data: redraw at most every 300 ms, keeping focus on the same row's button.
+  let pending = null;
+  const off = on('data', () => {
+    if (pending) return;
+    pending = setTimeout(async () => {
+      pending = null;
+      const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('li.person');
+      await load();
+      if (focused) {
+        const again = list.querySelector(`li.person[data-id="${focused.dataset.id}"] button.check`);
+        if (again) again.focus();
+      }
+    }, 300);
+  });
+  await load();
+  return () => { off(); clearTimeout(pending); };
+}

@@ -1,0 +1,100 @@
+// Editing an evacuation plan (welfare staff). The edit goes through the outbox as an `update`
+// with the version it was based on, the values it started from and the new values; the server
+// merges field by field, and a field someone else changed meanwhile becomes a conflict record
+// (nothing typed here is lost). Works offline like everything else.
+import { h, clear, field, toast } from './ui.js';
+import { t, vocabulary, lang } from './i18n.js';
+import { currentSession } from './auth.js';
+import { enqueue, find, replace, updateMutation } from './outbox.js';
+import { syncNow, db } from './sync.js';
+import * as data from './data.js';
+
+const TEXT_FIELDS = ['route_note', 'timing_note'];
+const CARE_FIELDS = ['walking_ability', 'how_to_help', 'items_to_carry', 'usual_location'];
+
+export function canEditPlans(role) {
+  return role === 'admin' || role === 'welfare_staff';
+}
+
+function same(a, b) {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+export async function render(view, { id }, query) {
+  if (!canEditPlans(currentSession().me.role)) {
+    location.hash = `#/person/${id}`;
+    return undefined;
+  }
+  const person = await data.person(id);
+  const stored = person ? (await db.allBy('plans', 'person_id', id))[0] : null;
+  if (!person || !stored) {
+    clear(view).append(h('h1', {}, t('plan.title')), h('p', {}, t('plan.none')));
+    return undefined;
+  }
+  const fix = query.get('fix') ? await find(query.get('fix')) : null;
+  // The form starts from what is shown: the server's copy with this device's unsent edits.
+  const shown = await data.planFor(id);
+  const start = fix ? { ...shown, ...fix.mutation.changes } : shown;
+  const shelters = await data.shelters();
+  const shelterSelect = (name, value) => h('select', { name },
+    h('option', { value: '' }, t('common.none')), shelters.map((s) => h('option', { value: s.id, selected: s.id === value }, s.name)));
+  const statusSelect = h('select', { name: 'status' },
+    vocabulary('PlanStatus').map((v) => h('option', { value: v.value, selected: v.value === start.status }, v[lang()] || v.ja)));
+  const form = h('form', { class: 'form', novalidate: true },
+    field('plan-status', t('plan.status'), statusSelect),
+    field('plan-destination', t('plan.destination'), shelterSelect('destination_shelter_id', start.destination_shelter_id)),
+    field('plan-alternate', t('plan.alternate'), shelterSelect('alternate_shelter_id', start.alternate_shelter_id)),
+    ...TEXT_FIELDS.map((f) => field(`plan-${f}`, t(`plan.${f === 'route_note' ? 'route' : 'timing'}`),
+      h('textarea', { name: f, rows: 3, maxlength: 1000, value: start[f] || '' }))),
+    h('fieldset', {}, h('legend', {}, t('plan.care')),
+      ...CARE_FIELDS.map((f) => field(`care-${f}`, t(`care.${f}`),
+        h('textarea', { name: `care.${f}`, rows: 2, maxlength: 1000, value: (start.care || {})[f] || '' })))),
+    h('p', { class: 'error', role: 'alert', id: 'plan-error' }),
+    h('div', { class: 'actions' },
+      h('a', { class: 'button secondary', href: `#/person/${id}` }, t('common.cancel')),
+      h('button', { type: 'submit', class: 'button primary' }, t('common.save'))));
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const values = new FormData(form);
+    const next = { care: { ...(shown.care || {}) } };
+    for (const [name, value] of values.entries()) {
+      if (name.startsWith('care.')) next.care[name.slice(5)] = value.trim();
+      else next[name] = name.endsWith('_shelter_id') ? (value || null) : value.trim();
+    }
+    if (next.destination_shelter_id && next.destination_shelter_id === next.alternate_shelter_id) {
+      form.querySelector('#plan-error').textContent = t('plan.same_shelter');
+      form.querySelector('#plan-alternate').focus();
+      return;
+    }
+    const base = {};
+    const changes = {};
+    for (const [name, value] of Object.entries(next)) {
+      if (!same(value, shown[name])) {
+        base[name] = shown[name] ?? null;
+        changes[name] = value;
+      }
+    }
+    if (!Object.keys(changes).length && !fix) {
+      location.hash = `#/person/${id}`;
+      return;
+    }
+    const mutation = updateMutation('plans', stored, base, changes);
+    if (fix) await replace(fix.id, mutation);
+    else await enqueue(mutation);
+    toast(t('plan.saved'));
+    syncNow('push');
+    location.hash = `#/person/${id}`;
+  });
+
+  clear(view).append(
+    h('p', { class: 'back' }, h('a', { href: `#/person/${id}` }, t('person.back_to', { name: person.name || person.register_no }))),
+    h('h1', {}, t('plan.edit_title', { name: person.name || person.register_no })),
+    fix ? h('div', { class: 'notice error' }, h('p', {}, t('sync.fix_intro')), fixErrors(fix)) : null,
+    form);
+  return undefined;
+}
+
+export function fixErrors(entry) {
+  return h('ul', {}, (entry.errors || []).map((e) => h('li', {}, e.field ? `${e.field}: ${e.message}` : e.message)));
+}

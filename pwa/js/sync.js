@@ -1,0 +1,244 @@
+// Sync with the server (docs/sync.md): push the outbox, then pull the changes feed.
+//
+// Pull: pages of the feed are written to IndexedDB one transaction each, and the cursor is
+// stored in the same transaction, so a page is never half-written and never skipped. A fresh
+// snapshot (first sign-in, scope changed, stale cursor) marks every record it writes with a
+// new generation; when it is complete, records of older generations are swept: they left
+// this user's scope. Changes made here live only in the outbox until the server has them, so
+// neither the pull nor the sweep can overwrite or lose them.
+import { ENTITIES, openUserDb, request } from './db.js';
+import { ApiError, AuthError, NetworkError, api, currentSession, isLocked, refreshMe } from './auth.js';
+import * as outbox from './outbox.js';
+import { emit } from './events.js';
+
+const PAGE = 1000;
+const TICK = 60 * 1000;            // background sync while the app is open
+const BACKOFF_MIN = 2000;
+const BACKOFF_MAX = 5 * 60 * 1000;
+const MAX_RESETS = 3;              // per cycle: a server that keeps resetting is an error, not a loop
+
+export let db = null;
+export const status = {
+  state: 'idle',      // idle | syncing | offline | error | locked
+  lastSyncAt: null, pending: 0, rejected: 0, conflicts: 0, lastError: '', received: 0, firstSync: false,
+  modeSince: null,
+};
+
+let running = null;
+let again = false;
+let failures = 0;
+let retryTimer = null;
+let schedulerStarted = false;
+
+function setStatus(patch) {
+  Object.assign(status, patch);
+  emit('status', status);
+}
+
+export async function readMeta() {
+  return (await db.get('meta', 'sync')) || { cursor: '', scope_key: '', gen: 1, sweeping: true };
+}
+
+export async function open(session) {
+  close();
+  db = await openUserDb(session.user.id);
+  outbox.useDb(db, session.user.id);
+  const meta = await readMeta();
+  status.lastSyncAt = meta.last_sync_at || null;
+  status.modeSince = meta.mode_since || null;
+  status.firstSync = !meta.last_sync_at;
+  await refreshCounts();
+  return db;
+}
+
+export function close() {
+  clearTimeout(retryTimer);
+  if (db) db.close();
+  db = null;
+  outbox.useDb(null, '');
+}
+
+export async function refreshCounts() {
+  if (!db) return;
+  const { pending, rejected } = await outbox.counts();
+  const conflicts = await db.count('notices');
+  setStatus({ pending, rejected, conflicts });
+}
+
+// Start a sync, or join the one running (and run once more after it: something new may be waiting).
+export function syncNow(reason = 'manual') {
+  if (running) {
+    again = true;
+    return running;
+  }
+  running = cycle(reason).finally(() => {
+    running = null;
+    if (again) {
+      again = false;
+      syncNow('again');
+    }
+  });
+  return running;
+}
+
+async function cycle(reason) {
+  const session = currentSession();
+  if (!db || !session) return;
+  if (isLocked(session)) {
+    setStatus({ state: 'locked' });
+    emit('session', { locked: session.locked || 'expired' });
+    return;
+  }
+  if (!navigator.onLine) {
+    setStatus({ state: 'offline' });
+    await refreshCounts();
+    return;
+  }
+  setStatus({ state: 'syncing' });
+  try {
+    await outbox.flush();
+    if (reason !== 'push') {
+      await pull();
+      await refreshMode();
+      await outbox.flush();  // anything recorded while we were pulling
+      const meta = await readMeta();
+      meta.last_sync_at = new Date().toISOString();
+      await db.put('meta', meta, 'sync');
+      setStatus({ lastSyncAt: meta.last_sync_at, firstSync: false });
+    }
+    failures = 0;
+    setStatus({ state: 'idle', lastError: '' });
+  } catch (err) {
+    handleFailure(err);
+  }
+  await refreshCounts();
+}
+
+function handleFailure(err) {
+  if (err instanceof AuthError) {
+    setStatus({ state: 'locked', lastError: err.message });
+    return;
+  }
+  if (err instanceof NetworkError) {
+    setStatus({ state: 'offline', lastError: err.message });
+  } else {
+    setStatus({ state: 'error', lastError: err instanceof ApiError ? `${err.status}: ${err.message}` : String(err.message || err) });
+  }
+  // Retry with growing pauses (and some jitter, so a whole city's tablets do not return at once).
+  failures += 1;
+  const pause = Math.min(BACKOFF_MAX, BACKOFF_MIN * 2 ** (failures - 1)) * (0.75 + Math.random() * 0.5);
+  clearTimeout(retryTimer);
+  retryTimer = setTimeout(() => syncNow('retry'), pause);
+}
+
+async function pull() {
+  let meta = await readMeta();
+  let resets = 0;
+  const restart = async (scopeKey) => {
+    if (++resets > MAX_RESETS) throw new Error('the server keeps asking for a fresh start');
+    meta = { ...meta, cursor: '', scope_key: scopeKey || '', gen: (meta.gen || 1) + 1, sweeping: true };
+    await db.put('meta', meta, 'sync');
+    await refreshMe().catch(() => {});  // the scope changed: role, mode and scope for the screens
+  };
+  for (;;) {
+    const params = new URLSearchParams({ limit: String(PAGE) });
+    if (meta.cursor) params.set('cursor', meta.cursor);
+    if (meta.scope_key) params.set('scope_key', meta.scope_key);
+    let page;
+    try {
+      page = await api(`/api/sync/changes?${params}`, { timeout: 120000 });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 410) {  // stale cursor
+        await restart('');
+        continue;
+      }
+      throw err;
+    }
+    if (page.reset) {
+      await restart(page.scope_key);
+      continue;
+    }
+    meta = await writePage(meta, page);
+    status.received += page.items.length;
+    emit('data', { pulled: page.items.length });
+    if (!page.more) return;
+  }
+}
+
+async function writePage(meta, page) {
+  const next = { ...meta, cursor: page.cursor, scope_key: page.scope_key || meta.scope_key };
+  const finishing = !page.more && meta.sweeping;
+  if (finishing) next.sweeping = false;
+  await db.tx([...ENTITIES, 'meta'], 'readwrite', async (tx) => {
+    for (const item of page.items) {
+      if (!ENTITIES.includes(item.entity)) continue;  // a newer server's entity: not used here
+      const store = tx.objectStore(item.entity);
+      if (item.op === 'upsert') {
+        store.put({ ...item.data, _g: meta.gen });
+      } else {  // delete (tombstone) or drop (left this user's scope)
+        store.delete(item.id);
+        if (item.entity === 'people') dropPersonRecords(tx, item.id);
+      }
+    }
+    if (finishing) await sweep(tx, meta.gen);
+    await request(tx.objectStore('meta').put(next, 'sync'));
+  });
+  return next;
+}
+
+// A person who left the scope takes their plan and safety checks along.
+function dropPersonRecords(tx, personId) {
+  for (const name of ['plans', 'safety-checks']) {
+    const store = tx.objectStore(name);
+    store.index('person_id').getAllKeys(personId).onsuccess = (event) => {
+      for (const key of event.target.result) store.delete(key);
+    };
+  }
+}
+
+function sweep(tx, gen) {
+  return Promise.all(ENTITIES.map((name) => new Promise((resolve, reject) => {
+    const req = tx.objectStore(name).openCursor();
+    req.onerror = () => reject(req.error);
+    req.onsuccess = () => {
+      const cursor = req.result;
+      if (!cursor) return resolve();
+      if (cursor.value._g !== gen) cursor.delete();
+      cursor.continue();
+    };
+  })));
+}
+
+async function refreshMode() {
+  // When disaster mode began: "not yet checked" means no safety check since then.
+  try {
+    const mode = await api('/api/mode');
+    const meta = await readMeta();
+    meta.mode = mode.mode;
+    meta.mode_since = mode.since;
+    await db.put('meta', meta, 'sync');
+    setStatus({ modeSince: mode.since });
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+  }
+}
+
+// Flush on open, when the network returns, when the app comes back to the foreground, and on a timer.
+export function startScheduler() {
+  if (schedulerStarted) return;
+  schedulerStarted = true;
+  window.addEventListener('online', () => syncNow('online'));
+  window.addEventListener('offline', () => setStatus({ state: 'offline' }));
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') syncNow('visible');
+  });
+  setInterval(() => {
+    if (document.visibilityState === 'visible' && db) syncNow('timer');
+  }, TICK);
+}
+
+export async function requestPersistentStorage() {
+  if (!navigator.storage || !navigator.storage.persist) return null;
+  if (await navigator.storage.persisted()) return true;
+  return navigator.storage.persist();
+}
