@@ -82,6 +82,12 @@ def _resource_paths(r: Resource) -> dict[str, dict]:
                          "operationId": f"patch_{r.path}", "parameters": id_param,
                          "responses": {"405": _json(_ref(ErrorResponse), "Events cannot be edited")}}
     else:
+        item["delete"] = {"tags": [tag], "summary": f"Delete a {tag} (devices get a tombstone)",
+                          "operationId": f"delete_{r.path}",
+                          "parameters": id_param + [{"name": "version", "in": "query", "schema": {"type": "integer"},
+                                                     "description": "If given, must be the current version"}],
+                          "responses": {"204": {"description": "Deleted"}, **NOT_FOUND,
+                                        "409": _json(_ref(ConflictResponse), "Stale version, or still referenced")}}
         item["patch"] = {"tags": [tag], "summary": f"Update a {tag} (version-checked)", "operationId": f"update_{r.path}",
                          "parameters": id_param,
                          "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(r.update)}}},
@@ -118,9 +124,81 @@ def _extra_paths() -> dict[str, dict]:
     }
 
 
+def _op(tag: str, summary: str, op_id: str, responses: dict, body: dict | None = None, params: list | None = None) -> dict:
+    out: dict[str, Any] = {"tags": [tag], "summary": summary, "operationId": op_id, "responses": responses}
+    if body is not None:
+        out["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        out["parameters"] = params
+    return out
+
+
+def _access_and_sync_paths() -> dict[str, dict]:
+    from ..models.auth import AuditEntryPublic, AuthTokenPublic, UserCreate, UserPublic, UserUpdate
+    from ..models.sync import SyncConflictPublic
+    from ..sync.mutations import Mutation
+
+    obj = {"type": "object"}
+    creds = {"type": "object", "required": ["username", "password"], "properties": {
+        "username": {"type": "string"}, "password": {"type": "string"}, "label": {"type": "string"}}}
+    id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
+    unauthorized = {"401": _json(_ref(ErrorResponse), "Wrong username or password (one answer for both)"),
+                    "422": ERRORS["422"], "429": _json(_ref(ErrorResponse), "Too many failed sign-ins")}
+    return {
+        "/auth/login": {"post": _op("access", "Sign in for browser pages: sets the session cookie", "login",
+                                    {"200": _json(obj, "User and CSRF token"), **unauthorized}, creds)},
+        "/auth/token": {"post": _op("access", "Sign in a field device: a bearer token, shown once", "device_token",
+                                    {"201": _json(obj, "Token, its id and expiry"), **unauthorized}, creds)},
+        "/auth/logout": {"post": _op("access", "Sign out: revokes the token in use", "logout",
+                                     {"200": _json(obj, "Signed out")})},
+        "/api/me": {"get": _op("access", "Who am I: role, scope, mode", "me", {"200": _json(obj, "The caller")})},
+        "/api/mode": {"get": _op("access", "The mode in force (normal / disaster)", "get_mode", {"200": _json(obj, "Mode")}),
+                      "post": _op("access", "Switch mode (administrator, with a reason)", "set_mode",
+                                  {"200": _json(obj, "Mode"), "422": ERRORS["422"]},
+                                  {"type": "object", "required": ["mode", "reason"], "properties": {
+                                      "mode": {"enum": ["normal", "disaster"]}, "reason": {"type": "string"}}})},
+        "/api/users": {"get": _op("access", "Accounts (administrator)", "list_users",
+                                  {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": _ref(UserPublic)}}}, "Accounts")}),
+                       "post": _op("access", "Create an account (administrator)", "create_user",
+                                   {"201": _json(_ref(UserPublic), "Created"), "422": ERRORS["422"]}, _ref(UserCreate))},
+        "/api/users/{id}": {"patch": _op("access", "Change an account (version-checked)", "update_user",
+                                         {"200": _json(_ref(UserPublic), "Updated"), **NOT_FOUND, "409": _json(_ref(ConflictResponse), "Stale")},
+                                         _ref(UserUpdate), id_param)},
+        "/api/tokens": {"get": _op("access", "Sign-in tokens, without secrets (administrator)", "list_tokens",
+                                   {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": _ref(AuthTokenPublic)}}}, "Tokens")})},
+        "/api/tokens/{id}/revoke": {"post": _op("access", "Revoke a token (a lost tablet)", "revoke_token",
+                                                {"200": _json(obj, "Revoked"), **NOT_FOUND}, params=id_param)},
+        "/api/audit": {"get": _op("access", "The audit log (administrator)", "audit_log",
+                                  {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": _ref(AuditEntryPublic)}}}, "Entries")})},
+        "/api/audit.csv": {"get": _op("access", "The audit log as CSV", "audit_csv",
+                                      {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}})},
+        "/api/sync/changes": {"get": _op("sync", "Changes feed: a snapshot, then changes after the cursor", "sync_changes",
+                                         {"200": _json(obj, "A page of changes, or a reset"),
+                                          "410": _json(_ref(ErrorResponse), "Stale cursor: start again")},
+                                         params=[{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("cursor", "scope_key")]
+                                         + [{"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 2000}}])},
+        "/api/sync/mutations": {"post": _op("sync", "Apply a batch of device mutations (one transaction)", "sync_mutations",
+                                            {"200": _json(obj, "One result per mutation"), "413": ERRORS["413"]},
+                                            {"type": "object", "properties": {"device_id": {"type": "string"},
+                                                                              "mutations": {"type": "array", "maxItems": 100, "items": _ref(Mutation)}}})},
+        "/api/conflicts": {"get": _op("sync", "Conflict records to resolve (welfare staff)", "list_conflicts",
+                                      {"200": _json({"type": "object", "properties": {"items": {"type": "array", "items": _ref(SyncConflictPublic)}}}, "Conflicts")})},
+        "/api/conflicts/{id}/resolve": {"post": _op("sync", "Resolve a conflict: keep the server's or the device's value", "resolve_conflict",
+                                                    {"200": _json(obj, "Resolved"), **NOT_FOUND, "409": _json(_ref(ErrorResponse), "Already resolved")},
+                                                    {"type": "object", "properties": {"choice": {"enum": ["server", "client"]}}}, id_param)},
+    }
+
+
 def build_openapi() -> dict[str, Any]:
+    from ..models.auth import AuditEntryPublic, AuthTokenPublic, UserCreate, UserPublic, UserUpdate
+    from ..models.sync import SyncConflictPublic
+    from ..sync.mutations import Mutation
+
     models: list[tuple[type[BaseModel], str]] = [(ErrorResponse, "serialization"), (ConflictResponse, "serialization"),
-                                                  (PlanVersionPublic, "serialization")]
+                                                  (PlanVersionPublic, "serialization"), (UserPublic, "serialization"),
+                                                  (UserCreate, "validation"), (UserUpdate, "validation"),
+                                                  (AuditEntryPublic, "serialization"), (AuthTokenPublic, "serialization"),
+                                                  (SyncConflictPublic, "serialization"), (Mutation, "validation")]
     paths: dict[str, dict] = {}
     for r in RESOURCES:
         models += [(r.create, "validation"), (r.public, "serialization")]
@@ -128,6 +206,7 @@ def build_openapi() -> dict[str, Any]:
             models.append((r.update, "validation"))
         paths.update(_resource_paths(r))
     paths.update(_extra_paths())
+    paths.update(_access_and_sync_paths())
     _, schemas = models_json_schema(models, ref_template=REF)
     return {
         "openapi": "3.1.0",
@@ -136,7 +215,11 @@ def build_openapi() -> dict[str, Any]:
                                 "evacuation plans (個別避難計画), welfare shelters (福祉避難所) and DWAT."},
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": schemas.get("$defs", {})},
+        "security": [{"bearer": []}, {"session": []}],
+        "components": {"schemas": schemas.get("$defs", {}), "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "Device token from POST /auth/token"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "tsunagu_session",
+                        "description": "Browser session from POST /auth/login; changes need the X-CSRF-Token header"}}},
     }
 
 
