@@ -18,7 +18,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, field_app
-from .api import admin, auth, exports, hq, hq_stream, imports, openapi, registry, sync
+from .api import admin, auth, exports, hq, hq_stream, imports, matching, openapi, registry, sync
 from .api.errors import ApiError
 from .auth.middleware import AuthMiddleware
 from .security import SecurityHeaders
@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *openapi.routes,
         *imports.routes,
         *exports.routes,
+        *matching.routes,
         *registry.routes,
         *hq.routes,
         *hq_stream.routes,

@@ -55,12 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .auth.cli import add_users_parser
     from .demo_city import add_demo_parser
+    from .geo_cli import add_geo_parser, add_match_parser
     from .importers.cli import add_export_parser, add_import_parser
 
     add_demo_parser(sub)
     add_import_parser(sub)
     add_export_parser(sub)
     add_users_parser(sub)
+    add_geo_parser(sub)
+    add_match_parser(sub)
     return parser
 
 

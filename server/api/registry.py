@@ -113,9 +113,17 @@ def _since_filter(column) -> Filter:
                   description="observed at or after (ISO 8601 with timezone)")
 
 
+def _shelter_report_written(session: Session, row: ShelterReport, previous: Optional[dict]) -> None:
+    """A report that changes a shelter's usable state or room re-runs the matching (if in use)."""
+    from ..domain.matching.store import rerun_if_shelter_changed
+
+    rerun_if_shelter_changed(session, row)
+
+
 SHELTER_REPORTS = Resource(
     "shelter-reports", ShelterReport, events.ShelterReportCreate, events.ShelterReportPublic,
     title="shelter status report", order_by=lambda t: [t.observed_at.desc(), t.id],
+    before_write=_shelter_report_written,
     filters=[uuid_filter("shelter_id", ShelterReport.shelter_id), enum_filter("open_state", ShelterReport.open_state, OpenState),
              _since_filter(ShelterReport.observed_at)])
 

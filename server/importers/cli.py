@@ -43,6 +43,9 @@ def add_import_parser(subparsers) -> None:
         command.add_argument("--apply", action="store_true", help="write the valid rows (default: dry run)")
         command.add_argument("--json", action="store_true", help="print the report as JSON")
         command.set_defaults(func=cmd_import)
+    from ..geo_cli import add_layer_import_parsers
+
+    add_layer_import_parsers(sub)  # districts | hazards (polygon layers)
 
 
 def add_export_parser(subparsers) -> None:

@@ -1,0 +1,193 @@
+"""Shelter matching over HTTP (docs/matching.md).
+
+    POST /api/matching/run                      run; answers the new proposal's summary and diff
+    GET  /api/matching/proposals                recent proposals (summaries only)
+    GET  /api/matching/proposals/latest         the newest (?state=proposed|confirmed)
+    GET  /api/matching/proposals/{id}           one proposal with its assignments
+    POST /api/matching/proposals/{id}/confirm   staff confirm a proposal
+
+City office (admin, welfare_staff) runs and confirms; the HQ viewer may read. Runs,
+confirmations and reads are audited with ids only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlmodel import Session, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from ..auth.audit import record
+from ..auth.guard import principal_of, require_role
+from ..domain.matching.propose import MatchParams
+from ..domain.matching.rules import SeismicRule, parse_intensity
+from ..domain.matching.store import ProposalStateError, confirm, latest_confirmed, run_matching
+from ..models import MatchProposal
+from ..models.auth import Role
+from ..models.geo import normalize_municipality_code
+from ..models.matching import ProposalState
+from ..models.vocab import SeismicClass
+from .errors import ApiError, not_found, read_json_object, validation_error
+from .resources import client_address, in_session
+
+STAFF = (Role.admin, Role.welfare_staff)
+READERS = (Role.admin, Role.welfare_staff, Role.hq_viewer)
+RESOURCE = "matching"
+
+
+class RunRequest(BaseModel):
+    """Body of POST /api/matching/run; every field is optional."""
+
+    model_config = ConfigDict(extra="forbid")
+    intensity: Optional[str | float] = Field(default=None, description="震度 in force: 5-, 5+, 6-, 6+, 7 or 5.7")
+    min_intensity: Optional[str | float] = Field(default=None, description="震度 from which the seismic rule applies (6-)")
+    excluded_seismic_classes: Optional[list[SeismicClass]] = None
+    max_walk_m: int = Field(default=3000, ge=100, le=20000)
+    detour: float = Field(default=1.3, ge=1.0, le=3.0)
+    municipality_code: Optional[str] = None
+    today: Optional[date] = None
+
+    @field_validator("intensity", "min_intensity")
+    @classmethod
+    def _intensity(cls, value: Any) -> Any:
+        parse_intensity(value)
+        return value
+
+    @field_validator("municipality_code")
+    @classmethod
+    def _code(cls, value: Optional[str]) -> Optional[str]:
+        return normalize_municipality_code(value) if value else None
+
+
+def proposal_summary(p: MatchProposal) -> dict:
+    return {"id": str(p.id), "state": p.state, "created_at": p.created_at.isoformat(), "created_by": p.created_by,
+            "trigger": p.trigger, "params": p.params, "summary": p.summary,
+            "compared_with_id": str(p.compared_with_id) if p.compared_with_id else None,
+            "confirmed_at": p.confirmed_at.isoformat() if p.confirmed_at else None, "confirmed_by": p.confirmed_by}
+
+
+def proposal_detail(p: MatchProposal) -> dict:
+    return {**proposal_summary(p), "diff": p.diff,
+            "assignments": [{"person_id": a[0], "shelter_id": a[1], "walking_m": a[2], "source": a[3]}
+                            for a in p.assignments],
+            "unplaced": [{"person_id": u[0], "reason": u[1]} for u in p.unplaced]}
+
+
+def _username(request: Request) -> str:
+    return principal_of(request).username
+
+
+@require_role(*STAFF)
+async def run_endpoint(request: Request) -> JSONResponse:
+    data = await read_json_object(request) if (await request.body()).strip() else {}
+    try:
+        body = RunRequest.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    default = SeismicRule()
+    rule = SeismicRule(
+        min_intensity=parse_intensity(body.min_intensity) if body.min_intensity is not None else default.min_intensity,
+        excluded=frozenset(body.excluded_seismic_classes) if body.excluded_seismic_classes is not None
+        else default.excluded)
+    params = MatchParams(max_walk_m=body.max_walk_m, detour=body.detour, municipality_code=body.municipality_code)
+    principal = principal_of(request)
+
+    def run(session: Session) -> dict:
+        proposal = run_matching(session, intensity=parse_intensity(body.intensity), rule=rule, params=params,
+                                today=body.today, trigger="manual", created_by=principal.username,
+                                municipality_code=body.municipality_code)
+        record(session, "match_run", principal=principal, resource=RESOURCE, record_ids=[proposal.id],
+               status=201, client=client_address(request))
+        return {**proposal_summary(proposal), "diff": proposal.diff}
+
+    return JSONResponse(await in_session(request, run), status_code=201)
+
+
+def _proposal_id(request: Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.path_params["id"])
+    except ValueError:
+        raise not_found("proposal") from None
+
+
+@require_role(*READERS)
+async def list_endpoint(request: Request) -> JSONResponse:
+    def run(session: Session) -> dict:
+        rows = session.exec(select(MatchProposal).order_by(MatchProposal.created_at.desc(), MatchProposal.id)
+                            .limit(50)).all()
+        return {"items": [proposal_summary(p) for p in rows]}
+
+    return JSONResponse(await in_session(request, run))
+
+
+@require_role(*READERS)
+async def latest_endpoint(request: Request) -> JSONResponse:
+    state = request.query_params.get("state", "")
+    if state not in ("", ProposalState.proposed, ProposalState.confirmed):
+        raise ApiError(422, "invalid query parameters", [{"field": "state", "message": "proposed or confirmed"}])
+    principal = principal_of(request)
+
+    def run(session: Session) -> dict:
+        if state == ProposalState.confirmed:
+            proposal = latest_confirmed(session)
+        else:
+            query = select(MatchProposal).order_by(MatchProposal.created_at.desc(), MatchProposal.id).limit(1)
+            if state:
+                query = query.where(MatchProposal.state == state)
+            proposal = session.exec(query).first()
+        if proposal is None:
+            raise not_found("proposal")
+        record(session, "read", principal=principal, resource=RESOURCE, record_ids=[proposal.id],
+               client=client_address(request))
+        return proposal_detail(proposal)
+
+    return JSONResponse(await in_session(request, run))
+
+
+@require_role(*READERS)
+async def detail_endpoint(request: Request) -> JSONResponse:
+    proposal_id = _proposal_id(request)
+    principal = principal_of(request)
+
+    def run(session: Session) -> dict:
+        proposal = session.get(MatchProposal, proposal_id)
+        if proposal is None:
+            raise not_found("proposal")
+        record(session, "read", principal=principal, resource=RESOURCE, record_ids=[proposal.id],
+               client=client_address(request))
+        return proposal_detail(proposal)
+
+    return JSONResponse(await in_session(request, run))
+
+
+@require_role(*STAFF)
+async def confirm_endpoint(request: Request) -> JSONResponse:
+    proposal_id = _proposal_id(request)
+    principal = principal_of(request)
+
+    def run(session: Session) -> dict:
+        if session.get(MatchProposal, proposal_id) is None:
+            raise not_found("proposal")
+        try:
+            proposal = confirm(session, proposal_id, principal.username)
+        except ProposalStateError as exc:
+            raise ApiError(409, str(exc)) from None
+        record(session, "match_confirm", principal=principal, resource=RESOURCE, record_ids=[proposal.id],
+               client=client_address(request))
+        return proposal_summary(proposal)
+
+    return JSONResponse(await in_session(request, run))
+
+
+routes = [
+    Route("/api/matching/run", run_endpoint, methods=["POST"], name="matching-run"),
+    Route("/api/matching/proposals", list_endpoint, methods=["GET"], name="matching-proposals"),
+    Route("/api/matching/proposals/latest", latest_endpoint, methods=["GET"], name="matching-latest"),
+    Route("/api/matching/proposals/{id}", detail_endpoint, methods=["GET"], name="matching-proposal"),
+    Route("/api/matching/proposals/{id}/confirm", confirm_endpoint, methods=["POST"], name="matching-confirm"),
+]

@@ -1,0 +1,217 @@
+"""The database side of matching: load people and shelters as plain inputs, store proposals,
+confirm them, and re-run when a shelter report changes a shelter's state.
+
+Who is considered (docs/matching.md):
+- everyone whose reasons or care needs put them in a welfare group (rules.person_groups),
+  and everyone whose plan names a welfare shelter as destination;
+- except people whose latest 安否確認 says 在宅・無事 (staying home), and people whose latest
+  安否確認 places them at a usable welfare shelter (they are in its reported occupancy).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ...models import EvacuationPlan, MatchProposal, Person, Shelter, ShelterReport
+from ...models.base import utcnow
+from ...models.matching import ProposalState
+from ...models.vocab import SafetyOutcome, SeismicClass, TargetGroup
+from ..current_state import latest_safety_checks, latest_shelter_reports
+from .propose import MatchParams, MatchPerson, MatchShelter, Proposal, diff, propose
+from .rules import (WELFARE_KINDS, SeismicRule, intensity_label, need_level, person_groups,
+                    required_capabilities, room_left, shelter_state)
+
+log = logging.getLogger("tsunagu.matching")
+
+
+def _shelter_input(shelter: Shelter, report: Optional[ShelterReport], intensity: Optional[float],
+                   rule: SeismicRule) -> MatchShelter:
+    open_state = report.open_state if report else None
+    damage = report.damage if report else None
+    occupancy = report.occupancy if report else 0
+    return MatchShelter(
+        shelter.id, shelter.lon, shelter.lat, room_left(shelter.capacity, open_state, occupancy),
+        frozenset(TargetGroup(g) for g in shelter.target_groups), frozenset(shelter.capabilities),
+        shelter_state(shelter.kind, open_state, damage, shelter.seismic_class, intensity, rule))
+
+
+def load_inputs(session: Session, *, intensity: Optional[float] = None, rule: SeismicRule = SeismicRule(),
+                today: Optional[date] = None, municipality_code: Optional[str] = None
+                ) -> tuple[list[MatchPerson], list[MatchShelter], dict]:
+    """People and welfare shelters as plain matching inputs, plus counts of who was left out."""
+    today = today or date.today()
+    shelter_query = select(Shelter).where(Shelter.kind.in_([str(k) for k in WELFARE_KINDS]))
+    if municipality_code:
+        shelter_query = shelter_query.where(Shelter.municipality_code == municipality_code)
+    shelter_rows = session.exec(shelter_query.order_by(Shelter.id)).all()
+    reports = latest_shelter_reports(session, [s.id for s in shelter_rows])
+    shelters = [_shelter_input(s, reports.get(s.id), intensity, rule) for s in shelter_rows]
+    welfare = {s.id: s for s in shelters}
+
+    person_query = (select(Person.id, Person.lon, Person.lat, Person.reasons, Person.care_needs, Person.birth_date,
+                           EvacuationPlan.destination_shelter_id)
+                    .join(EvacuationPlan, EvacuationPlan.person_id == Person.id, isouter=True))
+    if municipality_code:
+        person_query = person_query.where(Person.municipality_code == municipality_code)
+    rows = session.exec(person_query.order_by(Person.id)).all()
+    candidates = []
+    for row in rows:
+        groups = person_groups(row.reasons, row.care_needs, row.birth_date, today)
+        destination = row.destination_shelter_id if row.destination_shelter_id in welfare else None
+        if not groups and destination is not None:
+            # The plan's authors judged the person fits there: take the destination's groups.
+            groups = welfare[destination].groups
+        if groups:
+            candidates.append((row, groups, destination))
+    checks = _latest_checks(session, [row.id for row, _, _ in candidates])
+    people, staying_home, already_there = [], 0, 0
+    for row, groups, destination in candidates:
+        check = checks.get(row.id)
+        outcome = check.outcome if check else None
+        if outcome == SafetyOutcome.safe_home:
+            staying_home += 1
+            continue
+        if check is not None and check.shelter_id in welfare and welfare[check.shelter_id].blocked is None:
+            already_there += 1
+            continue
+        people.append(MatchPerson(row.id, row.lon, row.lat, groups, required_capabilities(row.care_needs),
+                                  need_level(row.reasons, row.care_needs, groups, outcome), destination))
+    return people, shelters, {"staying_home": staying_home, "already_at_shelter": already_there}
+
+
+def _latest_checks(session: Session, person_ids: list) -> dict:
+    found = {}
+    for start in range(0, len(person_ids), 5000):  # keep IN lists within bind-parameter limits
+        found.update(latest_safety_checks(session, person_ids[start:start + 5000]))
+    return found
+
+
+# ---- proposals ----
+
+def latest_confirmed(session: Session) -> Optional[MatchProposal]:
+    return session.exec(select(MatchProposal).where(MatchProposal.state == ProposalState.confirmed)
+                        .order_by(MatchProposal.confirmed_at.desc(), MatchProposal.id).limit(1)).first()
+
+
+def latest_proposal(session: Session) -> Optional[MatchProposal]:
+    return session.exec(select(MatchProposal).order_by(MatchProposal.created_at.desc(), MatchProposal.id)
+                        .limit(1)).first()
+
+
+def assignments_of(proposal: Optional[MatchProposal]) -> dict[str, str]:
+    return {a[0]: a[1] for a in proposal.assignments} if proposal else {}
+
+
+def run_matching(session: Session, *, intensity: Optional[float] = None, rule: SeismicRule = SeismicRule(),
+                 params: MatchParams = MatchParams(), today: Optional[date] = None, trigger: str = "manual",
+                 created_by: str = "", municipality_code: Optional[str] = None) -> MatchProposal:
+    """Compute a proposal, diff it against the last confirmed one, and store it (state
+    `proposed`). Earlier unconfirmed proposals become `superseded`. Runs in the caller's
+    transaction."""
+    people, shelters, left_out = load_inputs(session, intensity=intensity, rule=rule, today=today,
+                                             municipality_code=municipality_code)
+    result: Proposal = propose(people, shelters, params)
+    confirmed = latest_confirmed(session)
+    new = {str(a.person_id): str(a.shelter_id) for a in result.assignments}
+    changes = diff(assignments_of(confirmed), new, {str(p): r for p, r in result.unplaced})
+    summary = {**result.summary, **left_out, "intensity": intensity, "intensity_label": intensity_label(intensity),
+               "moved": len(changes["moved"]), "added": len(changes["added"]), "removed": len(changes["removed"])}
+    session.execute(sa.update(MatchProposal).where(MatchProposal.state == ProposalState.proposed)
+                    .values(state=ProposalState.superseded))
+    proposal = MatchProposal(
+        created_by=created_by, trigger=trigger[:80], summary=summary,
+        params={**params.to_dict(), "intensity": intensity, "seismic_rule": rule.to_dict(),
+                "municipality_code": municipality_code, "today": (today or date.today()).isoformat()},
+        assignments=[[str(a.person_id), str(a.shelter_id), a.walking_m, a.source] for a in result.assignments],
+        unplaced=[[str(p), reason] for p, reason in result.unplaced],
+        compared_with_id=confirmed.id if confirmed else None, diff=changes)
+    session.add(proposal)
+    session.flush()
+    return proposal
+
+
+def rule_from_params(params: dict) -> tuple[Optional[float], SeismicRule, MatchParams, Optional[str]]:
+    """The run settings stored with a proposal, to re-run with the same rules."""
+    seismic = params.get("seismic_rule") or {}
+    rule = SeismicRule(min_intensity=seismic.get("min_intensity", SeismicRule().min_intensity),
+                       excluded=frozenset(SeismicClass(c) for c in seismic.get("excluded", SeismicRule().excluded)))
+    match = MatchParams(max_walk_m=int(params.get("max_walk_m", 3000)), detour=float(params.get("detour", 1.3)),
+                        solver=params.get("solver", "flow"))
+    return params.get("intensity"), rule, match, params.get("municipality_code")
+
+
+class ProposalStateError(Exception):
+    pass
+
+
+def confirm(session: Session, proposal_id: uuid.UUID, by: str) -> MatchProposal:
+    """Confirm a proposal; the previously confirmed one becomes superseded. Only a proposal
+    still in state `proposed` can be confirmed (race-safe: exactly one row must change)."""
+    previous = latest_confirmed(session)
+    result = session.execute(sa.update(MatchProposal)
+                             .where(MatchProposal.id == proposal_id, MatchProposal.state == ProposalState.proposed)
+                             .values(state=ProposalState.confirmed, confirmed_at=utcnow(), confirmed_by=by[:100]))
+    if result.rowcount != 1:
+        raise ProposalStateError("only the latest proposal, not yet confirmed or superseded, can be confirmed")
+    if previous is not None and previous.id != proposal_id:
+        session.execute(sa.update(MatchProposal).where(MatchProposal.id == previous.id)
+                        .values(state=ProposalState.superseded))
+    session.flush()
+    proposal = session.get(MatchProposal, proposal_id)
+    session.refresh(proposal)
+    return proposal
+
+
+# ---- re-run on shelter reports ----
+
+def _ordering(report: ShelterReport) -> tuple:
+    return (report.observed_at, report.recorded_at, str(report.id))
+
+
+def shelter_report_changes_state(session: Session, report: ShelterReport) -> bool:
+    """Whether `report` (stored or about to be) changes its shelter's usable state or room
+    compared with the latest report before it."""
+    shelter = session.get(Shelter, report.shelter_id)
+    if shelter is None or shelter.kind not in WELFARE_KINDS:
+        return False
+    others = session.exec(select(ShelterReport).where(ShelterReport.shelter_id == report.shelter_id,
+                                                      ShelterReport.id != report.id)).all()
+    before = max(others, key=_ordering, default=None)
+    if before is not None and _ordering(before) > _ordering(report):
+        return False  # a late report of something older: the current state is unchanged
+    latest = latest_proposal(session)
+    intensity, rule, _, _ = rule_from_params(latest.params if latest else {})
+    old = _shelter_input(shelter, before, intensity, rule)
+    new = _shelter_input(shelter, report, intensity, rule)
+    return (old.blocked, old.room) != (new.blocked, new.room)
+
+
+def rerun_if_shelter_changed(session: Session, report: ShelterReport) -> Optional[MatchProposal]:
+    """Call after (or while) a shelter report is created. When matching is in use (a proposal
+    exists) and the report changes the shelter's state, re-run with the last run's rules and
+    return the new proposal (its diff shows who moved where). The report is added to the
+    session and flushed first. A failure of the re-run is logged, never raised: a shelter
+    report must be saved whatever happens to the re-run."""
+    if latest_proposal(session) is None:
+        return None
+    # Stored first (outside the savepoint), so the re-run sees it and a failed re-run keeps it.
+    session.add(report)
+    session.flush()
+    try:
+        with session.begin_nested():
+            latest = latest_proposal(session)
+            if latest is None or not shelter_report_changes_state(session, report):
+                return None
+            intensity, rule, params, municipality = rule_from_params(latest.params)
+            return run_matching(session, intensity=intensity, rule=rule, params=params,
+                                trigger=f"shelter_report:{report.id}", created_by="system",
+                                municipality_code=municipality)
+    except Exception:  # noqa: BLE001 — the report matters more than the re-run
+        log.exception("matching re-run after shelter report %s failed", report.id)
+        return None
