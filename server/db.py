@@ -33,14 +33,31 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every test
+            # We issue BEGIN ourselves (below); the driver's own transaction handling is switched off.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - exercised by every test
+            # Nearly every request writes (an audit entry, a change-log row), usually after reading.
+            # A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
+            # another writer committed in between; BEGIN IMMEDIATE waits for the lock instead.
+            # Pure readers opt out with execution_options(sqlite_readonly=True).
+            readonly = conn.get_execution_options().get("sqlite_readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **common)
+
+
+def readonly(engine: Engine) -> Engine:
+    """The same engine for transactions that only read: on SQLite they do not take the write lock."""
+    return engine.execution_options(sqlite_readonly=True)
 
 
 def is_sqlite(engine: Engine) -> bool:
