@@ -1,6 +1,6 @@
 """Benchmark: import 50,000 people from a CP932 CSV (dry run, apply, re-apply, update).
 
-Run: ``.venv/bin/python tests/bench/bench_import.py [--rows 50000] [--runs 3]``
+Run: ``.venv/bin/python tests/bench/bench_import.py [--rows 50000] [--runs 3] [--postgres URL]``
 
 Each measurement runs in its own subprocess on a fresh SQLite database migrated with
 ``server.migrate.upgrade``; the child reports the import's wall time and its own peak RSS
@@ -83,7 +83,7 @@ def make_csv(rows: int, seed: int = 20240401) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("cp932")
 
 
-def child(mode: str, csv_path: str, db_dir: str) -> None:
+def child(mode: str, csv_path: str, db_dir: str, postgres_url: str | None = None) -> None:
     """One measurement: migrate a fresh database, prepare it for `mode`, time one import."""
     sys.path.insert(0, str(ROOT))
     import sqlalchemy as sa
@@ -93,7 +93,12 @@ def child(mode: str, csv_path: str, db_dir: str) -> None:
     from server.migrate import upgrade
     from server.models import District
 
-    engine = make_engine(f"sqlite:///{db_dir}/bench.sqlite3")
+    if postgres_url:
+        engine = make_engine(postgres_url)
+        with engine.begin() as conn:  # a fresh schema, as the SQLite runs get a fresh file
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        engine = make_engine(f"sqlite:///{db_dir}/bench.sqlite3")
     upgrade(engine)
     now = datetime.now(timezone.utc)
     with engine.begin() as conn:
@@ -118,10 +123,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgres", metavar="URL",
+                        help="measure on this PostgreSQL database instead (its public schema is DROPPED each run)")
     parser.add_argument("--child", nargs=3, metavar=("MODE", "CSV", "DBDIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(*args.child)
+        child(*args.child, postgres_url=args.postgres)
         return 0
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,14 +136,16 @@ def main() -> int:
         csv_path.write_bytes(make_csv(args.rows))
         # Same register numbers, other values: every person is updated.
         csv_path.with_name("people-changed.csv").write_bytes(make_csv(args.rows, seed=7))
-        print(f"{args.rows} rows, {csv_path.stat().st_size / 1e6:.1f} MB CP932; median of {args.runs} runs")
+        where = "PostgreSQL" if args.postgres else "SQLite"
+        print(f"{args.rows} rows, {csv_path.stat().st_size / 1e6:.1f} MB CP932, {where}; median of {args.runs} runs")
         failed = False
         for mode in ("dry", "apply", "reapply", "update"):
             results = []
             for run in range(args.runs):
                 db_dir = Path(tmp) / f"{mode}{run}"
                 db_dir.mkdir()
-                done = subprocess.run([sys.executable, __file__, "--child", mode, str(csv_path), str(db_dir)],
+                extra = ["--postgres", args.postgres] if args.postgres else []
+                done = subprocess.run([sys.executable, __file__, "--child", mode, str(csv_path), str(db_dir), *extra],
                                       capture_output=True, text=True)
                 if done.returncode:
                     sys.stderr.write(done.stderr)
