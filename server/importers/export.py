@@ -17,6 +17,7 @@ from typing import Any, Iterable, Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ..db import readonly
 from ..models import District, Person, Shelter
 from ..models.vocab import CareNeed, Consent, Household, LabelledEnum, Reason, SeismicClass, Sex, ShelterKind
 from ..models.vocab import Capability, TargetGroup
@@ -83,7 +84,7 @@ def _stream(conn, statement) -> Iterator[dict]:
 def iter_people_csv(engine: Engine) -> Iterator[bytes]:
     """The people CSV as byte chunks (BOM and header first), ordered by 登録者番号."""
     t = Person.__table__
-    with engine.connect() as conn:
+    with readonly(engine).connect() as conn:
         longest = conn.execute(sa.select(sa.func.max(sa.func.json_array_length(t.c.emergency_contacts)))).scalar()
         groups = max(EXPORT_CONTACT_GROUPS, longest or 0)
         districts = _district_codes(conn)
@@ -136,7 +137,7 @@ def export_people_csv(engine: Engine) -> bytes:
 def iter_shelters_csv(engine: Engine) -> Iterator[bytes]:
     """The shelters CSV as byte chunks, ordered by 共通ID (shelters without one last, by name)."""
     t = Shelter.__table__
-    with engine.connect() as conn:
+    with readonly(engine).connect() as conn:
         districts = _district_codes(conn)
         statement = sa.select(t).order_by(t.c.common_id.is_(None), t.c.common_id, t.c.name)
 

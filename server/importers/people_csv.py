@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Connection, Engine
 
 from ..domain.textnorm import normalize_code
+from ..db import readonly
 from ..models import District, Person
 from ..models.base import utcnow
 from ..models.geo import normalize_municipality_code
@@ -66,7 +67,7 @@ def import_people(engine: Engine, data: bytes, *, apply: bool = False,
         report.warn(1, cell, "知らない列なので読み飛ばしました (unknown column ignored)")
 
     importer = _PeopleImport(report, found, len(table.header), contact_numbers, default_code, apply)
-    with (engine.begin() if apply else engine.connect()) as conn:
+    with (engine.begin() if apply else readonly(engine).connect()) as conn:
         importer.load_known(conn)
         for chunk in _chunks(table.rows, CHUNK_ROWS):
             importer.process(conn, chunk)

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..domain.textnorm import fold_width, normalize_address, normalize_code, normalize_digits, normalize_phone, normalize_text
 from ..domain.wareki import parse_date
+from ..db import readonly
 from ..models import District, Shelter
 from ..models.base import utcnow
 from ..models.geo import normalize_municipality_code
@@ -110,7 +111,7 @@ def import_shelters(engine: Engine, data: bytes, *, apply: bool = False) -> Impo
     for cell in found.unknown:
         report.warn(1, cell, "知らない列なので読み飛ばしました (unknown column ignored)")
 
-    with (engine.begin() if apply else engine.connect()) as conn:
+    with (engine.begin() if apply else readonly(engine).connect()) as conn:
         run = _ShelterImport(conn, report, found, len(table.header), gsi)
         for line, cells in table.rows:
             run.row(line, cells)
