@@ -105,3 +105,12 @@ def test_only_the_city_office_may_import(client_for, engine, role, allowed):
 def test_signed_out_is_401(anon_client):
     assert anon_client.post("/api/imports/people", content=b"a", headers={"content-type": "text/csv"}).status_code == 401
     assert anon_client.get("/api/exports/shelters.csv").status_code == 401
+
+
+def test_conflicting_import_is_409(client, engine, districts, monkeypatch):
+    from server.importers import people_csv as module
+
+    client.post("/api/imports/people?apply=true", content=people_csv(person_row()), headers={"content-type": "text/csv"})
+    monkeypatch.setattr(module._PeopleImport, "_existing", lambda self, conn, nos: {})
+    r = client.post("/api/imports/people?apply=true", content=people_csv(person_row()), headers={"content-type": "text/csv"})
+    assert r.status_code == 409 and r.json()["errors"][0]["field"] == "file"

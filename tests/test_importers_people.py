@@ -297,3 +297,35 @@ def test_reimport_of_a_large_file_in_chunks(engine, districts):
     report = import_people(engine, people_csv(*rows), apply=True)
     assert (report.updated, report.unchanged) == (1, 2299)
     assert count(engine, Person) == 2300
+
+
+# ---- concurrent changes -----------------------------------------------------------------
+
+def test_person_changed_during_the_import_rolls_back(engine, districts, monkeypatch):
+    from server.importers import people_csv as module
+    from server.importers.report import ImportConflictError
+
+    import_people(engine, people_csv(person_row(), person_row(登録者番号="T-0002")), apply=True)
+    read = module._PeopleImport._existing
+
+    def stale(self, conn, register_nos):  # as if another user saved T-0001 after the import read it
+        rows = read(self, conn, register_nos)
+        rows["T-0001"]["version"] -= 1
+        return rows
+
+    monkeypatch.setattr(module._PeopleImport, "_existing", stale)
+    with pytest.raises(ImportConflictError):
+        import_people(engine, people_csv(person_row(氏名="変更"), person_row(登録者番号="T-0002", 氏名="変更")),
+                      apply=True)
+    assert {p["name"] for p in people(engine).values()} == {"試験　一郎"}
+
+
+def test_register_number_added_during_the_import_rolls_back(engine, districts, monkeypatch):
+    from server.importers import people_csv as module
+    from server.importers.report import ImportConflictError
+
+    import_people(engine, people_csv(person_row()), apply=True)
+    monkeypatch.setattr(module._PeopleImport, "_existing", lambda self, conn, nos: {})  # "did not exist yet"
+    with pytest.raises(ImportConflictError):
+        import_people(engine, people_csv(person_row(登録者番号="T-0002"), person_row()), apply=True)
+    assert set(people(engine)) == {"T-0001"}

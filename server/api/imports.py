@@ -2,8 +2,9 @@
 
 The CSV is the raw request body (``Content-Type: text/csv``) or the ``file`` field of a
 multipart form. ``?apply=false`` (the default) is a dry run; ``?apply=true`` writes every
-valid row in one transaction. The answer is the import report (200), or 422 when the file
-as a whole is refused (encoding, missing column, broken quoting). City office only; every
+valid row in one transaction. The answer is the import report (200), 422 when the file as
+a whole is refused (encoding, missing column, broken quoting), or 409 when someone else
+changed the same records during the import (nothing written; try again). City office only; every
 import is written to the audit log with its counts (never with row contents).
 """
 
@@ -19,7 +20,7 @@ from starlette.routing import Route
 from ..auth.audit import record
 from ..auth.guard import principal_of, require_role
 from ..importers.people_csv import import_people
-from ..importers.report import ImportFileError, ImportReport
+from ..importers.report import ImportConflictError, ImportFileError, ImportReport
 from ..importers.shelters_csv import import_shelters
 from ..models.auth import Role
 from ..models.geo import normalize_municipality_code
@@ -53,7 +54,8 @@ async def _csv_bytes(request: Request) -> bytes:
 
 
 def _file_error(exc: ImportFileError) -> ApiError:
-    return ApiError(422, exc.message, [{"field": "file", "message": exc.message}],
+    status = 409 if isinstance(exc, ImportConflictError) else 422
+    return ApiError(status, exc.message, [{"field": "file", "message": exc.message}],
                     extra={"line": exc.line} if exc.line else None)
 
 
@@ -82,7 +84,8 @@ async def _run(request: Request, resource: str, importer, **options) -> Response
     try:
         report = await run_in_threadpool(lambda: importer(request.app.state.engine, data, apply=apply, **options))
     except ImportFileError as exc:
-        await _audit(request, resource, apply, None, 422, f"refused at line {exc.line or '-'}")
+        status = 409 if isinstance(exc, ImportConflictError) else 422
+        await _audit(request, resource, apply, None, status, f"refused at line {exc.line or '-'}")
         raise _file_error(exc) from None
     await _audit(request, resource, apply, report, 200, _counts(report))
     return JSONResponse(report.to_dict())

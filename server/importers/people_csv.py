@@ -34,7 +34,7 @@ from ..models.vocab import Consent, DistrictKind
 from .columns import check_coordinates, map_header, require_columns, validation_reasons
 from .csvsource import read_csv
 from .people_columns import COLUMN_BY_KEY, PEOPLE_COLUMNS, contact_column, convert_cells
-from .report import ImportFileError, ImportReport
+from .report import ImportConflictError, ImportFileError, ImportReport
 from ..sync.changelog import log_changes
 
 CHUNK_ROWS = 1000
@@ -67,10 +67,16 @@ def import_people(engine: Engine, data: bytes, *, apply: bool = False,
         report.warn(1, cell, "知らない列なので読み飛ばしました (unknown column ignored)")
 
     importer = _PeopleImport(report, found, len(table.header), contact_numbers, default_code, apply)
-    with (engine.begin() if apply else readonly(engine).connect()) as conn:
-        importer.load_known(conn)
-        for chunk in _chunks(table.rows, CHUNK_ROWS):
-            importer.process(conn, chunk)
+    try:
+        with (engine.begin() if apply else readonly(engine).connect()) as conn:
+            importer.load_known(conn)
+            for chunk in _chunks(table.rows, CHUNK_ROWS):
+                importer.process(conn, chunk)
+    except sa.exc.IntegrityError:
+        # A register number created elsewhere after this import read the stored ones.
+        raise ImportConflictError("取り込み中に他の操作で同じ登録者番号が登録されました。もう一度取り込んでください "
+                                  "(a register number was added elsewhere during the import; nothing was "
+                                  "written, try again)") from None
     report.errors.sort(key=lambda issue: issue.line)  # duplicates are found before the rows they follow
     report.applied = apply
     return report
@@ -258,7 +264,7 @@ class _PeopleImport:
                          .values({name: sa.bindparam(name) for name in columns}))
             result = conn.execute(statement, updates)
             if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(updates):
-                raise ImportFileError("取り込み中に他の操作で名簿が更新されました。もう一度取り込んでください "
+                raise ImportConflictError("取り込み中に他の操作で名簿が更新されました。もう一度取り込んでください "
                                       "(the register changed during the import; nothing was written, try again)")
         # field devices learn about imported people through the changes feed
         log_changes(conn, "people", [r["id"] for r in inserts] + [r["b_id"] for r in updates])

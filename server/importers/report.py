@@ -47,6 +47,10 @@ class ImportFileError(ValueError):
                 "line": self.line}
 
 
+class ImportConflictError(ImportFileError):
+    """Someone else changed the same records while the import ran; nothing was written, try again."""
+
+
 @dataclass
 class ImportReport:
     """Counts and findings of one import. With ``applied=False`` the counts say what *would* happen.

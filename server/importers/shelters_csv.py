@@ -36,7 +36,7 @@ from ..models.vocab import Capability, DistrictKind, ShelterKind, TargetGroup
 from .columns import (Column, EnumCells, HeaderMap, check_coordinates, map_header, parse_bool, parse_float,
                       parse_int, require_columns, validation_reasons)
 from .csvsource import clean_header, read_csv
-from .report import ImportFileError, ImportReport, IncompleteShelter
+from .report import ImportConflictError, ImportFileError, ImportReport, IncompleteShelter
 from .shelters_gsi import GSI_COLUMNS, GSI_FILL_ONLY, convert_gsi_row, looks_like_gsi
 from ..sync.changelog import log_changes
 
@@ -111,12 +111,17 @@ def import_shelters(engine: Engine, data: bytes, *, apply: bool = False) -> Impo
     for cell in found.unknown:
         report.warn(1, cell, "知らない列なので読み飛ばしました (unknown column ignored)")
 
-    with (engine.begin() if apply else readonly(engine).connect()) as conn:
-        run = _ShelterImport(conn, report, found, len(table.header), gsi)
-        for line, cells in table.rows:
-            run.row(line, cells)
-        if apply:
-            run.write()
+    try:
+        with (engine.begin() if apply else readonly(engine).connect()) as conn:
+            run = _ShelterImport(conn, report, found, len(table.header), gsi)
+            for line, cells in table.rows:
+                run.row(line, cells)
+            if apply:
+                run.write()
+    except sa.exc.IntegrityError:
+        raise ImportConflictError("取り込み中に他の操作で同じ共通IDの避難所が登録されました。もう一度取り込んでください "
+                                  "(a shelter with the same 共通ID was added elsewhere during the import; nothing "
+                                  "was written, try again)") from None
     report.applied = apply
     return report
 
@@ -267,6 +272,6 @@ class _ShelterImport:
                          .values({name: sa.bindparam(name) for name in columns}))
             result = self.conn.execute(statement, self.updates)
             if self.conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(self.updates):
-                raise ImportFileError("取り込み中に他の操作で避難所が更新されました。もう一度取り込んでください "
+                raise ImportConflictError("取り込み中に他の操作で避難所が更新されました。もう一度取り込んでください "
                                       "(shelters changed during the import; nothing was written, try again)")
         log_changes(self.conn, "shelters", [r["id"] for r in self.inserts] + [r["b_id"] for r in self.updates])
