@@ -9,7 +9,7 @@
 
 Plain arithmetic with a seeded random stream, coordinates rounded to 1e-6°, so the file is
 identical on every machine. `python -m server.domain.hazards_demo` rewrites
-geodata/hazards.geojson.
+geodata/hazards/hazards.geojson.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def _feature(feature_id: str, kind: HazardKind, name: str, level: str, ring: lis
 
 
 def hazards_geojson(seed: int = SEED) -> str:
-    """The text of geodata/hazards.geojson (one feature per line, like the other layers)."""
+    """The text of geodata/hazards/hazards.geojson (one feature per line, like the other layers)."""
     lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in demo_hazard_features(seed)]
     return '{"type":"FeatureCollection","name":"hazards","features":[\n' + ",\n".join(lines) + "\n]}\n"
 
@@ -117,7 +117,12 @@ def demo_hazard_rows(seed: int = SEED) -> list[HazardArea]:
     return rows
 
 
-def write_hazards(directory: Path | str = Path(__file__).resolve().parents[2] / "geodata") -> Path:
+# Beside, not inside, the demo city's own layers: tests/test_demo_city.py expects geodata/*.geojson
+# to be exactly what server.demo_city writes.
+DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "geodata" / "hazards"
+
+
+def write_hazards(directory: Path | str = DEFAULT_DIRECTORY) -> Path:
     path = Path(directory) / "hazards.geojson"
     path.write_text(hazards_geojson(), encoding="utf-8", newline="\n")
     return path
