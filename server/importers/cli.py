@@ -23,10 +23,11 @@ MISSING_LABELS = {"capacity": "受入可能人数", "building_permit_date": "建
 def add_import_parser(subparsers) -> None:
     """Register ``tsunagu import``."""
     parser = subparsers.add_parser(
-        "import", help="import people or shelters from CSV (dry run unless --apply)",
-        description="Read a CSV (UTF-8, UTF-8 with BOM or Shift_JIS/CP932) and report every bad row. "
-                    "Nothing is written without --apply; with --apply all valid rows are written in one "
-                    "transaction. See docs/data-formats.md for the columns.")
+        "import", help="import people, shelters or map layers (dry run unless --apply)",
+        description="people, shelters: read a CSV (UTF-8, UTF-8 with BOM or Shift_JIS/CP932) and report every "
+                    "bad row. Nothing is written without --apply; with --apply all valid rows are written in "
+                    "one transaction. See docs/data-formats.md for the columns, and `tsunagu import KIND "
+                    "--help` for each kind.")
     sub = parser.add_subparsers(dest="import_kind", metavar="KIND", required=True)
 
     people = sub.add_parser("people", help="the register (避難行動要支援者名簿)",
