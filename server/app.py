@@ -21,6 +21,7 @@ from . import __version__, field_app
 from .api import admin, auth, exports, hq, hq_stream, imports, matching, openapi, registry, sync
 from .api.errors import ApiError
 from .auth.middleware import AuthMiddleware
+from .printing.routes import routes as print_routes
 from .security import SecurityHeaders
 from .db import make_engine
 from .settings import Settings, load_settings
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *hq.routes,
         *hq_stream.routes,
         *field_app.routes,
+        *print_routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         *vendor_mounts(),
     ]

@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .demo_city import add_demo_parser
     from .geo_cli import add_geo_parser, add_match_parser
     from .importers.cli import add_export_parser, add_import_parser
+    from .printing.cli import add_print_parser
 
     add_demo_parser(sub)
     add_import_parser(sub)
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_users_parser(sub)
     add_geo_parser(sub)
     add_match_parser(sub)
+    add_print_parser(sub)
     return parser
 
 

@@ -95,7 +95,7 @@ def normalize_phone(text: str) -> str:
         raise ValueError("電話番号には数字とハイフンだけを使えます。内線や複数の番号は「その他連絡先」へ "
                          "(a phone number has digits and hyphens only; put extensions or other numbers "
                          "in the other-contact field)")
-    digits = sum(ch.isdigit() for ch in body)
+    digits = len(body) - body.count("-")
     if not 3 <= digits <= 15:
         raise ValueError("電話番号の桁数が正しくありません (a phone number has 3 to 15 digits)")
     return ("+" if plus else "") + body

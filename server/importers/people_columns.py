@@ -126,46 +126,52 @@ CONVERTERS: dict[str, tuple[Callable[[str], Any], Any]] = {
 }
 
 
-def convert_cells(cells: list[str], found: HeaderMap, contact_numbers: list[int]
-                  ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """One row's cells → field values (only for columns present) and (header, reason) errors."""
-    values: dict[str, Any] = {}
-    errors: list[tuple[str, str]] = []
-    width = len(cells)
-    for key, position in found.index.items():
-        if key.startswith("emergency_contact_"):
-            continue
-        text = cells[position] if position < width else ""
-        converter, blank = CONVERTERS[key]
-        if not text.strip():
-            if blank is not _OMIT:
-                values[key] = blank
-            continue
-        try:
-            values[key] = converter(text)
-        except ValueError as exc:
-            errors.append((found.name(key), str(exc)))
-    if contact_numbers:
-        contacts = []
-        for number in contact_numbers:
-            parts = {}
-            for part in CONTACT_PARTS:
-                key = contact_key(number, part)
-                position = found.index.get(key)
-                parts[part] = cells[position] if position is not None and position < width else ""
-            if not any(p.strip() for p in parts.values()):
-                continue
-            if not parts["name"].strip():
-                errors.append((found.name(contact_key(number, "name")) if found.has(contact_key(number, "name"))
-                               else contact_header(number, "name"),
-                               "緊急連絡先の氏名が空です (emergency contact without a name)"))
+class RowConverter:
+    """Turns one row's cells into field values (only for columns present) and (header, reason)
+    errors. Built once per file, so the per-row work is a plain loop over the columns present."""
+
+    def __init__(self, found: HeaderMap):
+        self.plain = [(key, position, found.name(key), *CONVERTERS[key])
+                      for key, position in found.index.items() if not key.startswith("emergency_contact_")]
+        numbers = sorted({int(key.split("_")[2]) for key in found.index if key.startswith("emergency_contact_")})
+        self.contacts = []
+        for number in numbers:
+            positions = [found.index.get(contact_key(number, part)) for part in CONTACT_PARTS]
+            headers = [found.name(contact_key(number, part)) if found.has(contact_key(number, part))
+                       else contact_header(number, part) for part in CONTACT_PARTS]
+            self.contacts.append((positions, headers))
+
+    def __call__(self, cells: list[str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        values: dict[str, Any] = {}
+        errors: list[tuple[str, str]] = []
+        width = len(cells)
+        for key, position, header, converter, blank in self.plain:
+            text = cells[position] if position < width else ""
+            if not text.strip():
+                if blank is not _OMIT:
+                    values[key] = blank
                 continue
             try:
-                phone = normalize_phone(parts["phone"])
+                values[key] = converter(text)
             except ValueError as exc:
-                errors.append((found.name(contact_key(number, "phone")), str(exc)))
+                errors.append((header, str(exc)))
+        if self.contacts:
+            values["emergency_contacts"] = self._contacts(cells, width, errors)
+        return values, errors
+
+    def _contacts(self, cells: list[str], width: int, errors: list[tuple[str, str]]) -> list[dict[str, str]]:
+        contacts = []
+        for positions, headers in self.contacts:
+            name, relation, phone = (cells[p].strip() if p is not None and p < width else "" for p in positions)
+            if not (name or relation or phone):
                 continue
-            contacts.append({"name": normalize_text(parts["name"]), "relation": normalize_text(parts["relation"]),
-                             "phone": phone})
-        values["emergency_contacts"] = contacts
-    return values, errors
+            if not name:
+                errors.append((headers[0], "緊急連絡先の氏名が空です (emergency contact without a name)"))
+                continue
+            try:
+                phone = normalize_phone(phone)
+            except ValueError as exc:
+                errors.append((headers[2], str(exc)))
+                continue
+            contacts.append({"name": normalize_text(name), "relation": normalize_text(relation), "phone": phone})
+        return contacts

@@ -15,6 +15,7 @@ Re-import rules:
 
 from __future__ import annotations
 
+import re
 import uuid
 from contextlib import contextmanager
 from itertools import islice
@@ -33,7 +34,7 @@ from ..models.people import PersonCreate, PersonFields
 from ..models.vocab import Consent, DistrictKind
 from .columns import check_coordinates, map_header, require_columns, validation_reasons
 from .csvsource import read_csv
-from .people_columns import COLUMN_BY_KEY, PEOPLE_COLUMNS, contact_column, convert_cells
+from .people_columns import COLUMN_BY_KEY, PEOPLE_COLUMNS, RowConverter, contact_column
 from .report import ImportConflictError, ImportFileError, ImportReport
 from ..sync.changelog import log_changes
 
@@ -42,6 +43,7 @@ LOOKUP_CHUNK = 500
 ROW = "(行)"  # column name for problems of the row as a whole
 PERSON_FIELDS = tuple(PersonFields.model_fields)
 _PRIVATE_USE = ("name", "name_kana", "address")
+_PRIVATE_USE_RE = re.compile("[\ue000-\uf8ff]")  # 外字: user-defined characters of CP932 land here
 
 
 def import_people(engine: Engine, data: bytes, *, apply: bool = False,
@@ -60,13 +62,12 @@ def import_people(engine: Engine, data: bytes, *, apply: bool = False,
     table = read_csv(data)
     found = map_header(table.header, PEOPLE_COLUMNS, extra=contact_column)
     require_columns(found, PEOPLE_COLUMNS, optional={"municipality_code"} if default_code else set())
-    contact_numbers = sorted({int(key.split("_")[2]) for key in found.index if key.startswith("emergency_contact_")})
 
     report = ImportReport("people", "people_csv", encoding=table.encoding.label)
     for cell in found.unknown:
         report.warn(1, cell, "知らない列なので読み飛ばしました (unknown column ignored)")
 
-    importer = _PeopleImport(report, found, len(table.header), contact_numbers, default_code, apply)
+    importer = _PeopleImport(report, found, len(table.header), default_code, apply)
     try:
         with (engine.begin() if apply else readonly(engine).connect()) as conn:
             importer.load_known(conn)
@@ -112,12 +113,11 @@ def _chunks(rows: Iterator, size: int) -> Iterator[list]:
 class _PeopleImport:
     """State of one import run: districts, register numbers seen, the report."""
 
-    def __init__(self, report: ImportReport, found, width: int, contact_numbers: list[int],
-                 default_code: str | None, apply: bool):
+    def __init__(self, report: ImportReport, found, width: int, default_code: str | None, apply: bool):
         self.report = report
         self.width = width
         self.found = found
-        self.contact_numbers = contact_numbers
+        self.convert = RowConverter(found)
         self.default_code = default_code
         self.apply = apply
         self.first_line: dict[str, int] = {}
@@ -137,7 +137,7 @@ class _PeopleImport:
         prepared = []
         for line, cells in chunk:
             self.report.rows += 1
-            values, errors = convert_cells(cells, self.found, self.contact_numbers)
+            values, errors = self.convert(cells)
             if len(cells) > self.width and any(c.strip() for c in cells[self.width:]):
                 errors.append((ROW, "見出しより多くの列に値があります (more cells than header columns)"))
             register_no = values.get("register_no", "")
@@ -193,8 +193,10 @@ class _PeopleImport:
         """Merge the row over the stored person, check it, and return the row to write (or None)."""
         found = self.found
         merged: dict[str, Any] = {f: old[f] for f in PERSON_FIELDS} if old else {}
-        error_columns = {column for column, _ in errors}
-        bad_fields = {key for key in found.index if found.name(key) in error_columns}
+        bad_fields: set[str] = set()
+        if errors:
+            error_columns = {column for column, _ in errors}
+            bad_fields = {key for key in found.index if found.name(key) in error_columns}
         merged.update({k: v for k, v in values.items() if k != "district_code" and k not in bad_fields})
         if not merged.get("municipality_code") and self.default_code:
             merged["municipality_code"] = self.default_code
@@ -230,7 +232,7 @@ class _PeopleImport:
             self._fail(line, sorted(errors, key=lambda e: order.get(e[0], len(order))))
             return None
         for field in _PRIVATE_USE:
-            if any("\ue000" <= ch <= "\uf8ff" for ch in getattr(person, field)):
+            if _PRIVATE_USE_RE.search(getattr(person, field)):
                 self.report.warn(line, self._header(field), "外字（私用領域の文字）が含まれています。他の端末では正しく"
                                  "表示されません (contains a private-use character)")
         return _db_row(person)
