@@ -1,0 +1,172 @@
+"""``tsunagu print plan|batch|field-list``: printouts as PDF files, audited like the web.
+
+The command line runs with the city office's reach (every record, every field), as the
+other administrative commands do; each print is audited as ``cli:<os user>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from pathlib import Path
+
+
+def add_print_parser(subparsers) -> None:
+    """Register ``tsunagu print``."""
+    parser = subparsers.add_parser(
+        "print", help="print evacuation plans and field lists as PDF",
+        description="Render individual evacuation plans (個別避難計画), batches with a cover and index, and "
+                    "field lists (安否確認リスト, 受入予定者名簿) as A4 PDF. See docs/printing.md.")
+    sub = parser.add_subparsers(dest="print_kind", metavar="KIND", required=True)
+
+    plan = sub.add_parser("plan", help="one plan", description="Print one plan, by plan id or 登録者番号.")
+    plan.add_argument("plan", metavar="PLAN_ID", help="plan id (UUID) or the person's 登録者番号")
+    plan.add_argument("--lang", choices=["ja", "en", "ja-easy"],
+                      help="language (default: the person's preferred language)")
+    plan.set_defaults(func=cmd_plan)
+
+    batch = sub.add_parser("batch", help="many plans in one PDF with a cover page and index",
+                           description="Print every plan of a district, a shelter, a supporter, or a list of ids.")
+    which = batch.add_mutually_exclusive_group(required=True)
+    which.add_argument("--district", metavar="CODE", help="district code or id (a 福祉圏域 includes its 町丁目)")
+    which.add_argument("--shelter", metavar="ID", help="shelter id: plans with it as destination or alternate")
+    which.add_argument("--supporter", metavar="NAME", help="a supporter on the plan, or the 担当民生委員")
+    which.add_argument("--ids", metavar="ID", nargs="+", help="plan ids")
+    batch.add_argument("--workers", type=int, metavar="N", help="render processes (default: one per core, max 4)")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    batch.set_defaults(func=cmd_batch)
+
+    field = sub.add_parser("field-list", help="a 民生委員's door-to-door list or a shelter roster",
+                           description="A district's 安否確認リスト (tick boxes per visit) or a shelter's 受入予定者名簿.")
+    which = field.add_mutually_exclusive_group(required=True)
+    which.add_argument("--district", metavar="CODE", help="district code or id")
+    which.add_argument("--shelter", metavar="ID", help="shelter id")
+    field.set_defaults(func=cmd_field_list)
+
+    for command in (plan, batch, field):
+        command.add_argument("-o", "--output", metavar="FILE", required=True, help="the PDF file to write")
+
+
+def _engine(settings):
+    from ..db import make_engine
+    from ..migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine
+
+
+def _scope():
+    from ..api.resources import UNRESTRICTED
+    from .context import Reader
+    from .selection import Scope
+
+    return Scope(UNRESTRICTED, UNRESTRICTED, Reader(f"cli:{getpass.getuser()}"))
+
+
+def _audit(session, scope, resource: str, ids: list, detail: str) -> None:
+    from .service import audit_print
+
+    audit_print(session, scope, resource, ids, client="cli", detail=detail, username=scope.reader.username)
+
+
+def _write(path: str, data: bytes) -> None:
+    Path(path).write_bytes(data)
+
+
+def _fail(message: str) -> int:
+    print(f"print: {message}", file=sys.stderr)
+    return 1
+
+
+def cmd_plan(args, settings) -> int:
+    from sqlmodel import Session
+
+    from ..api.errors import ApiError
+    from . import render
+    from .context import plan_prints
+    from .selection import plan_by_key
+
+    scope = _scope()
+    engine = _engine(settings)
+    try:
+        with Session(engine) as session:
+            plan = plan_by_key(session, args.plan, scope)
+            context = plan_prints(session, [plan], scope.reader, language=args.lang)[0]
+            _audit(session, scope, "plans", [plan.id], "cli plan")
+            session.commit()
+    except ApiError as exc:
+        return _fail(exc.detail)
+    started = time.perf_counter()
+    data = render.plan_pdf(context)
+    _write(args.output, data)
+    print(f"print: wrote {args.output} (plan {context.plan_id}, {time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+class ProgressBar:
+    """A text progress bar on stderr: [########------] 120/1000 plans 12.3 s"""
+
+    def __init__(self, stream=sys.stderr, width: int = 30, enabled: bool = True):
+        self.stream, self.width, self.enabled = stream, width, enabled
+        self.started = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        filled = int(self.width * done / total) if total else self.width
+        bar = "#" * filled + "-" * (self.width - filled)
+        end = "\n" if done >= total else ""
+        self.stream.write(f"\r[{bar}] {done}/{total} plans {time.perf_counter() - self.started:.1f} s{end}")
+        self.stream.flush()
+
+
+def cmd_batch(args, settings) -> int:
+    from sqlmodel import Session
+
+    from ..api.errors import ApiError
+    from .service import run_batch
+    from .selection import select_plans
+
+    by, value = (("district", args.district) if args.district else ("shelter", args.shelter) if args.shelter
+                 else ("supporter", args.supporter) if args.supporter else ("selection", args.ids))
+    scope = _scope()
+    engine = _engine(settings)
+    try:
+        with Session(engine) as session:
+            plans, description = select_plans(session, by, value, scope)
+            ids = [p.id for p in plans]
+            _audit(session, scope, "plans", ids, f"cli batch by {by}")
+            session.commit()
+    except ApiError as exc:
+        return _fail(exc.detail)
+    result = run_batch(engine, ids, description, scope, progress=ProgressBar(enabled=not args.quiet),
+                       workers=args.workers)
+    _write(args.output, result.pdf)
+    print(f"print: wrote {args.output}: {result.plans} plans, {result.pages} pages in {result.seconds:.1f} s "
+          f"({result.pages_per_second:.1f} pages/s)")
+    return 0
+
+
+def cmd_field_list(args, settings) -> int:
+    from sqlmodel import Session
+
+    from ..api.errors import ApiError
+    from . import render
+    from .service import field_list_context, field_list_ids
+
+    kind, key = ("district", args.district) if args.district else ("shelter", args.shelter)
+    scope = _scope()
+    engine = _engine(settings)
+    try:
+        with Session(engine) as session:
+            context = field_list_context(session, kind, key, scope)
+            _audit(session, scope, "field-list", [key, *field_list_ids(context)], f"cli {kind} list")
+            session.commit()
+    except ApiError as exc:
+        return _fail(exc.detail)
+    _write(args.output, render.field_list_pdf(context))
+    print(f"print: wrote {args.output}: {context.title} {context.subject}, {len(context.rows)} people")
+    return 0

@@ -1,0 +1,77 @@
+"""Example records for the /print page: one printout of each kind, from the reader's scope.
+
+On the demo city these are invented people; on a real register the page shows only
+register numbers and what each example illustrates (no names), and the listing is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ..models import District, EvacuationPlan, Person, Shelter
+from ..models.vocab import DistrictKind, PlanStatus
+from .selection import Scope
+from ..auth.audit import record
+
+
+@dataclass
+class Example:
+    title: str        # what it shows, Japanese
+    title_en: str
+    plan_id: str
+    register_no: str
+    language: str     # the person's preferred_language
+
+
+def _first_plan(session: Session, scope: Scope, *where) -> tuple | None:
+    query = (select(EvacuationPlan.id, Person.register_no, Person.preferred_language)
+             .join(Person, Person.id == EvacuationPlan.person_id)
+             .where(*scope.plans.clauses(), *where).order_by(Person.register_no).limit(1))
+    return session.exec(query).first()
+
+
+def examples(session: Session, scope: Scope, client: str = "") -> dict:
+    wanted = [
+        ("日本語の計画（作成済）", "Japanese, complete", [Person.preferred_language == "ja",
+                                                      EvacuationPlan.status == PlanStatus.done]),
+        ("英語の計画", "English", [Person.preferred_language == "en"]),
+        ("やさしい日本語の計画", "Easy Japanese", [Person.preferred_language == "ja-easy"]),
+        ("その他の言語（やさしい日本語＋英語）", "Other language: easy Japanese with English",
+         [Person.preferred_language.not_in(["ja", "en", "ja-easy"])]),
+        ("未記入の多い計画（手書き用の空欄）", "Mostly blank: boxes to fill in by hand",
+         [EvacuationPlan.status == PlanStatus.not_started]),
+        ("位置情報のない人（地図なし）", "No location: no map", [Person.lon.is_(None)]),
+    ]
+    plans = []
+    for title, title_en, where in wanted:
+        row = _first_plan(session, scope, *where)
+        if row is not None:
+            plans.append(Example(title, title_en, str(row[0]), row[1], row[2]))
+    principal = scope.principal
+    district_where = [District.kind == DistrictKind.chome]
+    if principal is not None and principal.role.value == "district_supporter":
+        district_where.append(District.id.in_(list(principal.district_ids)))
+    people_in = select(Person.district_id).where(*scope.people.clauses())
+    districts = session.exec(select(District).where(*district_where, District.id.in_(people_in))
+                             .order_by(District.code)).all()
+    areas = session.exec(select(District).where(District.kind == DistrictKind.welfare_area,
+                                                *( [District.id.in_(list(principal.district_ids))]
+                                                   if principal is not None and principal.role.value == "district_supporter"
+                                                   else []))
+                         .order_by(District.code)).all()
+    shelter_where = []
+    if principal is not None and principal.role.value in ("shelter_staff", "dwat_member"):
+        shelter_where.append(Shelter.id.in_(list(principal.shelter_ids)))
+    assigned = select(EvacuationPlan.destination_shelter_id).where(*scope.plans.clauses())
+    shelters = session.exec(select(Shelter).where(*shelter_where, Shelter.id.in_(assigned))
+                            .order_by(Shelter.name)).all()
+    supporters = session.exec(select(Person.minsei_iin).where(*scope.people.clauses(), Person.minsei_iin != "")
+                              .group_by(Person.minsei_iin).order_by(sa.func.count().desc()).limit(20)).all()
+    if plans:
+        record(session, "list", principal=principal, resource="plans", record_ids=[e.plan_id for e in plans],
+               client=client, detail="print page examples")
+    return {"plans": plans, "districts": list(districts), "areas": list(areas), "shelters": list(shelters),
+            "supporters": list(supporters)}

@@ -1,0 +1,214 @@
+"""HTTP: printouts as PDF, batch jobs with progress, and the /print preview page.
+
+Printing a plan is a read of personal data: the same policy as `GET /api/plans/{id}`
+(out of scope → 404, the role's hidden fields left out), and every print is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from .. import __version__
+from ..api.errors import ApiError, not_found, read_json_object
+from ..api.resources import client_address, in_session
+from ..auth.guard import authorize
+from . import render
+from .jobs import DONE, store_for
+from .selection import BATCH_KINDS, Scope
+from .service import (audit_print, batch_contexts, check_language, field_list_context, field_list_ids,
+                      plan_context, run_batch)
+
+HERE = Path(__file__).resolve().parent
+pages = Jinja2Templates(directory=[str(HERE.parent / "templates"), str(HERE / "templates" / "web")])
+
+
+def _scope(request: Request) -> Scope:
+    principal, rule = authorize(request, "plans", "read")
+    return Scope.for_principal(principal, rule)
+
+
+def _people_scope(request: Request) -> Scope:
+    principal, _ = authorize(request, "people", "list")
+    from ..auth.policy import rule_for
+
+    return Scope.for_principal(principal, rule_for("plans", principal))
+
+
+def _uuid(request: Request, name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.path_params[name])
+    except ValueError:
+        raise not_found() from None
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    return Response(data, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+async def plan_pdf(request: Request) -> Response:
+    scope = _scope(request)
+    plan_id = _uuid(request, "plan_id")
+    language = check_language(request.query_params.get("lang"))
+    request.state.audit_refusal = ("print", "plans", [plan_id])
+
+    def run(session: Session):
+        context = plan_context(session, plan_id, scope, language=language)
+        audit_print(session, scope, "plans", [plan_id], client=client_address(request))
+        return context
+
+    context = await in_session(request, run)
+    return _pdf(await run_in_threadpool(render.plan_pdf, context), f"plan-{plan_id}.pdf")
+
+
+def _batch_request(data: dict) -> tuple[str, object]:
+    by = data.get("by")
+    if by not in BATCH_KINDS:
+        raise ApiError(422, "validation failed", [{"field": "by", "message": "one of " + ", ".join(BATCH_KINDS)}])
+    if by == "selection":
+        ids = data.get("ids")
+        if not isinstance(ids, list):
+            raise ApiError(422, "validation failed", [{"field": "ids", "message": "a list of plan ids"}])
+        return by, ids
+    value = data.get("value")
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(422, "validation failed", [{"field": "value", "message": f"the {by} to print"}])
+    return by, value.strip()
+
+
+async def batch_create(request: Request) -> Response:
+    scope = _scope(request)
+    by, value = _batch_request(await read_json_object(request))
+    request.state.audit_refusal = ("print", "plans", [])
+
+    def run(session: Session):
+        from .selection import select_plans
+
+        plans, description = select_plans(session, by, value, scope)
+        ids = [p.id for p in plans]
+        audit_print(session, scope, "plans", ids, client=client_address(request), detail=f"batch by {by}")
+        return ids, description
+
+    ids, description = await in_session(request, run)
+    engine = request.app.state.engine
+
+    def work(job):
+        result = run_batch(engine, ids, description, scope, progress=job.progress)
+        return result.pdf, result.pages
+
+    job = store_for(request.app).submit(str(scope.principal.user_id), len(ids), description, work)
+    return JSONResponse(job.public(), status_code=202, headers={"Location": f"/api/print/batches/{job.id}"})
+
+
+def _job(request: Request):
+    principal, _ = authorize(request, "plans", "read")
+    return store_for(request.app).get(request.path_params["job"], str(principal.user_id))
+
+
+async def batch_status(request: Request) -> Response:
+    return JSONResponse(_job(request).public())
+
+
+async def batch_pdf(request: Request) -> Response:
+    job = _job(request)
+    if job.state != DONE or job.pdf is None:
+        raise ApiError(409, f"the print job is {job.state}", extra={"job": job.public()})
+    return _pdf(job.pdf, f"plans-{job.id[:8]}.pdf")
+
+
+def _field_list_endpoint(kind: str):
+    async def endpoint(request: Request) -> Response:
+        scope = _people_scope(request)
+        key = request.path_params["key"]
+        request.state.audit_refusal = ("print", "field-list", [key])
+
+        def run(session: Session):
+            context = field_list_context(session, kind, key, scope)
+            audit_print(session, scope, "field-list", [key, *field_list_ids(context)], client=client_address(request),
+                        detail=f"{kind} list")
+            return context
+
+        context = await in_session(request, run)
+        return _pdf(await run_in_threadpool(render.field_list_pdf, context), f"{kind}-list-{key}.pdf")
+    endpoint.__name__ = f"{kind}_list_pdf"
+    return endpoint
+
+
+# ---- the preview page and HTML previews ----
+
+async def print_css(request: Request) -> Response:
+    return FileResponse(render.CSS_FILE, media_type="text/css")
+
+
+async def print_page(request: Request) -> Response:
+    from .preview import examples
+
+    principal = getattr(request.state, "principal", None)
+    context = {"version": __version__, "principal": principal, "examples": None, "error": ""}
+    if principal is not None:
+        try:
+            scope = _scope(request)
+        except ApiError as exc:
+            context["error"] = exc.detail
+        else:
+            context["examples"] = await in_session(request, lambda s: examples(s, scope, client_address(request)))
+    status = 200 if principal is not None else 401
+    return pages.TemplateResponse(request, "print_index.html", context, status_code=status)
+
+
+async def plan_preview(request: Request) -> Response:
+    scope = _scope(request)
+    plan_id = _uuid(request, "plan_id")
+    language = check_language(request.query_params.get("lang"))
+
+    def run(session: Session):
+        context = plan_context(session, plan_id, scope, language=language)
+        audit_print(session, scope, "plans", [plan_id], client=client_address(request), detail="html preview")
+        return context
+
+    context = await in_session(request, run)
+    return HTMLResponse(render.render_html(plans=[context], preview=True))
+
+
+def _field_list_preview(kind: str):
+    async def endpoint(request: Request) -> Response:
+        scope = _people_scope(request)
+        key = request.path_params["key"]
+
+        def run(session: Session):
+            context = field_list_context(session, kind, key, scope)
+            audit_print(session, scope, "field-list", [key, *field_list_ids(context)], client=client_address(request),
+                        detail=f"{kind} list html preview")
+            return context
+
+        context = await in_session(request, run)
+        return HTMLResponse(render.render_html(field_list=context, preview=True))
+    endpoint.__name__ = f"{kind}_list_preview"
+    return endpoint
+
+
+routes = [
+    Route("/api/print/plans/{plan_id}.pdf", plan_pdf, methods=["GET"], name="print-plan"),
+    Route("/api/print/batches", batch_create, methods=["POST"], name="print-batch-create"),
+    Route("/api/print/batches/{job}.pdf", batch_pdf, methods=["GET"], name="print-batch-pdf"),
+    Route("/api/print/batches/{job}", batch_status, methods=["GET"], name="print-batch-status"),
+    Route("/api/print/field-lists/district/{key}.pdf", _field_list_endpoint("district"), methods=["GET"],
+          name="print-district-list"),
+    Route("/api/print/field-lists/shelter/{key}.pdf", _field_list_endpoint("shelter"), methods=["GET"],
+          name="print-shelter-list"),
+    Route("/print", print_page, methods=["GET"], name="print-page"),
+    Route("/print/print.css", print_css, methods=["GET"], name="print-css"),
+    Route("/print/preview/plans/{plan_id}", plan_preview, methods=["GET"], name="print-preview-plan"),
+    Route("/print/preview/field-lists/district/{key}", _field_list_preview("district"), methods=["GET"],
+          name="print-preview-district-list"),
+    Route("/print/preview/field-lists/shelter/{key}", _field_list_preview("shelter"), methods=["GET"],
+          name="print-preview-shelter-list"),
+]

@@ -1,0 +1,65 @@
+// /print: start a batch print job and poll its progress (no inline script: the CSP forbids it).
+const form = document.getElementById("batch-form");
+
+function showSelect(by) {
+  for (const select of form.querySelectorAll("select[data-by]")) {
+    select.hidden = select.dataset.by !== by;
+  }
+}
+
+async function csrfToken() {
+  const answer = await fetch("/api/me", { credentials: "same-origin" });
+  if (!answer.ok) throw new Error("サインインが必要です (sign in)");
+  return (await answer.json()).csrf_token;
+}
+
+async function poll(statusUrl) {
+  const bar = document.getElementById("batch-progress");
+  const text = document.getElementById("batch-text");
+  const link = document.getElementById("batch-link");
+  for (;;) {
+    const answer = await fetch(statusUrl, { credentials: "same-origin" });
+    const job = await answer.json();
+    if (!answer.ok) { text.textContent = job.detail; return; }
+    bar.max = Math.max(job.total, 1);
+    bar.value = job.done;
+    text.textContent = `${job.done} / ${job.total} 件 (${job.state})`;
+    if (job.state === "done") {
+      text.textContent = `完了: ${job.total} 件、${job.pages} ページ (${job.seconds} 秒)`;
+      link.href = job.pdf_url;
+      link.hidden = false;
+      return;
+    }
+    if (job.state === "failed") { text.textContent = `失敗しました (failed): ${job.error}`; return; }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+if (form) {
+  const by = form.querySelector("#batch-by");
+  showSelect(by.value);
+  by.addEventListener("change", () => showSelect(by.value));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const chosen = form.querySelector(`select[data-by="${by.value}"]`);
+    const bar = document.getElementById("batch-progress");
+    const text = document.getElementById("batch-text");
+    document.getElementById("batch-link").hidden = true;
+    bar.hidden = false;
+    bar.value = 0;
+    text.textContent = "開始しています… (starting)";
+    try {
+      const answer = await fetch("/api/print/batches", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": await csrfToken() },
+        body: JSON.stringify({ by: by.value, value: chosen ? chosen.value : "" }),
+      });
+      const job = await answer.json();
+      if (!answer.ok) { text.textContent = job.detail; return; }
+      await poll(job.status_url);
+    } catch (error) {
+      text.textContent = String(error.message || error);
+    }
+  });
+}
