@@ -211,3 +211,22 @@ def test_committed_hazard_layer_matches_its_generator():
 
     path = Path(__file__).resolve().parent.parent / "geodata" / "hazards" / "hazards.geojson"
     assert path.read_text(encoding="utf-8") == hazards_geojson()
+
+
+def test_hazard_areas_and_the_people_inside_over_http(engine, client, client_for, tmp_path):
+    add_person(engine, "WET", LON0 + 0.005, LAT0 + 0.001)
+    strip = gpd.GeoDataFrame({"name": ["川沿い"]}, geometry=[box(LON0, LAT0, LON0 + 0.03, LAT0 + 0.003)],
+                             crs="EPSG:6668")
+    import_hazards(engine, write(strip, tmp_path / "flood.geojson"), kind=HazardKind.flood, municipality_code=MUNI,
+                   apply=True)
+    layer = client_for("district_supporter").get("/api/hazards", params={"kind": "flood"})
+    assert layer.status_code == 200
+    feature = layer.json()["features"][0]
+    assert feature["geometry"]["type"] == "Polygon" and feature["properties"]["kind_label"] == "浸水想定区域"
+    assert client.get("/api/hazards", params={"kind": "landslide_warning"}).json()["features"] == []
+    assert client.get("/api/hazards", params={"kind": "lava"}).status_code == 422
+    inside = client_for("hq_viewer").get("/api/hazards/people").json()
+    with Session(engine) as s:
+        wet = s.exec(select(Person).where(Person.register_no == "WET")).one()
+    assert inside == {"items": [{"person_id": str(wet.id), "kinds": ["flood"]}], "total": 1}
+    assert client_for("district_supporter").get("/api/hazards/people").status_code == 403

@@ -73,7 +73,8 @@ def main() -> None:
         out = subprocess.run([sys.executable, __file__, "--case", name, "--child"], capture_output=True, text=True,
                              check=True, cwd=ROOT)
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        line = (f"{r['case']:>13}: propose {r['seconds_median']:.3f} s median ({r['seconds_min']:.3f} min), "
+        line = (f"{r['case']:>13}: propose {r['seconds_median']:.3f} s median ({r['seconds_min']:.3f} min; "
+                f"first call in a fresh process {r['first_call_s']:.2f} s, small instance), "
                 f"peak RSS {r['peak_rss_mib']:.0f} MiB; placed {r['placed']}, unplaced {r['unplaced']}, "
                 f"walking {r['total_walking_km']:.1f} km")
         if "lp_seconds" in r:
