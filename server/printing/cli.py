@@ -109,8 +109,8 @@ def cmd_plan(args, settings) -> int:
 class ProgressBar:
     """A text progress bar on stderr: [########------] 120/1000 plans 12.3 s"""
 
-    def __init__(self, stream=sys.stderr, width: int = 30, enabled: bool = True):
-        self.stream, self.width, self.enabled = stream, width, enabled
+    def __init__(self, stream=None, width: int = 30, enabled: bool = True):
+        self.stream, self.width, self.enabled = stream or sys.stderr, width, enabled
         self.started = time.perf_counter()
 
     def __call__(self, done: int, total: int) -> None:

@@ -191,7 +191,7 @@ def _merge(cover: Rendered, groups: list[list[PlanPrint]], chunks: list[Rendered
 
     writer = PdfWriter()
     writer.append(PdfReader(io.BytesIO(cover.pdf)), import_outline=False)
-    writer.add_outline_item("表紙・索引 Cover and index", 0)
+    writer.add_outline_item(title="表紙・索引 Cover and index", page_number=0)
     offset = cover.pages
     for group, rendered in zip(groups, chunks):
         writer.append(PdfReader(io.BytesIO(rendered.pdf)), import_outline=False)
@@ -199,7 +199,7 @@ def _merge(cover: Rendered, groups: list[list[PlanPrint]], chunks: list[Rendered
             start = rendered.starts.get(f"plan-{plan.plan_id}")
             if start is not None:
                 title = f"No.{plan.sequence} {plan.person.name} ({plan.person.register_no})"
-                writer.add_outline_item(title, offset + start - 1)
+                writer.add_outline_item(title=title, page_number=offset + start - 1)
         offset += rendered.pages
     writer.add_metadata({"/Title": "個別避難計画 一括印刷", "/Creator": "Tsunagu"})
     out = io.BytesIO()
