@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 import json
+import threading
 
 from pydantic_core import to_jsonable_python
 from sqlalchemy import event
@@ -53,6 +54,28 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, **common)
+
+
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def write_lock(engine: Engine) -> Iterator[None]:
+    """On SQLite, one writing transaction at a time per process, queued on a Python lock.
+
+    SQLite allows one writer anyway; without this, threads wait in SQLite's busy handler, which
+    sleeps in steps of up to 100 ms and so leaves the database idle between writers. PostgreSQL
+    needs no such lock.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    key = str(engine.url)
+    with _LOCKS_GUARD:
+        lock = _WRITE_LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        yield
 
 
 def readonly(engine: Engine) -> Engine:

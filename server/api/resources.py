@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..models.base import utcnow
+from ..db import write_lock
 from ..sync.changelog import log_change
 from .errors import ApiError, not_found, read_json_object, validation_error
 
@@ -383,7 +384,8 @@ def in_session(request: Request, fn: Callable[[Session], Any]):
     (`request.state.audit_on_error`), so refused attempts are audited too.
     """
     def run():
-        with Session(_engine(request), expire_on_commit=False) as session:
+        engine = _engine(request)
+        with write_lock(engine), Session(engine, expire_on_commit=False) as session:
             try:
                 result = fn(session)
                 session.commit()

@@ -70,10 +70,10 @@ async def mutations_endpoint(request: Request) -> Response:
 
     def run(session: Session) -> dict:
         results = apply_batch(session, principal, BY_PATH, device_id, mutations)
-        for result in results:
-            if result["status"] in ("applied", "merged") and result.get("record"):
-                record(session, "sync_write", principal=principal, resource="sync/mutations",
-                       record_ids=[result["record"]["id"]], detail=result["status"], client=client_address(request))
+        written = [r["record"]["id"] for r in results if r["status"] in ("applied", "merged") and r.get("record")]
+        if written:
+            record(session, "sync_write", principal=principal, resource="sync/mutations", record_ids=written,
+                   detail=f"{len(written)} mutation(s) applied", client=client_address(request))
         rejected = [r["id"] for r in results if r["status"] == "rejected" and r["id"]]
         if rejected:
             record(session, "denied", principal=principal, resource="sync/mutations", record_ids=rejected,

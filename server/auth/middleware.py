@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..db import readonly, write_lock
 from ..models.auth import AuthToken
 from ..models.base import utcnow
 from .audit import record
@@ -69,31 +70,46 @@ class AuthMiddleware:
     def _resolve(self, request: Request, secret: str, via_bearer: bool):
         engine = request.app.state.engine
         client = request.client.host if request.client else ""
-        with Session(engine, expire_on_commit=False) as session:
+        path = request.url.path[:60]
+        outcome, pending_write = self._check(engine, request, secret, via_bearer, client, path)
+        if pending_write is not None:
+            # Written after the read session is closed: holding a pooled connection while waiting
+            # for the write lock would starve the writer that holds it.
+            self._write(engine, pending_write)
+        return outcome
+
+    def _check(self, engine, request: Request, secret: str, via_bearer: bool, client: str, path: str):
+        """Read-only: (principal or error response, a write to do afterwards or None)."""
+        with Session(readonly(engine), expire_on_commit=False) as session:
             token, user = find_token(session, secret)
             if token is None:
                 reason = user  # unknown / expired / revoked / inactive
-                record(session, "token_refused", resource=request.url.path[:60], detail=reason, status=401,
-                       client=client)
-                session.commit()
                 message = {"unknown": "invalid token", "expired": "token expired; sign in again",
                            "revoked": "token revoked; sign in again", "inactive": "account disabled"}[reason]
-                return JSONResponse({"detail": message}, status_code=401,
-                                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                refused = JSONResponse({"detail": message}, status_code=401,
+                                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                return refused, lambda s: record(s, "token_refused", resource=path, detail=reason, status=401,
+                                                 client=client)
             if via_bearer and token.kind == SESSION:
                 # a session secret is a cookie, not a bearer token
-                return JSONResponse({"detail": "invalid token"}, status_code=401)
+                return JSONResponse({"detail": "invalid token"}, status_code=401), None
             principal = load_principal(session, user, token)
             if not via_bearer and request.method not in SAFE_METHODS:
                 sent = request.headers.get(CSRF_HEADER, "")
                 if not sent or not hmac.compare_digest(sent, token.csrf_token):
-                    record(session, "csrf_refused", principal=principal, resource=request.url.path[:60], status=403,
-                           client=client)
-                    session.commit()
-                    return JSONResponse({"detail": "CSRF token missing or wrong (send the X-CSRF-Token header)"},
-                                        status_code=403)
+                    refused = JSONResponse({"detail": "CSRF token missing or wrong (send the X-CSRF-Token header)"},
+                                           status_code=403)
+                    return refused, lambda s: record(s, "csrf_refused", principal=principal, resource=path,
+                                                     status=403, client=client)
             now = utcnow()
             if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
-                session.execute(sa.update(AuthToken).where(AuthToken.id == token.id).values(last_used_at=now))
-                session.commit()
-            return principal
+                token_id = token.id
+                return principal, lambda s: s.execute(
+                    sa.update(AuthToken).where(AuthToken.id == token_id).values(last_used_at=now))
+            return principal, None
+
+    @staticmethod
+    def _write(engine, work) -> None:
+        with write_lock(engine), Session(engine) as session:
+            work(session)
+            session.commit()

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_core import to_jsonable_python
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from ..api.errors import ApiError, field_errors
 from ..api.resources import Access, Resource, create_row, delete_row, get_row, row_values, to_public, update_row
@@ -56,14 +56,19 @@ def _rejected(mutation_id: Any, errors: list[dict], detail: str = "") -> dict:
 def apply_batch(session: Session, principal: Principal, resources: dict[str, Resource], device_id: str,
                 raw_mutations: list[Any]) -> list[dict]:
     """Apply every mutation in order inside the caller's transaction; one result per mutation."""
-    results = []
+    ids = []
     for raw in raw_mutations:
-        results.append(_apply_one(session, principal, resources, device_id, raw))
-    return results
+        try:
+            ids.append(uuid.UUID(str(raw.get("id"))))
+        except (AttributeError, ValueError):
+            pass
+    # One query for the whole batch: a retried batch is answered from these without touching records.
+    known = {m.id: m for m in session.exec(select(SyncMutation).where(SyncMutation.id.in_(ids))).all()} if ids else {}
+    return [_apply_one(session, principal, resources, device_id, raw, known) for raw in raw_mutations]
 
 
 def _apply_one(session: Session, principal: Principal, resources: dict[str, Resource], device_id: str,
-               raw: Any) -> dict:
+               raw: Any, known: dict[uuid.UUID, SyncMutation]) -> dict:
     if not isinstance(raw, dict):
         return _rejected(None, [{"field": "mutation", "message": "a mutation is a JSON object"}])
     try:
@@ -71,7 +76,7 @@ def _apply_one(session: Session, principal: Principal, resources: dict[str, Reso
     except ValidationError as exc:
         return _rejected(raw.get("id"), field_errors(exc), "malformed mutation")
     digest = payload_hash(raw)
-    stored = session.get(SyncMutation, mutation.id)
+    stored = known.get(mutation.id)
     if stored is not None:
         if stored.user_id != principal.user_id or stored.payload_hash != digest:
             return _rejected(mutation.id, [{"field": "id", "message": "mutation id reused with different content"}])
@@ -88,10 +93,11 @@ def _apply_one(session: Session, principal: Principal, resources: dict[str, Reso
         errors = exc.errors or [{"field": "body", "message": exc.detail}]
         result = _rejected(mutation.id, errors, exc.detail)
         result["http_status"] = exc.status
-    session.add(SyncMutation(id=mutation.id, user_id=principal.user_id, device_id=device_id[:64],
-                             entity=mutation.entity[:40], op=mutation.op, record_id=mutation.record_id,
-                             payload_hash=digest, status=result["status"], result=result))
-    session.flush()
+    row = SyncMutation(id=mutation.id, user_id=principal.user_id, device_id=device_id[:64],
+                       entity=mutation.entity[:40], op=mutation.op, record_id=mutation.record_id,
+                       payload_hash=digest, status=result["status"], result=result)
+    session.add(row)
+    known[mutation.id] = row  # the same id twice in one batch is a retry too
     return result
 
 
