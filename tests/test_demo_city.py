@@ -297,7 +297,7 @@ def test_load_counts_and_refuses_a_second_time(engine, small_city):
     counts = load_demo_city(engine, small_city)
     assert counts == {"municipalities": 1, "districts": len(small_city.districts),
                       "shelters": 35, "people": 500, "plans": len(small_city.plans), "dwat_teams": 8,
-                      "dwat_members": len(small_city.dwat_members)}
+                      "dwat_members": len(small_city.dwat_members), "hazard_areas": 10}
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Person)).one()[0] == 500
         assert session.exec(select(func.count()).select_from(EvacuationPlan)).one()[0] == len(small_city.plans)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from ..models import District, DwatMember, DwatTeam, EvacuationPlan, Municipality, Person, Shelter
+from ..models.hazards import HazardArea
 from ..models.vocab import DistrictKind
 from .city import DemoCity
 from .common import MUNICIPALITY_CODE
@@ -44,12 +47,27 @@ def load_demo_city(engine: Engine, city: DemoCity, replace: bool = False) -> dic
             ("plans", EvacuationPlan, city.plans),
             ("dwat_teams", DwatTeam, city.dwat_teams),
             ("dwat_members", DwatMember, city.dwat_members),
+            ("hazard_areas", HazardArea, demo_hazard_rows()),
         ]
         counts: dict[str, int] = {}
         for label, model, rows in batches:
             _insert(conn, model, rows)
             counts[label] = counts.get(label, 0) + len(rows)
     return counts
+
+
+def demo_hazard_rows() -> list[HazardArea]:
+    """The demo city's synthetic hazard areas (浸水想定区域, 土砂災害警戒区域) as table rows."""
+    from ..domain.hazards_demo import demo_hazard_features
+
+    rows = []
+    for feature in demo_hazard_features():
+        props = feature["properties"]
+        rows.append(HazardArea(id=uuid.uuid5(uuid.NAMESPACE_URL, f"tsunagu-demo-hazard:{feature['id']}"),
+                               municipality_code=MUNICIPALITY_CODE, kind=props["kind"], name=props["name"],
+                               level=props["level"], source="demo (synthetic)", geometry=feature["geometry"],
+                               area_m2=None))
+    return rows
 
 
 def _insert(conn: Connection, model: type[SQLModel], rows: list) -> None:
@@ -76,6 +94,8 @@ def delete_demo_data(conn: Connection) -> None:
     _delete_cascading(conn, tables, district, demo & district.c.parent_id.is_not(None))
     _delete_cascading(conn, tables, district, demo)
     conn.execute(sa.delete(municipality).where(municipality.c.municipality_code == MUNICIPALITY_CODE))
+    hazards = tables["hazard_area"]
+    conn.execute(sa.delete(hazards).where(hazards.c.municipality_code == MUNICIPALITY_CODE))
 
 
 def _delete_cascading(conn: Connection, tables: dict[str, sa.Table], table: sa.Table, where) -> None:
