@@ -154,6 +154,7 @@ class _PeopleImport:
         now = utcnow()
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        changed_columns: set[str] = set()
         for line, values, errors in prepared:
             old = existing.get(values.get("register_no", ""))
             row = self._validate(line, values, errors, old)
@@ -164,14 +165,17 @@ class _PeopleImport:
                 row.update(id=uuid.uuid4(), version=1, created_at=now, updated_at=now)
                 inserts.append(row)
                 self.report.created += 1
-            elif all(row[f] == old[f] for f in PERSON_FIELDS):
-                self.report.unchanged += 1
             else:
+                changed = [f for f in PERSON_FIELDS if row[f] != old[f]]
+                if not changed:
+                    self.report.unchanged += 1
+                    continue
+                changed_columns.update(changed)
                 row.update(b_id=old["id"], b_version=old["version"], version=old["version"] + 1, updated_at=now)
                 updates.append(row)
                 self.report.updated += 1
         if self.apply:
-            self._write(conn, inserts, updates)
+            self._write(conn, inserts, updates, changed_columns)
 
     def _fail(self, line: int, errors: list[tuple[str, str]]) -> None:
         self.report.invalid += 1
@@ -255,12 +259,14 @@ class _PeopleImport:
         # District codes are stored as their loader wrote them; try the cell as typed, then width-folded.
         return self.districts.get((code6, code)) or self.districts.get((code6, normalize_code(code)))
 
-    def _write(self, conn: Connection, inserts: list[dict], updates: list[dict]) -> None:
+    def _write(self, conn: Connection, inserts: list[dict], updates: list[dict], changed: set[str]) -> None:
         t = self.table
         if inserts:
             conn.execute(sa.insert(t), inserts)
         if updates:
-            columns = [*PERSON_FIELDS, "version", "updated_at"]
+            # Only columns some row of the chunk changed are set: the register number (the key)
+            # never is, and a typical monthly re-import changes a few columns, not every index.
+            columns = [f for f in PERSON_FIELDS if f in changed] + ["version", "updated_at"]
             statement = (sa.update(t)
                          .where(t.c.id == sa.bindparam("b_id"), t.c.version == sa.bindparam("b_version"))
                          .values({name: sa.bindparam(name) for name in columns}))
