@@ -17,16 +17,19 @@ twice).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -95,9 +98,10 @@ def prepare_database(path: Path, people: int = DEMO_PEOPLE, disaster: bool = Tru
         with Session(engine) as session:
             switch_mode(session, Mode.disaster, "browser tests: 訓練", None)
             session.commit()
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
+    # Everything into the main file, so that copying that one file copies the whole database.
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return url
 
 
@@ -129,13 +133,14 @@ class LiveServer:
         self.env = dict(env or {})
         self.process: subprocess.Popen | None = None
         self._engine = None
+        self.factory = "server.app:create_app"  # what `uvicorn --factory` runs; a test may swap it
 
     def start(self, timeout: float = 30) -> "LiveServer":
         env = {**os.environ, "DATABASE_URL": self.database_url, "TSUNAGU_LOG_LEVEL": "WARNING", **self.env}
         env.pop("TSUNAGU_TEST_DATABASE_URL", None)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "--factory", self.factory, "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
@@ -189,13 +194,33 @@ class LiveServer:
 
         return Session(self.engine, expire_on_commit=False)
 
+    def request(self, method: str, path: str, token: str | None = None, json_body=None) -> tuple[int, dict]:
+        """An HTTP call to the running server (JSON in and out); returns (status, body)."""
+        data = None if json_body is None else json.dumps(json_body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json", "Accept": "application/json"})
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as answer:
+                return answer.status, json.loads(answer.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def token(self, username: str, password: str = PASSWORD) -> str:
+        """A device bearer token, as the field app gets it."""
+        status, body = self.request("POST", "/auth/token", json_body={"username": username, "password": password,
+                                                                     "label": "browser test"})
+        assert status == 201, body
+        return body["token"]
+
     def add_user(self, role: str, username: str | None = None, password: str = PASSWORD, **fields):
         """Create an account (see server.auth.service.create_user); returns the User row."""
         from server.auth.service import create_user
         from server.models.auth import UserCreate
 
         data = UserCreate(username=username or f"{role.replace('_', '-')}-{uuid.uuid4().hex[:6]}",
-                          password=password, role=role, display_name=role, **fields)
+                          password=password, role=role, **{"display_name": role, **fields})
         with self.session() as session:
             user = create_user(session, data)
             session.commit()
