@@ -1,5 +1,5 @@
 // つなぐ 現場アプリ: start-up, the router, the navigation, the service worker's messages.
-import { h, clear, toast } from './ui.js';
+import { clear, fill, h, toast } from './ui.js';
 import { init as initI18n, t, setLang, lang } from './i18n.js';
 import { on } from './events.js';
 import { currentSession, isLocked, loadSession, refreshMe } from './auth.js';
@@ -106,11 +106,15 @@ function registerServiceWorker() {
   });
   navigator.serviceWorker.addEventListener('message', (event) => {
     if (event.data && event.data.type === 'flush') sync.syncNow('background-sync');
-    if (event.data && event.data.type === 'version') document.documentElement.dataset.version = event.data.version;
+    if (event.data && event.data.type === 'version') {
+      document.documentElement.dataset.version = event.data.version;
+      const shown = document.getElementById('app-version');
+      if (shown) shown.textContent = event.data.version;
+    }
   });
   const offerUpdate = (worker) => {
     const banner = document.getElementById('banner');
-    clear(banner).append(h('p', {}, t('sw.update'), ' ',
+    fill(banner, h('p', {}, t('sw.update'), ' ',
       h('button', { type: 'button', class: 'button primary', id: 'update-now', onclick: () => {
         reloading = true;
         worker.postMessage({ type: 'skip-waiting' });

@@ -1,5 +1,5 @@
 // DWAT活動日報: the team leader's daily activity report for the active deployment.
-import { h, clear, field, isoLocal, todayLocal, toast } from './ui.js';
+import { field, fill, h, isoLocal, toast, todayLocal } from './ui.js';
 import { t, fmtDate } from './i18n.js';
 import { currentSession, deviceId } from './auth.js';
 import { createMutation, enqueue, find, replace } from './outbox.js';
@@ -22,7 +22,7 @@ async function deploymentLabel(deployment) {
 export async function render(view, params, query) {
   const deployments = await data.activeDeployments();
   if (!canReportDwat(currentSession().me.role) || !deployments.length) {
-    clear(view).append(h('h1', {}, t('dwat.title')), h('p', {}, t('dwat.none')));
+    fill(view, h('h1', {}, t('dwat.title')), h('p', {}, t('dwat.none')));
     return undefined;
   }
   const fix = query.get('fix') ? await find(query.get('fix')) : null;
@@ -67,7 +67,7 @@ export async function render(view, params, query) {
       else draw();
     });
 
-    clear(view).append(h('h1', {}, t('dwat.title')),
+    fill(view, h('h1', {}, t('dwat.title')),
       fix ? h('div', { class: 'notice error' }, h('p', {}, t('sync.fix_intro')), fixErrors(fix)) : null,
       picker, form,
       h('section', { class: 'card', 'aria-labelledby': 'dwat-earlier' }, h('h2', { id: 'dwat-earlier' }, t('dwat.earlier')),

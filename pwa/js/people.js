@@ -1,7 +1,7 @@
 // わたしの担当: the people of this user's scope by district, with their latest safety status.
 // Search by kana (ひらがな or カタカナ), name, register number or address; filters for
 // "not yet checked" and "needs help". A safety check is two taps: 安否確認, then the outcome.
-import { h, clear } from './ui.js';
+import { fill, h } from './ui.js';
 import { t, label, fmtTime, age } from './i18n.js';
 import { on } from './events.js';
 import { status } from './sync.js';
@@ -57,7 +57,7 @@ export async function render(view) {
   });
   const filters = h('div', { class: 'filters', role: 'group', 'aria-label': t('people.filter') });
   const list = h('div', { class: 'people-list' });
-  clear(view).append(heading, summary,
+  fill(view, heading, summary,
     h('div', { class: 'toolbar' },
       h('div', { class: 'field search' }, h('label', { for: 'people-search' }, t('people.search')), search), filters),
     list);
@@ -74,7 +74,7 @@ export async function render(view) {
       if (isUnchecked(c, since)) counts.unchecked += 1;
       if (c && data.NEEDS_HELP.has(c.outcome)) counts.help += 1;
     }
-    clear(filters).append(...['all', 'unchecked', 'help'].map((f) => h('button', {
+    fill(filters, ...['all', 'unchecked', 'help'].map((f) => h('button', {
       type: 'button', class: 'filter', 'aria-pressed': String(state.filter === f), dataset: { filter: f },
     }, t(`people.filter_${f}`), ` (${counts[f]})`)));
     const shown = people.filter((p) => {
@@ -101,8 +101,9 @@ export async function render(view) {
         h('ul', { class: 'people' }, members.map((p) => personRow(p, latest.get(p.id), recordable)))));
     }
     if (!shown.length) fragment.append(h('p', { class: 'empty' }, people.length ? t('people.none_match') : t('people.none')));
-    clear(list).append(fragment);
-    list.setAttribute('aria-busy', 'false');
+    fill(list, fragment);
+    // For scripts and tests: how many rows, and after which completed sync this was drawn.
+    Object.assign(list.dataset, { count: String(shown.length), synced: status.lastSyncAt || '' });
   };
 
   const load = async () => {
@@ -129,20 +130,29 @@ export async function render(view) {
     if (person) openSafetySheet(person, { opener: button });
   });
 
-  // New data: redraw at most every 300 ms, keeping focus on the same row's button.
+  // New data: redraw at most every 300 ms, keeping focus on the same row's button; when a sync
+  // has just finished, at once (that is when the list becomes complete and usable).
   let pending = null;
-  const off = on('data', () => {
-    if (pending) return;
-    pending = setTimeout(async () => {
-      pending = null;
-      const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('li.person');
-      await load();
-      if (focused) {
-        const again = list.querySelector(`li.person[data-id="${focused.dataset.id}"] button.check`);
-        if (again) again.focus();
+  const redraw = async () => {
+    clearTimeout(pending);
+    pending = null;
+    const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('li.person');
+    await load();
+    if (focused) {
+      const again = list.querySelector(`li.person[data-id="${focused.dataset.id}"] button.check`);
+      if (again) again.focus();
+    }
+  };
+  let drawnSync = status.lastSyncAt;
+  const offs = [
+    on('data', () => { if (!pending) pending = setTimeout(redraw, 300); }),
+    on('status', () => {
+      if (status.lastSyncAt !== drawnSync) {
+        drawnSync = status.lastSyncAt;
+        redraw();
       }
-    }, 300);
-  });
+    }),
+  ];
   await load();
-  return () => { off(); clearTimeout(pending); };
+  return () => { offs.forEach((off) => off()); clearTimeout(pending); };
 }

@@ -1,6 +1,6 @@
 // One person: register details, safety checks, and the individual evacuation plan (read-only
 // here; welfare staff edit it on #/person/<id>/plan).
-import { h, clear } from './ui.js';
+import { fill, h } from './ui.js';
 import { t, label, labels, fmtDateTime, fmtDate, age } from './i18n.js';
 import { on } from './events.js';
 import { currentSession } from './auth.js';
@@ -57,7 +57,7 @@ export async function render(view, { id }) {
   const draw = async () => {
     const person = await data.person(id);
     if (!person) {
-      clear(view).append(h('h1', {}, t('person.gone_title')), h('p', {}, t('person.gone')),
+      fill(view, h('h1', {}, t('person.gone_title')), h('p', {}, t('person.gone')),
         h('p', {}, h('a', { href: '#/people' }, t('nav.people'))));
       return;
     }
@@ -68,7 +68,7 @@ export async function render(view, { id }) {
       ? h('button', { type: 'button', class: 'button primary big', onclick: (e) => openSafetySheet(person, { opener: e.currentTarget }) }, t('people.record'))
       : null;
     const contacts = (person.emergency_contacts || []).map((c) => h('li', {}, [c.name, c.relation, c.phone].filter(Boolean).join('　')));
-    clear(view).append(
+    fill(view, 
       h('p', { class: 'back' }, h('a', { href: '#/people' }, t('person.back'))),
       h('h1', {}, name, person.name_kana ? h('span', { class: 'kana' }, ` ${person.name_kana}`) : null),
       recordButton,

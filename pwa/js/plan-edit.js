@@ -2,7 +2,7 @@
 // with the version it was based on, the values it started from and the new values; the server
 // merges field by field, and a field someone else changed meanwhile becomes a conflict record
 // (nothing typed here is lost). Works offline like everything else.
-import { h, clear, field, toast } from './ui.js';
+import { field, fill, h, toast } from './ui.js';
 import { t, vocabulary, lang } from './i18n.js';
 import { currentSession } from './auth.js';
 import { enqueue, find, replace, updateMutation } from './outbox.js';
@@ -28,7 +28,7 @@ export async function render(view, { id }, query) {
   const person = await data.person(id);
   const stored = person ? (await db.allBy('plans', 'person_id', id))[0] : null;
   if (!person || !stored) {
-    clear(view).append(h('h1', {}, t('plan.title')), h('p', {}, t('plan.none')));
+    fill(view, h('h1', {}, t('plan.title')), h('p', {}, t('plan.none')));
     return undefined;
   }
   const fix = query.get('fix') ? await find(query.get('fix')) : null;
@@ -87,7 +87,7 @@ export async function render(view, { id }, query) {
     location.hash = `#/person/${id}`;
   });
 
-  clear(view).append(
+  fill(view, 
     h('p', { class: 'back' }, h('a', { href: `#/person/${id}` }, t('person.back_to', { name: person.name || person.register_no }))),
     h('h1', {}, t('plan.edit_title', { name: person.name || person.register_no })),
     fix ? h('div', { class: 'notice error' }, h('p', {}, t('sync.fix_intro')), fixErrors(fix)) : null,

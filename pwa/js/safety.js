@@ -1,6 +1,6 @@
 // 安否確認: the sheet that records a safety check. From the people list it is the second tap:
 // one tap opens it, one tap on an outcome saves. "Evacuated" then asks where (optional).
-import { h, clear, openDialog, isoLocal, toast } from './ui.js';
+import { clear, fill, h, isoLocal, openDialog, toast } from './ui.js';
 import { t, label } from './i18n.js';
 import { amend, createMutation, enqueue, replace } from './outbox.js';
 import { currentSession, deviceId } from './auth.js';
@@ -41,8 +41,7 @@ export async function openSafetySheet(person, { opener, fix } = {}) {
 
   const close = () => dialog.close();
   const stepOutcome = () => {
-    clear(body);
-    body.append(
+    fill(body,
       h('h2', { id: titleId }, t('safety.title', { name })),
       person.address ? h('p', { class: 'muted' }, person.address) : null,
       h('div', { class: 'outcomes', role: 'group', 'aria-label': t('safety.outcome') },
@@ -80,8 +79,7 @@ export async function openSafetySheet(person, { opener, fix } = {}) {
       close();
       toast(t('safety.saved', { name, outcome: label('SafetyOutcome', 'evacuated') }));
     };
-    clear(body);
-    body.append(
+    fill(body,
       h('h2', { id: titleId, tabindex: '-1' }, t('safety.where_title', { name })),
       h('p', { class: 'muted' }, t('safety.where_saved')),
       planned.length ? h('div', { class: 'outcomes', role: 'group', 'aria-label': t('safety.where_planned') },

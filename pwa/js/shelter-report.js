@@ -1,7 +1,7 @@
 // 避難所状況報告: open state, occupancy (by group), building damage, lifelines and needs.
 // Each report is a new event (nothing is overwritten); the latest by observed time is the
 // shelter's current state.
-import { h, clear, field, isoLocal, toast } from './ui.js';
+import { field, fill, h, isoLocal, toast } from './ui.js';
 import { t, label, vocabulary, lang, fmtDateTime } from './i18n.js';
 import { currentSession, deviceId } from './auth.js';
 import { createMutation, enqueue, find, replace } from './outbox.js';
@@ -52,7 +52,7 @@ function summary(report) {
 export async function render(view, params, query) {
   const shelters = await reportableShelters();
   if (!canReport(currentSession().me.role) || !shelters.length) {
-    clear(view).append(h('h1', {}, t('shelter.title')), h('p', {}, t('shelter.none')));
+    fill(view, h('h1', {}, t('shelter.title')), h('p', {}, t('shelter.none')));
     return undefined;
   }
   const fix = query.get('fix') ? await find(query.get('fix')) : null;
@@ -119,7 +119,7 @@ export async function render(view, params, query) {
       else draw();
     });
 
-    clear(view).append(h('h1', {}, t('shelter.title')),
+    fill(view, h('h1', {}, t('shelter.title')),
       fix ? h('div', { class: 'notice error' }, h('p', {}, t('sync.fix_intro')), fixErrors(fix)) : null,
       picker, summary(latest), form);
   };

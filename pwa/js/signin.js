@@ -1,6 +1,6 @@
 // サインイン. Also the lock screen: after the offline window has passed, or when the server
 // refused the token, the user signs in again; their data and unsent records stay until then.
-import { h, clear, field, confirmDialog } from './ui.js';
+import { confirmDialog, field, fill, h } from './ui.js';
 import { t, fmtDateTime } from './i18n.js';
 import { ApiError, NetworkError, currentSession, offlineUntil, signIn } from './auth.js';
 import { status, close as closeSync } from './sync.js';
@@ -57,7 +57,7 @@ export async function render(view, params, query, { onSignedIn }) {
   const lockNotice = locked ? h('div', { class: 'notice warn' },
     h('p', {}, locked.locked === 'token' ? t('signin.locked_token') : t('signin.locked_expired', { when: fmtDateTime(offlineUntil(locked).toISOString()) })),
     h('p', {}, t('signin.locked_data'))) : null;
-  clear(view).append(
+  fill(view, 
     h('h1', {}, locked ? t('signin.again_title') : t('signin.title')),
     locked ? null : h('p', { class: 'lead' }, t('signin.intro')),
     lockNotice, form,

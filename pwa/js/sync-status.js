@@ -1,6 +1,6 @@
 // Sync status: the bar always visible in the header, and the screen with what is waiting,
 // what the server refused (fix or discard — never dropped silently), conflicts, and this device.
-import { h, clear, confirmDialog, toast } from './ui.js';
+import { confirmDialog, fill, h, toast } from './ui.js';
 import { t, label, fmtDateTime, fmtTime } from './i18n.js';
 import { on } from './events.js';
 import { status, syncNow, db, refreshCounts, close as closeSync } from './sync.js';
@@ -19,7 +19,10 @@ export function renderBar(el) {
       h('span', { class: status.pending ? 'count warn' : 'count' }, t('sync.waiting_n', { n: status.pending })),
       attention ? h('span', { class: 'count bad' }, t('sync.attention_n', { n: attention })) : null,
     ];
-    clear(el).append(...parts.filter(Boolean));
+    fill(el, ...parts.filter(Boolean));
+    // For scripts and tests: the same facts, machine-readable.
+    Object.assign(el.dataset, { state: status.state, pending: status.pending, rejected: status.rejected, conflicts: status.conflicts,
+      lastSync: status.lastSyncAt || '' });
   };
   on('status', draw);
   on('lang', draw);
@@ -70,7 +73,7 @@ export async function render(view) {
       if (ok) { await outbox.discard(entry.id); await refreshCounts(); }
     };
 
-    clear(view).append(
+    fill(view, 
       h('h1', {}, t('sync.title')),
       h('section', { class: 'card', 'aria-labelledby': 'sync-now-h' },
         h('h2', { id: 'sync-now-h' }, t(`sync.state_${status.state}`)),
@@ -121,6 +124,8 @@ export async function render(view) {
         h('p', {}, h('button', { type: 'button', class: 'button danger', id: 'sign-out', onclick: () => confirmSignOut(entries.length) }, t('sync.sign_out')))),
     );
   };
+  // The service worker knows the version of the app shell it serves.
+  if (navigator.serviceWorker && navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ type: 'version?' });
   let timer = null;
   const offs = [on('data', () => { clearTimeout(timer); timer = setTimeout(draw, 200); }), on('status', () => {
     const button = view.querySelector('#sync-now');

@@ -9,7 +9,7 @@
 import { ENTITIES, openUserDb, request } from './db.js';
 import { ApiError, AuthError, NetworkError, api, currentSession, isLocked, refreshMe } from './auth.js';
 import * as outbox from './outbox.js';
-import { emit } from './events.js';
+import { emit, on } from './events.js';
 
 const PAGE = 1000;
 const TICK = 60 * 1000;            // background sync while the app is open
@@ -29,6 +29,9 @@ let again = false;
 let failures = 0;
 let retryTimer = null;
 let schedulerStarted = false;
+
+// The status bar counts what waits in the outbox: keep it current as soon as the outbox changes.
+on('data', (detail) => { if (detail && detail.outbox) refreshCounts(); });
 
 function setStatus(patch) {
   Object.assign(status, patch);

@@ -29,6 +29,13 @@ export function clear(el) {
   return el;
 }
 
+// Replace an element's content (null, false and undefined children are skipped).
+export function fill(el, ...children) {
+  clear(el);
+  append(el, children);
+  return el;
+}
+
 let toastTimer = null;
 
 // A short message in the polite live region (screen readers announce it).

@@ -1,0 +1,77 @@
+"""The field app without a network: it opens from the service worker, shows the user's people
+from IndexedDB, records safety checks and a shelter report, and sends each exactly once when
+the network returns."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from server.models import EvacuationPlan, SafetyCheck, ShelterReport
+
+from .pwa_helpers import count_rows, expect_pending, new_device, record_safety, sign_in, sync_now, wait_synced
+
+
+def busiest_shelter(server) -> uuid.UUID:
+    """The shelter that most plans name as their destination."""
+    with server.session() as session:
+        return session.exec(sa.select(EvacuationPlan.destination_shelter_id)
+                            .where(EvacuationPlan.destination_shelter_id.is_not(None))
+                            .group_by(EvacuationPlan.destination_shelter_id)
+                            .order_by(sa.func.count().desc()).limit(1)).scalar_one()
+
+
+def test_works_offline_and_sends_each_record_once(live_server, browser):
+    shelter_id = busiest_shelter(live_server)
+    user = live_server.add_user("shelter_staff", shelter_ids=[shelter_id])
+    context, page = new_device(browser, live_server)
+    sign_in(page, user.username)
+    assert page.get_attribute("html", "data-offline-ready") == "true"  # "ready to work offline" was shown
+    people = page.eval_on_selector_all("li.person", "rows => rows.map(r => r.dataset.id)")
+    assert len(people) >= 2
+
+    context.set_offline(True)
+    page.reload()  # no network: the shell comes from the service worker, the people from IndexedDB
+    page.wait_for_selector("li.person")
+    assert page.eval_on_selector_all("li.person", "rows => rows.length") == len(people)
+    page.wait_for_selector("#sync-bar[data-state=offline]")
+
+    record_safety(page, people[0], "safe_home", note="玄関で会話。元気")
+    record_safety(page, people[1], "evacuated")
+    expect_pending(page, 2)
+    page.wait_for_selector(f"li.person[data-id='{people[0]}'] .chip.s-safe_home >> text=（未送信）")
+
+    page.goto("/app/#/shelter-report")
+    page.click("label[for=open_state-open]")
+    page.fill("#n-occupancy", "12")
+    page.fill("#n-group-elderly", "5")
+    page.click("label[for=damage-minor]")
+    page.select_option("#life-power", "out")
+    page.check("#need-water")
+    page.fill("#shelter-note", "断水。給水車を要請")
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#sync-bar[data-pending='3']")
+
+    page.reload()  # still offline: the outbox survives a reload
+    page.wait_for_selector("#sync-bar[data-pending='3']")
+    assert count_rows(live_server, SafetyCheck) == 0 and count_rows(live_server, ShelterReport) == 0
+
+    context.set_offline(False)  # the `online` event flushes the outbox
+    wait_synced(page)
+    for person_id, outcome in ((people[0], "safe_home"), (people[1], "evacuated")):
+        assert count_rows(live_server, SafetyCheck, person_id=uuid.UUID(person_id)) == 1
+        with live_server.session() as session:
+            check = session.exec(sa.select(SafetyCheck).where(SafetyCheck.person_id == uuid.UUID(person_id))).scalar_one()
+        assert check.outcome == outcome
+    assert count_rows(live_server, ShelterReport, shelter_id=shelter_id) == 1
+    with live_server.session() as session:
+        report = session.exec(sa.select(ShelterReport)).scalar_one()
+    assert (report.occupancy, report.occupancy_by_group["elderly"], report.damage) == (12, 5, "minor")
+    assert report.lifelines["power"] == "out" and report.needs == ["飲料水"] and report.note == "断水。給水車を要請"
+
+    sync_now(page)  # another round changes nothing on the server
+    assert count_rows(live_server, SafetyCheck) == 2 and count_rows(live_server, ShelterReport) == 1
+    assert page.get_attribute("#sync-bar", "data-pending") == "0"
+    assert not page.errors
+    context.close()
