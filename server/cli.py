@@ -24,8 +24,10 @@ def cmd_serve(args, settings) -> int:
     engine = _engine(settings)
     upgrade(engine)
     app = create_app(settings=settings, engine=engine)
+    # Live streams (the HQ map's /api/hq/stream) never finish by themselves: on shutdown give
+    # them a few seconds, then close them (browsers reconnect and resume where they were).
     uvicorn.run(app, host=args.host or settings.TSUNAGU_HOST, port=args.port or settings.TSUNAGU_PORT,
-                log_level=settings.TSUNAGU_LOG_LEVEL.lower(), access_log=False)
+                log_level=settings.TSUNAGU_LOG_LEVEL.lower(), access_log=False, timeout_graceful_shutdown=5)
     return 0
 
 

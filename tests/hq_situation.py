@@ -1,6 +1,7 @@
 """A disaster situation on top of the demo city, for the HQ map's tests and benchmark:
 safety checks for a share of the people, status reports from the welfare shelters, DWAT
-teams deployed. Deterministic for a seed; bulk inserts (50,000 people take a second).
+teams deployed. Read from and written to the database (the demo city loaded there);
+deterministic for a seed and the database's contents; bulk inserts.
 
 The demo city itself (server/demo_city) has no events; the drills will make real ones
 through the API. This only fills the tables the map reads.
@@ -16,7 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 import sqlalchemy as sa
 
 from server.domain.seismic import seismic_class
-from server.models import DwatDeployment, SafetyCheck, Shelter, ShelterReport
+from server.models import DwatDeployment, DwatTeam, Person, SafetyCheck, Shelter, ShelterReport
 from server.models.vocab import DeploymentState, OpenState, SafetyOutcome, ShelterKind
 
 OUTCOMES = [(SafetyOutcome.safe_home, 55), (SafetyOutcome.evacuated, 20), (SafetyOutcome.needs_help, 8),
@@ -37,15 +38,22 @@ def _insert(conn, table, rows: list[dict]) -> None:
         conn.execute(sa.insert(table), rows[start:start + CHUNK])
 
 
-def add_situation(engine, city, seed: int = 1, checked_share: float = 0.6,
-                  now: datetime | None = None) -> Situation:
-    """Events for `city` (a DemoCity already loaded into `engine`), observed in the last hours."""
+def _rows(engine, query) -> list:
+    with engine.connect() as conn:
+        return conn.execute(query).all()
+
+
+def add_situation(engine, seed: int = 1, checked_share: float = 0.6, now: datetime | None = None) -> Situation:
+    """Events for the people, shelters and teams in the database, observed in the last hours."""
     rng = random.Random(f"hq-situation-{seed}")
     now = now or datetime.now(timezone.utc) - timedelta(minutes=5)
     outcomes, weights = zip(*OUTCOMES)
-    welfare = [s for s in city.shelters if s.kind != ShelterKind.designated]
+    people = _rows(engine, sa.select(Person.id).order_by(Person.register_no))
+    welfare = _rows(engine, sa.select(Shelter.id, Shelter.capacity)
+                    .where(Shelter.kind != ShelterKind.designated.value).order_by(Shelter.name))
+    teams = _rows(engine, sa.select(DwatTeam.id).order_by(DwatTeam.name))
     checks = []
-    for person in city.people:
+    for person in people:
         if rng.random() >= checked_share:
             continue
         outcome = rng.choices(outcomes, weights)[0]
@@ -66,7 +74,7 @@ def add_situation(engine, city, seed: int = 1, checked_share: float = 0.6,
             opened.append(shelter.id)
     deployments = []
     today = now.date()
-    for team, shelter_id in zip(city.dwat_teams[:3], opened):
+    for team, shelter_id in zip(teams[:3], opened):
         deployments.append(dict(id=uuid.UUID(int=rng.getrandbits(128)), team_id=team.id, shelter_id=shelter_id,
                                 start_date=today - timedelta(days=1), end_date=today + timedelta(days=4),
                                 state=DeploymentState.active.value, notes="", version=1, created_at=now,
@@ -78,17 +86,19 @@ def add_situation(engine, city, seed: int = 1, checked_share: float = 0.6,
     return Situation(checks=len(checks), reports=len(reports), deployments=len(deployments), opened=opened)
 
 
-def extra_shelters(engine, city, count: int, seed: int = 1) -> int:
-    """`count` more designated shelters scattered over the city (the benchmark's 1,000)."""
+def extra_shelters(engine, count: int, seed: int = 1) -> int:
+    """`count` more designated shelters scattered over the area of those there (the benchmark's 1,000)."""
     rng = random.Random(f"hq-shelters-{seed}")
-    lons = [s.lon for s in city.shelters if s.lon is not None]
-    lats = [s.lat for s in city.shelters if s.lat is not None]
+    located = _rows(engine, sa.select(Shelter.lon, Shelter.lat, Shelter.municipality_code)
+                    .where(Shelter.lon.is_not(None)))
+    lons = [r.lon for r in located]
+    lats = [r.lat for r in located]
     now = datetime.now(timezone.utc)
     rows = []
     for n in range(count):
         permit = date(rng.randrange(1960, 2020), 4, 1)
         rows.append(dict(id=uuid.UUID(int=rng.getrandbits(128)), version=1, created_at=now, updated_at=now,
-                         common_id=None, municipality_code=city.municipality.municipality_code,
+                         common_id=None, municipality_code=located[0].municipality_code,
                          name=f"臨時避難所{n + 1:04d}", name_kana="", kind=ShelterKind.designated.value,
                          target_groups=["general"], capacity=rng.randrange(50, 800), capabilities=[],
                          address="", lon=rng.uniform(min(lons), max(lons)), lat=rng.uniform(min(lats), max(lats)),

@@ -1,10 +1,9 @@
-"""The HQ map's data: people points, district tallies, shelter states, deployments, hazard
-areas, live-update messages, the /hq page and its settings. (The page in a real browser and
-the event stream over HTTP: tests/browser/test_hq_map.py.)"""
+"""The HQ map's data: people points, district tallies, shelter states, deployments,
+live-update messages, the /hq page and its settings. (The page in a real browser and the
+event stream over HTTP: tests/browser/test_hq_map.py and test_hq_stream.py.)"""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import date, timedelta
@@ -63,12 +62,12 @@ def test_people_points_show_location_and_status_but_no_names(client, client_for,
 @pytest.mark.parametrize("role", FIELD_ROLES)
 def test_field_roles_get_no_hq_data(client_for, role):
     c = client_for(role)
-    for path in ("people-points", "districts", "shelters", "deployments", "hazards", "stream"):
+    for path in ("people-points", "districts", "shelters", "deployments", "stream"):
         assert c.get(f"/api/hq/{path}").status_code == 403, path
 
 
 def test_hq_data_needs_sign_in(anon_client):
-    for path in ("people-points", "districts", "shelters", "deployments", "hazards", "stream"):
+    for path in ("people-points", "districts", "shelters", "deployments", "stream"):
         assert anon_client.get(f"/api/hq/{path}").status_code == 401
 
 
@@ -166,48 +165,6 @@ def test_deployments_list_current_teams_and_their_shelters(client, client_for):
         (active["id"], "東京都DWAT第1班", s["id"], "active")]
 
 
-# ---- hazard areas ----
-
-def test_hazard_areas_are_optional(client, monkeypatch, tmp_path):
-    monkeypatch.setattr(hq_map, "HAZARD_FILE", tmp_path / "hazards.geojson")
-    data = client.get("/api/hq/hazards").json()
-    assert (data["source"], data["features"]) == ("none", [])
-
-
-def test_hazard_areas_come_from_the_geodata_file(client, monkeypatch, tmp_path):
-    path = tmp_path / "hazards.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": SQUARE, "properties": {"name": "浸水想定区域", "kind": "flood"}},
-        {"type": "Feature", "geometry": None, "properties": {}}]}), encoding="utf-8")
-    monkeypatch.setattr(hq_map, "HAZARD_FILE", path)
-    data = client.get("/api/hq/hazards").json()
-    assert data["source"] == "file"
-    assert [f["properties"]["name"] for f in data["features"]] == ["浸水想定区域"]
-
-
-def test_hazard_areas_in_the_database_come_first(engine, client, monkeypatch, tmp_path):
-    from server.models import HazardArea
-
-    monkeypatch.setattr(hq_map, "HAZARD_FILE", tmp_path / "absent.geojson")
-    with Session(engine) as s:
-        s.add(HazardArea(municipality_code="132144", kind="landslide_warning", name="急傾斜地 No.12",
-                         level="急傾斜地の崩壊", source="東京都", geometry=SQUARE))
-        s.commit()
-    data = client.get("/api/hq/hazards").json()
-    assert data["source"] == "database"
-    [feature] = data["features"]
-    assert feature["geometry"] == SQUARE
-    assert (feature["properties"]["kind"], feature["properties"]["name"]) == ("landslide_warning", "急傾斜地 No.12")
-    assert next(k for k in data["kinds"] if k["code"] == "landslide_warning")["ja"] == "土砂災害警戒区域"
-
-
-def test_a_broken_hazard_file_does_not_break_the_map(client, monkeypatch, tmp_path):
-    path = tmp_path / "hazards.geojson"
-    path.write_text("{not json", encoding="utf-8")
-    monkeypatch.setattr(hq_map, "HAZARD_FILE", path)
-    assert client.get("/api/hq/hazards").json()["source"] == "none"
-
-
 # ---- live-update messages ----
 
 def test_live_messages_carry_current_state_of_what_changed(engine, client):
@@ -256,6 +213,31 @@ def test_live_messages_come_in_batches(engine, client):
         second = hq_live.updates_after(session, first["seq"], [], limit=2)
     assert first["more"] is True and second["more"] is False
     assert second["shelters"][0]["occupancy"] == 10
+
+
+def test_a_stream_ends_when_its_sign_in_does(engine, make_user):
+    from datetime import timedelta as td
+
+    from server.api.hq_stream import still_allowed
+    from server.auth.principal import load_principal
+    from server.auth.tokens import DEVICE, issue_token, revoke
+    from server.models.auth import User
+
+    user = make_user("hq_viewer")
+    with Session(engine, expire_on_commit=False) as s:
+        _, token = issue_token(s, user, DEVICE, td(days=1))
+        s.commit()
+        principal = load_principal(s, user, token)
+    assert still_allowed(engine, principal)
+    with Session(engine) as s:
+        s.get(User, user.id).role = "district_supporter"
+        s.commit()
+    assert not still_allowed(engine, principal)
+    with Session(engine) as s:
+        s.get(User, user.id).role = "hq_viewer"
+        revoke(s, token.id)
+        s.commit()
+    assert not still_allowed(engine, principal)
 
 
 # ---- the page ----

@@ -7,27 +7,32 @@ fields per role and audits the read.
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
 from typing import Any, Callable
 
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from .. import __version__
 from ..auth.audit import record
 from ..auth.guard import authorize, require_role
+from ..db import readonly
 from ..domain import hq_live, hq_map
 from ..models.auth import Role
 from .errors import ApiError
-from .resources import client_address, in_session
+from .resources import client_address
 
 HQ_ROLES = (Role.admin, Role.welfare_staff, Role.hq_viewer)
 # The person fields a map point reveals; a role that may not see all of them gets no points.
 POINT_FIELDS = frozenset({"id", "lon", "lat", "district_id", "latest_safety"})
+GZIP_FROM = 64 * 1024
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 
 
@@ -40,29 +45,49 @@ def people_scope(request: Request) -> tuple[Any, list]:
     return principal, rule.clauses(principal)
 
 
-async def _answer(request: Request, load: Callable[[Session], dict]) -> JSONResponse:
-    """Run `load` in a transaction; the answer carries `seq`, the change-log position it is
-    at least as new as — the page starts its live stream there, so no change falls between."""
-    def run(session: Session) -> dict:
-        seq = hq_live.latest_seq(session)  # read first: anything after it is either included or streamed
-        return {**load(session), "seq": seq}
+def _respond(request: Request, body: bytes) -> Response:
+    headers = {"Vary": "Accept-Encoding"}
+    if len(body) >= GZIP_FROM and "gzip" in request.headers.get("accept-encoding", ""):
+        # Fast compression here: the app-wide middleware's level 9 costs more time than it saves.
+        body = gzip.compress(body, compresslevel=1)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type="application/json", headers=headers)
 
-    return JSONResponse(await in_session(request, run))
+
+async def _answer(request: Request, load: Callable[[Session], dict],
+                  audit: Callable[[Session, dict], None] | None = None) -> Response:
+    """Read with `load` and answer JSON; the answer carries `seq`, the change-log position it is
+    at least as new as — the page starts its live stream there, so no change falls between.
+
+    The read takes no write lock (a big read must not hold up field devices' writes); `audit`
+    then records it in a short transaction of its own, before anything is sent.
+    """
+    engine = request.app.state.engine
+
+    def run() -> bytes:
+        with Session(readonly(engine)) as session:
+            seq = hq_live.latest_seq(session)  # read first: anything after it is either included or streamed
+            data = {**load(session), "seq": seq}
+        if audit is not None:
+            with Session(engine) as session:
+                audit(session, data)
+                session.commit()
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    return _respond(request, await run_in_threadpool(run))
 
 
 @require_role(*HQ_ROLES)
 async def people_points(request: Request) -> Response:
     principal, scope = people_scope(request)
 
-    def load(session: Session) -> dict:
-        data = hq_map.people_points(session, scope)
+    def audit(session: Session, data: dict) -> None:
         # A list read of personal data, audited like one; at 50,000 rows the count, not the ids.
         record(session, "list", principal=principal, resource="people", status=200,
                detail=f"HQ map people points: {data['count']} people ({data['unlocated']} without location)",
                client=client_address(request))
-        return data
 
-    return await _answer(request, load)
+    return await _answer(request, lambda session: hq_map.people_points(session, scope), audit)
 
 
 @require_role(*HQ_ROLES)
@@ -86,11 +111,6 @@ async def deployments(request: Request) -> Response:
     return await _answer(request, hq_map.current_deployments)
 
 
-@require_role(*HQ_ROLES)
-async def hazards(request: Request) -> Response:
-    return await _answer(request, hq_map.hazard_areas)
-
-
 async def page(request: Request) -> Response:
     principal = getattr(request.state, "principal", None)
     if principal is None:
@@ -111,5 +131,4 @@ routes = [
     Route("/api/hq/districts", districts, methods=["GET"], name="hq-districts"),
     Route("/api/hq/shelters", shelters, methods=["GET"], name="hq-shelters"),
     Route("/api/hq/deployments", deployments, methods=["GET"], name="hq-deployments"),
-    Route("/api/hq/hazards", hazards, methods=["GET"], name="hq-hazards"),
 ]

@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from ..auth.audit import record
 from ..auth.guard import require_role
+from ..db import readonly
 from ..domain import hq_live
 from ..models.auth import AuthToken, User
 from ..models.base import utcnow
@@ -58,6 +59,20 @@ def _requested_seq(request: Request) -> int | None:
     return value
 
 
+def still_allowed(engine, principal) -> bool:
+    """A stream outlives the request that opened it: is its sign-in still valid, the role unchanged?"""
+    if principal.token_id is None:
+        return True
+    with Session(readonly(engine)) as session:
+        found = session.exec(select(AuthToken, User).join(User, User.id == AuthToken.user_id)
+                             .where(AuthToken.id == principal.token_id)).first()
+    if found is None:
+        return False
+    token, user = found
+    return (token.revoked_at is None and token.expires_at > utcnow() and user.active
+            and user.role == principal.role)
+
+
 @require_role(*HQ_ROLES)
 async def stream(request: Request) -> StreamingResponse:
     principal, scope = people_scope(request)
@@ -67,7 +82,7 @@ async def stream(request: Request) -> StreamingResponse:
 
     def begin() -> tuple[int, bool]:
         """Where to start, and whether the client must reload instead of replaying."""
-        with Session(engine) as session:
+        with Session(readonly(engine)) as session:
             latest = hq_live.latest_seq(session)
         if requested is None or requested > latest:
             return latest, False
@@ -76,27 +91,17 @@ async def stream(request: Request) -> StreamingResponse:
         return requested, False
 
     def poll(seq: int) -> dict | None:
-        with Session(engine, expire_on_commit=False) as session:
+        # Every second per open map: read without the write lock, write only an audit entry.
+        with Session(readonly(engine)) as session:
             message = hq_live.updates_after(session, seq, scope)
-            if message and (message["people"] or message["removed_people"]):
-                ids = [p["id"] for p in message["people"]]
+        if message and message["people"]:
+            ids = [p["id"] for p in message["people"]]
+            with Session(engine) as session:
                 record(session, "list", principal=principal, resource="people",
                        record_ids=ids if len(ids) <= AUDIT_MAX_IDS else [],
                        detail=f"HQ map live update: {len(ids)} people", client=client)
                 session.commit()
-            return message
-
-    def still_allowed() -> bool:
-        if principal.token_id is None:
-            return True
-        with Session(engine) as session:
-            found = session.exec(select(AuthToken, User).join(User, User.id == AuthToken.user_id)
-                                 .where(AuthToken.id == principal.token_id)).first()
-        if found is None:
-            return False
-        token, user = found
-        return (token.revoked_at is None and token.expires_at > utcnow() and user.active
-                and user.role in HQ_ROLES)
+        return message
 
     async def events() -> AsyncIterator[str]:
         seq, reset = await run_in_threadpool(begin)
@@ -121,7 +126,7 @@ async def stream(request: Request) -> StreamingResponse:
                 quiet = 0.0
             if time.monotonic() - checked >= RECHECK_SECONDS:
                 checked = time.monotonic()
-                if not await run_in_threadpool(still_allowed):
+                if not await run_in_threadpool(still_allowed, engine, principal):
                     yield _event("signed-out", {}, seq)
                     return
 

@@ -4,7 +4,8 @@
 export class SignedOut extends Error {}
 
 async function getJSON(path) {
-  const answer = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  // Plain same-origin GETs, so the ones the page preloads (hq.html) are reused, not sent twice.
+  const answer = await fetch(path, { credentials: "same-origin" });
   if (answer.status === 401) throw new SignedOut(path);
   if (!answer.ok) throw new Error(`${path}: HTTP ${answer.status}`);
   return answer.json();
@@ -33,19 +34,26 @@ function peopleColumns(data) {
 }
 
 export class Store extends EventTarget {
-  async load() {
-    const [districts, shelters, points, deployments, hazards] = await Promise.all([
-      getJSON("/api/hq/districts"), getJSON("/api/hq/shelters"), getJSON("/api/hq/people-points"),
-      getJSON("/api/hq/deployments"), getJSON("/api/hq/hazards"),
+  constructor() {
+    super();
+    this.people = null; // until loadPeople() is done
+    this.seqs = [];
+    this.lastUpdate = null;
+  }
+
+  // The small layers first, so the map draws while the people points (the big one) arrive.
+  async loadLayers() {
+    const [districts, shelters, deployments, hazards] = await Promise.all([
+      getJSON("/api/hq/districts"), getJSON("/api/hq/shelters"), getJSON("/api/hq/deployments"),
+      // Hazard areas are optional: a city that has imported none (or a server without them) still gets a map.
+      getJSON("/api/hazards").catch((error) => {
+        if (error instanceof SignedOut) throw error;
+        return { type: "FeatureCollection", features: [] };
+      }),
     ]);
-    // The live stream starts at the oldest position any layer was read at: nothing falls between.
-    this.seq = Math.min(districts.seq, shelters.seq, points.seq, deployments.seq, hazards.seq);
-    this.statuses = points.statuses;
-    this.reasons = points.reasons;
+    this.seqs.push(districts.seq, shelters.seq, deployments.seq);
+    this.statuses = districts.statuses;
     this.statusIndex = new Map(this.statuses.map((s, i) => [s.code, i]));
-    this.districtIds = points.districts;
-    this.districtIndex = new Map(this.districtIds.map((id, i) => [id, i]));
-    this.people = peopleColumns(points);
     this.districts = districts;
     this.districtById = new Map(districts.features.map((f) => [f.id, f]));
     this.confirmedStatuses = new Set(districts.confirmed_statuses.map((code) => this.statusIndex.get(code)));
@@ -58,7 +66,20 @@ export class Store extends EventTarget {
     this.deploymentStates = deployments.states;
     this.deployments = new Map(deployments.items.map((d) => [d.id, d]));
     this.hazards = hazards;
-    this.lastUpdate = null;
+  }
+
+  async loadPeople() {
+    const points = await getJSON("/api/hq/people-points");
+    this.seqs.push(points.seq);
+    this.reasons = points.reasons;
+    this.districtIds = points.districts;
+    this.districtIndex = new Map(this.districtIds.map((id, i) => [id, i]));
+    this.people = peopleColumns(points);
+  }
+
+  // The live stream starts at the oldest position any layer was read at: nothing falls between.
+  get loadedAt() {
+    return Math.min(...this.seqs);
   }
 
   vocab(list, code) {
@@ -96,7 +117,6 @@ export class Store extends EventTarget {
     for (const id of message.removed_deployments) {
       deployments = this.deployments.delete(id) || deployments;
     }
-    this.seq = message.seq;
     this.lastUpdate = new Date();
     if (shelters.size || people || deployments) {
       this.dispatchEvent(new CustomEvent("changed", { detail: { shelters, people, deployments } }));

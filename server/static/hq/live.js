@@ -20,7 +20,7 @@ export function connectLive(store, { onReset, onSignedOut }) {
     text.textContent = caption;
   };
 
-  const source = new EventSource(`/api/hq/stream?after=${encodeURIComponent(store.seq)}`);
+  const source = new EventSource(`/api/hq/stream?after=${encodeURIComponent(store.loadedAt)}`);
   source.addEventListener("hello", () => {
     document.body.dataset.live = "open";
     show("open");

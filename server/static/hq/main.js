@@ -66,7 +66,7 @@ function applyFilters(map, layers, panel, filters) {
     if (wanted && !map.hasLayer(layer)) layer.addTo(map);
     if (!wanted && map.hasLayer(layer)) map.removeLayer(layer);
   }
-  layers.people.setStatuses(filters.statuses);
+  layers.people?.setStatuses(filters.statuses);
   layers.shelters.setFilter({ openStates: filters.openStates, welfareOnly: filters.welfareOnly });
   panel.renderShelters();
 }
@@ -87,28 +87,30 @@ async function start() {
   });
 
   const store = new Store();
-  try {
-    await store.load();
-  } catch (error) {
+  const failed = (error) => {
     if (error instanceof SignedOut) {
       window.location.assign("/login");
-      return;
+    } else {
+      loading.textContent = t("loadFailed");
     }
-    loading.textContent = t("loadFailed");
     throw error;
-  }
+  };
+  const peopleLoaded = store.loadPeople(); // the big one: starts now, drawn last
+  await store.loadLayers().catch(failed);
+  performance.mark("hq:data");
 
   const layers = {
     basemap: tiles,
     districts: districtLayer(store.districts),
     hazards: hazardLayer(store.hazards),
-    people: new PeopleLayer(store),
+    people: null,
     shelters: new ShelterLayer(store),
     dwat: new DwatLayer(store),
   };
   const bounds = boundsOf(store);
   if (bounds) map.fitBounds(bounds, { padding: [16, 16] });
   for (const layer of Object.values(layers)) layer?.addTo(map);
+  performance.mark("hq:layers");
 
   panel = new Panel(store, {
     focusShelter(id) {
@@ -127,6 +129,15 @@ async function start() {
     filtersChanged: (filters) => applyFilters(map, layers, panel, filters),
   });
   panel.render();
+  performance.mark("hq:panel");
+
+  await peopleLoaded.catch(failed);
+  layers.people = new PeopleLayer(store);
+  const filters = panel.filters();
+  layers.people.setStatuses(filters.statuses);
+  if (filters.layers.has("people")) layers.people.addTo(map);
+  panel.renderTotals();
+  performance.mark("hq:people");
   wireClicks(map, store, layers);
 
   store.addEventListener("changed", (event) => {

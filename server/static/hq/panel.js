@@ -85,6 +85,7 @@ export class Panel {
 
   renderTotals() {
     const p = this.store.people;
+    if (!p) return; // people points still on their way
     const counts = new Array(this.store.statuses.length).fill(0);
     let total = 0;
     let unlocated = 0;

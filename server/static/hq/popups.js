@@ -1,7 +1,7 @@
 // Popup contents, built as DOM nodes with textContent: data never becomes markup.
 
 import { fetchPerson } from "./data.js";
-import { label, t } from "./i18n.js";
+import { currentLang, label, t } from "./i18n.js";
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -64,6 +64,12 @@ export function dwatPopup(store, shelterId) {
   return box;
 }
 
+// Hazard kinds (server/models/hazards.py): the server sends the Japanese label with each area.
+function hazardKind(props) {
+  const english = t(`hazard.${props.kind}`);
+  return currentLang() === "en" && english !== `hazard.${props.kind}` ? english : props.kind_label || props.kind || "";
+}
+
 // A click on the map outside any symbol: the district there and any hazard areas.
 export function placePopup(store, district, hazards) {
   const box = district ? districtPopup(store, district) : el("div", undefined, "popup");
@@ -72,7 +78,7 @@ export function placePopup(store, district, hazards) {
     const list = el("ul");
     for (const hazard of hazards) {
       const p = hazard.properties || {};
-      const kind = label(store.vocab(store.hazards.kinds || [], p.kind)) || p.kind || "";
+      const kind = hazardKind(p);
       list.append(el("li", [kind, p.name, p.level].filter(Boolean).join(" — ")));
     }
     box.append(list);
