@@ -157,11 +157,13 @@ def main() -> None:
     print(f"  all acknowledged in {elapsed:.1f} s → {total / elapsed:.0f} mutations/s, {args.devices / elapsed:.1f} batches/s")
     print(f"  latency first send → ack: p50 {pct(latencies, 50):.2f} s, p99 {pct(latencies, 99):.2f} s, "
           f"max {max(latencies):.2f} s; median attempts {statistics.median(attempts):.0f}, max {max(attempts)}")
-    print(f"  results: {statuses.count('applied')} applied, {len(statuses) - statuses.count('applied')} other")
+    print(f"  results: {statuses.count('applied')} applied, {statuses.count('duplicate')} duplicate (a retry after a "
+          f"lost answer), {len(statuses) - statuses.count('applied') - statuses.count('duplicate')} other")
     print(f"  stored safety checks: {stored} (expected {total}); mutation records: {recorded}")
     print(f"  replay of every batch: {replay_statuses.count('duplicate')} duplicate of {total} in {replay_elapsed:.1f} s; "
           f"stored afterwards: {stored}")
-    ok = stored == total and statuses.count("applied") == total and replay_statuses.count("duplicate") == total
+    acknowledged = statuses.count("applied") + statuses.count("duplicate")
+    ok = stored == total == recorded and acknowledged == total and replay_statuses.count("duplicate") == total
     print("  exactly once: " + ("yes" if ok else "NO"))
     sys.exit(0 if ok else 1)
 
