@@ -141,13 +141,13 @@ export async function signIn(username, password, label) {
   // A different person on this device: the previous user's records go (signin.js warned
   // about their unsent ones before we got here).
   for (const name of await otherUsersData(token.user.id)) await deleteDatabase(name);
-  const config = await fetchConfig();
   const now = new Date().toISOString();
   session = {
     token: token.token, token_id: token.token_id, expires_at: token.expires_at, user: token.user,
-    signed_in_at: now, verified_at: now, offline_hours: config.offline_hours || 72, locked: null, me: null,
+    signed_in_at: now, verified_at: now, offline_hours: 72, locked: null, me: null,
   };
-  session.me = await api('/api/me');
+  const [config, me] = await Promise.all([fetchConfig(), api('/api/me')]);
+  session = { ...session, me, offline_hours: config.offline_hours || 72 };
   await saveSession(session);
   emit('session', { signedIn: true });
   return session;

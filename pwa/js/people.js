@@ -144,11 +144,22 @@ export async function render(view) {
     }
   };
   let drawnSync = status.lastSyncAt;
+  let skipped = false;
   const offs = [
-    on('data', () => { if (!pending) pending = setTimeout(redraw, 300); }),
+    on('data', (detail) => {
+      // Pages arriving during a sync are drawn once it completes (below), not page by page.
+      if (detail && detail.pulled && status.state === 'syncing') {
+        skipped = true;
+        if (!snapshot || !snapshot.people.length) summary.textContent = t('people.first_sync', { n: status.received });
+        return;
+      }
+      if (!pending) pending = setTimeout(redraw, 300);
+    }),
     on('status', () => {
-      if (status.lastSyncAt !== drawnSync) {
+      // A sync completed, or stopped part-way (offline, error) after pages arrived: draw what we have.
+      if (status.lastSyncAt !== drawnSync || (skipped && status.state !== 'syncing')) {
         drawnSync = status.lastSyncAt;
+        skipped = false;
         redraw();
       }
     }),
