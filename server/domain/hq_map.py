@@ -9,6 +9,7 @@ whole city at once — 50,000 people must not become 50,000 bound parameters.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import Counter, defaultdict
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..models import District, DwatDeployment, DwatTeam, Person, SafetyCheck, Shelter, ShelterReport
+from ..models import ChangeLog, District, DwatDeployment, DwatTeam, Person, SafetyCheck, Shelter, ShelterReport
 from ..models.vocab import (Damage, DeploymentState, DistrictKind, LifelineState, OpenState, Reason, SafetyOutcome,
                             SeismicClass, ShelterKind)
 
@@ -93,11 +94,29 @@ def _district_order(session: Session) -> list:
         .order_by(District.municipality_code, District.code)).scalars())
 
 
+# One page load asks for the people points and the district tallies at the same moment, and
+# several HQ screens open at once: they share one computation of everyone's latest outcome
+# while nothing has changed. "Changed" is the change log's position (every API write moves
+# it) and the number of safety checks (events are never updated; a bulk load moves the count).
+_outcomes_lock = threading.Lock()
+_outcomes_cache: tuple[Any, dict] = (None, {})
+
+
 def _latest_outcomes(connection) -> dict[Any, str]:
     """Raw person id → latest safety outcome, for everyone ever checked. Merged with the people
     in Python: two plain queries are about twice as fast on SQLite as one outer join."""
-    latest = _latest_safety()
-    return dict(connection.execute(select(_raw(latest.c.key), latest.c.outcome).where(latest.c.rank == 1)).all())
+    global _outcomes_cache
+    key = (str(connection.engine.url),
+           connection.execute(select(sa.func.max(ChangeLog.seq))).scalar(),
+           connection.execute(select(sa.func.count()).select_from(SafetyCheck)).scalar())
+    with _outcomes_lock:  # a second caller waits for the first one's answer instead of repeating it
+        if _outcomes_cache[0] == key:
+            return _outcomes_cache[1]
+        latest = _latest_safety()
+        outcomes = dict(connection.execute(select(_raw(latest.c.key), latest.c.outcome)
+                                           .where(latest.c.rank == 1)).all())
+        _outcomes_cache = (key, outcomes)
+        return outcomes
 
 
 def people_points(session: Session, scope: list) -> dict[str, Any]:

@@ -15,7 +15,8 @@ export function connectLive(store, { onReset, onSignedOut }) {
     text.dataset.i18n = `live.${next}`;
     let caption = t(`live.${next}`);
     if (next === "open" && store.lastUpdate) {
-      caption += `（${t("live.updated")} ${store.lastUpdate.toLocaleTimeString(document.documentElement.lang)}）`;
+      const time = store.lastUpdate.toLocaleTimeString(document.documentElement.lang, { timeZone: "Asia/Tokyo" });
+      caption += `（${t("live.updated")} ${time}）`;
     }
     text.textContent = caption;
   };

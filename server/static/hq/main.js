@@ -132,9 +132,8 @@ async function start() {
   performance.mark("hq:panel");
 
   await peopleLoaded.catch(failed);
-  layers.people = new PeopleLayer(store);
-  const filters = panel.filters();
-  layers.people.setStatuses(filters.statuses);
+  const filters = panel.filters(); // the user may have changed them while the points were on their way
+  layers.people = new PeopleLayer(store, { statuses: filters.statuses });
   if (filters.layers.has("people")) layers.people.addTo(map);
   panel.renderTotals();
   performance.mark("hq:people");

@@ -12,10 +12,11 @@ const REBUILD_DELAY_MS = 400; // live updates in a burst rebuild the index once
 export const PeopleLayer = CanvasLayer.extend({
   options: { pane: "people" },
 
+  // options.statuses: the status indexes to show (default: all).
   initialize(store, options) {
     L.setOptions(this, options);
     this.store = store;
-    this.visibleStatuses = new Set(store.statuses.map((_, i) => i));
+    this.visibleStatuses = new Set(this.options.statuses ?? store.statuses.map((_, i) => i));
     this.index = null;
     this.rebuild();
   },
@@ -33,12 +34,12 @@ export const PeopleLayer = CanvasLayer.extend({
     // Counts per status as scalar properties s0, s1 …: supercluster copies cluster properties
     // shallowly, so an array here would be shared between zoom levels and counted twice.
     const keys = Array.from({ length: codes }, (_, k) => `s${k}`);
+    const zero = Object.fromEntries(keys.map((key) => [key, 0])); // copies share one object shape: faster
     this.keys = keys;
     this.index = new Supercluster({
-      radius: 50, maxZoom: 16, minPoints: 3,
+      radius: 50, minZoom: 5, maxZoom: 16, minPoints: 3,
       map: (props) => {
-        const counts = {};
-        for (const key of keys) counts[key] = 0;
+        const counts = { ...zero };
         counts[keys[status[props.i]]] = 1;
         return counts;
       },

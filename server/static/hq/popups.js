@@ -21,8 +21,9 @@ function rows(pairs) {
 
 function when(iso) {
   if (!iso) return "";
+  // Japan time whatever the device's clock zone: HQ, field and reports all speak JST.
   return new Date(iso).toLocaleString(document.documentElement.lang === "en" ? "en-GB" : "ja-JP",
-    { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Tokyo" });
 }
 
 export function occupancyText(shelter) {
@@ -33,9 +34,10 @@ export function occupancyText(shelter) {
 export function shelterPopup(store, shelter) {
   const box = el("div", undefined, "popup");
   box.append(el("h3", shelter.name));
-  const lifelines = shelter.lifelines
-    ? ["power", "water", "gas", "comms"].map((k) => `${t(`lifeline.${k}`)}: ${label(store.vocab(store.lifelineStates, shelter.lifelines[k]))}`).join("、")
-    : "";
+  const lifelines = ["power", "water", "gas", "comms"]
+    .filter((k) => shelter.lifelines && shelter.lifelines[k])
+    .map((k) => `${t(`lifeline.${k}`)}: ${label(store.vocab(store.lifelineStates, shelter.lifelines[k]))}`)
+    .join("、");
   const teams = store.deploymentsAt(shelter.id).map((d) => `${d.team_name}（${label(store.vocab(store.deploymentStates, d.state))}）`);
   box.append(rows([
     ["popup.kind", label(store.vocab(store.kinds, shelter.kind))],
