@@ -41,13 +41,14 @@ def test_killed_during_push_then_restarted(live_server, browser):
         else:
             route.continue_()      # later attempts meet a dead server (connection refused) until it is back
 
-    context.route("**/api/sync/mutations", commit_then_die)
     context.set_offline(True)
     page.reload()
     page.wait_for_selector("li.person")
     for person_id in people[:3]:
         record_safety(page, person_id, "needs_help", note="持病の薬が切れそう")
-    page.wait_for_selector("#sync-bar[data-pending='3']")
+    expect_pending(page, 3)
+    # Routed only from now on: Playwright's routing makes the page bypass its service worker.
+    context.route("**/api/sync/mutations", commit_then_die)
     context.set_offline(False)
     deadline = time.monotonic() + 20
     while len(attempts) < 2 and time.monotonic() < deadline:  # it retried against the dead server
@@ -72,10 +73,11 @@ def test_killed_during_push_then_restarted(live_server, browser):
             live_server.kill()
         route.continue_()
 
-    context.route("**/api/sync/mutations", die_first)
     context.set_offline(True)
     for person_id in people[3:5]:
         record_safety(page, person_id, "safe_home")
+    expect_pending(page, 2)
+    context.route("**/api/sync/mutations", die_first)
     context.set_offline(False)
     deadline = time.monotonic() + 20
     while not attempts and time.monotonic() < deadline:
