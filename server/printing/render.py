@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import lru_cache
 from multiprocessing import get_context
@@ -26,6 +26,7 @@ from .context import BatchCover, FieldList, PlanPrint
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS_FILE = TEMPLATES / "print.css"
 CHUNK = 25
+INDEX_ROWS_PER_PAGE = 30  # a guess for the cover's length, corrected after one render
 # In a batch each chunk counts its own pages, so the page footer shows the plan's No. instead.
 BATCH_CSS = "@page { @bottom-right { content: string(sequence); } }"
 
@@ -117,6 +118,7 @@ class BatchResult:
     plans: int
     cover_pages: int
     seconds: float
+    timings: dict = None  # seconds by step: html, plans, cover, merge
 
     @property
     def pages_per_second(self) -> float:
@@ -139,6 +141,7 @@ def batch_pdf(plans: list[PlanPrint], cover: BatchCover, *, progress: Optional[P
     total = len(plans)
     groups = [plans[i:i + chunk] for i in range(0, total, chunk)]
     htmls = [render_html(plans=group) for group in groups]
+    timings = {"html": time.perf_counter() - started}
     results: list[Rendered | None] = [None] * len(groups)
     done = 0
     if progress:
@@ -152,23 +155,30 @@ def batch_pdf(plans: list[PlanPrint], cover: BatchCover, *, progress: Optional[P
     else:
         context = get_context("spawn")  # never fork a process that holds threads and DB connections
         with ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=context) as pool:
-            futures = [pool.submit(_chunk_job, html) for html in htmls]
+            futures = {pool.submit(_chunk_job, html): index for index, html in enumerate(htmls)}
             del htmls
-            for index, future in enumerate(futures):
+            for future in as_completed(futures):  # progress as chunks finish, in any order
+                index = futures[future]
                 results[index] = future.result()
                 done += len(groups[index])
                 if progress:
                     progress(done, total)
     chunk_pdfs = [r for r in results if r is not None]
+    mark = time.perf_counter()
+    timings["plans"] = mark - started - timings["html"]
     cover_rendered = _render_cover(cover, groups, chunk_pdfs)
+    timings["cover"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     pdf = _merge(cover_rendered, groups, chunk_pdfs)
+    timings["merge"] = time.perf_counter() - mark
     pages = cover_rendered.pages + sum(r.pages for r in chunk_pdfs)
-    return BatchResult(pdf, pages, total, cover_rendered.pages, time.perf_counter() - started)
+    return BatchResult(pdf, pages, total, cover_rendered.pages, time.perf_counter() - started, timings)
 
 
 def _render_cover(cover: BatchCover, groups: list[list[PlanPrint]], chunks: list[Rendered]) -> Rendered:
-    """Render the cover with each plan's first page; again if the page count changed the numbers."""
-    cover_pages = 1
+    """Render the cover with each plan's first page; again if its own page count was guessed wrong
+    (the page column has a fixed width, so the numbers do not change the cover's length)."""
+    cover_pages = 2 + len(cover.entries) // INDEX_ROWS_PER_PAGE
     for _ in range(3):
         offset = cover_pages
         by_id: dict[str, int] = {}

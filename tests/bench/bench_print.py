@@ -84,7 +84,8 @@ def batch_child(db: Path, plans: int, workers: int | None) -> dict:
     worker_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {"plans": result.plans, "pages": result.pages, "wall": wall, "parent_cpu": time.process_time() - cpu,
             "pages_per_second": result.pages / wall, "bytes": len(result.pdf), "self_mib": self_kib / 1024,
-            "worker_mib": worker_kib / 1024, "workers": workers or 0}
+            "worker_mib": worker_kib / 1024, "workers": workers or 0,
+            "timings": {k: round(v, 1) for k, v in (result.timings or {}).items()}}
 
 
 def main() -> int:
@@ -115,6 +116,7 @@ def main() -> int:
         total = r["self_mib"] + r["worker_mib"] * max(1, r["workers"] or (os.cpu_count() or 1))
         print(f"batch: {r['plans']} plans, {r['pages']} pages in {r['wall']:.1f} s = {r['pages_per_second']:.1f} pages/s "
               f"(target ≤ 60 s); PDF {r['bytes'] / 1e6:.1f} MB")
+        print(f"steps (s): {r['timings']}; parent CPU {r['parent_cpu']:.1f} s")
         print(f"peak RSS: parent {r['self_mib']:.0f} MiB, largest worker {r['worker_mib']:.0f} MiB, "
               f"total at most {total:.0f} MiB (target ≤ 1024 MiB)")
         print(f"load average {os.getloadavg()[0]:.1f} at the end")
