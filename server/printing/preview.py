@@ -51,16 +51,13 @@ def examples(session: Session, scope: Scope, client: str = "") -> dict:
         if row is not None:
             plans.append(Example(title, title_en, str(row[0]), row[1], row[2]))
     principal = scope.principal
-    district_where = [District.kind == DistrictKind.chome]
+    own_districts = []
     if principal is not None and principal.role.value == "district_supporter":
-        district_where.append(District.id.in_(list(principal.district_ids)))
+        own_districts.append(District.id.in_(list(principal.district_ids)))
     people_in = select(Person.district_id).where(*scope.people.clauses())
-    districts = session.exec(select(District).where(*district_where, District.id.in_(people_in))
-                             .order_by(District.code)).all()
-    areas = session.exec(select(District).where(District.kind == DistrictKind.welfare_area,
-                                                *( [District.id.in_(list(principal.district_ids))]
-                                                   if principal is not None and principal.role.value == "district_supporter"
-                                                   else []))
+    districts = session.exec(select(District).where(District.kind == DistrictKind.chome, *own_districts,
+                                                    District.id.in_(people_in)).order_by(District.code)).all()
+    areas = session.exec(select(District).where(District.kind == DistrictKind.welfare_area, *own_districts)
                          .order_by(District.code)).all()
     shelter_where = []
     if principal is not None and principal.role.value in ("shelter_staff", "dwat_member"):
