@@ -152,6 +152,10 @@ def batch_pdf(plans: list[PlanPrint], cover: BatchCover, *, progress: Optional[P
             done += len(groups[index])
             if progress:
                 progress(done, total)
+        chunk_pdfs = [r for r in results if r is not None]
+        mark = time.perf_counter()
+        timings["plans"] = mark - started - timings["html"]
+        cover_rendered = _render_cover(cover, groups, chunk_pdfs, html_to_pdf)
     else:
         context = get_context("spawn")  # never fork a process that holds threads and DB connections
         with ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=context) as pool:
@@ -163,19 +167,23 @@ def batch_pdf(plans: list[PlanPrint], cover: BatchCover, *, progress: Optional[P
                 done += len(groups[index])
                 if progress:
                     progress(done, total)
-    chunk_pdfs = [r for r in results if r is not None]
-    mark = time.perf_counter()
-    timings["plans"] = mark - started - timings["html"]
-    cover_rendered = _render_cover(cover, groups, chunk_pdfs)
+            chunk_pdfs = [r for r in results if r is not None]
+            mark = time.perf_counter()
+            timings["plans"] = mark - started - timings["html"]
+            # The cover too is laid out in a worker: WeasyPrint's memory stays out of this process.
+            cover_rendered = _render_cover(cover, groups, chunk_pdfs,
+                                           lambda html: pool.submit(html_to_pdf, html).result())
     timings["cover"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    pdf = _merge(cover_rendered, groups, chunk_pdfs)
-    timings["merge"] = time.perf_counter() - mark
     pages = cover_rendered.pages + sum(r.pages for r in chunk_pdfs)
+    pdf = _merge(cover_rendered, groups, chunk_pdfs)
+    del chunk_pdfs, results
+    timings["merge"] = time.perf_counter() - mark
     return BatchResult(pdf, pages, total, cover_rendered.pages, time.perf_counter() - started, timings)
 
 
-def _render_cover(cover: BatchCover, groups: list[list[PlanPrint]], chunks: list[Rendered]) -> Rendered:
+def _render_cover(cover: BatchCover, groups: list[list[PlanPrint]], chunks: list[Rendered],
+                  to_pdf: Callable[[str], Rendered]) -> Rendered:
     """Render the cover with each plan's first page; again if its own page count was guessed wrong
     (the page column has a fixed width, so the numbers do not change the cover's length)."""
     cover_pages = 2 + len(cover.entries) // INDEX_ROWS_PER_PAGE
@@ -189,7 +197,7 @@ def _render_cover(cover: BatchCover, groups: list[list[PlanPrint]], chunks: list
         for entry in cover.entries:
             entry.page = by_id.get(entry.plan_id)
         cover.cover_pages = cover_pages
-        result = html_to_pdf(render_html(cover=cover))
+        result = to_pdf(render_html(cover=cover))
         if result.pages == cover_pages:
             return result
         cover_pages = result.pages
