@@ -65,7 +65,8 @@ export async function render(view, { id }) {
     const shelters = new Map(shelterList.map((s) => [s.id, s]));
     const name = person.name || person.register_no;
     const recordButton = canRecord(role)
-      ? h('button', { type: 'button', class: 'button primary big', onclick: (e) => openSafetySheet(person, { opener: e.currentTarget }) }, t('people.record'))
+      ? h('button', { type: 'button', class: 'button primary big', dataset: { id: person.id },
+        onclick: (e) => openSafetySheet(person, { opener: e.currentTarget }) }, t('people.record'))
       : null;
     const contacts = (person.emergency_contacts || []).map((c) => h('li', {}, [c.name, c.relation, c.phone].filter(Boolean).join('　')));
     fill(view, 

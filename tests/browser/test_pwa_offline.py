@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from server.models import EvacuationPlan, SafetyCheck, ShelterReport
 
-from .pwa_helpers import count_rows, expect_pending, new_device, record_safety, sign_in, sync_now, wait_synced
+from .pwa_helpers import count_rows, expect_pending, new_device, record_safety, sign_in, sync_now, wait_rows, wait_synced
 
 
 def busiest_shelter(server) -> uuid.UUID:
@@ -73,5 +73,38 @@ def test_works_offline_and_sends_each_record_once(live_server, browser):
     sync_now(page)  # another round changes nothing on the server
     assert count_rows(live_server, SafetyCheck) == 2 and count_rows(live_server, ShelterReport) == 1
     assert page.get_attribute("#sync-bar", "data-pending") == "0"
+    assert not page.errors
+    context.close()
+
+
+def test_background_sync_sends_with_the_app_closed(live_server, browser):
+    """Chromium's Background Sync: the service worker sends the outbox with no page of the app open;
+    when the app opens again it settles the answers, and the server still has each record once."""
+    shelter_id = busiest_shelter(live_server)
+    user = live_server.add_user("shelter_staff", shelter_ids=[shelter_id])
+    context, page = new_device(browser, live_server)
+    sign_in(page, user.username)
+    people = page.eval_on_selector_all("li.person", "rows => rows.slice(0, 2).map(r => r.dataset.id)")
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+
+    context.set_offline(True)
+    for person_id in people:
+        record_safety(page, person_id, "safe_home")
+    expect_pending(page, 2)
+    page.goto("about:blank")  # the app is closed: no page of it is open
+    context.set_offline(False)
+    assert count_rows(live_server, SafetyCheck) == 0
+    registration = next(r for r in registrations if r["scopeURL"].endswith("/app/"))
+    cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": live_server.url, "registrationId": registration["registrationId"],
+                                                 "tag": "outbox", "lastChance": False})
+    wait_rows(live_server, SafetyCheck, 2)  # sent by the service worker alone
+
+    page.goto(live_server.url + "/app/")  # the app opens: it sends again, hears "duplicate", settles
+    wait_synced(page)
+    page.wait_for_selector(".people-list[data-synced]")
+    assert count_rows(live_server, SafetyCheck) == 2
     assert not page.errors
     context.close()

@@ -107,6 +107,21 @@ def test_rejected_records_stay_until_fixed_or_discarded(live_server, browser):
     page.wait_for_selector("#sync-bar[data-rejected='0']")
     page.wait_for_selector("section[aria-labelledby=rejected-h] >> text=ありません")
     assert count_rows(live_server, SafetyCheck) == 0
+
+    page.goto("/app/#/people")  # once more, and this time fixed: the sheet opens again for the person
+    person_id = page.get_attribute("li.person", "data-id")
+    page.click(f"li.person[data-id='{person_id}'] button.check")
+    page.fill("#safety-note", "ベランダから声かけ")
+    page.click("#sheet button[data-outcome='needs_help']")
+    page.wait_for_selector("#sync-bar[data-rejected='1']")
+    page.clock.set_system_time(dt.datetime.now(dt.timezone.utc))
+    page.goto("/app/#/sync")
+    page.click("section[aria-labelledby=rejected-h] a.button")
+    page.wait_for_selector("#sheet[open]")
+    assert page.input_value("#safety-note") == "ベランダから声かけ"
+    page.click("#sheet button[data-outcome='needs_help']")
+    wait_rows(live_server, SafetyCheck, 1, person_id=uuid.UUID(person_id), note="ベランダから声かけ")
+    page.wait_for_selector("#sync-bar[data-rejected='0'][data-pending='0']")
     assert not page.errors
     context.close()
 
