@@ -44,7 +44,7 @@ def report(client, shelter_id, state, occupancy=0, minutes_ago=5, **over) -> dic
 
 @pytest.mark.parametrize("role", HQ_ROLES)
 def test_people_points_show_location_and_status_but_no_names(client, client_for, role):
-    p = create(client, "people", person(name="地図 花子", lon=139.4551234567, lat=35.7051234567))
+    p = create(client, "people", person(name="地図 花子", lon=139.455123, lat=35.705123))
     check(client, p["id"], "needs_help")
     body = client_for(role).get("/api/hq/people-points")
     assert body.status_code == 200

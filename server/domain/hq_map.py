@@ -134,10 +134,10 @@ def people_points(session: Session, scope: list) -> dict[str, Any]:
                               .where(*scope).order_by(Person.register_no)).all()
     status = {code: i for code, i in STATUS_INDEX.items()}
     unchecked = status[UNCHECKED]
-    points = [[_id_text(person_id), None if lon is None else round(lon, COORD_DIGITS),
-               None if lat is None else round(lat, COORD_DIGITS),
-               status[outcomes[person_id]] if person_id in outcomes else unchecked, index.get(district_id, -1)]
-              for person_id, lon, lat, district_id in rows]
+    # Coordinates as stored (importers and the demo keep six decimals): rounding 100,000 floats
+    # here would cost more than the bytes it saves.
+    points = [[_id_text(person_id), lon, lat, status[outcomes[person_id]] if person_id in outcomes else unchecked,
+               index.get(district_id, -1)] for person_id, lon, lat, district_id in rows]
     unlocated = sum(1 for p in points if p[1] is None or p[2] is None)
     return {"statuses": status_vocabulary(), "reasons": vocabulary(Reason),
             "districts": [_id_text(d) for d in districts], "points": points, "count": len(points),

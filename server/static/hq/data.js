@@ -15,22 +15,36 @@ export async function fetchPerson(id) {
   return getJSON(`/api/people/${encodeURIComponent(id)}`);
 }
 
-// People as columns: 50,000 points stay a few typed arrays, not 50,000 objects.
-function peopleColumns(data) {
-  const n = data.points.length;
-  const people = {
-    ids: new Array(n), lon: new Float64Array(n), lat: new Float64Array(n),
-    status: new Uint8Array(n), district: new Int32Array(n), index: new Map(),
-  };
-  data.points.forEach(([id, lon, lat, status, district], i) => {
-    people.ids[i] = id;
-    people.lon[i] = lon ?? NaN; // no location: counted, not drawn
-    people.lat[i] = lat ?? NaN;
-    people.status[i] = status;
-    people.district[i] = district;
-    people.index.set(id, i);
-  });
-  return people;
+// People as columns: 50,000 points stay a few typed arrays, not 50,000 objects. The id → row
+// index is built on first use (a live update, a test), not while the page is loading.
+class People {
+  constructor(points) {
+    const n = points.length;
+    this.ids = new Array(n);
+    this.lon = new Float64Array(n);
+    this.lat = new Float64Array(n);
+    this.status = new Uint8Array(n);
+    this.district = new Int32Array(n);
+    for (let i = 0; i < n; i += 1) {
+      const [id, lon, lat, status, district] = points[i];
+      this.ids[i] = id;
+      this.lon[i] = lon ?? NaN; // no location: counted, not drawn
+      this.lat[i] = lat ?? NaN;
+      this.status[i] = status;
+      this.district[i] = district;
+    }
+    this._index = null;
+  }
+
+  get index() {
+    if (!this._index) {
+      this._index = new Map();
+      this.ids.forEach((id, i) => {
+        if (id !== null) this._index.set(id, i);
+      });
+    }
+    return this._index;
+  }
 }
 
 export class Store extends EventTarget {
@@ -74,7 +88,7 @@ export class Store extends EventTarget {
     this.reasons = points.reasons;
     this.districtIds = points.districts;
     this.districtIndex = new Map(this.districtIds.map((id, i) => [id, i]));
-    this.people = peopleColumns(points);
+    this.people = new People(points.points);
   }
 
   // The live stream starts at the oldest position any layer was read at: nothing falls between.

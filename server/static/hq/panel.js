@@ -14,6 +14,8 @@ function el(tag, text, className) {
   return node;
 }
 
+const COLLATOR = new Intl.Collator("ja"); // one collator: localeCompare with a locale makes one per call
+const ROWS_PER_BATCH = 100;
 const percent = (share) => (share === null || share === undefined ? "—" : `${Math.round(share * 100)}%`);
 
 export class Panel {
@@ -223,19 +225,31 @@ export class Panel {
     return row;
   }
 
+  // Welfare shelters first, then by name. The first rows appear at once; a long list (a city
+  // with hundreds of shelters) is filled in small batches so the map stays responsive.
   renderShelters() {
     const filter = this.filters();
-    const fragment = document.createDocumentFragment();
+    const shown = [...this.store.shelters.values()]
+      .filter((s) => (!filter.welfareOnly || isWelfare(s.kind)) && filter.openStates.has(s.open_state || "none"))
+      .sort((a, b) => (isWelfare(b.kind) - isWelfare(a.kind)) || COLLATOR.compare(a.name, b.name));
     this.shelterRows.clear();
-    const sorted = [...this.store.shelters.values()].sort((a, b) => a.name.localeCompare(b.name, "ja"));
-    for (const shelter of sorted) {
-      if (filter.welfareOnly && !isWelfare(shelter.kind)) continue;
-      if (!filter.openStates.has(shelter.open_state || "none")) continue;
-      const row = this.shelterRow(shelter);
-      this.shelterRows.set(shelter.id, row);
-      fragment.append(row);
-    }
-    this.shelterBody.replaceChildren(fragment);
+    this.shelterBody.replaceChildren();
+    const generation = (this.generation = (this.generation || 0) + 1);
+    const table = this.shelterBody.closest("table");
+    const fill = (start) => {
+      if (generation !== this.generation) return; // a newer render took over
+      const fragment = document.createDocumentFragment();
+      for (const shelter of shown.slice(start, start + ROWS_PER_BATCH)) {
+        const row = this.shelterRow(shelter);
+        this.shelterRows.set(shelter.id, row);
+        fragment.append(row);
+      }
+      this.shelterBody.append(fragment);
+      const done = start + ROWS_PER_BATCH >= shown.length;
+      table.setAttribute("aria-busy", String(!done));
+      if (!done) setTimeout(() => fill(start + ROWS_PER_BATCH), 0);
+    };
+    fill(0);
   }
 
   // A live change: replace the shelter's row in place and mark it for a moment.

@@ -37,7 +37,7 @@ export const PeopleLayer = CanvasLayer.extend({
     const zero = Object.fromEntries(keys.map((key) => [key, 0])); // copies share one object shape: faster
     this.keys = keys;
     this.index = new Supercluster({
-      radius: 50, minZoom: 5, maxZoom: 16, minPoints: 3,
+      radius: 50, minZoom: 5, maxZoom: 15, minPoints: 3,
       map: (props) => {
         const counts = { ...zero };
         counts[keys[status[props.i]]] = 1;
