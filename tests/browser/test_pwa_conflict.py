@@ -17,7 +17,7 @@ def edit_route(page, person_id, text, timing=None):
     if timing is not None:
         page.fill("#plan-timing_note", timing)
     page.click("form button[type=submit]")
-    page.wait_for_url(f"**/app/#/person/{person_id}")
+    page.wait_for_selector(f"#plan-h >> xpath=.. >> text={text}")  # back on the person's page, showing the edit
 
 
 def test_same_field_edited_on_two_devices_keeps_both_values(live_server, browser):
@@ -35,7 +35,7 @@ def test_same_field_edited_on_two_devices_keeps_both_values(live_server, browser
     context_b.set_offline(True)
     edit_route(page_a, person_id, "北側の坂を通って公民館へ（Aさん確認）")
     edit_route(page_b, person_id, "南の大通り経由で学校へ（Bさん確認）", timing="高齢者等避難の発令で出発")
-    assert "南の大通り" in page_b.inner_text("main")  # the device shows its own unsent edit
+    assert "この端末での変更が未送信です" in page_b.inner_text("section[aria-labelledby=plan-h]")  # its own unsent edit
 
     context_a.set_offline(False)
     wait_synced(page_a)
