@@ -16,8 +16,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from server.domain.seismic import seismic_class
 from server.models import DwatDeployment, DwatTeam, Person, SafetyCheck, Shelter, ShelterReport
+from server.domain.seismic import seismic_class  # after server.models, which it imports (and vice versa)
 from server.models.vocab import DeploymentState, OpenState, SafetyOutcome, ShelterKind
 
 OUTCOMES = [(SafetyOutcome.safe_home, 55), (SafetyOutcome.evacuated, 20), (SafetyOutcome.needs_help, 8),

@@ -108,7 +108,8 @@ async function start() {
     dwat: new DwatLayer(store),
   };
   const bounds = boundsOf(store);
-  if (bounds) map.fitBounds(bounds, { padding: [16, 16] });
+  // No animation: the first view must be final when the layers draw (and when a test looks).
+  if (bounds) map.fitBounds(bounds, { padding: [16, 16], animate: false });
   for (const layer of Object.values(layers)) layer?.addTo(map);
   performance.mark("hq:layers");
 
