@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from server.models import HazardArea, Person, Shelter
 from server.models.vocab import ShelterKind
