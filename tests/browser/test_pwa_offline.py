@@ -4,6 +4,7 @@ the network returns."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import sqlalchemy as sa
@@ -98,9 +99,16 @@ def test_background_sync_sends_with_the_app_closed(live_server, browser):
     context.set_offline(False)
     assert count_rows(live_server, SafetyCheck) == 0
     registration = next(r for r in registrations if r["scopeURL"].endswith("/app/"))
-    cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": live_server.url, "registrationId": registration["registrationId"],
-                                                 "tag": "outbox", "lastChance": False})
-    wait_rows(live_server, SafetyCheck, 2)  # sent by the service worker alone
+    # The browser fires the sync event when it is online. Its own first attempt may already have run
+    # while this context was still emulating "offline" (the browser itself was online), failed, and
+    # been put off for minutes: fire it again as the browser's retry would, until the rows arrive.
+    deadline = time.monotonic() + 30
+    while count_rows(live_server, SafetyCheck) < 2:
+        assert time.monotonic() < deadline, "the service worker did not send the outbox"
+        cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": live_server.url, "registrationId": registration["registrationId"],
+                                                     "tag": "outbox", "lastChance": False})
+        page.wait_for_timeout(1500)
+    assert count_rows(live_server, SafetyCheck) == 2  # sent by the service worker alone
 
     page.goto(live_server.url + "/app/")  # the app opens: it sends again, hears "duplicate", settles
     wait_synced(page)
