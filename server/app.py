@@ -96,7 +96,10 @@ async def api_docs(request: Request) -> Response:
 
 
 async def login_page(request: Request) -> Response:
-    return templates.TemplateResponse(request, "login.html", {"version": __version__})
+    from .api.auth import safe_next
+
+    return templates.TemplateResponse(request, "login.html",
+                                      {"version": __version__, "next": safe_next(request.query_params.get("next"))})
 
 
 async def health(request: Request) -> Response:

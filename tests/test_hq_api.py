@@ -244,7 +244,7 @@ def test_a_stream_ends_when_its_sign_in_does(engine, make_user):
 
 def test_the_page_sends_anonymous_visitors_to_sign_in(anon_client):
     answer = anon_client.get("/hq", follow_redirects=False)
-    assert answer.status_code == 303 and answer.headers["location"] == "/login"
+    assert answer.status_code == 303 and answer.headers["location"] == "/login?next=/hq"
 
 
 @pytest.mark.parametrize("role", FIELD_ROLES)

@@ -26,6 +26,14 @@ class Credentials(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
     label: str = Field(default="", max_length=100, description="Device name (device tokens)")
+    next: str = Field(default="", max_length=300, description="Page to return to after a form sign-in")
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never an absolute or scheme-relative URL (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
 
 
 async def _credentials(request: Request) -> tuple[Credentials | None, bool, list[dict]]:
@@ -55,7 +63,7 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
 
 
-async def _sign_in(request: Request, kind: str) -> tuple[Any, bool]:
+async def _sign_in(request: Request, kind: str) -> tuple[Any, bool, str]:
     creds, is_form, errors = await _credentials(request)
     client = client_address(request)
     if creds is None:
@@ -76,7 +84,7 @@ async def _sign_in(request: Request, kind: str) -> tuple[Any, bool]:
             headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else None
             raise ApiError(refused.status, refused.message, headers=headers) from None
 
-    return await in_session(request, run), is_form
+    return await in_session(request, run), is_form, creds.next
 
 
 def _user_summary(user: User) -> dict:
@@ -84,9 +92,9 @@ def _user_summary(user: User) -> dict:
 
 
 async def login(request: Request) -> Response:
-    result, is_form = await _sign_in(request, SESSION)
+    result, is_form, next_page = await _sign_in(request, SESSION)
     if is_form:
-        response: Response = RedirectResponse("/", status_code=303)
+        response: Response = RedirectResponse(safe_next(next_page), status_code=303)
     else:
         response = JSONResponse({"user": _user_summary(result.user), "csrf_token": result.token.csrf_token,
                                  "expires_at": result.token.expires_at.isoformat()})
@@ -97,7 +105,7 @@ async def login(request: Request) -> Response:
 
 
 async def device_token(request: Request) -> Response:
-    result, _ = await _sign_in(request, DEVICE)
+    result, _, _ = await _sign_in(request, DEVICE)
     return JSONResponse({"token": result.secret, "token_id": str(result.token.id),
                          "expires_at": result.token.expires_at.isoformat(), "user": _user_summary(result.user)},
                         status_code=201, headers={"Cache-Control": "no-store"})

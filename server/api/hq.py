@@ -114,7 +114,7 @@ async def deployments(request: Request) -> Response:
 async def page(request: Request) -> Response:
     principal = getattr(request.state, "principal", None)
     if principal is None:
-        return RedirectResponse("/login", status_code=303)
+        return RedirectResponse("/login?next=/hq", status_code=303)
     if principal.role not in HQ_ROLES:
         raise HTTPException(403, f"本部マップは本部・市役所の職員のみ利用できます (your role: {principal.role.value})")
     settings = request.app.state.settings
