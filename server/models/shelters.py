@@ -10,7 +10,6 @@ from typing import Any, Optional
 from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
-from ..domain.seismic import seismic_class
 from .base import CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_list
 from .geo import check_lon_lat
 from .vocab import Capability, Damage, OpenState, SeismicClass, ShelterKind, TargetGroup
@@ -77,6 +76,8 @@ class ShelterFields(TextStripped):
         return self
 
     def derived_seismic_class(self) -> SeismicClass:
+        from ..domain.seismic import seismic_class  # domain depends on models, not the other way
+
         return seismic_class(self.building_permit_date, self.seismic_diagnosis_done,
                              self.is_value, self.retrofit_done)
 
