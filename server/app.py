@@ -91,7 +91,7 @@ async def index(request: Request) -> Response:
 
 
 async def api_docs(request: Request) -> Response:
-    doc = openapi.build_openapi()
+    doc = openapi.add_remaining_routes(openapi.build_openapi(), request.app.routes)
     return templates.TemplateResponse(request, "api_docs.html", {"doc": doc, "version": __version__})
 
 

@@ -96,3 +96,13 @@ def test_migrations_match_the_models(engine):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert diff == []
+
+
+def test_every_api_route_is_in_the_openapi_document(client, app):
+    from starlette.routing import Route
+
+    doc = client.get("/api/openapi.json").json()
+    for route in app.routes:
+        if isinstance(route, Route) and route.path.startswith(("/api/", "/auth/")):
+            for method in route.methods - {"HEAD"}:
+                assert method.lower() in doc["paths"][route.path], (method, route.path)
