@@ -11,6 +11,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Optional
 
+import sqlalchemy as sa
 from pydantic import BaseModel, field_validator, model_validator
 from sqlmodel import Field
 
@@ -76,6 +77,8 @@ class ShelterReportFields(EventFields):
 
 class ShelterReport(ShelterReportFields, EventMeta, table=True):
     __tablename__ = "shelter_report"
+    # "the latest report of each shelter" reads this index in order
+    __table_args__ = (sa.Index("ix_shelter_report_latest", "shelter_id", "observed_at", "recorded_at"),)
 
 
 class ShelterReportCreate(CreateMixin, ShelterReportFields):
@@ -97,6 +100,8 @@ class SafetyCheckFields(EventFields):
 
 class SafetyCheck(SafetyCheckFields, EventMeta, table=True):
     __tablename__ = "safety_check"
+    # "the latest safety check of each person" reads this index in order
+    __table_args__ = (sa.Index("ix_safety_check_latest", "person_id", "observed_at", "recorded_at"),)
 
 
 class SafetyCheckCreate(CreateMixin, SafetyCheckFields):
