@@ -75,6 +75,9 @@ export async function render(view) {
 
     fill(view, 
       h('h1', {}, t('sync.title')),
+      Math.abs(status.clockSkewMinutes) >= 5
+        ? h('div', { class: 'notice warn', role: 'alert' }, h('p', {}, t('sync.clock_skew', { n: Math.abs(status.clockSkewMinutes),
+          dir: t(status.clockSkewMinutes > 0 ? 'sync.clock_fast' : 'sync.clock_slow') }))) : null,
       h('section', { class: 'card', 'aria-labelledby': 'sync-now-h' },
         h('h2', { id: 'sync-now-h' }, t(`sync.state_${status.state}`)),
         h('dl', {},

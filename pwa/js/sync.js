@@ -22,6 +22,7 @@ export const status = {
   state: 'idle',      // idle | syncing | offline | error | locked
   lastSyncAt: null, pending: 0, rejected: 0, conflicts: 0, lastError: '', received: 0, firstSync: false,
   modeSince: null,
+  clockSkewMinutes: 0,  // this device's clock minus the server's: a wrong clock gets records refused
 };
 
 let running = null;
@@ -166,6 +167,7 @@ async function pull() {
     }
     meta = await writePage(meta, page);
     status.received += page.items.length;
+    if (page.server_time) status.clockSkewMinutes = Math.round((Date.now() - Date.parse(page.server_time)) / 60000);
     emit('data', { pulled: page.items.length });
     if (!page.more) return;
   }

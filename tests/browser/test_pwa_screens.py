@@ -86,6 +86,8 @@ def test_rejected_records_stay_until_fixed_or_discarded(live_server, browser):
     page.goto("/app/#/sync")
     rejected = page.inner_text("section[aria-labelledby=rejected-h]")
     assert "避難所の状況報告" in rejected and "future" in rejected
+    page.click("#sync-now")  # the next sync sees the server's time and names the cause
+    page.wait_for_selector(".notice.warn >> text=約120分進んでいます")
 
     page.clock.set_system_time(dt.datetime.now(dt.timezone.utc))  # clock corrected
     page.click("section[aria-labelledby=rejected-h] a.button")   # 修正する
