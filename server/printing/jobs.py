@@ -105,16 +105,6 @@ class JobStore:
             raise ApiError(404, "print job not found (jobs are kept for an hour after they finish)")
         return job
 
-    def wait(self, job_id: str, timeout: float = 60.0) -> PrintJob:
-        """For tests and the CLI: block until the job finishes."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job = self._jobs.get(job_id)
-            if job is None or job.finished is not None:
-                return job
-            time.sleep(0.05)
-        raise TimeoutError(job_id)
-
 
 def store_for(app) -> JobStore:
     store = getattr(app.state, "print_jobs", None)

@@ -10,6 +10,7 @@ are appended in order, after the cover and index. tests/bench/bench_print.py mea
 from __future__ import annotations
 
 import io
+import math
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -26,7 +27,7 @@ from .context import BatchCover, FieldList, PlanPrint
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS_FILE = TEMPLATES / "print.css"
 CHUNK = 25
-INDEX_ROWS_PER_PAGE = 30  # a guess for the cover's length, corrected after one render
+INDEX_ROWS_PER_PAGE = 45  # one-line index rows (print.css): the cover's length, checked after rendering
 # In a batch each chunk counts its own pages, so the page footer shows the plan's No. instead.
 BATCH_CSS = "@page { @bottom-right { content: string(sequence); } }"
 
@@ -186,7 +187,7 @@ def _render_cover(cover: BatchCover, groups: list[list[PlanPrint]], chunks: list
                   to_pdf: Callable[[str], Rendered]) -> Rendered:
     """Render the cover with each plan's first page; again if its own page count was guessed wrong
     (the page column has a fixed width, so the numbers do not change the cover's length)."""
-    cover_pages = 2 + len(cover.entries) // INDEX_ROWS_PER_PAGE
+    cover_pages = 1 + math.ceil((len(cover.entries) + 2) / INDEX_ROWS_PER_PAGE)
     for _ in range(3):
         offset = cover_pages
         by_id: dict[str, int] = {}
