@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from sqlalchemy.engine import Engine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -78,12 +79,44 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
                                       status_code=exc.status_code)
 
 
-async def _server_error(request: Request, exc: Exception) -> Response:
-    # Never echo the exception: it may hold personal data. Log an id to find it.
+def _log_incident(request_method: str, path: str, exc: BaseException) -> str:
+    # Never log or echo the exception's message: it may hold personal data (a name in a
+    # ValueError, say). The type and where it happened are enough to find it with the incident id.
     incident = uuid.uuid4().hex[:12]
-    log.error("unhandled error %s on %s %s: %s", incident, request.method, request.url.path, type(exc).__name__,
-              exc_info=exc)
-    return JSONResponse({"detail": f"internal error (incident {incident})"}, status_code=500)
+    where = "\n".join(f"  {frame.filename}:{frame.lineno} in {frame.name}"
+                      for frame in traceback.extract_tb(exc.__traceback__))
+    log.error("unhandled error %s on %s %s: %s\n%s", incident, request_method, path, type(exc).__name__, where)
+    return incident
+
+
+class CatchAll:
+    """The last line: an unexpected error becomes a 500 with an incident id, logged without its
+    message; a client that went away mid-request is not an error at all."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            log.info("client went away during %s %s", scope.get("method"), scope.get("path"))
+        except Exception as exc:  # noqa: BLE001 - this is the catch-all
+            incident = _log_incident(scope.get("method", ""), scope.get("path", ""), exc)
+            if not started:
+                await JSONResponse({"detail": f"internal error (incident {incident})"}, status_code=500)(
+                    scope, receive, send)
 
 
 async def index(request: Request) -> Response:
@@ -149,7 +182,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     ]
     app = Starlette(
         routes=routes,
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -158,4 +191,5 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(BodySizeLimit, max_bytes=settings.TSUNAGU_MAX_UPLOAD_BYTES)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(CatchAll)
     return app

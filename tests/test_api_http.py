@@ -106,3 +106,22 @@ def test_every_api_route_is_in_the_openapi_document(client, app):
         if isinstance(route, Route) and route.path.startswith(("/api/", "/auth/")):
             for method in route.methods - {"HEAD"}:
                 assert method.lower() in doc["paths"][route.path], (method, route.path)
+
+
+def test_an_unexpected_error_is_a_500_with_an_incident_id_and_no_personal_data_in_the_log(engine, client, caplog):
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    app = create_app(engine=engine)
+
+    async def boom(request):
+        raise ValueError("山田 花子 さんの住所が不正")  # a message with personal data in it
+
+    app.router.routes.insert(0, Route("/api/boom", boom))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        c.headers["Authorization"] = client.headers["Authorization"]
+        r = c.get("/api/boom")
+    assert r.status_code == 500 and "incident" in r.json()["detail"]
+    assert "山田" not in r.text
+    assert "ValueError" in caplog.text and "山田" not in caplog.text
+    assert r.headers["content-security-policy"]  # headers still on
