@@ -190,6 +190,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(AuthMiddleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.TSUNAGU_MAX_UPLOAD_BYTES)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(CatchAll)
+    app.add_middleware(SecurityHeaders)
     return app
