@@ -146,7 +146,24 @@ async def resolve_conflict(request: Request) -> Response:
     return JSONResponse(await in_session(request, run))
 
 
+async def conflicts_page(request: Request) -> Response:
+    """The page where welfare staff resolve conflicts (a browser page: session cookie)."""
+    from starlette.exceptions import HTTPException
+    from starlette.responses import RedirectResponse
+
+    from ..app import templates
+    from .. import __version__
+
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        return RedirectResponse("/login?next=/conflicts", status_code=303)
+    if principal.role not in STAFF:
+        raise HTTPException(403, "競合の解決は市役所の福祉担当のみ行えます (welfare staff only)")
+    return templates.TemplateResponse(request, "conflicts.html", {"version": __version__})
+
+
 routes = [
+    Route("/conflicts", conflicts_page, methods=["GET"], name="conflicts-page"),
     Route("/api/sync/changes", changes_endpoint, methods=["GET"], name="sync-changes"),
     Route("/api/sync/mutations", mutations_endpoint, methods=["POST"], name="sync-mutations"),
     Route("/api/conflicts", list_conflicts, methods=["GET"], name="conflicts"),
