@@ -6,7 +6,6 @@ other administrative commands do; each print is audited as ``cli:<os user>``.
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import sys
 import time

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -23,8 +23,7 @@ from ..auth.guard import authorize
 from . import render
 from .jobs import DONE, store_for
 from .selection import BATCH_KINDS, Scope
-from .service import (audit_print, batch_contexts, check_language, field_list_context, field_list_ids,
-                      plan_context, run_batch)
+from .service import audit_print, check_language, field_list_context, field_list_ids, plan_context, run_batch
 
 HERE = Path(__file__).resolve().parent
 pages = Jinja2Templates(directory=[str(HERE.parent / "templates"), str(HERE / "templates" / "web")])

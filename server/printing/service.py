@@ -15,9 +15,9 @@ from sqlmodel import Session
 
 from ..auth.audit import record
 from . import render
-from .context import BatchCover, FieldList, PlanPrint, batch_cover, plan_prints
+from .context import FieldList, PlanPrint, batch_cover, plan_prints
 from .i18n import PRINT_LANGUAGES
-from .selection import Scope, district_list, one_plan, select_plans, shelter_roster
+from .selection import Scope, district_list, one_plan, shelter_roster
 
 
 def check_language(language: Optional[str]) -> Optional[str]:
@@ -40,13 +40,6 @@ def plan_context(session: Session, plan_id: uuid.UUID, scope: Scope, *, language
                  now: Optional[date] = None) -> PlanPrint:
     plan = one_plan(session, plan_id, scope)
     return plan_prints(session, [plan], scope.reader, now=now, language=language)[0]
-
-
-def batch_contexts(session: Session, by: str, value, scope: Scope, now: Optional[date] = None
-                   ) -> tuple[list[PlanPrint], BatchCover]:
-    plans, description = select_plans(session, by, value, scope)
-    prints = plan_prints(session, plans, scope.reader, now=now, numbered=True)
-    return prints, batch_cover(prints, description, scope.reader, now=now)
 
 
 def field_list_context(session: Session, kind: str, key, scope: Scope, now: Optional[date] = None) -> FieldList:
