@@ -10,9 +10,9 @@ do not copy it.
         page = browser.new_context(base_url=live_server.url).new_page()
 
 The browser tests exercise the clients; the database behaviour behind them is covered by
-the API tests on SQLite and PostgreSQL, so here the server always uses SQLite, and the
-tests are skipped in the PostgreSQL run of `scripts/test` (they would test the same thing
-twice).
+the API tests on SQLite and PostgreSQL, so here the server always uses SQLite, and
+`scripts/test` leaves tests/browser out of its PostgreSQL run (they would test the same
+thing twice).
 """
 
 from __future__ import annotations
@@ -42,21 +42,28 @@ DEMO_PEOPLE = 300  # small: enough for every screen, quick to build and to sync
 
 
 def pytest_collection_modifyitems(config, items):
-    reason = ""
+    """Browser tests need Debian's Chromium and Playwright, both installed by scripts/setup.
+    Missing ones make the tests fail with the reason — never a silent skip."""
+    problem = ""
     if os.environ.get("TSUNAGU_TEST_DATABASE_URL"):
-        reason = "browser tests run in the SQLite run only"
+        problem = ("browser tests run against their own SQLite server; run them without "
+                   "TSUNAGU_TEST_DATABASE_URL (scripts/test leaves them out of the PostgreSQL run)")
     elif not Path(CHROMIUM).exists():
-        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium, or set TSUNAGU_CHROMIUM)"
+        problem = f"no Chromium at {CHROMIUM} (run scripts/setup, or set TSUNAGU_CHROMIUM)"
     else:
         try:
             import playwright  # noqa: F401
         except ImportError:
-            reason = "Playwright is not installed (pip install -e '.[test]')"
-    if reason:
+            problem = "Playwright is not installed (run scripts/setup)"
+    if problem:
         here = Path(__file__).parent
+
+        def fail(message=problem):
+            pytest.fail(message, pytrace=False)
+
         for item in items:
             if here in Path(str(item.fspath)).parents:
-                item.add_marker(pytest.mark.skip(reason=reason))
+                item.runtest = fail
 
 
 # ---------------------------------------------------------------- the browser
