@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import json
 import sys

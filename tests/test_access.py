@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from server.auth.policy import PERSON_HQ_FIELDS, POLICY, SAFETY_HQ_FIELDS
 from server.models import (District, DwatDeployment, DwatMember, DwatTeam, EvacuationPlan, Person, SafetyCheck,
                            Shelter)
-from server.models.auth import AuditEntry, Mode, ModeSwitch, Role
+from server.models.auth import AuditEntry, ModeSwitch, Role
 from tests.factories import now_jst
 
 ROLES = ["admin", "welfare_staff", "district_supporter", "shelter_staff", "dwat_member", "hq_viewer", "outsider"]

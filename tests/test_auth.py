@@ -10,7 +10,6 @@ from sqlmodel import Session, select
 
 from server.auth.tokens import DEVICE, issue_token
 from server.models.auth import AuditEntry, AuthToken, ModeSwitch
-from server.models.base import utcnow
 from tests.conftest import PERSONA_PASSWORD
 from tests.factories import create, person
 

@@ -69,7 +69,6 @@ def lexicographic_lp(people, shelters, params: MatchParams):
              if s.blocked is None and compatible(p, s) and not np.isnan(walk[i, j]) and walk[i, j] <= params.max_walk_m]
     if not pairs:
         return [0] * LEVELS, 0
-    n_vars = len(pairs)
     rows = []
     for i in range(len(people)):
         rows.append([1.0 if p == i else 0.0 for p, _ in pairs])

@@ -16,7 +16,7 @@ from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, 
 from ..models import dwat, events, geo, people, plans, shelters
 from ..models.vocab import (Consent, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState,
                             SafetyOutcome, SeismicClass, ShelterKind)
-from .resources import (DATETIME_SCHEMA, Access, Filter, Resource, _in_session, _path_id, client_address, enum_filter, get_row,
+from .resources import (DATETIME_SCHEMA, Access, Filter, Resource, in_session, _path_id, client_address, enum_filter, get_row,
                         make_routes, parse_datetime, uuid_filter)
 
 
@@ -70,7 +70,7 @@ async def plan_history(request: Request) -> JSONResponse:
             item["data"] = access.shape([item["data"]])[0]
         return {"items": items}
 
-    return JSONResponse(await _in_session(request, load))
+    return JSONResponse(await in_session(request, load))
 
 
 MUNICIPALITIES = Resource(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
@@ -402,8 +402,6 @@ def in_session(request: Request, fn: Callable[[Session], Any]):
                 raise
     return run_in_threadpool(run)
 
-
-_in_session = in_session  # older name, used by registry's extra routes
 
 
 def audit_refusal(request: Request, session: Session, exc: ApiError) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 
 from pydantic import BaseModel
 from sqlmodel import Session, select
@@ -11,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..auth.audit import record
-from ..auth.guard import principal_of, require_role
+from ..auth.guard import active_principal, principal_of, require_role
 from ..auth.policy import PERSONAL, rule_for
 from ..models.auth import Role
 from ..models.base import utcnow
@@ -25,15 +24,8 @@ from .resources import Access, _path_id, client_address, in_session, update_row
 BY_PATH = {r.path: r for r in RESOURCES}
 
 
-def _principal(request: Request):
-    principal = principal_of(request)
-    if principal.role == Role.dwat_member and not principal.deployment_ids:
-        raise ApiError(403, "no active deployment: DWAT access ends when the deployment ends")
-    return principal
-
-
 async def changes_endpoint(request: Request) -> Response:
-    principal = _principal(request)
+    principal = active_principal(request)
     params = request.query_params
     unknown = set(params) - {"cursor", "limit", "scope_key"}
     if unknown:
@@ -58,7 +50,7 @@ async def changes_endpoint(request: Request) -> Response:
 
 
 async def mutations_endpoint(request: Request) -> Response:
-    principal = _principal(request)
+    principal = active_principal(request)
     body = await read_json_object(request)
     mutations = body.get("mutations")
     device_id = str(body.get("device_id") or "")[:64]

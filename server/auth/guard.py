@@ -27,10 +27,16 @@ def _deployment_check(principal: Principal) -> None:
         raise ApiError(403, "no active deployment: DWAT access ends when the deployment ends")
 
 
-def authorize(request: Request, resource: str, action: str) -> tuple[Principal, Rule]:
-    """The caller and their rule for `resource`; 401 if not signed in, 403 if the role may not `action` it."""
+def active_principal(request: Request) -> Principal:
+    """The caller, signed in and (for DWAT) still deployed; 401 / 403 otherwise."""
     principal = principal_of(request)
     _deployment_check(principal)
+    return principal
+
+
+def authorize(request: Request, resource: str, action: str) -> tuple[Principal, Rule]:
+    """The caller and their rule for `resource`; 401 if not signed in, 403 if the role may not `action` it."""
+    principal = active_principal(request)
     rule = rule_for(resource, principal)
     if rule is None or action not in rule.actions:
         raise ApiError(403, f"your role ({principal.role.value}) may not {action} {resource}")
@@ -42,8 +48,7 @@ def require_role(*roles: Role) -> Callable:
     def decorate(endpoint: Callable) -> Callable:
         @wraps(endpoint)
         async def wrapper(request: Request) -> Any:
-            principal = principal_of(request)
-            _deployment_check(principal)
+            principal = active_principal(request)
             if principal.role not in roles:
                 raise ApiError(403, f"your role ({principal.role.value}) may not use this")
             return await endpoint(request)

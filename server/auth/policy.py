@@ -7,7 +7,7 @@ and a test checks that every resource × role pair is described here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import sqlalchemy as sa

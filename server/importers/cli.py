@@ -7,7 +7,6 @@ register numbers and reasons. Exit status 1 when the file or any row had an erro
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import json
 import sys

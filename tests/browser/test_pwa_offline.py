@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from server.models import EvacuationPlan, SafetyCheck, ShelterReport
 
-from .pwa_helpers import count_rows, expect_pending, new_device, record_safety, sign_in, sync_now, wait_rows, wait_synced
+from .pwa_helpers import count_rows, expect_pending, new_device, record_safety, sign_in, sync_now, wait_synced
 
 
 def busiest_shelter(server) -> uuid.UUID:

@@ -8,7 +8,7 @@ import uuid
 
 from server.models import SafetyCheck
 
-from .pwa_helpers import count_rows, expect_pending, new_device, record_safety, sign_in, wait_rows, wait_synced
+from .pwa_helpers import count_rows, expect_pending, new_device, record_safety, sign_in, wait_synced
 
 
 def supporter_for_one_area(server):

@@ -129,7 +129,7 @@ def propose(people: Sequence[MatchPerson], shelters: Sequence[MatchShelter],
             params: MatchParams = MatchParams()) -> Proposal:
     """Assign people to shelters; see the module docstring for the rules and the objective."""
     zone = _choose_zone(people, shelters, params)
-    n, s = len(people), len(shelters)
+    n = len(people)
     person_xy, person_located = _plane(people, zone)
     shelter_xy, shelter_located = _plane(shelters, zone)
     usable = np.array([sh.blocked is None for sh in shelters], dtype=bool)
