@@ -68,6 +68,9 @@ SETTINGS: list[Setting] = [
     Setting("TSUNAGU_TILE_ATTRIBUTION",
             '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>',
             "Attribution shown under the basemap (HTML; the tile provider's terms say what it must be)."),
+    Setting("TSUNAGU_CHROMIUM", "",
+            "The Chromium (or Chrome) binary that prints PDFs and runs the browser tests; empty: the first "
+            "of chromium, chromium-browser, google-chrome on PATH (scripts/setup installs Debian's chromium)."),
 ]
 
 

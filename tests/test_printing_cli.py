@@ -38,7 +38,7 @@ def test_print_batch_with_progress_bar_and_field_lists(city, engine, tmp_path, c
     count = sum(1 for p in city.plans if shelter.id in (p.destination_shelter_id, p.alternate_shelter_id))
     out = tmp_path / "batch.pdf"
     ids = [str(p.id) for p in city.plans[:3]]
-    assert main(["print", "batch", "--ids", *ids, "-o", str(out), "--workers", "1"]) == 0
+    assert main(["print", "batch", "--ids", *ids, "-o", str(out)]) == 0
     captured = capsys.readouterr()
     assert "[##############################] 3/3 plans" in captured.err
     assert "3 plans" in captured.out and "pages/s" in captured.out

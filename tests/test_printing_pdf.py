@@ -134,7 +134,7 @@ def test_batch_has_cover_index_and_a_new_page_per_person(engine, city, tmp_path)
         plans = plans[:6]
         prints = plan_prints(s, plans, Reader("staff"), now=NOW, numbered=True)
     cover = batch_cover(prints, description, Reader("staff"), now=NOW)
-    result = render.batch_pdf(prints, cover, workers=2, chunk=3)  # two chunks in two processes
+    result = render.batch_pdf(prints, cover, chunk=4)  # two chunks: page numbers run on across them
     pages = page_texts(result.pdf, tmp_path)
     assert len(pages) == result.pages == page_count(result.pdf)
     assert result.cover_pages >= 1 and result.plans == 6
@@ -196,5 +196,5 @@ def test_empty_field_list_and_empty_batch_still_print(engine, tmp_path):
     empty = FieldList(kind="district", title="安否確認リスト", subject="無人町", subject_detail="", rows=[], visits=3,
                       printed=date_text(NOW, resolve_language("ja")), printed_by="")
     assert "該当する人はいません" in flat(pdf_text(render.field_list_pdf(empty), tmp_path))
-    result = render.batch_pdf([], batch_cover([], "地区: 無人町", Reader(), now=NOW), workers=1)
+    result = render.batch_pdf([], batch_cover([], "地区: 無人町", Reader(), now=NOW))
     assert result.pages == result.cover_pages and "該当する計画はありません" in flat(pdf_text(result.pdf, tmp_path))

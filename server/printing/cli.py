@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from .engine import EngineUnavailable
+
 
 def add_print_parser(subparsers) -> None:
     """Register ``tsunagu print``."""
@@ -33,7 +35,6 @@ def add_print_parser(subparsers) -> None:
     which.add_argument("--shelter", metavar="ID", help="shelter id: plans with it as destination or alternate")
     which.add_argument("--supporter", metavar="NAME", help="a supporter on the plan, or the 担当民生委員")
     which.add_argument("--ids", metavar="ID", nargs="+", help="plan ids")
-    batch.add_argument("--workers", type=int, metavar="N", help="render processes (default: one per core, max 4)")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     batch.set_defaults(func=cmd_batch)
 
@@ -99,7 +100,10 @@ def cmd_plan(args, settings) -> int:
     except ApiError as exc:
         return _fail(exc.detail)
     started = time.perf_counter()
-    data = render.plan_pdf(context)
+    try:
+        data = render.plan_pdf(context)
+    except EngineUnavailable as exc:
+        return _fail(str(exc))
     _write(args.output, data)
     print(f"print: wrote {args.output} (plan {context.plan_id}, {time.perf_counter() - started:.1f} s)")
     return 0
@@ -126,8 +130,8 @@ def cmd_batch(args, settings) -> int:
     from sqlmodel import Session
 
     from ..api.errors import ApiError
-    from .service import run_batch
     from .selection import select_plans
+    from .service import run_batch
 
     by, value = (("district", args.district) if args.district else ("shelter", args.shelter) if args.shelter
                  else ("supporter", args.supporter) if args.supporter else ("selection", args.ids))
@@ -141,8 +145,10 @@ def cmd_batch(args, settings) -> int:
             session.commit()
     except ApiError as exc:
         return _fail(exc.detail)
-    result = run_batch(engine, ids, description, scope, progress=ProgressBar(enabled=not args.quiet),
-                       workers=args.workers)
+    try:
+        result = run_batch(engine, ids, description, scope, progress=ProgressBar(enabled=not args.quiet))
+    except EngineUnavailable as exc:
+        return _fail(str(exc))
     _write(args.output, result.pdf)
     print(f"print: wrote {args.output}: {result.plans} plans, {result.pages} pages in {result.seconds:.1f} s "
           f"({result.pages_per_second:.1f} pages/s)")
@@ -166,6 +172,10 @@ def cmd_field_list(args, settings) -> int:
             session.commit()
     except ApiError as exc:
         return _fail(exc.detail)
-    _write(args.output, render.field_list_pdf(context))
+    try:
+        data = render.field_list_pdf(context)
+    except EngineUnavailable as exc:
+        return _fail(str(exc))
+    _write(args.output, data)
     print(f"print: wrote {args.output}: {context.title} {context.subject}, {len(context.rows)} people")
     return 0

@@ -23,7 +23,15 @@ from ..models import District, EvacuationPlan, Municipality, Person, Shelter
 from ..models.people import PersonPublic
 from ..models.plans import PlanPublic
 from . import mapinset, qr
-from .i18n import DateText, Label, PrintLanguage, date_text, labels, resolve_language, vocab_label
+from .i18n import (
+    DateText,
+    Label,
+    PrintLanguage,
+    date_text,
+    labels,
+    resolve_language,
+    vocab_label,
+)
 
 JST = ZoneInfo("Asia/Tokyo")
 CARE_FIELDS = ("walking_ability", "how_to_help", "items_to_carry", "usual_location", "building_structure",
@@ -198,6 +206,7 @@ class BatchCover:
     printed_by: str
     entries: list[IndexEntry]
     cover_pages: int = 1    # pages the cover and index take (page numbers start after them)
+    total_pages: Optional[int] = None  # pages of the whole batch, once printed
 
     kind = "cover"
 

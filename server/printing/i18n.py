@@ -21,8 +21,17 @@ from datetime import date
 from markupsafe import Markup, escape
 
 from ..domain.wareki import format_wareki
-from ..models.vocab import (CareNeed, Consent, Household, LabelledEnum, PlanStatus, Reason, Sex, ShelterKind,
-                            TargetGroup)
+from ..models.vocab import (
+    CareNeed,
+    Consent,
+    Household,
+    LabelledEnum,
+    PlanStatus,
+    Reason,
+    Sex,
+    ShelterKind,
+    TargetGroup,
+)
 
 PRINT_LANGUAGES = ("ja", "en", "ja-easy")
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from ..api.errors import ApiError
+from .engine import EngineUnavailable
 
 MAX_JOBS = 20
 TTL_SECONDS = 3600
@@ -92,7 +93,8 @@ class JobStore:
             except Exception as exc:  # the job reports it; the thread must not die silently
                 log.error("print job %s failed: %s", job.id, type(exc).__name__, exc_info=exc)
                 job.state = FAILED
-                job.error = f"{type(exc).__name__}" if not isinstance(exc, ApiError) else exc.detail
+                job.error = (exc.detail if isinstance(exc, ApiError) else str(exc) if isinstance(exc, EngineUnavailable)
+                             else type(exc).__name__)  # never the exception's text: it may hold personal data
             finally:
                 job.seconds = time.perf_counter() - started
                 job.finished = time.time()

@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from markupsafe import escape
 
-WIDTH, HEIGHT = 170.0, 50.0   # millimetres on paper (the SVG's user units)
+WIDTH, HEIGHT = 170.0, 44.0   # millimetres on paper (the SVG's user units)
 PAD = 8.0                      # margin inside the frame, mm
 NICE_LENGTHS = (25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000)
 
@@ -84,7 +84,7 @@ def map_svg(points: list[MapPoint], district: dict | None, district_label: str =
         return WIDTH / 2 + (x - cx) * scale, HEIGHT / 2 - (y - cy) * scale
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="map" viewBox="0 0 {_fmt(WIDTH)} {_fmt(HEIGHT)}" '
-             f'width="{_fmt(WIDTH)}mm" height="{_fmt(HEIGHT)}mm" font-family="Noto Sans CJK JP, sans-serif">',
+             f'width="{_fmt(WIDTH)}mm" height="{_fmt(HEIGHT)}mm">',
              f'<rect x="0" y="0" width="{_fmt(WIDTH)}" height="{_fmt(HEIGHT)}" fill="#ffffff" stroke="#000000" '
              'stroke-width="0.4"/>']
     offset = len(points)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from ..auth.audit import record
 from ..models import District, EvacuationPlan, Person, Shelter
 from ..models.vocab import DistrictKind, PlanStatus
 from .selection import Scope
-from ..auth.audit import record
 
 
 @dataclass

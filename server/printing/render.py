@@ -1,54 +1,72 @@
-"""Context objects → HTML (Jinja2) → PDF (WeasyPrint); batches in parallel chunks merged with pypdf.
+"""Context objects → HTML (Jinja2) → PDF (headless Chromium, engine.py); batches in chunks merged with pypdf.
 
-Why chunks: WeasyPrint's layout time per page grows with the document's length (a
-200-page document costs ~1.5× per page what a 40-page one does) and its memory with the
-page count, while a PDF per plan would embed a font subset per plan. Plans are therefore
-rendered in chunks of `CHUNK` plans, in worker processes (one per core), and the chunk PDFs
-are appended in order, after the cover and index. tests/bench/bench_print.py measures it.
+A printout is one self-contained HTML document: print.css inline, the QR code and the map
+inset as inline SVG. A batch is printed in chunks of `CHUNK` plans, one after another, so that
+the browser's memory stays bounded (one document of 1,000 plans needs ~3 GB); the chunks are
+appended after the cover and index. Page numbers run through the whole batch: each chunk's
+page footer counts with a CSS counter style that starts where the previous chunk ended, and
+the index gives each plan's first page, read from the chunk PDFs' named destinations (each
+plan's "No." links to the plan itself, which makes Chromium name that spot).
+tests/bench/bench_print.py measures it.
 """
 
 from __future__ import annotations
 
 import io
-import math
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import lru_cache
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Optional
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from .context import BatchCover, FieldList, PlanPrint
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS_FILE = TEMPLATES / "print.css"
-CHUNK = 25
-INDEX_ROWS_PER_PAGE = 45  # one-line index rows (print.css): the cover's length, checked after rendering
-# In a batch each chunk counts its own pages, so the page footer shows the plan's No. instead.
-BATCH_CSS = "@page { @bottom-right { content: string(sequence); } }"
+CHUNK = 50
+PAGES_PER_PLAN_MAX = 40  # counter-style symbols per plan of a chunk (a chunk needing more is printed again)
 
 Progress = Callable[[int, int], None]
 
 
+def css_string(value) -> Markup:
+    """A CSS string literal, safe inside <style>: quotes, backslashes, <, >, & and controls escaped."""
+    out = []
+    for ch in str(value):
+        if ch in '"\\\'<>&' or ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return Markup('"' + "".join(out) + '"')
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                       trim_blocks=True, lstrip_blocks=True)
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["css_string"] = css_string
+    return env
+
+
+@lru_cache(maxsize=1)
+def stylesheet() -> Markup:
+    return Markup(CSS_FILE.read_text(encoding="utf-8"))
 
 
 def render_html(*, plans: list[PlanPrint] = (), cover: BatchCover | None = None,
                 field_list: FieldList | None = None, title: str = "", preview: bool = False,
-                css_href: str = "/print/print.css") -> str:
-    """The printout as one HTML document (`preview`: link the CSS, for a browser)."""
+                css_href: str = "/print/print.css", page_css: str = "") -> str:
+    """The printout as one HTML document: print.css inline, or linked for a browser (`preview`).
+    `page_css` is added after print.css (the batch's page counter)."""
     plans = list(plans)
     html_lang = plans[0].language.html_lang if len(plans) == 1 and not cover else "ja"
     return environment().get_template("document.html").render(
         plans=plans, cover=cover, field_list=field_list, title=title or _title(plans, cover, field_list),
-        preview=preview, css_href=css_href, html_lang=html_lang)
+        preview=preview, css_href=css_href, html_lang=html_lang, stylesheet=stylesheet(),
+        page_css=Markup(page_css))
 
 
 def _title(plans, cover, field_list) -> str:
@@ -59,17 +77,6 @@ def _title(plans, cover, field_list) -> str:
     return "個別避難計画" if not plans else f"個別避難計画 {plans[0].person.register_no}"
 
 
-# ---- WeasyPrint, per process ----
-
-@lru_cache(maxsize=1)
-def _weasy():
-    from weasyprint import CSS
-    from weasyprint.text.fonts import FontConfiguration
-
-    fonts = FontConfiguration()
-    return fonts, CSS(filename=str(CSS_FILE), font_config=fonts), CSS(string=BATCH_CSS, font_config=fonts)
-
-
 @dataclass
 class Rendered:
     pdf: bytes
@@ -77,27 +84,19 @@ class Rendered:
     starts: dict[str, int]  # element id (plan-<uuid>) → first page, 1-based within this PDF
 
 
-def html_to_pdf(html: str, batch: bool = False) -> Rendered:
-    from weasyprint import HTML
+def html_to_pdf(html: str) -> Rendered:
+    from pypdf import PdfReader
 
-    fonts, css, batch_css = _weasy()
-    stylesheets = [css, batch_css] if batch else [css]
-    document = HTML(string=html, base_url=str(TEMPLATES)).render(stylesheets=stylesheets, font_config=fonts)
+    from .engine import engine
+
+    pdf = engine().pdf(html)
+    reader = PdfReader(io.BytesIO(pdf))
     starts: dict[str, int] = {}
-    for number, page in enumerate(document.pages, start=1):
-        for anchor in page.anchors:
-            if anchor.startswith("plan-"):
-                starts.setdefault(anchor, number)
-    return Rendered(document.write_pdf(), len(document.pages), starts)
-
-
-def _chunk_job(html: str) -> Rendered:
-    return html_to_pdf(html, batch=True)
-
-
-def _warm() -> int:
-    _weasy()
-    return os.getpid()
+    for name, destination in reader.named_destinations.items():
+        name = str(name).lstrip("/")
+        if name.startswith("plan-"):
+            starts[name] = reader.get_destination_page_number(destination) + 1
+    return Rendered(pdf, len(reader.pages), starts)
 
 
 # ---- single printouts ----
@@ -126,83 +125,80 @@ class BatchResult:
         return self.pages / self.seconds if self.seconds else 0.0
 
 
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 4))
+def page_counter_css(first: int, count: int) -> str:
+    """Page footers numbered first, first + 1, … (CSS cannot start the page counter elsewhere
+    than 1, so a counter style spells the numbers out); the total is on the cover."""
+    symbols = " ".join(f'"{n}"' for n in range(first, first + count))
+    return ("@counter-style tsunagu-batch-page { system: fixed 1; symbols: " + symbols + "; }\n"
+            "@page { @bottom-right { content: counter(page, tsunagu-batch-page); } }")
+
+
+COVER_PAGE_CSS = "@page { @bottom-right { content: counter(page); } }"
 
 
 def batch_pdf(plans: list[PlanPrint], cover: BatchCover, *, progress: Optional[Progress] = None,
-              workers: int | None = None, chunk: int = CHUNK) -> BatchResult:
+              chunk: int = CHUNK) -> BatchResult:
     """One PDF: the cover and index, then every plan from a new page, with a bookmark per plan.
 
-    `progress(done, total)` is called as plans are rendered (from this thread).
-    `workers` > 1 renders chunks in that many processes; 1 renders here.
+    `progress(done, total)` is called as chunks of plans are printed.
     """
     started = time.perf_counter()
-    workers = default_workers() if workers is None else max(1, workers)
     total = len(plans)
     groups = [plans[i:i + chunk] for i in range(0, total, chunk)]
-    htmls = [render_html(plans=group) for group in groups]
-    timings = {"html": time.perf_counter() - started}
-    results: list[Rendered | None] = [None] * len(groups)
-    done = 0
+    timings = {"html": 0.0, "plans": 0.0, "cover": 0.0}
     if progress:
         progress(0, total)
-    if workers == 1 or len(groups) <= 1:
-        for index, html in enumerate(htmls):
-            results[index] = _chunk_job(html)
-            done += len(groups[index])
+    # The index has one line per plan and a fixed-width page column, so its length does not
+    # depend on the page numbers: print it once without them to know where the plans start.
+    mark = time.perf_counter()
+    cover.total_pages = None
+    cover_rendered = html_to_pdf(render_html(cover=cover, page_css=COVER_PAGE_CSS))
+    timings["cover"] += time.perf_counter() - mark
+    for _ in range(3):
+        cover_pages = cover_rendered.pages
+        chunk_pdfs: list[Rendered] = []
+        offset, done = cover_pages, 0
+        for group in groups:
+            rendered = _print_chunk(group, offset + 1, timings)
+            chunk_pdfs.append(rendered)
+            offset += rendered.pages
+            done += len(group)
             if progress:
                 progress(done, total)
-        chunk_pdfs = [r for r in results if r is not None]
+        by_id: dict[str, int] = {}
+        start_page = cover_pages
+        for group, rendered in zip(groups, chunk_pdfs):
+            for plan in group:
+                by_id[plan.plan_id] = start_page + rendered.starts.get(f"plan-{plan.plan_id}", 1)
+            start_page += rendered.pages
+        for entry in cover.entries:
+            entry.page = by_id.get(entry.plan_id)
+        cover.cover_pages, cover.total_pages = cover_pages, offset
         mark = time.perf_counter()
-        timings["plans"] = mark - started - timings["html"]
-        cover_rendered = _render_cover(cover, groups, chunk_pdfs, html_to_pdf)
-    else:
-        context = get_context("spawn")  # never fork a process that holds threads and DB connections
-        with ProcessPoolExecutor(max_workers=min(workers, len(groups)), mp_context=context) as pool:
-            futures = {pool.submit(_chunk_job, html): index for index, html in enumerate(htmls)}
-            del htmls
-            for future in as_completed(futures):  # progress as chunks finish, in any order
-                index = futures[future]
-                results[index] = future.result()
-                done += len(groups[index])
-                if progress:
-                    progress(done, total)
-            chunk_pdfs = [r for r in results if r is not None]
-            mark = time.perf_counter()
-            timings["plans"] = mark - started - timings["html"]
-            # The cover too is laid out in a worker: WeasyPrint's memory stays out of this process.
-            cover_rendered = _render_cover(cover, groups, chunk_pdfs,
-                                           lambda html: pool.submit(html_to_pdf, html).result())
-    timings["cover"] = time.perf_counter() - mark
+        cover_rendered = html_to_pdf(render_html(cover=cover, page_css=COVER_PAGE_CSS))
+        timings["cover"] += time.perf_counter() - mark
+        if cover_rendered.pages == cover_pages:
+            break
+        # Not expected (fixed one-line rows); the plans' page numbers would be off: print them again.
     mark = time.perf_counter()
     pages = cover_rendered.pages + sum(r.pages for r in chunk_pdfs)
     pdf = _merge(cover_rendered, groups, chunk_pdfs)
-    del chunk_pdfs, results
     timings["merge"] = time.perf_counter() - mark
     return BatchResult(pdf, pages, total, cover_rendered.pages, time.perf_counter() - started, timings)
 
 
-def _render_cover(cover: BatchCover, groups: list[list[PlanPrint]], chunks: list[Rendered],
-                  to_pdf: Callable[[str], Rendered]) -> Rendered:
-    """Render the cover with each plan's first page; again if its own page count was guessed wrong
-    (the page column has a fixed width, so the numbers do not change the cover's length)."""
-    cover_pages = 1 + math.ceil((len(cover.entries) + 2) / INDEX_ROWS_PER_PAGE)
-    for _ in range(3):
-        offset = cover_pages
-        by_id: dict[str, int] = {}
-        for group, rendered in zip(groups, chunks):
-            for plan in group:
-                by_id[plan.plan_id] = offset + rendered.starts.get(f"plan-{plan.plan_id}", 1)
-            offset += rendered.pages
-        for entry in cover.entries:
-            entry.page = by_id.get(entry.plan_id)
-        cover.cover_pages = cover_pages
-        result = to_pdf(render_html(cover=cover))
-        if result.pages == cover_pages:
-            return result
-        cover_pages = result.pages
-    return result
+def _print_chunk(group: list[PlanPrint], first_page: int, timings: dict) -> Rendered:
+    count = max(1, len(group)) * PAGES_PER_PLAN_MAX
+    while True:
+        mark = time.perf_counter()
+        html = render_html(plans=group, page_css=page_counter_css(first_page, count))
+        timings["html"] += time.perf_counter() - mark
+        mark = time.perf_counter()
+        rendered = html_to_pdf(html)
+        timings["plans"] += time.perf_counter() - mark
+        if rendered.pages <= count:
+            return rendered
+        count = rendered.pages  # more pages than the counter style spelled out: print again with enough
 
 
 def _merge(cover: Rendered, groups: list[list[PlanPrint]], chunks: list[Rendered]) -> bytes:

@@ -21,9 +21,17 @@ from ..api.errors import ApiError, not_found, read_json_object
 from ..api.resources import client_address, in_session
 from ..auth.guard import authorize
 from . import render
+from .engine import EngineUnavailable
 from .jobs import DONE, store_for
 from .selection import BATCH_KINDS, Scope
-from .service import audit_print, check_language, field_list_context, field_list_ids, plan_context, run_batch
+from .service import (
+    audit_print,
+    check_language,
+    field_list_context,
+    field_list_ids,
+    plan_context,
+    run_batch,
+)
 
 HERE = Path(__file__).resolve().parent
 pages = Jinja2Templates(directory=[str(HERE.parent / "templates"), str(HERE / "templates" / "web")])
@@ -48,6 +56,14 @@ def _uuid(request: Request, name: str) -> uuid.UUID:
         raise not_found() from None
 
 
+async def _render(function, context) -> bytes:
+    """Print in a worker thread; no PDF engine here is a 503 that says why, not a 500."""
+    try:
+        return await run_in_threadpool(function, context)
+    except EngineUnavailable as exc:
+        raise ApiError(503, str(exc)) from None
+
+
 def _pdf(data: bytes, filename: str) -> Response:
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
@@ -65,7 +81,7 @@ async def plan_pdf(request: Request) -> Response:
         return context
 
     context = await in_session(request, run)
-    return _pdf(await run_in_threadpool(render.plan_pdf, context), f"plan-{plan_id}.pdf")
+    return _pdf(await _render(render.plan_pdf, context), f"plan-{plan_id}.pdf")
 
 
 def _batch_request(data: dict) -> tuple[str, object]:
@@ -136,7 +152,7 @@ def _field_list_endpoint(kind: str):
             return context
 
         context = await in_session(request, run)
-        return _pdf(await run_in_threadpool(render.field_list_pdf, context), f"{kind}-list-{key}.pdf")
+        return _pdf(await _render(render.field_list_pdf, context), f"{kind}-list-{key}.pdf")
     endpoint.__name__ = f"{kind}_list_pdf"
     return endpoint
 

@@ -55,7 +55,7 @@ def field_list_ids(field_list: FieldList) -> list[str]:
 
 
 def run_batch(engine: Engine, plan_ids: list[uuid.UUID], description: str, scope: Scope, progress=None,
-              workers: Optional[int] = None, now: Optional[date] = None) -> render.BatchResult:
+              now: Optional[date] = None) -> render.BatchResult:
     """Render a batch of already-selected (and audited) plans, in this order."""
     from .selection import _by_ids
 
@@ -63,4 +63,4 @@ def run_batch(engine: Engine, plan_ids: list[uuid.UUID], description: str, scope
         plans = _by_ids(session, plan_ids, list(scope.plans.clauses()))
         prints = plan_prints(session, plans, scope.reader, now=now, numbered=True)
     cover = batch_cover(prints, description, scope.reader, now=now)
-    return render.batch_pdf(prints, cover, progress=progress, workers=workers)
+    return render.batch_pdf(prints, cover, progress=progress)
