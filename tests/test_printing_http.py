@@ -168,3 +168,15 @@ def test_print_page_needs_sign_in_and_runs_no_inline_script(engine, client, anon
     assert client.get("/static/print.js").status_code == 200
     district = next(link for link in links if "/api/print/field-lists/district/" in link)
     assert client.get(district).status_code == 200
+
+
+def test_no_chromium_answers_503_with_the_reason(world, as_role, monkeypatch):
+    from server.printing import engine as engine_module
+
+    broken = engine_module.PdfEngine(executable="/nonexistent/chromium")
+    monkeypatch.setattr(engine_module, "_engine", broken)
+    try:
+        r = as_role("admin").get(f"/api/print/plans/{world.plans['A-YES'].id}.pdf")
+    finally:
+        broken.close()
+    assert r.status_code == 503 and "Chromium" in r.json()["detail"]

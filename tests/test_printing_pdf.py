@@ -149,6 +149,14 @@ def test_batch_has_cover_index_and_a_new_page_per_person(engine, city, tmp_path)
     # each plan starts on its own page: the page before a plan's first page belongs to the previous one
     ends = starts[1:] + [result.pages + 1]
     assert all(end - start >= 1 for start, end in zip(starts, ends))
+    # every page of a plan repeats its running head: the name and the No.
+    for entry, plan_print, end in zip(cover.entries, prints, ends):
+        for number in range(entry.page, end):
+            page = flat(pages[number - 1])
+            assert f"No.{entry.sequence}" in page and plan_print.person.name.replace(" ", "") in page, number
+    # page numbers run through the whole batch, across the two chunks: each page's last word
+    assert [page.split()[-1] for page in pages] == [str(n) for n in range(1, result.pages + 1)]
+    assert f"{result.pages:,}ページ" in index  # the cover gives the total
     assert_fonts_embedded_with_cjk(result.pdf, tmp_path)
 
 
@@ -198,3 +206,47 @@ def test_empty_field_list_and_empty_batch_still_print(engine, tmp_path):
     assert "該当する人はいません" in flat(pdf_text(render.field_list_pdf(empty), tmp_path))
     result = render.batch_pdf([], batch_cover([], "地区: 無人町", Reader(), now=NOW))
     assert result.pages == result.cover_pages and "該当する計画はありません" in flat(pdf_text(result.pdf, tmp_path))
+
+
+def test_field_list_running_head_is_escaped_css_and_printed_on_every_page(engine, tmp_path):
+    """The running head of a field list is a CSS string built from data: quotes, backslashes and
+    markup in it print as they are and cannot end the style sheet."""
+    from server.printing.context import FieldList, FieldListRow
+    from server.printing.i18n import date_text, resolve_language
+
+    subject = '無人町"</style><h1>X</h1>\\'
+    rows = [FieldListRow(sequence=n, person_id=str(uuid.uuid4()), register_no=f"R{n:04d}", name=f"試験 {n}号",
+                         name_kana="しけん", age=80, address="つなぎ市一丁目", phone="", needs=["移動"],
+                         emergency="", household="", destination="", group="") for n in range(1, 41)]
+    listing = FieldList(kind="district", title="安否確認リスト", subject=subject, subject_detail="", rows=rows,
+                        visits=3, printed=date_text(NOW, resolve_language("ja")), printed_by="試験")
+    pdf = render.field_list_pdf(listing)
+    pages = page_texts(pdf, tmp_path)
+    assert len(pages) >= 2
+    for page in pages:
+        assert flat(f"安否確認リスト — {subject}") in flat(page)
+        assert "個人情報を含みます" in page
+    assert all(f"試験{n}号" in flat("".join(pages)) for n in range(1, 41))
+
+
+def test_css_string_escapes_everything_that_could_leave_the_string():
+    from server.printing.render import css_string
+
+    out = str(css_string('a"b\\c</style>&\n'))
+    assert out.startswith('"') and out.endswith('"')
+    inner = out[1:-1]
+    assert not any(ch in inner for ch in '"<>&\n')
+    assert inner == "a\\22 b\\5c c\\3c /style\\3e \\26 \\a "
+
+
+def test_missing_chromium_is_a_clear_error_not_a_crash():
+    from server.printing.engine import EngineUnavailable, PdfEngine, find_chromium
+
+    engine = PdfEngine(executable="/nonexistent/chromium")
+    try:
+        with pytest.raises(EngineUnavailable, match="did not start"):
+            engine.pdf("<p>x</p>")
+    finally:
+        engine.close()
+    with pytest.raises(EngineUnavailable, match="no such program"):
+        find_chromium("/nonexistent/chromium")
