@@ -250,3 +250,21 @@ def test_missing_chromium_is_a_clear_error_not_a_crash():
         engine.close()
     with pytest.raises(EngineUnavailable, match="no such program"):
         find_chromium("/nonexistent/chromium")
+
+
+def test_idle_engine_stops_and_starts_again_for_the_next_document():
+    import time
+
+    from server.printing.engine import PdfEngine
+
+    engine = PdfEngine(idle_seconds=0.5)
+    try:
+        first = engine.pdf("<p>一枚目</p>")
+        deadline = time.monotonic() + 30
+        while engine._thread is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert engine._thread is None  # browser, driver and thread have stopped
+        second = engine.pdf("<p>二枚目</p>")
+        assert first.startswith(b"%PDF") and second.startswith(b"%PDF")
+    finally:
+        engine.close()

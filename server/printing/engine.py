@@ -11,7 +11,8 @@ QR code and map inset as inline SVG), is loaded with `set_content` (no temporary
 the personal data) and printed with the page size and margins of its own CSS. Playwright's
 sync API belongs to the thread that started it, so all work goes through one worker thread
 and a queue; callers in any thread wait for their result. If the browser dies it is started
-again for the next document.
+again for the next document. After `IDLE_SECONDS` without work the browser, the driver and the
+thread stop, giving their memory back (~300 MB); the next document starts them again (~0.7 s).
 
 The browser binary: the TSUNAGU_CHROMIUM setting, or the first of `chromium`,
 `chromium-browser`, `google-chrome` on PATH.
@@ -33,6 +34,7 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
                "--disable-extensions", "--disable-dev-shm-usage"]
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 TIMEOUT_MS = 300_000  # one document; a 100-plan chunk takes ~2 s
+IDLE_SECONDS = 300  # an idle browser is closed after this (~300 MB); the next print starts it again (~0.7 s)
 
 
 class EngineUnavailable(RuntimeError):
@@ -56,8 +58,9 @@ def find_chromium(configured: str = "") -> str:
 class PdfEngine:
     """`pdf(html)` → PDF bytes, from any thread; documents are printed one after another."""
 
-    def __init__(self, executable: Optional[str] = None):
+    def __init__(self, executable: Optional[str] = None, idle_seconds: float = IDLE_SECONDS):
         self._executable = executable
+        self._idle_seconds = idle_seconds
         self._queue: queue.Queue = queue.Queue()
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
@@ -94,7 +97,14 @@ class PdfEngine:
         browser = None
         try:
             while True:
-                item = self._queue.get()
+                try:
+                    item = self._queue.get(timeout=self._idle_seconds)
+                except queue.Empty:
+                    with self._lock:  # pdf() enqueues under this lock: nothing can slip in unseen
+                        if self._queue.empty():
+                            self._thread = None
+                            break
+                    continue
                 if item is None:
                     break
                 html, future = item
