@@ -18,6 +18,7 @@ const PRECACHE = [
   '/app/icons/icon-512.png',
   '/app/icons/icon-maskable-512.png',
   '/app/icons/apple-touch-icon.png',
+  '/app/icons/qr.svg',
   '/app/js/app.js',
   '/app/js/auth.js',
   '/app/js/data.js',
@@ -29,12 +30,15 @@ const PRECACHE = [
   '/app/js/people.js',
   '/app/js/person.js',
   '/app/js/plan-edit.js',
+  '/app/js/qr-worker.js',
   '/app/js/safety.js',
+  '/app/js/scan.js',
   '/app/js/shelter-report.js',
   '/app/js/signin.js',
   '/app/js/sync-status.js',
   '/app/js/sync.js',
   '/app/js/ui.js',
+  '/app/vendor/jsqr/jsQR.js',  // the QR decoder (npm), served by the server from node_modules
 ];
 
 self.addEventListener('install', (event) => {

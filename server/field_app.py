@@ -1,7 +1,9 @@
 """Serves the field app (the PWA in `pwa/`) under /app/.
 
-Only the app shell is served — an explicit allow-list of file kinds in known folders — so
-`pwa/node_modules/`, `package.json` and anything else in `pwa/` never leak through /app/.
+Only the app shell is served — an explicit allow-list of file kinds in known folders, and the
+few browser-library files the app uses (`VENDOR_FILES`, from `pwa/node_modules/`, installed by
+npm from `pwa/package.json` and its lock) — so the rest of `pwa/node_modules/`, `package.json`
+and anything else in `pwa/` never leak through /app/.
 Two small JSON documents are generated here: `/app/config.json` (settings the app needs
 offline) and `/app/vocab.json` (every controlled vocabulary with its Japanese and English
 labels, so the app never hard-codes a label).
@@ -14,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from starlette.requests import Request
@@ -27,6 +30,7 @@ from .models import auth as auth_models
 from .models import vocab
 
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
+log = logging.getLogger("tsunagu")
 
 # folder → the file kinds served from it ("" is pwa/ itself)
 SHELL_KINDS: dict[str, tuple[str, ...]] = {
@@ -40,11 +44,17 @@ CONTENT_TYPES = {
     ".css": "text/css; charset=utf-8", ".webmanifest": "application/manifest+json",
     ".png": "image/png", ".svg": "image/svg+xml",
 }
+# Library files the field app itself loads, served under /app/ like the rest of the shell, so the
+# service worker precaches them and they work offline (URL under /app/ → file in node_modules).
+# The HQ map's libraries are served at /vendor/ instead (server/app.py): it is online-only.
+VENDOR_FILES: dict[str, str] = {
+    "vendor/jsqr/jsQR.js": "jsqr/dist/jsQR.js",  # the QR decoder of the scan screen (js/qr-worker.js)
+}
 VERSION_LINE = re.compile(r'^const VERSION = "[^"]*";', re.MULTILINE)
 
 
 def shell_files(root: Path = PWA_DIR) -> dict[str, Path]:
-    """URL path under /app/ → file, for every file of the app shell."""
+    """URL path under /app/ → file, for every file of the app shell (the library files included)."""
     files: dict[str, Path] = {}
     for folder, kinds in SHELL_KINDS.items():
         directory = root / folder if folder else root
@@ -58,7 +68,19 @@ def shell_files(root: Path = PWA_DIR) -> dict[str, Path]:
             if folder and not path.name.endswith(kinds):
                 continue
             files[f"{folder}/{path.name}" if folder else path.name] = path
+    for name, relative in VENDOR_FILES.items():
+        path = root / "node_modules" / relative
+        if path.is_file():
+            files[name] = path
+        elif root == PWA_DIR:
+            _missing_library(relative)
     return files
+
+
+@cache
+def _missing_library(relative: str) -> None:
+    """Said once per process, not at every request."""
+    log.warning("browser library file %s is missing: run scripts/setup (npm ci in pwa/)", relative)
 
 
 def vocabularies() -> dict[str, list[dict[str, str]]]:

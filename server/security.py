@@ -30,6 +30,13 @@ HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=(self)",
     "cross-origin-opener-policy": "same-origin",
 }
+# The field app reads the QR codes printed on evacuation plans with the device's camera
+# (pwa/js/scan.js), so its pages may use the camera — their own origin only, never a frame.
+FIELD_APP_PERMISSIONS = "camera=(self), microphone=(), geolocation=(self)"
+
+
+def _is_field_app(path: str) -> bool:
+    return path == "/app" or path.startswith("/app/")
 
 
 class SecurityHeaders:
@@ -44,6 +51,8 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                if _is_field_app(scope["path"]):
+                    headers.setdefault("permissions-policy", FIELD_APP_PERMISSIONS)
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
                 if scope["path"].startswith(("/api/", "/auth/")):

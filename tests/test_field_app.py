@@ -35,6 +35,28 @@ def test_nothing_outside_the_shell_is_served(anon_client, path):
     assert anon_client.get(f"/app/{path}").status_code == 404
 
 
+def test_the_qr_decoder_is_served_from_node_modules_and_precached(anon_client):
+    """The scan screen's decoder (jsQR, from npm) is part of the shell: served under /app/, cached
+    by the service worker (so it works offline) and counted in the shell's version."""
+    assert shell_files()["vendor/jsqr/jsQR.js"] == PWA_DIR / "node_modules" / "jsqr" / "dist" / "jsQR.js"
+    answer = anon_client.get("/app/vendor/jsqr/jsQR.js")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/javascript")
+    assert "jsQR" in answer.text
+    assert "/app/vendor/jsqr/jsQR.js" in _precache()
+    assert "importScripts('/app/vendor/jsqr/jsQR.js')" in (PWA_DIR / "js" / "qr-worker.js").read_text(encoding="utf-8")
+    for other in ("vendor/jsqr/index.d.ts", "vendor/jsqr/package.json", "vendor/leaflet/leaflet.js", "vendor/"):
+        assert anon_client.get(f"/app/{other}").status_code == 404, other
+
+
+def test_only_the_field_app_may_use_the_camera(anon_client):
+    """Its scan screen reads QR codes with the camera; every other page keeps it off."""
+    for path in ("/app/", "/app/js/scan.js"):
+        policy = anon_client.get(path).headers["permissions-policy"]
+        assert "camera=(self)" in policy and "microphone=()" in policy, path
+    for path in ("/", "/login", "/api/health"):
+        assert "camera=()" in anon_client.get(path).headers["permissions-policy"], path
+
+
 def test_service_worker_headers_and_version(anon_client):
     answer = anon_client.get("/app/sw.js")
     assert answer.status_code == 200
@@ -68,11 +90,11 @@ def test_precache_lists_exactly_the_shell():
 
 
 def test_every_module_import_is_a_shell_file():
-    served = set(shell_files())
-    for name in served:
-        if not name.endswith(".js") or name == "sw.js":
+    served = shell_files()
+    for name, path in served.items():
+        if not name.startswith("js/"):
             continue
-        source = (PWA_DIR / name).read_text(encoding="utf-8")
+        source = path.read_text(encoding="utf-8")
         for target in re.findall(r"""(?:from|import\()\s*['"]\./([\w.-]+)['"]""", source):
             assert f"js/{target}" in served, f"{name} imports {target}, which is not served"
 
@@ -94,9 +116,9 @@ def test_no_inline_script_or_style_in_the_shell():
     html = (PWA_DIR / "index.html").read_text(encoding="utf-8")
     assert not re.search(r"<script(?![^>]*\bsrc=)", html), "inline <script> is refused by the CSP"
     assert "<style" not in html and " style=" not in html, "inline styles are refused by the CSP"
-    for name in shell_files():
+    for name, path in shell_files().items():
         if name.endswith(".js"):
-            source = (PWA_DIR / name).read_text(encoding="utf-8")
+            source = path.read_text(encoding="utf-8")
             assert "innerHTML" not in source and "eval(" not in source, name
 
 

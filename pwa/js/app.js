@@ -13,6 +13,7 @@ import * as shelterReport from './shelter-report.js';
 import * as dwatReport from './dwat-report.js';
 import * as syncStatus from './sync-status.js';
 import * as signin from './signin.js';
+import * as scan from './scan.js';
 
 // path pattern → screen; the first match wins
 const ROUTES = [
@@ -22,6 +23,7 @@ const ROUTES = [
   [/^\/shelter-report$/, shelterReport],
   [/^\/dwat-report$/, dwatReport],
   [/^\/sync$/, syncStatus],
+  [/^\/scan$/, scan],
 ];
 
 const view = () => document.getElementById('view');

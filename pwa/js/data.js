@@ -52,6 +52,14 @@ export async function planFor(personId) {
 
 export async function person(id) { return db.get('people', id); }
 
+// A plan as the server has it, by its own id (what the QR code printed on a plan carries).
+export async function plan(id) { return db.get('plans', id); }
+
+// The person with this 登録者番号 (printed on the plan), if they are on this device.
+export async function personByRegisterNo(registerNo) {
+  return (await db.all('people')).find((p) => p.register_no === registerNo) || null;
+}
+
 export async function shelters() {
   const all = await db.all('shelters');
   const kindOrder = { designated_welfare: 0, agreement_welfare: 1, designated: 2 };

@@ -57,7 +57,10 @@ export async function render(view) {
   });
   const filters = h('div', { class: 'filters', role: 'group', 'aria-label': t('people.filter') });
   const list = h('div', { class: 'people-list' });
-  fill(view, heading, summary,
+  // Opening a person from the QR code on their paper plan: big, at the top, for gloved or shaky hands.
+  const scanLink = h('a', { class: 'button primary big scan-link', href: '#/scan', id: 'open-scan' },
+    h('img', { src: '/app/icons/qr.svg', alt: '', width: 28, height: 28 }), t('people.scan'));
+  fill(view, h('div', { class: 'title-row' }, heading, scanLink), summary,
     h('div', { class: 'toolbar' },
       h('div', { class: 'field search' }, h('label', { for: 'people-search' }, t('people.search')), search), filters),
     list);
