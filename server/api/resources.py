@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..models.base import utcnow
+from ..models.base import keep_stored, utcnow
 from ..db import write_lock
 from ..sync.changelog import log_change
 from .errors import ApiError, not_found, read_json_object, validation_error
@@ -305,21 +305,23 @@ def update_row(resource: Resource, session: Session, row_id: uuid.UUID, data: di
                access: Access = UNRESTRICTED) -> dict:
     """Partial update based on `version`; a stale version gets 409 with the current record."""
     assert resource.update is not None
-    try:
-        patch = resource.update.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
     row = get_row(resource, session, row_id, access)
     if not _within_write_scope(resource, session, row.id, access):
         raise not_found(resource.title or resource.path)
+    previous = row_values(resource, row)
+    # A phone number or postal code stored before the API normalised them stays while unchanged.
+    context = keep_stored(previous)
+    try:
+        patch = resource.update.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
     if patch.version != row.version:
         raise ApiError(409, f"stale version: you edited version {patch.version}, the record is at version {row.version}",
                        extra={"current": access.shape(to_public(resource, session, [row]))[0]})
-    previous = row_values(resource, row)
     changes = patch.model_dump(exclude_unset=True, exclude={"version"})
     merged = {**{k: _plain(v) for k, v in previous.items()}, **changes}
     try:
-        model = resource.create.model_validate(merged)
+        model = resource.create.model_validate(merged, context=context)
     except ValidationError as exc:
         raise validation_error(exc) from None
     new_values = {name: getattr(model, name) for name in resource.field_names}

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from ..domain.textnorm import normalize_code
 from ..db import readonly
 from ..models import District, Person
-from ..models.base import utcnow
+from ..models.base import keep_stored, utcnow
 from ..models.geo import normalize_municipality_code
 from ..models.people import PersonCreate, PersonFields
 from ..models.vocab import Consent, DistrictKind
@@ -223,7 +223,7 @@ class _PeopleImport:
                            "同意が「同意」のときは同意日が必要です (a consent needs its date)"))
 
         try:
-            person = PersonCreate.model_validate(merged)
+            person = PersonCreate.model_validate(merged, context=keep_stored(old) if old else None)
         except ValidationError as exc:
             flagged = {column for column, _ in errors}
             for field, reason in validation_reasons(exc):

@@ -29,7 +29,7 @@ from ..domain.textnorm import fold_width, normalize_address, normalize_code, nor
 from ..domain.wareki import parse_date
 from ..db import readonly
 from ..models import District, Shelter
-from ..models.base import utcnow
+from ..models.base import keep_stored, utcnow
 from ..models.geo import normalize_municipality_code
 from ..models.shelters import ShelterCreate, ShelterFields, common_id_is_welfare
 from ..models.vocab import Capability, DistrictKind, ShelterKind, TargetGroup
@@ -241,7 +241,7 @@ class _ShelterImport:
         if not {self.header("lon"), self.header("lat")} & flagged:
             errors += check_coordinates(merged.get("lon"), merged.get("lat"), self.header("lon"), self.header("lat"))
         try:
-            record = ShelterCreate.model_validate(merged)
+            record = ShelterCreate.model_validate(merged, context=keep_stored(old) if old else None)
         except ValidationError as exc:
             flagged = {column for column, _ in errors}
             for field, reason in validation_reasons(exc, _RULE_FIELDS):

@@ -3,6 +3,11 @@
 Master records carry `id` (UUID, may be made on a client), `version` (incremented on every
 write) and timestamps. Events carry `id`, `observed_at` (when it happened, by the
 reporter's clock) and `recorded_at` (when the server stored it); they are never updated.
+
+Every Create and Update model (and the nested input models such as `EmergencyContactInput`)
+normalises its `phone` and `postal_code` fields the way the CSV importer does
+(`domain.textnorm`): what an API client, a field tablet or an import sends is stored in one
+form. Public and table models do not: a stored value is shown exactly as it is stored.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 import sqlalchemy as sa
-from pydantic import ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from ..domain.textnorm import normalize_phone, normalize_postal_code
 
 
 def utcnow() -> datetime:
@@ -90,7 +97,63 @@ class PublicEventMeta(SQLModel):
     recorded_at: datetime
 
 
-class Update(SQLModel):
+# Input fields normalised by `NormalisedCodes`, by name, with the importer's functions.
+CODE_NORMALISERS = {"phone": normalize_phone, "postal_code": normalize_postal_code}
+KEEP_STORED = "keep_stored"
+
+
+def keep_stored(record: Any) -> dict:
+    """Validation context for re-validating a stored record.
+
+    A phone number or postal code stored before the API normalised them may be one that is
+    no longer accepted (``042-325-0011 内線12``); an edit of another field must not be refused
+    for it, so such a value is kept as it is while it comes back unchanged. A changed value
+    must be valid. Pass as ``Model.model_validate(data, context=keep_stored(stored_values))``.
+    """
+    found: set[tuple[str, str]] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, BaseModel):
+            value = value.model_dump()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in CODE_NORMALISERS and isinstance(item, str):
+                    found.add((key, item))
+                else:
+                    walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    walk(record)
+    return {KEEP_STORED: frozenset(found)}
+
+
+class NormalisedCodes(BaseModel):
+    """Normalises `phone` and `postal_code` fields, where the model has them.
+
+    ``０４２（３２５）００１１`` → ``042-325-0011``, ``〒１８５ー０００１`` → ``185-0001``; an invalid
+    value is a field error with textnorm's bilingual message; "" stays "". Runs before the type
+    and length checks, so a full-width postal code is not refused for its length.
+
+    A plain pydantic mixin (not SQLModel) so that nested models get the validation context too.
+    """
+
+    @field_validator(*CODE_NORMALISERS, mode="before", check_fields=False)
+    @classmethod
+    def _normalise_code(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value  # None in an update, or a wrong type the field itself reports
+        try:
+            return CODE_NORMALISERS[info.field_name](value)
+        except ValueError:
+            kept = (info.context or {}).get(KEEP_STORED, ())
+            if (info.field_name, value) in kept:
+                return value
+            raise
+
+
+class Update(NormalisedCodes, SQLModel):
     """Base of every partial update: the version the client based its edit on."""
 
     model_config = ConfigDict(extra="forbid")
@@ -119,8 +182,9 @@ class TextStripped(SQLModel):
         return strip_text(value)
 
 
-class CreateMixin(SQLModel):
-    """Base of every Create model: unknown fields are refused, an id may be made by the client."""
+class CreateMixin(NormalisedCodes, SQLModel):
+    """Base of every Create model: unknown fields are refused, an id may be made by the client;
+    phone numbers and postal codes are normalised (`NormalisedCodes`)."""
 
     model_config = ConfigDict(extra="forbid")
     id: Optional[uuid.UUID] = Field(default=None, description="Client-made UUID (optional)")

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from pydantic import BaseModel, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
-from .base import (CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_list,
-                   not_future)
+from .base import (CreateMixin, NormalisedCodes, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field,
+                   json_list, not_future)
 from .geo import MunicipalityCodeMixin, check_lon_lat
 from .vocab import CareNeed, Consent, Household, Reason, SafetyOutcome, Sex
 
@@ -24,6 +24,10 @@ class EmergencyContact(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     relation: str = Field(default="", max_length=40)
     phone: str = Field(default="", max_length=40)
+
+
+class EmergencyContactInput(NormalisedCodes, EmergencyContact):
+    """緊急連絡先 as sent to the API: the phone number is normalised like the importer's."""
 
 
 class PersonFields(TextStripped, MunicipalityCodeMixin):
@@ -96,7 +100,7 @@ class Person(PersonFields, RecordMeta, table=True):
 
 
 class PersonCreate(CreateMixin, PersonFields):
-    pass
+    emergency_contacts: list[EmergencyContactInput] = json_list(description="緊急連絡先")
 
 
 class PersonUpdate(Update):
@@ -117,7 +121,7 @@ class PersonUpdate(Update):
     lat: Optional[float] = None
     household: Optional[Household] = None
     household_note: Optional[str] = None
-    emergency_contacts: Optional[list[EmergencyContact]] = None
+    emergency_contacts: Optional[list[EmergencyContactInput]] = None
     care_needs: Optional[list[CareNeed]] = None
     preferred_language: Optional[str] = None
     consent: Optional[Consent] = None

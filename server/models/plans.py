@@ -9,8 +9,8 @@ from typing import Optional
 from pydantic import BaseModel, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
-from .base import (CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, UTCDateTime, enum_field,
-                   json_dict, json_list, not_future, utcnow)
+from .base import (CreateMixin, NormalisedCodes, PublicRecordMeta, RecordMeta, TextStripped, Update, UTCDateTime,
+                   enum_field, json_dict, json_list, not_future, utcnow)
 from .vocab import PlanStatus
 
 
@@ -21,6 +21,10 @@ class Supporter(BaseModel):
     relation: str = Field(default="", max_length=60, description="e.g. 長男, 近隣住民, 自主防災組織")
     address: str = Field(default="", max_length=300)
     phone: str = Field(default="", max_length=40)
+
+
+class SupporterInput(NormalisedCodes, Supporter):
+    """A supporter as sent to the API: the phone number is normalised like the importer's."""
 
 
 class CareNotes(BaseModel):
@@ -86,12 +90,12 @@ class EvacuationPlan(PlanFields, RecordMeta, table=True):
 
 
 class PlanCreate(CreateMixin, PlanFields):
-    pass
+    supporters: list[SupporterInput] = json_list(description="One to three supporters")
 
 
 class PlanUpdate(Update):
     status: Optional[PlanStatus] = None
-    supporters: Optional[list[Supporter]] = None
+    supporters: Optional[list[SupporterInput]] = None
     destination_shelter_id: Optional[uuid.UUID] = None
     alternate_shelter_id: Optional[uuid.UUID] = None
     route_note: Optional[str] = None

@@ -15,6 +15,7 @@ from ..api.errors import ApiError, field_errors
 from ..api.resources import Access, Resource, create_row, delete_row, get_row, row_values, to_public, update_row
 from ..auth.policy import rule_for
 from ..auth.principal import Principal
+from ..models.base import keep_stored
 from ..models.sync import SyncConflict, SyncMutation
 
 MAX_BATCH = 100
@@ -128,6 +129,18 @@ def _dispatch(session: Session, principal: Principal, resource: Resource, m: Mut
     return _merge_update(session, principal, resource, access, m, device_id)
 
 
+def _as_read(resource: Resource, version: int, changes: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The changes as the update model reads them (phone numbers and postal codes normalised),
+    for comparing with the stored values; as sent if they do not validate (`update_row` then
+    refuses the ones it applies, with the field errors)."""
+    assert resource.update is not None
+    try:
+        patch = resource.update.model_validate({**changes, "version": version}, context=keep_stored(current))
+    except ValidationError:
+        return changes
+    return to_jsonable_python(patch.model_dump(exclude_unset=True, exclude={"version"}))
+
+
 def _merge_update(session: Session, principal: Principal, resource: Resource, access: Access, m: Mutation,
                   device_id: str) -> dict:
     """Fields only the device changed are applied; fields both changed keep the server value and the
@@ -138,14 +151,15 @@ def _merge_update(session: Session, principal: Principal, resource: Resource, ac
     if unknown:
         raise ApiError(422, "unknown fields", [{"field": f"changes.{f}", "message": "unknown field"} for f in unknown])
     current = {k: to_jsonable_python(v) for k, v in row_values(resource, row).items()}
+    read = _as_read(resource, row.version, m.changes, current)
     apply: dict[str, Any] = {}
     conflicts: list[SyncConflict] = []
     for field, client_value in m.changes.items():
         server_value = current.get(field)
         if m.base_version == row.version or (field in m.base and _same(server_value, m.base[field])):
             apply[field] = client_value
-        elif _same(server_value, client_value):
-            continue  # both made the same edit
+        elif _same(server_value, read.get(field, client_value)):
+            continue  # both made the same edit (０４２… typed offline is the 042-… already stored)
         else:
             conflicts.append(SyncConflict(entity=resource.path, record_id=row.id, field=field,
                                           base_value=to_jsonable_python(m.base.get(field)), server_value=server_value,
