@@ -1,4 +1,4 @@
-"""The `tsunagu` command: serve | demo | import | export | db | users."""
+"""The `tsunagu` command: serve | demo | import | export | db | users | geo | match | print | drill."""
 
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .auth.cli import add_users_parser
     from .demo_city import add_demo_parser
+    from .drills.cli import add_drill_parser
     from .geo_cli import add_geo_parser, add_match_parser
     from .importers.cli import add_export_parser, add_import_parser
     from .printing.cli import add_print_parser
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_geo_parser(sub)
     add_match_parser(sub)
     add_print_parser(sub)
+    add_drill_parser(sub)
     return parser
 
 

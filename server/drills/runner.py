@@ -1,0 +1,280 @@
+"""A drill run: virtual tablets send the scripted field response to a Tsunagu server through its
+public HTTP API, then the drill's figures (KPIs) are read back from the server.
+
+Like the field app, the virtual tablets sign in for a bearer token (`POST /auth/token`) and
+send their records as mutation batches (`POST /api/sync/mutations`), one device id per tablet:
+one per 町丁目's 民生委員 and one per welfare shelter. Mutation and record ids are derived from
+the scenario, the seed and the quake time, so running the same drill again is answered
+"duplicate" by the server and counts nothing twice. The figures come from what the server holds
+afterwards (`GET /api/safety-checks`, `GET /api/shelter-reports`), and are checked against the
+script: every record sent is there, and each person's first 安否確認 has the scripted time.
+
+Times: every record's `observed_at` is the quake time plus its minute in the script. The quake
+time defaults to the scenario's `origin_time` if the whole drill fits before now, else to now
+minus the drill's length (rounded down to the minute): the server refuses records from the future.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Optional
+
+import httpx
+
+from . import simulate
+from .shaking import shindo
+
+BATCH = 100  # the server's largest mutation batch
+PAGE = 500   # the API's largest page (TSUNAGU_PAGE_SIZE_MAX default)
+OUTCOMES = ("safe_home", "evacuated", "needs_help", "injured", "unreachable")
+
+
+class DrillError(RuntimeError):
+    """The server refused or failed something the drill needs (the message says what)."""
+
+
+@dataclass
+class DrillResult:
+    scenario_id: str
+    scenario_name: str
+    seed: int
+    quake_at: datetime
+    people: int
+    tablets: int
+    sent: int
+    statuses: Counter
+    rejected: list[dict]
+    kpis: dict
+    checks: list[tuple[str, bool, str]]
+    seconds: float = 0.0
+    mode_switched: bool = False
+    script: Optional[simulate.DrillScript] = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return all(passed for _, passed, _ in self.checks)
+
+
+class Api:
+    """A small JSON client for the server's public API, with a bearer token."""
+
+    def __init__(self, base_url: str, timeout: float = 120.0, transport: Optional[httpx.BaseTransport] = None):
+        self.http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _answer(self, response: httpx.Response):
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail", "")
+            except ValueError:
+                detail = response.text[:200]
+            raise DrillError(f"{response.request.method} {response.request.url.path}: {response.status_code} {detail}")
+        return response.json()
+
+    def sign_in(self, username: str, password: str) -> None:
+        answer = self._answer(self.http.post("/auth/token", json={"username": username, "password": password,
+                                                                   "label": "drill (訓練)"}))
+        self.http.headers["Authorization"] = f"Bearer {answer['token']}"
+
+    def get(self, path: str, **params):
+        return self._answer(self.http.get(path, params=params))
+
+    def post(self, path: str, body: dict):
+        return self._answer(self.http.post(path, json=body))
+
+    def read_all(self, path: str, **params) -> list[dict]:
+        items: list[dict] = []
+        offset = 0
+        while True:
+            page = self.get(path, limit=PAGE, offset=offset, **params)
+            items.extend(page["items"])
+            offset += len(page["items"])
+            if not page["items"] or offset >= page["total"]:
+                return items
+
+
+def default_quake_time(scenario, duration_minutes: float, now: datetime) -> datetime:
+    if scenario.origin_time + timedelta(minutes=duration_minutes) <= now:
+        return scenario.origin_time
+    start = now - timedelta(minutes=duration_minutes + 1)
+    return start.replace(second=0, microsecond=0)
+
+
+def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optional[datetime] = None,
+              now: Optional[datetime] = None, switch_mode: bool = True,
+              progress: Optional[Callable[[int, int], None]] = None) -> DrillResult:
+    """Run the drill against a signed-in `api`; see the module's docstring."""
+    import time
+
+    started = time.perf_counter()
+    now = now or datetime.now(timezone.utc)
+    people = api.read_all("/api/people")
+    plans = api.read_all("/api/plans")
+    shelters = api.read_all("/api/shelters")
+    districts = api.read_all("/api/districts")
+    drill = simulate.script(scenario, people=people, plans=plans, shelters=shelters, districts=districts, seed=seed)
+    quake_at = quake_at or default_quake_time(scenario, drill.duration_minutes, now)
+    if quake_at.tzinfo is None:
+        raise DrillError("the quake time needs a timezone")
+
+    mode_switched = False
+    if switch_mode and api.get("/api/mode")["mode"] != "disaster":
+        api.post("/api/mode", {"mode": "disaster", "reason": f"訓練: {scenario.name}（{scenario.id}）"})
+        mode_switched = True
+
+    key = f"{scenario.id}@{quake_at.isoformat()}"
+    by_device: dict[str, list[dict]] = {}
+    record_ids: dict[str, str] = {}
+    for index, action in enumerate(drill.actions):
+        record = simulate.record_id(drill.seed, key, index)
+        record_ids[record] = action.entity
+        by_device.setdefault(action.device, []).append({
+            "id": simulate.mutation_id(drill.seed, key, index, action), "entity": action.entity, "op": "create",
+            "data": {"id": record, **action.data, "observed_at": simulate.stamp(quake_at, action.minute)}})
+    statuses: Counter = Counter()
+    rejected: list[dict] = []
+    sent, total = 0, len(drill.actions)
+    if progress:
+        progress(0, total)
+    for device in sorted(by_device):
+        mutations = by_device[device]
+        for start in range(0, len(mutations), BATCH):
+            batch = mutations[start:start + BATCH]
+            answer = api.post("/api/sync/mutations", {"device_id": device, "mutations": batch})
+            for result in answer["results"]:
+                statuses[result["status"]] += 1
+                if result["status"] == "rejected":
+                    rejected.append({"id": result["id"], "errors": result.get("errors", [])})
+            sent += len(batch)
+            if progress:
+                progress(sent, total)
+
+    since = quake_at.isoformat()
+    checks_on_server = [c for c in api.read_all("/api/safety-checks", since=since) if c["id"] in record_ids]
+    reports_on_server = [r for r in api.read_all("/api/shelter-reports", since=since) if r["id"] in record_ids]
+    kpis = _kpis(drill, checks_on_server, reports_on_server, quake_at, people, scenario)
+    # HQ's next step: place everyone who still needs a shelter, with the shelters as reported
+    # (collapsed ones closed) and the latest 安否確認 (people safe at home stay home).
+    body = {"intensity": round(drill.intensity_median, 1)} if drill.intensity_median is not None else {}
+    proposal = api.post("/api/matching/run", body)
+    summary = proposal.get("summary") or {}
+    kpis["matching"] = {key: summary.get(key) for key in (
+        "people", "placed", "placed_by_plan", "placed_by_optimiser", "unplaced", "unplaced_by_reason",
+        "staying_home", "already_at_shelter", "shelters_blocked", "intensity_label")}
+    kpis["matching"]["proposal_id"] = proposal.get("id")
+    expected_checks = sum(1 for a in drill.actions if a.entity == "safety-checks")
+    expected_reports = total - expected_checks
+    first = _first_minutes(checks_on_server, quake_at)
+    mismatched = [pid for pid, minute in drill.first_check_minute.items()
+                  if pid not in first or abs(first[pid] - minute) > 1 / 60 + 1e-9]
+    checks = [
+        ("every 安否確認 sent is on the server", len(checks_on_server) == expected_checks,
+         f"{len(checks_on_server)} of {expected_checks}"),
+        ("every shelter report sent is on the server", len(reports_on_server) == expected_reports,
+         f"{len(reports_on_server)} of {expected_reports}"),
+        ("no record refused", not rejected, f"{len(rejected)} refused"),
+        ("each person's first 安否確認 at the scripted time", not mismatched and len(first) == len(drill.first_check_minute),
+         f"{len(mismatched)} differ"),
+    ]
+    return DrillResult(scenario_id=scenario.id, scenario_name=scenario.name, seed=drill.seed, quake_at=quake_at,
+                       people=len(people), tablets=len(by_device), sent=sent, statuses=statuses, rejected=rejected,
+                       kpis=kpis, checks=checks, seconds=time.perf_counter() - started, mode_switched=mode_switched,
+                       script=drill)
+
+
+def _minutes(observed_at: str, quake_at: datetime) -> float:
+    return (datetime.fromisoformat(observed_at.replace("Z", "+00:00")) - quake_at).total_seconds() / 60.0
+
+
+def _first_minutes(checks: list[dict], quake_at: datetime) -> dict[str, float]:
+    first: dict[str, float] = {}
+    for check in checks:
+        minute = _minutes(check["observed_at"], quake_at)
+        if check["person_id"] not in first or minute < first[check["person_id"]]:
+            first[check["person_id"]] = minute
+    return first
+
+
+def _kpis(drill: simulate.DrillScript, checks: list[dict], reports: list[dict], quake_at: datetime,
+          people: list[dict], scenario) -> dict:
+    """The drill's figures, from the records the server holds."""
+    first = sorted(_first_minutes(checks, quake_at).values())
+    total = len(people)
+
+    def time_to(share: float) -> Optional[float]:
+        needed = max(1, -(-int(share * 1000) * total // 1000)) if total else 0
+        return round(first[needed - 1], 1) if total and len(first) >= needed else None
+
+    latest: dict[str, tuple[float, str]] = {}
+    for check in checks:
+        minute = _minutes(check["observed_at"], quake_at)
+        if check["person_id"] not in latest or minute >= latest[check["person_id"]][0]:
+            latest[check["person_id"]] = (minute, check["outcome"])
+    outcome_counts = Counter(outcome for _, outcome in latest.values())
+    last_report: dict[str, dict] = {}
+    for report in sorted(reports, key=lambda r: r["observed_at"]):
+        last_report[report["shelter_id"]] = report
+    states = Counter(r["open_state"] for r in last_report.values())
+    intensities = [s["intensity"] for s in drill.shelters if s["intensity"] is not None]
+    return {
+        "people": total,
+        "confirmed": len(first),
+        "confirmed_share": round(len(first) / total, 4) if total else 0.0,
+        "minutes_to_50": time_to(0.5),
+        "minutes_to_90": time_to(0.9),
+        "minutes_to_100": time_to(1.0),
+        "median_minutes_to_confirm": round(statistics.median(first), 1) if first else None,
+        "outcomes": {o: outcome_counts.get(o, 0) for o in OUTCOMES},
+        "unconfirmed": total - len(first),
+        "shelters": len(drill.shelters),
+        "shelters_unusable": sum(1 for s in drill.shelters if s["collapsed"]),
+        "shelters_by_state": dict(states),
+        "evacuees_in_shelters": sum(r["occupancy"] for r in last_report.values()),
+        "unplaced": len(drill.unplaced),
+        "shelter_shindo": {"min": shindo(min(intensities)), "max": shindo(max(intensities))} if intensities else {},
+        "duration_hours": drill.duration_minutes / 60,
+    }
+
+
+def report_text(result: DrillResult) -> str:
+    """The drill's figures for people, Japanese first with English beside."""
+    k = result.kpis
+
+    def minutes(value):
+        return "—（未達 not reached）" if value is None else f"{value:,.0f} 分 min"
+
+    o = k["outcomes"]
+    lines = [
+        f"訓練 Drill: {result.scenario_name} ({result.scenario_id}), seed {result.seed}",
+        f"想定発生時刻 Quake at: {result.quake_at.isoformat(timespec='minutes')}; {k['duration_hours']:g} 時間 hours"
+        + ("; 災害モードに切替 switched to disaster mode" if result.mode_switched else ""),
+        f"対象者 People: {k['people']:,}; 安否確認済 confirmed {k['confirmed']:,} ({k['confirmed_share'] * 100:.1f} %), "
+        f"未確認 unconfirmed {k['unconfirmed']:,}",
+        f"  確認までの時間 Time to confirm: 50 % {minutes(k['minutes_to_50'])}, 90 % {minutes(k['minutes_to_90'])}, "
+        f"100 % {minutes(k['minutes_to_100'])}",
+        f"安否（最新） Latest outcome: 在宅・無事 {o['safe_home']:,} / 避難済 {o['evacuated']:,} / 要支援 {o['needs_help']:,} / "
+        f"負傷 {o['injured']:,} / 連絡つかず {o['unreachable']:,}",
+        f"福祉避難所 Welfare shelters: {k['shelters']} — 使用不可 unusable {k['shelters_unusable']}, "
+        + ", ".join(f"{state} {count}" for state, count in sorted(k["shelters_by_state"].items()))
+        + f"; 避難者 evacuees {k['evacuees_in_shelters']:,}; 避難先なし unplaced {k['unplaced']:,}",
+    ]
+    m = k.get("matching")
+    if m:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in (m.get("unplaced_by_reason") or {}).items() if count)
+        lines.append(f"避難先調整 Matching (震度{m.get('intensity_label') or '?'}): 在宅 staying home {m.get('staying_home') or 0:,}, "
+                     f"避難所に到着済 at a shelter {m.get('already_at_shelter') or 0:,}, 割当 placed {m.get('placed') or 0:,} "
+                     f"(計画どおり by plan {m.get('placed_by_plan') or 0:,}, 最適化 optimised {m.get('placed_by_optimiser') or 0:,}), "
+                     f"未割当 unplaced {m.get('unplaced') or 0:,}" + (f" ({reasons})" if reasons else ""))
+    if k["shelter_shindo"]:
+        lines.append(f"避難所の震度 Shaking at shelters: {k['shelter_shindo']['min']} – {k['shelter_shindo']['max']}")
+    s = result.statuses
+    lines.append(f"送信 Sent: {result.sent:,} records from {result.tablets} virtual tablets — applied {s.get('applied', 0):,}, "
+                 f"duplicate {s.get('duplicate', 0):,}, rejected {s.get('rejected', 0):,} ({result.seconds:.1f} s)")
+    for name, passed, detail in result.checks:
+        lines.append(f"  {'✓' if passed else '✗'} {name} ({detail})")
+    return "\n".join(lines)

@@ -1,0 +1,182 @@
+"""Drills, part B: the scripted field response (pure, seeded) and a whole drill run through a real
+server over HTTP — records land exactly once, a second run counts nothing twice, the figures
+come from what the server holds, and the CLI works end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from server.drills.scenario import load_scenario
+from server.drills.simulate import home_class, script
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "drills" / "scenarios"
+
+
+@lru_cache(maxsize=1)
+def city_records():
+    """The small demo city as the API's JSON records."""
+    from server.demo_city import build_demo_city
+
+    city = build_demo_city(people=300)
+    dump = lambda rows: [row.model_dump(mode="json") for row in rows]  # noqa: E731
+    return {"people": dump(city.people), "plans": dump(city.plans), "shelters": dump(city.shelters),
+            "districts": dump(city.districts)}
+
+
+def _script(name="tama-east-m73.toml", seed=None, **changes):
+    scenario = load_scenario(SCENARIOS / name)
+    if changes:
+        from dataclasses import replace
+
+        scenario = replace(scenario, **changes)
+    return scenario, script(scenario, seed=seed, **city_records())
+
+
+def test_same_seed_same_script_other_seed_other_script():
+    _, a = _script()
+    _, b = _script()
+    _, c = _script(seed=12345)
+    assert a.actions == b.actions and a.outcomes == b.outcomes
+    assert a.outcomes != c.outcomes
+
+
+def test_script_is_consistent_with_itself():
+    scenario, s = _script()
+    people = {p["id"]: p for p in city_records()["people"]}
+    assert set(s.outcomes) == set(people) and set(s.outcomes.values()) <= {
+        "safe_home", "evacuated", "needs_help", "injured", "unreachable"}
+    minutes = [a.minute for a in s.actions]
+    assert minutes == sorted(minutes) and all(0 <= m <= s.duration_minutes for m in minutes)
+    collapsed = {sh["id"] for sh in s.shelters if sh["collapsed"]}
+    checks = [a for a in s.actions if a.entity == "safety-checks"]
+    for action in checks:
+        assert action.data["person_id"] in people
+        if action.data.get("shelter_id"):  # recorded at a shelter: never one that collapsed
+            assert action.data["shelter_id"] not in collapsed and action.data["outcome"] == "evacuated"
+    # the first check of each confirmed person is the earliest scripted one
+    first: dict[str, float] = {}
+    for action in checks:
+        first.setdefault(action.data["person_id"], action.minute)
+    assert first == s.first_check_minute
+    # nobody is visited twice by their 民生委員
+    visits = Counter((a.device, a.data["person_id"]) for a in checks if a.device.startswith("drill-minsei-"))
+    assert max(visits.values()) == 1
+    # shelter reports: occupancy by group never exceeds occupancy, collapsed shelters report closed
+    for action in (a for a in s.actions if a.entity == "shelter-reports"):
+        groups = action.data.get("occupancy_by_group") or {}
+        assert sum(groups.values()) <= action.data["occupancy"]
+        if action.data["shelter_id"] in collapsed:
+            assert action.data["open_state"] == "closed" and action.data["damage"] == "unusable"
+
+
+def test_stronger_shaking_does_more_harm_and_slower_supporters_confirm_later():
+    from dataclasses import replace
+
+    scenario = load_scenario(SCENARIOS / "tachikawa-m74.toml")
+    weak = script(replace(scenario, magnitude_jma=5.5), **city_records())
+    strong = script(scenario, **city_records())
+    harm = lambda s: sum(o in ("injured", "needs_help", "evacuated") for o in s.outcomes.values())  # noqa: E731
+    assert harm(strong) > harm(weak)
+    slow = script(replace(scenario, response={**scenario.response, "visit_minutes": 30}), **city_records())
+    fast_median = sorted(strong.first_check_minute.values())[len(strong.first_check_minute) // 2]
+    slow_median = sorted(slow.first_check_minute.values())[len(slow.first_check_minute) // 2]
+    assert slow_median > fast_median
+
+
+def test_home_class_from_building_structure():
+    assert home_class("鉄筋コンクリート造4階建") == "new_standard"
+    assert home_class("木造2階建") == "unknown" and home_class("") == "unknown"
+
+
+# ---- a whole drill through a real server
+
+@pytest.fixture
+def drill_server(tmp_path):
+    from server.drills.cli import local_server
+
+    with local_server(tmp_path / "drill.sqlite3", people=300) as (url, username, password):
+        yield url, username, password, tmp_path / "drill.sqlite3"
+
+
+def test_a_drill_through_the_http_api_lands_exactly_once(drill_server):
+    from sqlmodel import Session, func, select
+
+    from server.db import make_engine
+    from server.drills.runner import Api, report_text, run_drill
+    from server.models import SafetyCheck, ShelterReport
+    from server.models.auth import AuditEntry, Mode, ModeSwitch
+
+    url, username, password, database = drill_server
+    scenario = load_scenario(SCENARIOS / "tama-east-m73.toml")
+    api = Api(url)
+    api.sign_in(username, password)
+    now = datetime.now(timezone.utc)  # the server refuses records from its future
+    quake_at = (now - timedelta(hours=25)).replace(second=0, microsecond=0)
+    first = run_drill(api, scenario, quake_at=quake_at, now=now)
+    assert first.ok, first.checks
+    assert first.statuses["applied"] == first.sent == len(first.script.actions) and not first.rejected
+    assert first.mode_switched
+    engine = make_engine(f"sqlite:///{database}")
+    with Session(engine) as s:
+        checks = s.exec(select(func.count()).select_from(SafetyCheck)).one()
+        reports = s.exec(select(func.count()).select_from(ShelterReport)).one()
+        mode = s.exec(select(ModeSwitch).order_by(ModeSwitch.at.desc())).first()
+        audited = s.exec(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "mode_switch")).one()
+    expected_checks = sum(a.entity == "safety-checks" for a in first.script.actions)
+    assert checks == expected_checks and reports == len(first.script.actions) - expected_checks
+    assert mode.mode == Mode.disaster and "訓練" in mode.reason and audited == 1
+    # the figures are those of the server's records
+    k = first.kpis
+    assert k["people"] == 300 and k["confirmed"] == len(first.script.first_check_minute)
+    assert sum(k["outcomes"].values()) == k["confirmed"]
+    minutes = sorted(first.script.first_check_minute.values())
+    assert k["minutes_to_50"] == pytest.approx(minutes[math.ceil(0.5 * 300) - 1], abs=0.1)
+    assert k["matching"]["people"] is not None and k["matching"]["proposal_id"]
+    text = report_text(first)
+    assert "訓練 Drill" in text and "✗" not in text
+
+    # the same drill again: every mutation is a duplicate, nothing is added
+    again = run_drill(api, scenario, quake_at=quake_at, now=now)
+    assert again.statuses["duplicate"] == again.sent and not again.statuses["applied"]
+    assert not again.mode_switched and again.ok
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(SafetyCheck)).one() == checks
+    api.close()
+    engine.dispose()
+
+
+def test_drill_with_a_wrong_password_is_a_clear_error(drill_server):
+    from server.drills.runner import Api, DrillError
+
+    url, username, _, _ = drill_server
+    api = Api(url)
+    with pytest.raises(DrillError, match="401|403"):
+        api.sign_in(username, "not the password at all")
+    api.close()
+
+
+def test_drill_cli_check_and_run(tmp_path, capsys):
+    from server.cli import main
+
+    assert main(["drill", "check", str(SCENARIOS / "tachikawa-m74.toml")]) == 0
+    assert "is valid" in capsys.readouterr().out
+    bad = tmp_path / "bad.toml"
+    bad.write_text('id = "x"\nname = "x"\nmagnitude_jma = 12\n', encoding="utf-8")
+    assert main(["drill", "check", str(bad)]) == 1
+    assert "magnitude_jma" in capsys.readouterr().err
+    out = tmp_path / "figures.json"
+    assert main(["drill", "run", str(SCENARIOS / "tama-east-m73.toml"), "--people", "200", "--quiet",
+                 "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "確認までの時間 Time to confirm" in text and "✓ every 安否確認 sent is on the server" in text
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["kpis"]["people"] == 200 and all(c["passed"] for c in figures["checks"])
+    assert main(["drill", "run", str(SCENARIOS / "tama-east-m73.toml"), "--url", "http://127.0.0.1:9"]) == 2
