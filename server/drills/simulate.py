@@ -258,6 +258,8 @@ def script(scenario, *, people: list[dict], plans: list[dict], shelters: list[di
             at = where(nearest)
             if clock > duration:
                 break
+            if confirmed is not None and confirmed <= clock:
+                continue  # received at a shelter while the 民生委員 was on the way: the tablet shows it
             outcome = outcomes[nearest["id"]]
             recorded = "needs_help" if outcome == "evacuated" else outcome  # an evacuee not yet arrived
             note = "訓練: 避難所が使えず自宅待機" if nearest["id"] in unplaced else "訓練: 戸別訪問"
