@@ -5,10 +5,11 @@ pure Python: ~200 ms of CPU per plan, so 1,000 plans could not print within a mi
 cores), it has real ruby (furigana) and named pages, and it is installed anyway (Debian's
 `chromium`, which the browser tests use too). docs/printing.md has the measurements.
 
-How: one browser is started on first use and kept; every document gets a fresh browser
-context with JavaScript off and the network refused (the HTML is self-contained: CSS inline,
-QR code and map inset as inline SVG), is loaded with `set_content` (no temporary file holds
-the personal data) and printed with the page size and margins of its own CSS. Playwright's
+How: one browser is started on first use and kept, with one browser context that has
+JavaScript off and the network refused. Every document gets a fresh page in it, closed
+afterwards (the HTML is self-contained: CSS inline, QR code and map inset as inline SVG), is
+loaded with `set_content` (no temporary file holds the personal data) and printed with the
+page size and margins of its own CSS. Playwright's
 sync API belongs to the thread that started it, so all work goes through one worker thread
 and a queue; callers in any thread wait for their result. If the browser dies it is started
 again for the next document. After `IDLE_SECONDS` without work the browser, the driver and the
@@ -94,7 +95,7 @@ class PdfEngine:
         except Exception as exc:  # the driver could not start
             self._fail_all(EngineUnavailable(f"the Playwright driver did not start: {exc}"))
             return
-        browser = None
+        browser = context = None
         try:
             while True:
                 try:
@@ -113,7 +114,8 @@ class PdfEngine:
                 try:
                     if browser is None or not browser.is_connected():
                         browser = self._launch(driver)
-                    future.set_result(self._print(browser, html))
+                        context = self._context(browser)
+                    future.set_result(self._print(context, html))
                 except EngineUnavailable as exc:
                     future.set_exception(exc)
                 except Exception as exc:
@@ -138,16 +140,21 @@ class PdfEngine:
             raise EngineUnavailable(f"Chromium ({executable}) did not start: {str(exc).splitlines()[0]}") from exc
 
     @staticmethod
-    def _print(browser, html: str) -> bytes:
+    def _context(browser):
+        """The browser context every document is printed in: no JavaScript, no network."""
         context = browser.new_context(java_script_enabled=False, offline=True)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.route("**/*", lambda route: route.abort())  # nothing is fetched: the HTML carries everything
+        return context
+
+    @staticmethod
+    def _print(context, html: str) -> bytes:
+        page = context.new_page()  # a fresh page per document, closed after it: nothing stays behind
         try:
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
-            page.route("**/*", lambda route: route.abort())  # nothing is fetched: the HTML carries everything
             page.set_content(html, wait_until="load")
             return page.pdf(prefer_css_page_size=True, print_background=True)
         finally:
-            context.close()
+            page.close()
 
     @staticmethod
     def _close_browser(browser):
