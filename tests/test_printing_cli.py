@@ -43,6 +43,9 @@ def test_print_batch_with_progress_bar_and_field_lists(city, engine, tmp_path, c
     assert "[##############################] 3/3 plans" in captured.err
     assert "3 plans" in captured.out and "pages/s" in captured.out
     assert page_count(out.read_bytes()) >= 4
+    assert main(["print", "batch", "--ids", *ids, "-o", str(out), "--duplex", "--quiet"]) == 0
+    assert page_count(out.read_bytes()) % 2 == 0 and "両面印刷用" in flat(pdf_text(out.read_bytes(), tmp_path))
+    capsys.readouterr()
     listing = tmp_path / "list.pdf"
     chome = next(d for d in city.chome if any(p.district_id == d.id for p in city.people))
     assert main(["print", "field-list", "--district", chome.code, "-o", str(listing)]) == 0

@@ -102,6 +102,10 @@ def test_batch_job_progress_pdf_owner_and_one_audit_entry(engine, world, as_role
     stranger = client_for("admin")
     assert stranger.get(job["status_url"]).status_code == 404
     assert stranger.get(status["pdf_url"]).status_code == 404
+    # the same batch for double-sided printing: every plan on new sheets, the cover says so
+    duplex = _wait(c, c.post("/api/print/batches", json={"by": "selection", "ids": ids, "duplex": True}).json()["id"])
+    assert duplex["state"] == "done" and duplex["pages"] % 2 == 0 and duplex["pages"] >= status["pages"]
+    assert "両面印刷用" in flat(pdf_text(c.get(duplex["pdf_url"]).content, tmp_path))
 
 
 def test_batch_selection_and_district_scope(world, as_role):
@@ -118,7 +122,8 @@ def test_batch_selection_and_district_scope(world, as_role):
 @pytest.mark.parametrize("body,field", [({"by": "street"}, "by"), ({"by": "district"}, "value"),
                                         ({"by": "selection", "ids": "x"}, "ids"),
                                         ({"by": "selection", "ids": ["nope"]}, "ids"),
-                                        ({"by": "supporter", "value": "  "}, "value")])
+                                        ({"by": "supporter", "value": "  "}, "value"),
+                                        ({"by": "district", "value": "A", "duplex": "yes"}, "duplex")])
 def test_bad_batch_requests(as_role, body, field):
     r = as_role("admin").post("/api/print/batches", json=body)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == field

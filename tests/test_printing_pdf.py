@@ -268,3 +268,30 @@ def test_idle_engine_stops_and_starts_again_for_the_next_document():
         assert first.startswith(b"%PDF") and second.startswith(b"%PDF")
     finally:
         engine.close()
+
+
+def test_duplex_batch_starts_every_plan_on_a_new_sheet(engine, city, tmp_path):
+    """Double-sided printing: the cover and every plan take an even number of pages (a blank page
+    after odd-length ones), so every plan starts on an odd page; page numbers still run through."""
+    with Session(engine) as s:
+        ids = [p.id for p in s.exec(select(EvacuationPlan).order_by(EvacuationPlan.id).limit(3)).all()]
+        long = s.get(EvacuationPlan, ids[1])
+        long.route_note = "まっすぐ北へ進み、" * 100  # this plan runs to three pages
+        s.add(long)
+        s.commit()
+        plans = [s.get(EvacuationPlan, i) for i in ids]
+        prints = plan_prints(s, plans, Reader("staff"), now=NOW, numbered=True)
+    single = render.batch_pdf(prints, batch_cover(prints, "選択", Reader("staff"), now=NOW), chunk=2)
+    lengths = render.plan_lengths(prints, render.html_to_pdf(render.render_html(plans=prints)))
+    assert any(n % 2 for n in lengths), lengths  # the test needs an odd-length plan
+    cover = batch_cover(prints, "選択", Reader("staff"), now=NOW, duplex=True)
+    result = render.batch_pdf(prints, cover, chunk=2)
+    pages = page_texts(result.pdf, tmp_path)
+    starts = [e.page for e in cover.entries]
+    assert result.cover_pages % 2 == 0 and all(start % 2 == 1 for start in starts), (result.cover_pages, starts)
+    assert result.pages % 2 == 0 and result.pages > single.pages
+    assert "この面は白紙です" in flat("".join(pages)) and "両面印刷用" in flat("".join(pages[:result.cover_pages]))
+    assert [page.split()[-1] for page in pages] == [str(n) for n in range(1, result.pages + 1)]
+    for entry, plan_print in zip(cover.entries, prints):
+        assert f"No.{entry.sequence}" in flat(pages[entry.page - 1])
+

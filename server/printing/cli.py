@@ -35,6 +35,9 @@ def add_print_parser(subparsers) -> None:
     which.add_argument("--shelter", metavar="ID", help="shelter id: plans with it as destination or alternate")
     which.add_argument("--supporter", metavar="NAME", help="a supporter on the plan, or the 担当民生委員")
     which.add_argument("--ids", metavar="ID", nargs="+", help="plan ids")
+    batch.add_argument("--duplex", action="store_true",
+                       help="for double-sided printing: a blank page after each plan with an odd number of pages, "
+                            "so every plan starts on a new sheet")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     batch.set_defaults(func=cmd_batch)
 
@@ -146,7 +149,8 @@ def cmd_batch(args, settings) -> int:
     except ApiError as exc:
         return _fail(exc.detail)
     try:
-        result = run_batch(engine, ids, description, scope, progress=ProgressBar(enabled=not args.quiet))
+        result = run_batch(engine, ids, description, scope, progress=ProgressBar(enabled=not args.quiet),
+                           duplex=args.duplex)
     except EngineUnavailable as exc:
         return _fail(str(exc))
     _write(args.output, result.pdf)

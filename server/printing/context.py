@@ -207,6 +207,8 @@ class BatchCover:
     entries: list[IndexEntry]
     cover_pages: int = 1    # pages the cover and index take (page numbers start after them)
     total_pages: Optional[int] = None  # pages of the whole batch, once printed
+    duplex: bool = False    # for double-sided printing: every plan starts on a new sheet
+    blank_page: bool = False  # a blank page ends the cover and index (duplex, odd length)
 
     kind = "cover"
 
@@ -394,12 +396,14 @@ def plan_prints(session: Session, plans: list[EvacuationPlan], reader: Reader, *
     return out
 
 
-def batch_cover(prints: list[PlanPrint], selection: str, reader: Reader, now: date | None = None) -> BatchCover:
+def batch_cover(prints: list[PlanPrint], selection: str, reader: Reader, now: date | None = None,
+                duplex: bool = False) -> BatchCover:
     now = now or today_jst()
     entries = [IndexEntry(sequence=p.sequence or n, plan_id=p.plan_id, register_no=p.person.register_no,
                           name=p.person.name, name_kana=p.person.name_kana, address=p.person.address,
                           district=p.person.district, destination=p.destination.name if p.destination else "")
                for n, p in enumerate(prints, start=1)]
     return BatchCover(title="個別避難計画 一括印刷", selection=selection, count=len(prints),
-                      printed=date_text(now, resolve_language("ja")), printed_by=reader.username, entries=entries)
+                      printed=date_text(now, resolve_language("ja")), printed_by=reader.username, entries=entries,
+                      duplex=duplex)
 

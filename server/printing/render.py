@@ -58,15 +58,16 @@ def stylesheet() -> Markup:
 
 def render_html(*, plans: list[PlanPrint] = (), cover: BatchCover | None = None,
                 field_list: FieldList | None = None, title: str = "", preview: bool = False,
-                css_href: str = "/print/print.css", page_css: str = "") -> str:
+                css_href: str = "/print/print.css", page_css: str = "", blank_after: frozenset = frozenset()) -> str:
     """The printout as one HTML document: print.css inline, or linked for a browser (`preview`).
-    `page_css` is added after print.css (the batch's page counter)."""
+    `page_css` is added after print.css (the batch's page counter); a blank page follows each
+    plan whose id is in `blank_after` (double-sided printing)."""
     plans = list(plans)
     html_lang = plans[0].language.html_lang if len(plans) == 1 and not cover else "ja"
     return environment().get_template("document.html").render(
         plans=plans, cover=cover, field_list=field_list, title=title or _title(plans, cover, field_list),
         preview=preview, css_href=css_href, html_lang=html_lang, stylesheet=stylesheet(),
-        page_css=Markup(page_css))
+        page_css=Markup(page_css), blank_after=blank_after)
 
 
 def _title(plans, cover, field_list) -> str:
@@ -140,7 +141,9 @@ def batch_pdf(plans: list[PlanPrint], cover: BatchCover, *, progress: Optional[P
               chunk: int = CHUNK) -> BatchResult:
     """One PDF: the cover and index, then every plan from a new page, with a bookmark per plan.
 
-    `progress(done, total)` is called as chunks of plans are printed.
+    `progress(done, total)` is called as chunks of plans are printed. With `cover.duplex`
+    (double-sided printing) the cover and every plan take an even number of pages — a blank
+    page follows those that would not — so each plan starts on a new sheet.
     """
     started = time.perf_counter()
     total = len(plans)
@@ -151,15 +154,18 @@ def batch_pdf(plans: list[PlanPrint], cover: BatchCover, *, progress: Optional[P
     # The index has one line per plan and a fixed-width page column, so its length does not
     # depend on the page numbers: print it once without them to know where the plans start.
     mark = time.perf_counter()
-    cover.total_pages = None
+    cover.total_pages, cover.blank_page = None, False
     cover_rendered = html_to_pdf(render_html(cover=cover, page_css=COVER_PAGE_CSS))
+    if cover.duplex and cover_rendered.pages % 2:
+        cover.blank_page = True
+        cover_rendered = html_to_pdf(render_html(cover=cover, page_css=COVER_PAGE_CSS))
     timings["cover"] += time.perf_counter() - mark
     for _ in range(3):
         cover_pages = cover_rendered.pages
         chunk_pdfs: list[Rendered] = []
         offset, done = cover_pages, 0
         for group in groups:
-            rendered = _print_chunk(group, offset + 1, timings)
+            rendered = _print_chunk(group, offset + 1, timings, duplex=cover.duplex)
             chunk_pdfs.append(rendered)
             offset += rendered.pages
             done += len(group)
@@ -187,18 +193,35 @@ def batch_pdf(plans: list[PlanPrint], cover: BatchCover, *, progress: Optional[P
     return BatchResult(pdf, pages, total, cover_rendered.pages, time.perf_counter() - started, timings)
 
 
-def _print_chunk(group: list[PlanPrint], first_page: int, timings: dict) -> Rendered:
+def _print_chunk(group: list[PlanPrint], first_page: int, timings: dict, duplex: bool = False) -> Rendered:
     count = max(1, len(group)) * PAGES_PER_PLAN_MAX
+    blank_after: frozenset = frozenset()
     while True:
         mark = time.perf_counter()
-        html = render_html(plans=group, page_css=page_counter_css(first_page, count))
+        html = render_html(plans=group, page_css=page_counter_css(first_page, count), blank_after=blank_after)
         timings["html"] += time.perf_counter() - mark
         mark = time.perf_counter()
         rendered = html_to_pdf(html)
         timings["plans"] += time.perf_counter() - mark
-        if rendered.pages <= count:
-            return rendered
-        count = rendered.pages  # more pages than the counter style spelled out: print again with enough
+        if rendered.pages > count:
+            count = rendered.pages  # more pages than the counter style spelled out: print again with enough
+            continue
+        if duplex:
+            # Plans start on a new page whatever comes before them, so a blank page after each
+            # odd-length plan changes nothing else: print the chunk again with those pages.
+            odd = frozenset(plan.plan_id for plan, length in zip(group, plan_lengths(group, rendered))
+                            if length % 2) | blank_after
+            if odd != blank_after:
+                blank_after = odd
+                continue
+        return rendered
+
+
+def plan_lengths(group: list[PlanPrint], rendered: Rendered) -> list[int]:
+    """Pages each plan of a chunk takes (a blank page after it included), from the plans' first pages."""
+    starts = [rendered.starts.get(f"plan-{plan.plan_id}", 1) for plan in group]
+    ends = starts[1:] + [rendered.pages + 1]
+    return [end - start for start, end in zip(starts, ends)]
 
 
 def _merge(cover: Rendered, groups: list[list[PlanPrint]], chunks: list[Rendered]) -> bytes:

@@ -101,7 +101,11 @@ def _batch_request(data: dict) -> tuple[str, object]:
 
 async def batch_create(request: Request) -> Response:
     scope = _scope(request)
-    by, value = _batch_request(await read_json_object(request))
+    data = await read_json_object(request)
+    by, value = _batch_request(data)
+    duplex = data.get("duplex", False)
+    if not isinstance(duplex, bool):
+        raise ApiError(422, "validation failed", [{"field": "duplex", "message": "true or false"}])
     request.state.audit_refusal = ("print", "plans", [])
 
     def run(session: Session):
@@ -116,7 +120,7 @@ async def batch_create(request: Request) -> Response:
     engine = request.app.state.engine
 
     def work(job):
-        result = run_batch(engine, ids, description, scope, progress=job.progress)
+        result = run_batch(engine, ids, description, scope, progress=job.progress, duplex=duplex)
         return result.pdf, result.pages
 
     job = store_for(request.app).submit(str(scope.principal.user_id), len(ids), description, work)

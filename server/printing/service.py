@@ -55,12 +55,12 @@ def field_list_ids(field_list: FieldList) -> list[str]:
 
 
 def run_batch(engine: Engine, plan_ids: list[uuid.UUID], description: str, scope: Scope, progress=None,
-              now: Optional[date] = None) -> render.BatchResult:
+              now: Optional[date] = None, duplex: bool = False) -> render.BatchResult:
     """Render a batch of already-selected (and audited) plans, in this order."""
     from .selection import _by_ids
 
     with Session(engine) as session:
         plans = _by_ids(session, plan_ids, list(scope.plans.clauses()))
         prints = plan_prints(session, plans, scope.reader, now=now, numbered=True)
-    cover = batch_cover(prints, description, scope.reader, now=now)
+    cover = batch_cover(prints, description, scope.reader, now=now, duplex=duplex)
     return render.batch_pdf(prints, cover, progress=progress)

@@ -53,7 +53,8 @@ if (form) {
         method: "POST",
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": await csrfToken() },
-        body: JSON.stringify({ by: by.value, value: chosen ? chosen.value : "" }),
+        body: JSON.stringify({ by: by.value, value: chosen ? chosen.value : "",
+                               duplex: form.querySelector("#batch-duplex").checked }),
       });
       const job = await answer.json();
       if (!answer.ok) { text.textContent = job.detail; return; }
