@@ -1,6 +1,6 @@
 """Benchmark: printing individual evacuation plans as PDF.
 
-Run: ``.venv/bin/python tests/bench/bench_print.py [--plans 1000] [--runs 5]``
+Run: ``.venv/bin/python tests/bench/bench_print.py [--plans 1000] [--runs 5] [--duplex]``
 
 - one plan: context built from the database and rendered to PDF, median of `--runs` runs
   after one warm-up (the first print of a process starts Chromium);
@@ -113,7 +113,7 @@ class PeakMemory:
         self._thread.join()
 
 
-def batch_child(db: Path, plans: int) -> dict:
+def batch_child(db: Path, plans: int, duplex: bool = False) -> dict:
     from sqlmodel import Session, select
 
     from server.db import make_engine
@@ -127,7 +127,7 @@ def batch_child(db: Path, plans: int) -> dict:
     cpu = time.process_time()
     with PeakMemory() as memory:
         started = time.perf_counter()
-        result = run_batch(engine, ids, "benchmark", Scope(), now=NOW)
+        result = run_batch(engine, ids, "benchmark", Scope(), now=NOW, duplex=duplex)
         wall = time.perf_counter() - started
     return {"plans": result.plans, "pages": result.pages, "wall": wall, "parent_cpu": time.process_time() - cpu,
             "pages_per_second": result.pages / wall, "bytes": len(result.pdf),
@@ -140,10 +140,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plans", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--duplex", action="store_true", help="the batch for double-sided printing")
     parser.add_argument("--child", nargs=2, metavar=("DB", "PLANS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(batch_child(Path(args.child[0]), int(args.child[1]))))
+        print(json.dumps(batch_child(Path(args.child[0]), int(args.child[1]), args.duplex)))
         return 0
 
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
@@ -155,7 +156,7 @@ def main() -> int:
         times, cpu = one_plan(db, args.runs)
         print(f"one plan: median {statistics.median(times):.2f} s over {len(times)} runs "
               f"(min {min(times):.2f}, max {max(times):.2f}; CPU of this Python process {statistics.median(cpu):.2f} s; target ≤ 1 s)")
-        command = [sys.executable, __file__, "--child", str(db), str(args.plans)]
+        command = [sys.executable, __file__, "--child", str(db), str(args.plans)] + (["--duplex"] if args.duplex else [])
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
         print(f"batch: {r['plans']} plans, {r['pages']} pages in {r['wall']:.1f} s = {r['pages_per_second']:.1f} pages/s "
