@@ -96,7 +96,11 @@ def test_background_sync_sends_with_the_app_closed(live_server, browser):
         record_safety(page, person_id, "safe_home")
     expect_pending(page, 2)
     page.goto("about:blank")  # the app is closed: no page of it is open
-    assert count_rows(live_server, SafetyCheck) == 0  # nothing went out while offline
+    # Chromium's offline emulation covers the context's pages but not always its service worker:
+    # a sync event fired the moment the records were saved may reach the server although the
+    # context is "offline" (a CI run saw it once). The page itself cannot send; the worker sends
+    # the whole outbox in one batch, so it is none or both — and never twice (checked below).
+    assert count_rows(live_server, SafetyCheck) in (0, 2)
     # Back online. The browser may fire its sync event at once — before this line returns —
     # so the server's count is not checked again until the rows are expected.
     context.set_offline(False)
