@@ -102,3 +102,31 @@ def test_shelters_round_trip(engine, fixtures_dir):
     assert (applied.errors, applied.unchanged) == ([], 8)
     assert shelters(engine) == before
     assert shelters(engine)["E1321400003121"]["building_permit_date"] == date(1975, 1, 1)
+
+
+def test_cells_excel_would_run_as_formulas_are_escaped_and_come_back_unchanged(engine):
+    """CSV injection: a cell starting with = + - @ is exported with a leading ' (Excel shows it as
+    text instead of running it); the importer removes it, so the round trip still holds."""
+    add_districts(engine, "C001")
+    notes = '=HYPERLINK("http://example.invalid","開く")'
+    rows = [person_row(申し伝え事項=notes), person_row(登録者番号="T-0002", 申し伝え事項="-階段に注意",
+                                                  電話番号="+81-42-325-0011", 自治会="@自治会"),
+            person_row(登録者番号="T-0003", 申し伝え事項="'=そのまま")]
+    header = [*person_row(), "申し伝え事項", "自治会"]
+    imported = import_people(engine, people_csv(*rows, header=header), apply=True)
+    assert imported.errors == [], imported.errors
+    # a ' before = + - @ in any imported file is Excel's text prefix: it is removed
+    assert people(engine)["T-0003"]["notes"] == "=そのまま"
+    with engine.begin() as conn:  # a value typed with a leading ' (through the API) must survive too
+        conn.execute(sa.update(Person.__table__).where(Person.__table__.c.register_no == "T-0003")
+                     .values(notes="'=そのまま"))
+    before = people(engine)
+    assert before["T-0001"]["notes"] == notes
+    data = export_people_csv(engine)
+    cells = [cell for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for cell in row]
+    assert "'" + notes in cells and "'-階段に注意" in cells and "'+81-42-325-0011" in cells and "'@自治会" in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]  # nothing Excel would evaluate
+    assert "''=そのまま" in cells
+    again = import_people(engine, data, apply=True)
+    assert (again.errors, again.unchanged) == ([], 3)
+    assert people(engine) == before and export_people_csv(engine) == data

@@ -187,4 +187,14 @@ def _rows(reader) -> Iterator[tuple[int, list[str]]]:
                                   f"quote)", start) from None
         previous_end = reader.line_num
         if any(cell.strip() for cell in cells):
-            yield start, cells
+            yield start, [unescape_cell(cell) for cell in cells]
+
+
+def unescape_cell(cell: str) -> str:
+    """Undo the export's formula escape: ``'=SUM(1)`` → ``=SUM(1)``, ``'+81-42-…`` → ``+81-42-…``.
+    Only a ' before = + - @ (or a tab or CR) is removed: that is what the export (and Excel's
+    "text" prefix) writes; any other leading ' is data."""
+    if len(cell) > 1 and cell[0] == "'" and cell[1:].lstrip("'")[:1] in ("=", "+", "-", "@", "\t", "\r") \
+            and cell[1:].lstrip("'"):
+        return cell[1:]
+    return cell

@@ -1,8 +1,9 @@
 """CSV exports of the register and the shelters, in exactly the importers' layout.
 
 UTF-8 with a BOM (so Excel opens it as UTF-8), CRLF line ends, Japanese headers, Japanese
-labels for every vocabulary value, dates as ISO 西暦 (1940-03-03). An exported file
-re-imports with no errors and every row unchanged.
+labels for every vocabulary value, dates as ISO 西暦 (1940-03-03); a cell that Excel would
+take for a formula (= + - @ first) gets a leading ' (the importers remove it). An exported
+file re-imports with no errors and every row unchanged.
 
 Rows are read from the database in chunks, so 50,000 people never sit in memory as objects.
 """
@@ -27,6 +28,17 @@ from .shelters_csv import SHELTER_COLUMNS
 
 BOM = "\ufeff"
 CHUNK_ROWS = 2000
+# A cell starting with one of these is a formula to Excel (CSV injection): exported with a
+# leading ' , which Excel shows as text and the importers remove (csvsource.unescape_cell).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_cell(value: str) -> str:
+    """``=SUM(1)`` → ``'=SUM(1)``; a value that already starts with ' before such a character gets
+    one more, so the importer's unescape gives it back exactly."""
+    if value.startswith(FORMULA_STARTS) or (value[:1] == "'" and value[1:].lstrip("'").startswith(FORMULA_STARTS)):
+        return "'" + value
+    return value
 
 
 def _label(enum_cls: type[LabelledEnum], code: str | None) -> str:
@@ -66,7 +78,7 @@ def _csv_chunks(header: list[str], rows: Iterator[list[str]]) -> Iterator[bytes]
     writer.writerow(header)
     count = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow([escape_cell(cell) for cell in row])
         count += 1
         if count % CHUNK_ROWS == 0:
             yield buffer.getvalue().encode("utf-8")
