@@ -180,3 +180,30 @@ def test_drill_cli_check_and_run(tmp_path, capsys):
     figures = json.loads(out.read_text(encoding="utf-8"))
     assert figures["kpis"]["people"] == 200 and all(c["passed"] for c in figures["checks"])
     assert main(["drill", "run", str(SCENARIOS / "tama-east-m73.toml"), "--url", "http://127.0.0.1:9"]) == 2
+
+
+def test_a_live_drill_sends_each_record_when_its_time_comes(drill_server):
+    """`speed`: the quake is now and the records arrive as the compressed drill clock reaches them
+    (an hour of drill in about two seconds here); the figures are in drill minutes."""
+    from dataclasses import replace
+
+    from server.drills.runner import Api, run_drill
+
+    url, username, password, _ = drill_server
+    scenario = load_scenario(SCENARIOS / "tama-east-m73.toml")
+    scenario = replace(scenario, response={**scenario.response, "duration_hours": 1, "supporters_start_minutes": 5})
+    api = Api(url)
+    api.sign_in(username, password)
+    before = datetime.now(timezone.utc)
+    result = run_drill(api, scenario, speed=1800)  # 60 drill minutes in 2 real seconds
+    after = datetime.now(timezone.utc)
+    assert result.ok, result.checks
+    assert before - timedelta(seconds=1) <= result.quake_at <= after
+    assert result.seconds >= 1.5  # it waited for the drill clock, not sent at once
+    stamps = [datetime.fromisoformat(c["observed_at"].replace("Z", "+00:00"))
+              for c in api.read_all("/api/safety-checks", since=result.quake_at.isoformat())]
+    assert stamps and all(result.quake_at <= t <= after for t in stamps)
+    assert result.kpis["speed"] == 1800 and result.kpis["confirmed"] > 0
+    last = max(result.script.first_check_minute.values())
+    assert result.kpis["minutes_to_100"] is None or result.kpis["minutes_to_100"] == pytest.approx(last, abs=1)
+    api.close()

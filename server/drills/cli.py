@@ -45,6 +45,9 @@ def add_drill_parser(subparsers) -> None:
     run.add_argument("--password-env", metavar="VAR", default="TSUNAGU_DRILL_PASSWORD",
                      help="with --url: environment variable holding the password (default TSUNAGU_DRILL_PASSWORD)")
     run.add_argument("--quake-at", metavar="ISO", help="quake time with timezone (default: see docs/drills.md)")
+    run.add_argument("--speed", type=float, metavar="X",
+                     help="play the drill live, X times faster than real time (60: an hour a minute), "
+                          "so the HQ map (/hq) shows the response as it arrives")
     run.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
@@ -165,6 +168,9 @@ def cmd_run(args, settings) -> int:
         if quake_at is None or quake_at.tzinfo is None:
             print("drill: --quake-at needs an ISO time with timezone, e.g. 2026-11-27T09:00:00+09:00", file=sys.stderr)
             return 2
+    if args.speed is not None and not args.speed > 0:
+        print("drill: --speed must be above 0", file=sys.stderr)
+        return 2
     if args.url and not args.username:
         print("drill: --url needs --username (and the password in the environment)", file=sys.stderr)
         return 2
@@ -173,7 +179,7 @@ def cmd_run(args, settings) -> int:
         api = Api(base_url)
         try:
             api.sign_in(username, password)
-            return run_drill(api, scenario, seed=args.seed, quake_at=quake_at,
+            return run_drill(api, scenario, seed=args.seed, quake_at=quake_at, speed=args.speed,
                              progress=ProgressBar(enabled=not args.quiet))
         finally:
             api.close()
@@ -196,6 +202,9 @@ def cmd_run(args, settings) -> int:
                     if not args.quiet:
                         print(f"drill: demo city of {args.people:,} people ready in "
                               f"{time.perf_counter() - started:.1f} s at {base_url}", file=sys.stderr)
+                    if args.speed:  # a throwaway local server: say how to watch the drill on the HQ map
+                        print(f"drill: watch it live at {base_url}/hq — sign in as {username} / {password}",
+                              file=sys.stderr)
                     result = drive(base_url, username, password)
     except DrillError as exc:
         print(f"drill: {exc}", file=sys.stderr)

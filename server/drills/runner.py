@@ -12,6 +12,8 @@ script: every record sent is there, and each person's first 安否確認 has the
 Times: every record's `observed_at` is the quake time plus its minute in the script. The quake
 time defaults to the scenario's `origin_time` if the whole drill fits before now, else to now
 minus the drill's length (rounded down to the minute): the server refuses records from the future.
+A live drill (`speed`) starts now and sends each record when its time comes, compressed by the
+speed, so HQ watches the response arrive on /hq.
 """
 
 from __future__ import annotations
@@ -106,18 +108,29 @@ def default_quake_time(scenario, duration_minutes: float, now: datetime) -> date
 
 
 def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optional[datetime] = None,
-              now: Optional[datetime] = None, switch_mode: bool = True,
+              now: Optional[datetime] = None, switch_mode: bool = True, speed: Optional[float] = None,
               progress: Optional[Callable[[int, int], None]] = None) -> DrillResult:
-    """Run the drill against a signed-in `api`; see the module's docstring."""
+    """Run the drill against a signed-in `api`; see the module's docstring.
+
+    `speed` plays the drill live, `speed` times faster than real time (60: an hour a minute):
+    the quake is now, each record is sent when its (compressed) time comes, stamped with that
+    time, and HQ's map shows the response as it happens. The figures are given in drill minutes.
+    Without it every record is sent at once, stamped with its drill time.
+    """
     import time
 
     started = time.perf_counter()
+    if speed is not None and not speed > 0:
+        raise DrillError("the speed must be above 0")
+    scale = float(speed or 1.0)  # drill minutes per real minute
     now = now or datetime.now(timezone.utc)
     people = api.read_all("/api/people")
     plans = api.read_all("/api/plans")
     shelters = api.read_all("/api/shelters")
     districts = api.read_all("/api/districts")
     drill = simulate.script(scenario, people=people, plans=plans, shelters=shelters, districts=districts, seed=seed)
+    if speed:
+        quake_at = quake_at or datetime.now(timezone.utc).replace(microsecond=0)
     quake_at = quake_at or default_quake_time(scenario, drill.duration_minutes, now)
     if quake_at.tzinfo is None:
         raise DrillError("the quake time needs a timezone")
@@ -127,37 +140,59 @@ def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optio
         api.post("/api/mode", {"mode": "disaster", "reason": f"訓練: {scenario.name}（{scenario.id}）"})
         mode_switched = True
 
-    key = f"{scenario.id}@{quake_at.isoformat()}"
-    by_device: dict[str, list[dict]] = {}
+    key = f"{scenario.id}@{quake_at.isoformat()}" + (f"x{scale:g}" if speed else "")
     record_ids: dict[str, str] = {}
+    timeline: list[tuple[float, str, dict]] = []  # (real minutes after the quake, device, mutation)
     for index, action in enumerate(drill.actions):
         record = simulate.record_id(drill.seed, key, index)
         record_ids[record] = action.entity
-        by_device.setdefault(action.device, []).append({
+        at = action.minute / scale
+        timeline.append((at, action.device, {
             "id": simulate.mutation_id(drill.seed, key, index, action), "entity": action.entity, "op": "create",
-            "data": {"id": record, **action.data, "observed_at": simulate.stamp(quake_at, action.minute)}})
+            "data": {"id": record, **action.data, "observed_at": simulate.stamp(quake_at, at)}}))
     statuses: Counter = Counter()
     rejected: list[dict] = []
-    sent, total = 0, len(drill.actions)
+    sent, total = 0, len(timeline)
     if progress:
         progress(0, total)
-    for device in sorted(by_device):
-        mutations = by_device[device]
-        for start in range(0, len(mutations), BATCH):
-            batch = mutations[start:start + BATCH]
-            answer = api.post("/api/sync/mutations", {"device_id": device, "mutations": batch})
-            for result in answer["results"]:
-                statuses[result["status"]] += 1
-                if result["status"] == "rejected":
-                    rejected.append({"id": result["id"], "errors": result.get("errors", [])})
-            sent += len(batch)
-            if progress:
-                progress(sent, total)
+
+    def send(items: list[tuple[float, str, dict]]) -> None:
+        nonlocal sent
+        by_device: dict[str, list[dict]] = {}
+        for _, device, mutation in items:
+            by_device.setdefault(device, []).append(mutation)
+        for device in sorted(by_device):
+            mutations = by_device[device]
+            for start in range(0, len(mutations), BATCH):
+                batch = mutations[start:start + BATCH]
+                answer = api.post("/api/sync/mutations", {"device_id": device, "mutations": batch})
+                for result in answer["results"]:
+                    statuses[result["status"]] += 1
+                    if result["status"] == "rejected":
+                        rejected.append({"id": result["id"], "errors": result.get("errors", [])})
+                sent += len(batch)
+                if progress:
+                    progress(sent, total)
+
+    if not speed:
+        send(timeline)
+    else:
+        # Live: whatever is due is sent, then wait for the next record's time (at most a second,
+        # so a slow batch never makes the drill drift far).
+        pending = sorted(timeline, key=lambda item: item[0])
+        while pending:
+            elapsed = (datetime.now(timezone.utc) - quake_at).total_seconds() / 60.0
+            due = [item for item in pending if item[0] <= elapsed]
+            if due:
+                pending = pending[len(due):]
+                send(due)
+                continue
+            time.sleep(min(1.0, max(0.0, (pending[0][0] - elapsed) * 60.0)))
 
     since = quake_at.isoformat()
     checks_on_server = [c for c in api.read_all("/api/safety-checks", since=since) if c["id"] in record_ids]
     reports_on_server = [r for r in api.read_all("/api/shelter-reports", since=since) if r["id"] in record_ids]
-    kpis = _kpis(drill, checks_on_server, reports_on_server, quake_at, people, scenario)
+    kpis = _kpis(drill, checks_on_server, reports_on_server, quake_at, people, scenario, scale)
     # HQ's next step: place everyone who still needs a shelter, with the shelters as reported
     # (collapsed ones closed) and the latest 安否確認 (people safe at home stay home).
     body = {"intensity": round(drill.intensity_median, 1)} if drill.intensity_median is not None else {}
@@ -169,9 +204,10 @@ def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optio
     kpis["matching"]["proposal_id"] = proposal.get("id")
     expected_checks = sum(1 for a in drill.actions if a.entity == "safety-checks")
     expected_reports = total - expected_checks
-    first = _first_minutes(checks_on_server, quake_at)
+    first = _first_minutes(checks_on_server, quake_at, scale)
+    tolerance = scale / 60_000 + 1e-6  # times are stamped to the millisecond
     mismatched = [pid for pid, minute in drill.first_check_minute.items()
-                  if pid not in first or abs(first[pid] - minute) > 1 / 60 + 1e-9]
+                  if pid not in first or abs(first[pid] - minute) > tolerance]
     checks = [
         ("every 安否確認 sent is on the server", len(checks_on_server) == expected_checks,
          f"{len(checks_on_server)} of {expected_checks}"),
@@ -182,28 +218,30 @@ def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optio
          f"{len(mismatched)} differ"),
     ]
     return DrillResult(scenario_id=scenario.id, scenario_name=scenario.name, seed=drill.seed, quake_at=quake_at,
-                       people=len(people), tablets=len(by_device), sent=sent, statuses=statuses, rejected=rejected,
+                       people=len(people), tablets=len({device for _, device, _ in timeline}), sent=sent,
+                       statuses=statuses, rejected=rejected,
                        kpis=kpis, checks=checks, seconds=time.perf_counter() - started, mode_switched=mode_switched,
                        script=drill)
 
 
-def _minutes(observed_at: str, quake_at: datetime) -> float:
-    return (datetime.fromisoformat(observed_at.replace("Z", "+00:00")) - quake_at).total_seconds() / 60.0
+def _minutes(observed_at: str, quake_at: datetime, scale: float = 1.0) -> float:
+    """Drill minutes after the quake (`scale` drill minutes per real minute in a live drill)."""
+    return (datetime.fromisoformat(observed_at.replace("Z", "+00:00")) - quake_at).total_seconds() / 60.0 * scale
 
 
-def _first_minutes(checks: list[dict], quake_at: datetime) -> dict[str, float]:
+def _first_minutes(checks: list[dict], quake_at: datetime, scale: float = 1.0) -> dict[str, float]:
     first: dict[str, float] = {}
     for check in checks:
-        minute = _minutes(check["observed_at"], quake_at)
+        minute = _minutes(check["observed_at"], quake_at, scale)
         if check["person_id"] not in first or minute < first[check["person_id"]]:
             first[check["person_id"]] = minute
     return first
 
 
 def _kpis(drill: simulate.DrillScript, checks: list[dict], reports: list[dict], quake_at: datetime,
-          people: list[dict], scenario) -> dict:
-    """The drill's figures, from the records the server holds."""
-    first = sorted(_first_minutes(checks, quake_at).values())
+          people: list[dict], scenario, scale: float = 1.0) -> dict:
+    """The drill's figures, from the records the server holds (times in drill minutes)."""
+    first = sorted(_first_minutes(checks, quake_at, scale).values())
     total = len(people)
 
     def time_to(share: float) -> Optional[float]:
@@ -212,7 +250,7 @@ def _kpis(drill: simulate.DrillScript, checks: list[dict], reports: list[dict], 
 
     latest: dict[str, tuple[float, str]] = {}
     for check in checks:
-        minute = _minutes(check["observed_at"], quake_at)
+        minute = _minutes(check["observed_at"], quake_at, scale)
         if check["person_id"] not in latest or minute >= latest[check["person_id"]][0]:
             latest[check["person_id"]] = (minute, check["outcome"])
     outcome_counts = Counter(outcome for _, outcome in latest.values())
@@ -238,6 +276,7 @@ def _kpis(drill: simulate.DrillScript, checks: list[dict], reports: list[dict], 
         "unplaced": len(drill.unplaced),
         "shelter_shindo": {"min": shindo(min(intensities)), "max": shindo(max(intensities))} if intensities else {},
         "duration_hours": drill.duration_minutes / 60,
+        "speed": scale if scale != 1.0 else None,
     }
 
 
@@ -252,6 +291,7 @@ def report_text(result: DrillResult) -> str:
     lines = [
         f"訓練 Drill: {result.scenario_name} ({result.scenario_id}), seed {result.seed}",
         f"想定発生時刻 Quake at: {result.quake_at.isoformat(timespec='minutes')}; {k['duration_hours']:g} 時間 hours"
+        + (f"; 実時間の {k['speed']:g} 倍速で実施 played live at {k['speed']:g}× speed" if k.get("speed") else "")
         + ("; 災害モードに切替 switched to disaster mode" if result.mode_switched else ""),
         f"対象者 People: {k['people']:,}; 安否確認済 confirmed {k['confirmed']:,} ({k['confirmed_share'] * 100:.1f} %), "
         f"未確認 unconfirmed {k['unconfirmed']:,}",

@@ -298,4 +298,4 @@ def record_id(seed: int, scenario_id: str, index: int) -> str:
 def stamp(quake_at: datetime, minute: float) -> str:
     from datetime import timedelta
 
-    return (quake_at + timedelta(minutes=minute)).isoformat(timespec="seconds")
+    return (quake_at + timedelta(minutes=minute)).isoformat(timespec="milliseconds")
