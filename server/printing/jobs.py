@@ -2,8 +2,8 @@
 
 Jobs live in the server process only (a restart forgets them; print again). The store
 holds at most `MAX_JOBS` jobs; finished jobs are dropped `TTL_SECONDS` after they finish,
-and the oldest finished job makes room for a new one. One job renders at a time (it uses
-every core through its worker processes); others wait their turn in order. A job belongs
+and the oldest finished job makes room for a new one. One job renders at a time (the
+process has one PDF engine, engine.py); others wait their turn in order. A job belongs
 to the user who started it: anyone else gets 404 for its id.
 """
 
