@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from ..progress import ProgressBar
+
 
 def add_drill_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -89,21 +91,6 @@ def cmd_check(args, settings) -> int:
           f"min {shindo(float(intensity.min()))}, median {shindo(float(np.median(intensity)))}, "
           f"max {shindo(float(intensity.max()))}")
     return 0
-
-
-class ProgressBar:
-    def __init__(self, enabled: bool = True):
-        self.enabled, self.started = enabled, time.perf_counter()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        width = 30
-        filled = int(width * done / total) if total else width
-        end = "\n" if done >= total else ""
-        sys.stderr.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{total} records "
-                         f"{time.perf_counter() - self.started:.1f} s{end}")
-        sys.stderr.flush()
 
 
 @contextmanager
@@ -180,7 +167,7 @@ def cmd_run(args, settings) -> int:
         try:
             api.sign_in(username, password)
             return run_drill(api, scenario, seed=args.seed, quake_at=quake_at, speed=args.speed,
-                             progress=ProgressBar(enabled=not args.quiet))
+                             progress=ProgressBar("records", enabled=not args.quiet))
         finally:
             api.close()
 

@@ -18,7 +18,9 @@ speed, so HQ watches the response arrive on /hq.
 
 from __future__ import annotations
 
+import math
 import statistics
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -117,8 +119,6 @@ def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optio
     time, and HQ's map shows the response as it happens. The figures are given in drill minutes.
     Without it every record is sent at once, stamped with its drill time.
     """
-    import time
-
     started = time.perf_counter()
     if speed is not None and not speed > 0:
         raise DrillError("the speed must be above 0")
@@ -245,7 +245,7 @@ def _kpis(drill: simulate.DrillScript, checks: list[dict], reports: list[dict], 
     total = len(people)
 
     def time_to(share: float) -> Optional[float]:
-        needed = max(1, -(-int(share * 1000) * total // 1000)) if total else 0
+        needed = max(1, math.ceil(share * total))
         return round(first[needed - 1], 1) if total and len(first) >= needed else None
 
     latest: dict[str, tuple[float, str]] = {}

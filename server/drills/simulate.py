@@ -39,6 +39,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..domain.geo import to_plane, zone_for
 from .damage import collapse_probability, people_intensity, shelter_damage
 
 SHELTER_OPEN_MINUTES = (30, 90)
@@ -77,10 +78,28 @@ class DrillScript:
         return len(self.outcomes)
 
 
-def _plane(lon: float, lat: float, lon0: float, lat0: float) -> tuple[float, float]:
-    """Metres east and north of (lon0, lat0): an equirectangular approximation, within a few metres
-    over a city (walking distances only)."""
-    return ((lon - lon0) * 111_320.0 * math.cos(math.radians(lat0)), (lat - lat0) * 110_574.0)
+def _lonlat(record: dict, district_by_id: dict) -> Optional[tuple[float, float]]:
+    """Where a record is: its own lon/lat, a district's centroid, or its district's centroid."""
+    for lon, lat in ((record.get("lon"), record.get("lat")), (record.get("centroid_lon"), record.get("centroid_lat"))):
+        if lon is not None and lat is not None:
+            return lon, lat
+    district = district_by_id.get(record.get("district_id"))
+    if district and district.get("centroid_lon") is not None and district.get("centroid_lat") is not None:
+        return district["centroid_lon"], district["centroid_lat"]
+    return None
+
+
+def _plane_points(records: list[dict], district_by_id: dict) -> dict[str, tuple[float, float]]:
+    """Record id → (easting, northing) in metres in the city's plane rectangular zone (domain.geo),
+    projected once for all records."""
+    located = [(record["id"], spot) for record in records if (spot := _lonlat(record, district_by_id))]
+    if not located:
+        return {}
+    lons = np.array([spot[0] for _, spot in located])
+    lats = np.array([spot[1] for _, spot in located])
+    code = next((r.get("municipality_code") for r in records if r.get("municipality_code")), None)
+    xy = to_plane(lons, lats, zone_for(float(lons.mean()), float(lats.mean()), code))
+    return {record_id: (float(x), float(y)) for (record_id, _), (x, y) in zip(located, xy)}
 
 
 def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -134,16 +153,10 @@ def script(scenario, *, people: list[dict], plans: list[dict], shelters: list[di
     people = sorted(people, key=lambda p: p["id"])  # the draw does not depend on the API's order
     shelters = sorted(shelters, key=lambda s: s["id"])
 
-    lon0 = float(np.mean([p["lon"] for p in people if p.get("lon") is not None] or [139.45]))
-    lat0 = float(np.mean([p["lat"] for p in people if p.get("lat") is not None] or [35.7]))
+    points = _plane_points([*people, *shelters, *districts], district_by_id)
 
     def where(record: dict) -> Optional[tuple[float, float]]:
-        if record.get("lon") is None or record.get("lat") is None:
-            district = district_by_id.get(record.get("district_id"))
-            if district and district.get("centroid_lon") is not None:
-                return _plane(district["centroid_lon"], district["centroid_lat"], lon0, lat0)
-            return None
-        return _plane(record["lon"], record["lat"], lon0, lat0)
+        return points.get(record["id"])
 
     # ---- shelters
     actions: list[Action] = []
@@ -244,10 +257,9 @@ def script(scenario, *, people: list[dict], plans: list[dict], shelters: list[di
         district = district_by_id.get(district_id) or {}
         device = f"drill-minsei-{district.get('code') or district_id[:8]}"
         clock = start + float(rng.uniform(-10, 10))
-        at = where(district) if district else None
         todo = [p for p in members if where(p) is not None]
         unknown_place = [p for p in members if where(p) is None]
-        at = at or (where(todo[0]) if todo else None)
+        at = (where(district) if district else None) or (where(todo[0]) if todo else None)
         while todo and clock <= duration:
             nearest = min(todo, key=lambda p: (_distance_m(at, where(p)), p["id"]))
             todo.remove(nearest)

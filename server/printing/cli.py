@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..progress import ProgressBar
 from .engine import EngineUnavailable
 
 
@@ -112,23 +113,6 @@ def cmd_plan(args, settings) -> int:
     return 0
 
 
-class ProgressBar:
-    """A text progress bar on stderr: [########------] 120/1000 plans 12.3 s"""
-
-    def __init__(self, stream=None, width: int = 30, enabled: bool = True):
-        self.stream, self.width, self.enabled = stream or sys.stderr, width, enabled
-        self.started = time.perf_counter()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        filled = int(self.width * done / total) if total else self.width
-        bar = "#" * filled + "-" * (self.width - filled)
-        end = "\n" if done >= total else ""
-        self.stream.write(f"\r[{bar}] {done}/{total} plans {time.perf_counter() - self.started:.1f} s{end}")
-        self.stream.flush()
-
-
 def cmd_batch(args, settings) -> int:
     from sqlmodel import Session
 
@@ -149,8 +133,8 @@ def cmd_batch(args, settings) -> int:
     except ApiError as exc:
         return _fail(exc.detail)
     try:
-        result = run_batch(engine, ids, description, scope, progress=ProgressBar(enabled=not args.quiet),
-                           duplex=args.duplex)
+        result = run_batch(engine, ids, description, scope, duplex=args.duplex,
+                           progress=ProgressBar("plans", enabled=not args.quiet))
     except EngineUnavailable as exc:
         return _fail(str(exc))
     _write(args.output, result.pdf)

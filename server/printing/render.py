@@ -171,14 +171,9 @@ def batch_pdf(plans: list[PlanPrint], cover: BatchCover, *, progress: Optional[P
             done += len(group)
             if progress:
                 progress(done, total)
-        by_id: dict[str, int] = {}
-        start_page = cover_pages
-        for group, rendered in zip(groups, chunk_pdfs):
-            for plan in group:
-                by_id[plan.plan_id] = start_page + rendered.starts.get(f"plan-{plan.plan_id}", 1)
-            start_page += rendered.pages
+        first_pages = _first_pages(groups, chunk_pdfs, cover_pages)
         for entry in cover.entries:
-            entry.page = by_id.get(entry.plan_id)
+            entry.page = first_pages.get(entry.plan_id)
         cover.cover_pages, cover.total_pages = cover_pages, offset
         mark = time.perf_counter()
         cover_rendered = html_to_pdf(render_html(cover=cover, page_css=COVER_PAGE_CSS))
@@ -188,7 +183,7 @@ def batch_pdf(plans: list[PlanPrint], cover: BatchCover, *, progress: Optional[P
         # Not expected (fixed one-line rows); the plans' page numbers would be off: print them again.
     mark = time.perf_counter()
     pages = cover_rendered.pages + sum(r.pages for r in chunk_pdfs)
-    pdf = _merge(cover_rendered, groups, chunk_pdfs)
+    pdf = _merge(cover_rendered, plans, chunk_pdfs, first_pages)
     timings["merge"] = time.perf_counter() - mark
     return BatchResult(pdf, pages, total, cover_rendered.pages, time.perf_counter() - started, timings)
 
@@ -224,21 +219,27 @@ def plan_lengths(group: list[PlanPrint], rendered: Rendered) -> list[int]:
     return [end - start for start, end in zip(starts, ends)]
 
 
-def _merge(cover: Rendered, groups: list[list[PlanPrint]], chunks: list[Rendered]) -> bytes:
+def _first_pages(groups: list[list[PlanPrint]], chunks: list[Rendered], cover_pages: int) -> dict[str, int]:
+    """Plan id → the plan's first page in the whole batch (1-based), from each chunk's starts."""
+    first_pages: dict[str, int] = {}
+    offset = cover_pages
+    for group, rendered in zip(groups, chunks):
+        for plan in group:
+            first_pages[plan.plan_id] = offset + rendered.starts.get(f"plan-{plan.plan_id}", 1)
+        offset += rendered.pages
+    return first_pages
+
+
+def _merge(cover: Rendered, plans: list[PlanPrint], chunks: list[Rendered], first_pages: dict[str, int]) -> bytes:
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
-    writer.append(PdfReader(io.BytesIO(cover.pdf)), import_outline=False)
-    writer.add_outline_item(title="表紙・索引 Cover and index", page_number=0)
-    offset = cover.pages
-    for group, rendered in zip(groups, chunks):
+    for rendered in (cover, *chunks):
         writer.append(PdfReader(io.BytesIO(rendered.pdf)), import_outline=False)
-        for plan in group:
-            start = rendered.starts.get(f"plan-{plan.plan_id}")
-            if start is not None:
-                title = f"No.{plan.sequence} {plan.person.name} ({plan.person.register_no})"
-                writer.add_outline_item(title=title, page_number=offset + start - 1)
-        offset += rendered.pages
+    writer.add_outline_item(title="表紙・索引 Cover and index", page_number=0)
+    for plan in plans:
+        title = f"No.{plan.sequence} {plan.person.name} ({plan.person.register_no})"
+        writer.add_outline_item(title=title, page_number=first_pages[plan.plan_id] - 1)
     writer.add_metadata({"/Title": "個別避難計画 一括印刷", "/Creator": "Tsunagu"})
     out = io.BytesIO()
     writer.write(out)

@@ -143,20 +143,25 @@ async def batch_pdf(request: Request) -> Response:
     return _pdf(job.pdf, f"plans-{job.id[:8]}.pdf")
 
 
+async def _field_list(request: Request, kind: str, detail: str):
+    """The field list the URL names, within the reader's scope; the read is audited."""
+    scope = _people_scope(request)
+    key = request.path_params["key"]
+    request.state.audit_refusal = ("print", "field-list", [key])
+
+    def run(session: Session):
+        context = field_list_context(session, kind, key, scope)
+        audit_print(session, scope, "field-list", [key, *field_list_ids(context)], client=client_address(request),
+                    detail=detail)
+        return context
+
+    return await in_session(request, run)
+
+
 def _field_list_endpoint(kind: str):
     async def endpoint(request: Request) -> Response:
-        scope = _people_scope(request)
-        key = request.path_params["key"]
-        request.state.audit_refusal = ("print", "field-list", [key])
-
-        def run(session: Session):
-            context = field_list_context(session, kind, key, scope)
-            audit_print(session, scope, "field-list", [key, *field_list_ids(context)], client=client_address(request),
-                        detail=f"{kind} list")
-            return context
-
-        context = await in_session(request, run)
-        return _pdf(await _render(render.field_list_pdf, context), f"{kind}-list-{key}.pdf")
+        context = await _field_list(request, kind, f"{kind} list")
+        return _pdf(await _render(render.field_list_pdf, context), f"{kind}-list-{request.path_params['key']}.pdf")
     endpoint.__name__ = f"{kind}_list_pdf"
     return endpoint
 
@@ -199,16 +204,7 @@ async def plan_preview(request: Request) -> Response:
 
 def _field_list_preview(kind: str):
     async def endpoint(request: Request) -> Response:
-        scope = _people_scope(request)
-        key = request.path_params["key"]
-
-        def run(session: Session):
-            context = field_list_context(session, kind, key, scope)
-            audit_print(session, scope, "field-list", [key, *field_list_ids(context)], client=client_address(request),
-                        detail=f"{kind} list html preview")
-            return context
-
-        context = await in_session(request, run)
+        context = await _field_list(request, kind, f"{kind} list html preview")
         return HTMLResponse(render.render_html(field_list=context, preview=True))
     endpoint.__name__ = f"{kind}_list_preview"
     return endpoint
