@@ -66,7 +66,7 @@ def test_counts_must_be_whole_numbers_not_below_zero(counts):
 
 def test_unknown_kinds_and_every_problem_at_once():
     codes = refused(counts={"宴会": 1}, triage={"帰宅": -2}, issues="x" * 4001, report_date=day(9))
-    assert set(codes) == {"unknown_kind", "text_too_long", "outside_deployment"}
+    assert set(codes) == {"unknown_kind", "text_too_long", "outside_deployment", "future_date"}
 
 
 def test_aggregation_sums_teams_of_a_site_on_a_handover_day_and_takes_corrections():
