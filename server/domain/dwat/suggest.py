@@ -44,6 +44,8 @@ PROFESSIONS = list(Profession)
 # profession × kind weight matrix, from COVERAGE
 _WEIGHT = np.array([[COVERAGE[k].get(p, 0.0) for k in KINDS] for p in PROFESSIONS])
 _URGENCY_ORDER = {"high": 0, "medium": 1, "low": 2}
+_KIND_INDEX = {k: i for i, k in enumerate(KINDS)}
+_PROF_INDEX = {p: i for i, p in enumerate(PROFESSIONS)}
 
 
 @dataclass(frozen=True)
@@ -90,15 +92,15 @@ class RequestSuggestions:
     excluded: dict  # why teams were left out: code → number of teams
 
 
-def _capacity(members) -> np.ndarray:
-    """Per need kind: the sum over members of their best weight for the kind."""
-    if not members:
-        return np.zeros(len(KINDS))
-    rows = []
-    for m in members:
-        idx = [PROFESSIONS.index(p) for p in m.professions]
-        rows.append(_WEIGHT[idx].max(axis=0) if idx else np.zeros(len(KINDS)))
-    return np.sum(rows, axis=0)
+def _member_vectors(teams: Sequence[Team]) -> dict:
+    """Per member: the best weight of their professions for each need kind (a member with
+    two qualifications counts once per kind, with the better one)."""
+    vectors = {}
+    for team in teams:
+        for m in team.members:
+            idx = [_PROF_INDEX[p] for p in m.professions]
+            vectors[(team.id, m.id)] = _WEIGHT[idx].max(axis=0) if idx else np.zeros(len(KINDS))
+    return vectors
 
 
 def _plane_points(points: Sequence[tuple[Optional[float], Optional[float]]], zone: Zone) -> np.ndarray:
@@ -149,6 +151,7 @@ def suggest(requests: Sequence[Request], teams: Sequence[Team], sites: Mapping[H
     by_day: dict[date, list[int]] = defaultdict(list)
     for i, r in enumerate(open_requests):
         by_day[r.wanted_from].append(i)
+    vectors = _member_vectors(teams)
     results: dict[int, RequestSuggestions] = {}
     for day, rows in by_day.items():
         end = day + timedelta(days=params.deployment_days - 1)
@@ -169,7 +172,8 @@ def suggest(requests: Sequence[Request], teams: Sequence[Team], sites: Mapping[H
                 continue
             eligible[j] = True
             going_of[j] = going
-            capacity[j] = _capacity(going)
+            if going:
+                capacity[j] = np.sum([vectors[(team.id, m.id)] for m in going], axis=0)
             availability[j] = 1.0 if team.status == TeamStatus.standby else params.busy_score
         quality = np.minimum(capacity / params.depth, 1.0)          # teams × kinds
         coverage = share[rows] @ quality.T                           # rows × teams
@@ -205,11 +209,12 @@ def _exclusion(team: Team, invalid: bool) -> Optional[str]:
 def _reasons(request: Request, team: Team, going, quality: np.ndarray, km: float, hours: float,
              params: SuggestParams) -> tuple[Reason, ...]:
     reasons = []
+    held = Counter(p for m in going for p in m.professions)
     for kind, count in request.needs:
-        k = KINDS.index(kind)
-        fitting = Counter(p for m in going for p in m.professions if COVERAGE[kind].get(p, 0) > 0)
-        who_ja = "・".join(f"{p.ja}{n}" for p, n in sorted(fitting.items(), key=lambda kv: PROFESSIONS.index(kv[0])))
-        who_en = ", ".join(f"{n} {p.en}" for p, n in sorted(fitting.items(), key=lambda kv: PROFESSIONS.index(kv[0])))
+        k = _KIND_INDEX[kind]
+        fitting = [(p, held[p]) for p in PROFESSIONS if held.get(p) and COVERAGE[kind].get(p, 0) > 0]
+        who_ja = "・".join(f"{p.ja}{n}" for p, n in fitting)
+        who_en = ", ".join(f"{n} {p.en}" for p, n in fitting)
         reasons.append(Reason("coverage", f"{kind.ja}{count}名: {who_ja or '対応資格なし'}（充足{quality[k]:.0%}）",
                               f"{kind.en} for {count}: {who_en or 'no fitting profession'} ({quality[k]:.0%} covered)"))
     if team.status == TeamStatus.standby:
