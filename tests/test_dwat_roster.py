@@ -119,7 +119,8 @@ def test_ended_or_adjacent_deployments_do_not_clash():
     assert check_deployment_dates([dep("d1", 0, 4, ENDED), dep("d2", 2, 6)]) == []
     assert check_deployment_dates([dep("d1", 0, 4, PLANNED), dep("d2", 5, 9, PLANNED)]) == []
     # An open-ended live deployment overlaps anything after its start.
-    assert codes(check_deployment_dates([dep("d1", 0, None, PLANNED), dep("d2", 30, 34, PLANNED)])) == {"member_overlap"}
+    open_ended = [dep("d1", 0, None, PLANNED), dep("d2", 30, 34, PLANNED)]
+    assert codes(check_deployment_dates(open_ended)) == {"member_overlap"}
 
 
 def test_check_new_deployment_refuses_and_changes_nothing():
@@ -148,3 +149,30 @@ def test_member_builder_marks_women_and_roles():
     ms = members("X", [P.nurse] * 4, women=2)
     assert [m.sex for m in ms] == [Sex.female, Sex.female, Sex.male, Sex.male]
     assert [m.role for m in ms[:2]] == [MemberRole.leader, MemberRole.sub_leader]
+
+
+def test_team_from_todays_rows():
+    import uuid
+
+    from server.domain.dwat.adapters import deployment_from_row, team_from_rows
+    from server.models import DwatDeployment, DwatMember, DwatTeam
+
+    t = DwatTeam(id=uuid.uuid4(), name="多摩つなぎ第1班", organisation="東京都DWAT")
+    rows = [DwatMember(id=uuid.uuid4(), team_id=t.id, name=f"隊員{k}", sex="female" if k == 0 else "male",
+                       role=("leader", "sub_leader", "member", "member")[k],
+                       professions=["care_worker", "nurse"][:k % 2 + 1],
+                       registration_no=f"TKY-{k}") for k in range(4)]
+    other_team = DwatMember(id=uuid.uuid4(), team_id=uuid.uuid4(), name="他班", professions=[])
+    deps = [DwatDeployment(id=uuid.uuid4(), team_id=t.id, shelter_id=uuid.uuid4(), start_date=day(0), end_date=day(4),
+                           state="active"),
+            DwatDeployment(id=uuid.uuid4(), team_id=t.id, shelter_id=uuid.uuid4(), start_date=day(-9),
+                           end_date=day(-5), state="ended")]
+    late = {rows[3].id: [Window(day(10), None)]}
+    team_ = team_from_rows(t, rows + [other_team], deps, home=(139.48, 35.70), availability=late)
+    assert team_.status == TeamStatus.on_site and len(team_.members) == 4
+    assert team_.commitments == (Window(day(0), day(4)),)
+    assert team_.members[1].professions == {P.care_worker, P.nurse}
+    assert team_.members[3].availability == (Window(day(10), None),)
+    assert check_team(team_).ok and not check_team(team_).warnings
+    d = deployment_from_row(deps[0], [m.id for m in rows])
+    assert (d.state, d.start, d.end, len(d.member_ids)) == (ACTIVE, day(0), day(4), 4)

@@ -76,7 +76,8 @@ def new_triage(id: Hashable, deployment: Deployment, *, person_id: Hashable, per
                               "the person is not at the deployment's shelter", "person_site_id"))
     if deployment.state != DeploymentState.active:
         problems.append(error("deployment_not_active", f"派遣が{deployment.state.ja}です（活動中のみ記録可）",
-                              f"the deployment is {deployment.state.en}; only an active one can record", "deployment_id"))
+                              f"the deployment is {deployment.state.en}; only an active one can record",
+                              "deployment_id"))
     elif not deployment.window.contains(local_day(at)):
         problems.append(error("outside_deployment", "派遣期間外の日時です", "the time is outside the deployment's days",
                               "at"))
