@@ -15,7 +15,7 @@ from server.domain.dwat.request_flow import (COVERAGE, NeedKind, RequestOrigin, 
 from server.domain.dwat.roster import TeamStatus
 from server.models import DwatRequest
 from server.models.vocab import Profession, RequestPriority
-from tests.dwat_cases import P, T0, at, day, team
+from tests.dwat_cases import P, T0, at, busy, day, team
 
 S = RequestStep
 
@@ -115,6 +115,12 @@ def test_stood_down_or_resting_teams_are_refused_and_nothing_changes(status):
     accepted = advance(make(), "accepted", by="x", at=at(1))
     assert refused(assign_team, accepted, team("A", status=status), by="x", at=at(2)) == (f"team_{status.value}",)
     assert accepted.state == S.accepted and accepted.team_id is None and len(accepted.history) == 2
+
+
+def test_a_team_deployed_over_the_wanted_days_is_refused():
+    accepted = advance(make(), "accepted", by="x", at=at(1))  # wanted from day 1, five days
+    assert refused(assign_team, accepted, team("A", commitments=(busy(4, 8),)), by="x", at=at(2)) == ("team_busy",)
+    assert assign_team(accepted, team("A", commitments=(busy(-4, 0),)), by="x", at=at(2)).team_id == "A"
 
 
 def test_a_team_with_composition_errors_is_refused():

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.domain.dwat.common import Deployment, DwatError, Window
 from server.domain.dwat.roster import (TeamStatus, available_members, check_deployment_dates, check_new_deployment,
@@ -176,3 +178,20 @@ def test_team_from_todays_rows():
     assert check_team(team_).ok and not check_team(team_).warnings
     d = deployment_from_row(deps[0], [m.id for m in rows])
     assert (d.state, d.start, d.end, len(d.member_ids)) == (ACTIVE, day(0), day(4), 4)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.integers(0, 20), st.one_of(st.none(), st.integers(0, 8)),
+                          st.sampled_from([ACTIVE, PLANNED, ENDED]), st.sets(st.sampled_from("abc"), min_size=1)),
+                max_size=6))
+def test_overlap_is_reported_exactly_when_two_live_deployments_of_a_member_share_a_day(items):
+    deployments = [dep(f"d{k}", start, None if length is None else start + length, state, tuple(sorted(who)))
+                   for k, (start, length, state, who) in enumerate(items)]
+    reported = {p.en.split(":")[0].removeprefix("member ") for p in check_deployment_dates(deployments)
+                if p.code == "member_overlap"}
+    expected = set()
+    for a in deployments:
+        for b in deployments:
+            if a.id < b.id and a.live and b.live and a.window.overlaps(b.window):
+                expected |= set(a.member_ids) & set(b.member_ids)
+    assert reported == expected

@@ -7,6 +7,8 @@ from collections import defaultdict
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.domain.dwat.common import DwatError, Window
 from server.domain.dwat.roster import TeamStatus
@@ -145,3 +147,30 @@ def test_dropping_an_unknown_team_is_refused():
     with pytest.raises(DwatError) as caught:
         drop_team(plan, "nobody", day(0))
     assert caught.value.codes == ("unknown_team",)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(n_teams=st.integers(0, 12), lengths=st.lists(st.integers(1, 30), min_size=1, max_size=4),
+       starts=st.lists(st.integers(0, 6), min_size=4, max_size=4), resting=st.integers(0, 3))
+def test_any_plan_keeps_the_rules_and_its_gaps_are_exactly_the_uncovered_days(n_teams, lengths, starts, resting):
+    teams = pool(n_teams)
+    teams = [team(t.id, status=TeamStatus.resting) if k < resting else t for k, t in enumerate(teams)]
+    needs = [SiteNeed(site(f"S{i}", 139.3 + 0.05 * i), day(starts[i]), n, teams=1 + i % 2)
+             for i, n in enumerate(lengths)]
+    plan = plan_rotation(needs, teams)
+    assert_rules_kept(plan)
+    assert not {d.team_id for d in plan.deployments} & {t.id for t in teams[:resting]}
+    gap_days = {(g.site_id, g.slot, g.start + timedelta(days=k))
+                for g in plan.gaps for k in range((g.end - g.start).days + 1)}
+    for need in needs:
+        for d in plan.coverage[need.site.id]:
+            uncovered = {slot for slot in range(need.teams) if (need.site.id, slot, d.day) in gap_days}
+            assert d.covered == need.teams - len(uncovered) and d.gap == bool(uncovered)
+    # Enough rested teams for every slot's chain: no gap at all.
+    slots = sum(n.teams for n in needs)
+    if n_teams - resting >= slots * 4:
+        assert plan.gaps == ()
+    dropped = drop_team(plan, teams[-1].id, day(3)) if teams else None
+    if dropped:
+        assert_rules_kept(dropped.plan)
+        assert not [d for d in dropped.plan.deployments if d.team_id == teams[-1].id and d.end >= day(3)]

@@ -16,11 +16,11 @@ stood down and not already assigned to another live request.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Hashable, Mapping, Optional, Sequence
 
 from ...models.vocab import LabelledEnum, Profession, RequestPriority
-from .common import DwatError, Problem, error, raise_errors, require_aware
+from .common import DwatError, Problem, Window, error, raise_errors, require_aware
 from .roster import Team, TeamStatus, check_team
 
 P = Profession
@@ -192,11 +192,12 @@ def advance(request: Request, to: str, *, by: str, at: datetime, note: str = "")
 
 
 def assign_team(request: Request, team: Team, *, by: str, at: datetime, others: Sequence[Request] = (),
-                note: str = "") -> Request:
+                note: str = "", days: int = 5) -> Request:
     """Assign `team` to an accepted request. Refuses: a request not yet accepted (skipped
     step), one that already has a team (double assignment), a resting or stood-down team, a
-    team whose composition has errors, and a team already holding another live request in
-    `others` (the other requests HQ knows of)."""
+    team whose composition has errors, a team with a live deployment over the `days` days
+    from the wanted day, and a team already holding another live request in `others` (the
+    other requests HQ knows of)."""
     if request.state in FINAL:
         raise DwatError([error("request_final", f"この要請は{request.state.ja}です",
                                f"the request is already {request.state.en}", "state")])
@@ -213,6 +214,10 @@ def assign_team(request: Request, team: Team, *, by: str, at: datetime, others: 
     if problems:
         raise DwatError([error("team_invalid", "チーム編成に問題があります", "the team's composition has errors",
                                "team_id"), *problems])
+    stay = Window(request.wanted_from, request.wanted_from + timedelta(days=days - 1))
+    if any(c.overlaps(stay) for c in team.commitments):
+        raise DwatError([error("team_busy", "このチームは希望期間に別の派遣があります",
+                               "the team has another deployment over the wanted days", "team_id")])
     busy = [r.id for r in others if r.id != request.id and r.team_id == team.id and r.state in HOLDS_TEAM]
     if busy:
         raise DwatError([error("team_already_assigned", "このチームは別の要請に派遣中です",

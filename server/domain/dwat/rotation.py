@@ -102,7 +102,8 @@ class _Pool:
                  params: RotationParams):
         self.day0, self.h, self.params = day0, horizon, params
         n = len(teams)
-        self.status_ok = np.array([t.status not in (TeamStatus.resting, TeamStatus.stood_down) for t in teams])
+        self.status_ok = np.array([t.status not in (TeamStatus.resting, TeamStatus.stood_down) for t in teams],
+                                  dtype=bool)
         busy = np.zeros((n, horizon), dtype=np.int32)
         member_rows, member_team, member_lead = [], [], []
         for j, team in enumerate(teams):
