@@ -1,0 +1,104 @@
+"""Thin, read-only adapters from today's SQLModel rows (server/models/dwat.py, events.py,
+shelters.py) to the DWAT domain inputs. The rows lack some of what the domain knows about
+(team status, home-base coordinates, availability windows, need counts, the request flow's
+steps): those come as arguments, or are derived as documented here, until the migrations
+that add them (docs/dwat.md, "still to come").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Hashable, Iterable, Mapping, Optional
+
+from ...models.vocab import DeploymentState, MemberRole, Profession, RequestPriority, RequestState, Sex
+from .common import Deployment, DwatError, Site, Window, error, local_day
+from .daily_report import Activity, DailyReport
+from .request_flow import RequestStep, Request, Transition, parse_needs
+from .roster import Member, Team, TeamStatus
+
+_STATE = {RequestState.open: RequestStep.requested, RequestState.assigned: RequestStep.team_assigned,
+          RequestState.closed: RequestStep.closed}
+_NEED = re.compile(r"^\s*(.+?)\s*[:=：＝]?\s*([0-9０-９]+)\s*(名|人)?\s*$")
+
+
+def site_from_shelter(shelter) -> Site:
+    return Site(shelter.id, shelter.name, shelter.lon, shelter.lat)
+
+
+def member_from_row(row, availability: Iterable[Window] = ()) -> Member:
+    return Member(row.id, Sex(row.sex), MemberRole(row.role), frozenset(Profession(p) for p in row.professions),
+                  row.registration_no, tuple(availability), row.phone or row.email)
+
+
+def deployment_from_row(row, member_ids: Iterable[Hashable] = ()) -> Deployment:
+    """`member_ids`: who went; the table has no such column yet, so the caller passes the
+    team's members at the time (the usual case: the whole team goes)."""
+    return Deployment(row.id, row.team_id, row.shelter_id, row.start_date, row.end_date,
+                      DeploymentState(row.state), tuple(member_ids))
+
+
+def team_from_rows(team, members: Iterable, deployments: Iterable = (), *, status: Optional[TeamStatus] = None,
+                   home: Optional[tuple[float, float]] = None,
+                   availability: Mapping[Hashable, Iterable[Window]] = {}) -> Team:
+    """A Team from its row, its member rows and its deployment rows. Commitments are the
+    team's live (planned or active) deployments. Without a stored status: on site when a
+    deployment is active, otherwise standby."""
+    live = [d for d in deployments if d.team_id == team.id
+            and DeploymentState(d.state) in (DeploymentState.planned, DeploymentState.active)]
+    if status is None:
+        status = TeamStatus.on_site if any(DeploymentState(d.state) == DeploymentState.active for d in live) \
+            else TeamStatus.standby
+    lon, lat = home if home else (None, None)
+    return Team(team.id, team.name, team.organisation, status,
+                tuple(member_from_row(m, availability.get(m.id, ())) for m in members if m.team_id == team.id),
+                lon, lat, tuple(Window(d.start_date, d.end_date) for d in live))
+
+
+def needs_from_text(items: Iterable[str]) -> dict[str, int]:
+    """Today's free-text needs ("高齢者介護 3", "children=2", "精神保健：1名") → {kind: count}.
+    A line naming a kind without a number counts 1; a line naming no known kind is refused."""
+    counts: dict[str, int] = {}
+    bad = []
+    for item in items:
+        match = _NEED.match(item)
+        kind, count = (match.group(1), int(match.group(2).translate(str.maketrans("０１２３４５６７８９", "0123456789")))) \
+            if match else (item.strip(), 1)
+        parsed, problems = parse_needs({kind: count})
+        if problems and any(p.code == "unknown_need" for p in problems):
+            bad.append(item)
+            continue
+        for k, n in parsed:
+            counts[k.value] = counts.get(k.value, 0) + n
+    if bad:
+        raise DwatError([error("unknown_need", f"不明な支援ニーズ: {'、'.join(bad)}", f"unknown needs: {bad}", "needs")])
+    return counts
+
+
+def request_from_row(row, *, team_id: Optional[Hashable] = None, wanted_from: Optional[date] = None,
+                     by: str = "") -> Request:
+    """A Request from a dwat_request row: open → requested, assigned → team_assigned,
+    closed → closed; priority is the urgency; wanted from the day it was created unless
+    given. The history holds what the row can tell (created, and its current state at the
+    last update) — the full who-and-when comes with the flow's own table."""
+    counts = needs_from_text(row.needs)
+    parsed, problems = parse_needs(counts)
+    if problems:
+        raise DwatError(problems)
+    state = _STATE[RequestState(row.state)]
+    history = [Transition(RequestStep.requested, by, row.created_at)]
+    if state != RequestStep.requested:
+        history.append(Transition(state, by, row.updated_at, RequestStep.requested, team_id))
+    return Request(row.id, row.shelter_id, parsed, RequestPriority(row.priority),
+                   wanted_from or local_day(row.created_at), note=row.note, state=state, team_id=team_id,
+                   history=tuple(history))
+
+
+def report_from_row(row, deployment: Deployment) -> DailyReport:
+    """A DailyReport from today's dwat_activity_report row (three counts and texts)."""
+    counts = ((Activity.consultation, row.consultations), (Activity.assessment, row.people_assessed),
+              (Activity.transfer, row.referrals))
+    issues = "\n".join(t for t in (row.issues, row.requests_to_hq) if t)
+    return DailyReport(row.id, row.deployment_id, deployment.site_id, deployment.team_id, row.report_date,
+                       tuple((k, n) for k, n in counts if n), (), row.observed_at, row.reporter, issues,
+                       row.activities)
