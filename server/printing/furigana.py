@@ -41,7 +41,7 @@ def _tokenizer():
     if tokenizer is None:
         from sudachipy import Dictionary, SplitMode
 
-        tokenizer = Dictionary(dict="core").create(SplitMode.C)
+        tokenizer = Dictionary(dict="core").tokenizer(SplitMode.C)
         _local.tokenizer = tokenizer
     return tokenizer
 
