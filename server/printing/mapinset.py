@@ -136,7 +136,7 @@ def map_svg(points: list[MapPoint], district: dict | None, district_label: str =
 # below, at the corners, then further out with a leader line — and takes the first position
 # where its box overlaps no label placed before it, no marker, neither the north arrow nor the
 # scale bar, and stays inside the frame. Boxes are estimated from the characters (a full-width
-# character is 1 em wide, others at most 0.62 em in BIZ UD Gothic bold) with a margin, so the
+# character is 1 em wide, others at most 0.85 em in BIZ UD Gothic bold: "m") with a margin, so the
 # estimate is never smaller than the printed text (tests/browser/test_print_page.py measures it).
 
 LABEL_FONT = 3.6     # mm
@@ -184,7 +184,7 @@ NORTH_BOX = Box(WIDTH - 12.0, 5.0, WIDTH - 4.0, 20.0)
 
 
 def text_width(text: str, size: float) -> float:
-    return sum(size if unicodedata.east_asian_width(ch) in "WF" else 0.62 * size for ch in text)
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else 0.85 * size for ch in text)
 
 
 def _text_box(text: str, x: float, y: float, anchor: str, size: float = LABEL_FONT) -> Box:
