@@ -231,3 +231,11 @@ def test_print_page_has_no_developer_notes_and_every_select_is_labelled(engine, 
         # inside a <label> or named by a <label for=…>
         before = page[:page.index(f'<select id="{select_id}"')]
         assert f'<label for="{select_id}"' in page or before.rfind("<label") > before.rfind("</label>"), select_id
+
+
+def test_previews_have_a_main_landmark_one_heading_and_no_empty_headers(engine, world, as_role):
+    admin = as_role("admin")
+    page = admin.get(f"/print/preview/plans/{world.plans['A-YES'].id}").text
+    assert page.count("<main>") == 1 and page.count("<h1") == 1 and "<th></th>" not in page
+    shelter_list = admin.get(f"/print/preview/field-lists/shelter/{world.s1.id}").text
+    assert shelter_list.count("<main>") == 1 and shelter_list.count("<h1") == 1
