@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -158,5 +159,11 @@ def annotate_html(fragment: str) -> Markup:
         if skipping or not has_kanji(piece):
             out.append(piece)
         else:
-            out.append(str(ruby(html.unescape(piece))))
+            out.append(_ruby_text_node(piece))
     return Markup("".join(out))
+
+
+@lru_cache(maxsize=4096)
+def _ruby_text_node(piece: str) -> str:
+    """One escaped text node with ruby. Cached: the labels are the same on every plan of a batch."""
+    return str(ruby(html.unescape(piece)))
