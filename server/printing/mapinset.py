@@ -98,7 +98,8 @@ def map_svg(points: list[MapPoint], district: dict | None, district_label: str =
     if rings and district_label:
         ring_xy = [to_svg(*xy) for xy in projected[len(points):len(points) + len(rings[0])]]
         top = min(ring_xy, key=lambda p: p[1])
-        parts.append(f'<text x="{_fmt(top[0])}" y="{_fmt(max(top[1] - 1.5, 4))}" font-size="{DISTRICT_FONT}" fill="#4a6b2a" '
+        parts.append(f'<text x="{_fmt(top[0])}" y="{_fmt(max(top[1] - 1.5, 4))}" font-size="{DISTRICT_FONT}" '
+                     'fill="#4a6b2a" '
                      f'text-anchor="middle">{escape(district_label)}</text>')
     placed = {p.kind: to_svg(*xy) for p, xy in zip(points, projected)}
     home = placed["home"]
