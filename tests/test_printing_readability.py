@@ -147,7 +147,7 @@ LONG_PHONE = "+81-90-1234-5678"
 @pytest.mark.parametrize("language", ["en", "ja"])
 def test_phone_numbers_are_never_broken_across_lines(engine, tmp_path, language):
     supporters = [{"name": "Maria Santos-Oliveira", "relation": "Neighbour", "address": "",
-                   "phone": LONG_PHONE}]
+                   "phone": "携帯 " + LONG_PHONE}]  # too long for one line: wraps before the number
     plan = _plan(engine, language=language, supporters=supporters, phone="+81-42-555-0101",
                  emergency_contacts=[{"name": "Ana", "relation": "daughter", "phone": "+1-415-555-0134"}])
     pdf = render.plan_pdf(_context(engine, plan))
