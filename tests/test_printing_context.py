@@ -190,3 +190,30 @@ def test_labels_cover_every_label_used_by_the_plan_template():
     used -= {"key"}
     assert used <= set(labels(resolve_language("ja")))
     assert ctx_module.CARE_FIELDS
+
+
+def _label_boxes(svg: str) -> list[tuple[float, float, float, float]]:
+    """The white boxes drawn behind the map's labels (x0, y0, x1, y1), in mm."""
+    boxes = re.findall(r'<rect x="([\d.-]+)" y="([\d.-]+)" width="([\d.]+)" height="([\d.]+)" fill="#ffffff" '
+                       r'fill-opacity="0.8"/><text', svg)
+    return [(float(x), float(y), float(x) + float(w), float(y) + float(h)) for x, y, w, h in boxes]
+
+
+@pytest.mark.parametrize("others", [
+    [(139.43, 35.68), (139.43, 35.68)],            # all three at the same point
+    [(139.43001, 35.68), (139.43, 35.68001)],      # a metre apart
+    [(139.4306, 35.68)],                           # the destination just beside the home
+    [(139.4300, 35.6803)],                         # just above
+])
+@pytest.mark.parametrize("names", [("自宅", "避難先", "第二避難先"), ("Home", "Destination", "Alternate"),
+                                   ("いえ", "にげる ところ", "つぎに にげる ところ")])
+def test_map_labels_never_overlap(others, names):
+    points = [MapPoint(139.43, 35.68, names[0], "home")]
+    points += [MapPoint(lon, lat, name, kind) for (lon, lat), name, kind in
+               zip(others, names[1:], ("destination", "alternate"))]
+    boxes = _label_boxes(map_svg(points, None))
+    assert len(boxes) == len(points)
+    for i, a in enumerate(boxes):
+        assert 0 <= a[0] and a[2] <= 170 and 0 <= a[1] and a[3] <= 44, a  # inside the frame
+        for b in boxes[i + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)

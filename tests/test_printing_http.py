@@ -185,3 +185,57 @@ def test_no_chromium_answers_503_with_the_reason(world, as_role, monkeypatch):
     finally:
         broken.close()
     assert r.status_code == 503 and "Chromium" in r.json()["detail"]
+
+
+def _found(page_text: str) -> list[str]:
+    """The register numbers listed in the /print search results."""
+    if 'id="find-results"' not in page_text:
+        return []
+    block = page_text[page_text.index('id="find-results"'):]
+    block = block[:block.index("</div>")]
+    return re.findall(r"<tr><td>([^<]+)</td>", block)
+
+
+def test_print_page_finds_one_persons_plan_within_scope_and_audits_ids_only(engine, world, as_role):
+    with Session(engine) as s:
+        from server.models import Person
+
+        person = s.exec(select(Person).where(Person.register_no == "A-YES")).one()
+        person.name_kana = "ナマエ エーイエス"
+        s.add(person)
+        s.commit()
+    admin = as_role("admin")
+    by_kana = admin.get("/print", params={"q": "なまえ えーいえす"})  # hiragana for a katakana reading
+    assert by_kana.status_code == 200 and _found(by_kana.text) == ["A-YES"]
+    assert f'/api/print/plans/{world.plans["A-YES"].id}.pdf' in by_kana.text
+    assert _found(admin.get("/print", params={"q": "名前 A"}).text) == ["A-NO", "A-YES"]  # spaces ignored
+    assert _found(admin.get("/print", params={"q": "B-YES"}).text) == ["B-YES"]
+    assert _found(admin.get("/print", params={"q": "%"}).text) == []  # LIKE wildcards are literal
+    assert "一致する計画はありません" in admin.get("/print", params={"q": "該当なし"}).text
+    [entry] = [e for e in _audits(engine, "list") if e.detail == "print page search" and
+               e.record_ids == [str(world.plans["B-YES"].id)]]
+    assert "B-YES" not in entry.detail and entry.resource == "plans"
+    # a district supporter finds only the plans they may print (area A, consented, normal mode)
+    supporter = as_role("district_supporter")
+    assert _found(supporter.get("/print", params={"q": "名前"}).text) == ["A-YES"]
+    assert _found(supporter.get("/print", params={"q": "B-YES"}).text) == []
+    too_long = admin.get("/print", params={"q": "あ" * 101})
+    assert too_long.status_code == 422 and "100文字以内" in too_long.text
+
+
+def test_print_page_has_no_developer_notes_and_every_select_is_labelled(engine, client):
+    load_city(engine)
+    page = client.get("/print").text
+    assert "docs/printing.md" not in page and "コンテキスト" not in page
+    for select_id in re.findall(r'<select id="([^"]+)"', page):
+        # inside a <label> or named by a <label for=…>
+        before = page[:page.index(f'<select id="{select_id}"')]
+        assert f'<label for="{select_id}"' in page or before.rfind("<label") > before.rfind("</label>"), select_id
+
+
+def test_previews_have_a_main_landmark_one_heading_and_no_empty_headers(engine, world, as_role):
+    admin = as_role("admin")
+    page = admin.get(f"/print/preview/plans/{world.plans['A-YES'].id}").text
+    assert page.count("<main>") == 1 and page.count("<h1") == 1 and "<th></th>" not in page
+    shelter_list = admin.get(f"/print/preview/field-lists/shelter/{world.s1.id}").text
+    assert shelter_list.count("<main>") == 1 and shelter_list.count("<h1") == 1

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from ..models import District, EvacuationPlan, Municipality, Person, Shelter
 from ..models.people import PersonPublic
 from ..models.plans import PlanPublic
-from . import mapinset, qr
+from . import furigana, mapinset, qr
 from .i18n import (
     DateText,
     Label,
@@ -338,22 +338,25 @@ def plan_print(plan: dict, person: dict, *, shelters: dict[str, Shelter], distri
         consent_date=date_text(_date(plan.get("consent_date")), lang), author=_s(plan.get("author")),
         review_due=date_text(_date(plan.get("review_due")), lang),
         updated=date_text(_date(plan.get("updated_at")), lang),
-        map=_map(home, destination, alternate, district, texts),
+        map=_map(home, destination, alternate, district, texts, lang),
         qr_payload=qr.payload("plan", plan["id"]), qr_svg=qr.qr_svg(qr.payload("plan", plan["id"])),
         printed=date_text(now, lang), printed_by=reader.username, sequence=sequence,
     )
 
 
 def _map(home, destination: ShelterInfo | None, alternate: ShelterInfo | None, district: District | None,
-         texts: dict[str, Label]) -> MapInset:
+         texts: dict[str, Label], lang: PrintLanguage) -> MapInset:
     if home is None:
         return MapInset(None, texts["map_no_location"])
     points = [mapinset.MapPoint(home[0], home[1], texts["map_home"].text, "home")]
     for kind, shelter in (("destination", destination), ("alternate", alternate)):
         if shelter is not None and shelter.lon is not None and shelter.lat is not None:
             points.append(mapinset.MapPoint(shelter.lon, shelter.lat, texts["map_" + kind].text, kind))
-    svg = mapinset.map_svg(points, district.geometry if district is not None else None,
-                           district.name if district is not None else "")
+    district_label = district.name if district is not None else ""
+    if lang.code == "ja-easy" and district_label:
+        # SVG text cannot carry ruby: the やさしい日本語 map names the 町丁目 by its reading
+        district_label = furigana.reading(district_label)
+    svg = mapinset.map_svg(points, district.geometry if district is not None else None, district_label)
     return MapInset(svg, texts["map_straight"])
 
 

@@ -243,7 +243,8 @@ def vocab_label(member: LabelledEnum | str, vocab: str, lang: PrintLanguage) -> 
 class DateText:
     """A date as printed: `main` in the printout language, `aside` the other calendar.
 
-    Japanese: 令和7年8月29日 beside 2025年8月29日; English: 29 August 2025 beside 令和7年8月29日.
+    Japanese: 令和7年8月29日 beside 2025年8月29日; English: 29 August 2025 beside 令和7年8月29日;
+    やさしい日本語: 2025年8月29日 beside 令和7年 (西暦 first, for readers with foreign roots).
     `iso` is None for a date not filled in (printed as a blank to write in by hand).
     """
 
@@ -263,4 +264,7 @@ def date_text(value: date | None, lang: PrintLanguage) -> DateText:
     seireki = f"{value.year}年{value.month}月{value.day}日"
     if lang.code == "en":
         return DateText(value.isoformat(), f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}", wareki)
+    if lang.code == "ja-easy":
+        # 西暦 first for readers with foreign roots, the era year beside it: 2026年12月6日（令和8年）
+        return DateText(value.isoformat(), seireki, wareki[:wareki.index("年") + 1])
     return DateText(value.isoformat(), wareki, seireki)

@@ -11,6 +11,7 @@ north around Tokyo, so the north arrow points straight up.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -97,7 +98,8 @@ def map_svg(points: list[MapPoint], district: dict | None, district_label: str =
     if rings and district_label:
         ring_xy = [to_svg(*xy) for xy in projected[len(points):len(points) + len(rings[0])]]
         top = min(ring_xy, key=lambda p: p[1])
-        parts.append(f'<text x="{_fmt(top[0])}" y="{_fmt(max(top[1] - 1.5, 4))}" font-size="3.2" fill="#4a6b2a" '
+        parts.append(f'<text x="{_fmt(top[0])}" y="{_fmt(max(top[1] - 1.5, 4))}" font-size="{DISTRICT_FONT}" '
+                     'fill="#4a6b2a" '
                      f'text-anchor="middle">{escape(district_label)}</text>')
     placed = {p.kind: to_svg(*xy) for p, xy in zip(points, projected)}
     home = placed["home"]
@@ -107,15 +109,134 @@ def map_svg(points: list[MapPoint], district: dict | None, district_label: str =
             dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
             parts.append(f'<line x1="{_fmt(home[0])}" y1="{_fmt(home[1])}" x2="{_fmt(x)}" y2="{_fmt(y)}" '
                          f'stroke="#b00020" stroke-width="{0.5 if dash else 0.9}"{dash_attr}/>')
-    for point, (x, y) in zip(points, (to_svg(*xy) for xy in projected[:len(points)])):
+    spots = [to_svg(*xy) for xy in projected[:len(points)]]
+    for point, (x, y) in zip(points, spots):
         parts.append(_marker(point.kind, x, y))
-        anchor, dx = ("start", 3.2) if x < WIDTH / 2 else ("end", -3.2)
-        parts.append(f'<text x="{_fmt(x + dx)}" y="{_fmt(y + 1.2)}" font-size="3.6" font-weight="bold" '
-                     f'text-anchor="{anchor}" fill="#000000">{escape(point.label)}</text>')
+    obstacles = [_marker_box(x, y) for x, y in spots] + [NORTH_BOX, _scale_box(span, scale, scale_label)]
+    if rings and district_label:
+        obstacles.append(_text_box(district_label, top[0], max(top[1] - 1.5, 4), "middle", DISTRICT_FONT))
+    for point, spot, label in zip(points, spots, place_labels([(p.label, xy) for p, xy in zip(points, spots)],
+                                                              obstacles)):
+        if label.leader:
+            lx, ly = _nearest(label.box, spot)
+            parts.append(f'<line x1="{_fmt(spot[0])}" y1="{_fmt(spot[1])}" x2="{_fmt(lx)}" y2="{_fmt(ly)}" '
+                         'stroke="#000000" stroke-width="0.25"/>')
+        parts.append(f'<rect x="{_fmt(label.box.x0)}" y="{_fmt(label.box.y0)}" width="{_fmt(label.box.width)}" '
+                     f'height="{_fmt(label.box.height)}" fill="#ffffff" fill-opacity="0.8"/>'
+                     f'<text x="{_fmt(label.x)}" y="{_fmt(label.y)}" font-size="{_fmt(LABEL_FONT)}" '
+                     f'font-weight="bold" text-anchor="{label.anchor}" fill="#000000" '
+                     f'data-kind="{point.kind}">{escape(point.label)}</text>')
     parts.append(_scale_bar(span, scale, scale_label))
     parts.append(_north_arrow(north_label))
     parts.append("</svg>")
     return "".join(parts)
+
+
+# ---- labels that never collide ----
+# Each label (自宅, 避難先, 第二避難先) is tried at positions around its marker — beside it, above,
+# below, at the corners, then further out with a leader line — and takes the first position
+# where its box overlaps no label placed before it, no marker, neither the north arrow nor the
+# scale bar, and stays inside the frame. Boxes are estimated from the characters (a full-width
+# character is 1 em wide, others at most 0.85 em in BIZ UD Gothic bold: "m") with a margin, so the
+# estimate is never smaller than the printed text (tests/browser/test_print_page.py measures it).
+
+LABEL_FONT = 3.6     # mm
+DISTRICT_FONT = 3.2
+GAP = 3.2            # marker centre to label, mm
+MARGIN = 0.5         # around every label box, mm
+
+
+@dataclass(frozen=True)
+class Box:
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+    def overlap(self, other: "Box") -> float:
+        w = min(self.x1, other.x1) - max(self.x0, other.x0)
+        h = min(self.y1, other.y1) - max(self.y0, other.y0)
+        return w * h if w > 0 and h > 0 else 0.0
+
+    def outside(self) -> float:
+        """How far the box reaches out of the frame (0 when inside)."""
+        return max(0.0, 1 - self.x0) + max(0.0, self.x1 - (WIDTH - 1)) + max(0.0, 1 - self.y0) + \
+            max(0.0, self.y1 - (HEIGHT - 1))
+
+
+@dataclass(frozen=True)
+class PlacedLabel:
+    x: float          # the text's anchor point and baseline
+    y: float
+    anchor: str       # start | middle | end
+    box: Box          # the space the text takes (with MARGIN)
+    leader: bool      # drawn away from its marker, with a line to it
+
+
+NORTH_BOX = Box(WIDTH - 12.0, 5.0, WIDTH - 4.0, 20.0)
+
+
+def text_width(text: str, size: float) -> float:
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else 0.85 * size for ch in text)
+
+
+def _text_box(text: str, x: float, y: float, anchor: str, size: float = LABEL_FONT) -> Box:
+    width = text_width(text, size)
+    x0 = x if anchor == "start" else x - width if anchor == "end" else x - width / 2
+    return Box(x0 - MARGIN, y - 0.9 * size - MARGIN, x0 + width + MARGIN, y + 0.25 * size + MARGIN)
+
+
+def _marker_box(x: float, y: float) -> Box:
+    return Box(x - 2.7, y - 2.8, x + 2.7, y + 2.3)
+
+
+def _candidates(text: str, x: float, y: float):
+    """(text x, baseline y, anchor, leader) around a marker, nearest first."""
+    size = LABEL_FONT
+    sides = ["start", "end"] if x < WIDTH / 2 else ["end", "start"]
+    for ring in range(1, 9):
+        gap = GAP + (ring - 1) * (size + 1.2)
+        leader = ring > 1
+        for anchor in sides:  # beside the marker, on the side with more room first
+            yield (x + gap if anchor == "start" else x - gap), y + 0.33 * size, anchor, leader
+        yield x, y - gap - 0.25 * size, "middle", leader          # above
+        yield x, y + gap + 0.9 * size, "middle", leader           # below
+        for anchor in sides:                                        # the corners
+            dx = gap if anchor == "start" else -gap
+            yield x + dx, y - gap + 0.4 * size, anchor, leader
+            yield x + dx, y + gap + 0.5 * size, anchor, leader
+
+
+def place_labels(labels: list[tuple[str, tuple[float, float]]], obstacles: list[Box]) -> list[PlacedLabel]:
+    """A position for each (text, marker point), in order: never on a label placed before it.
+
+    The first candidate touching nothing wins; if every candidate touches something, the one
+    that overlaps no label, stays in the frame and covers the least of the rest."""
+    placed: list[PlacedLabel] = []
+    for text, (x, y) in labels:
+        best, best_score = None, None
+        for cx, cy, anchor, leader in _candidates(text, x, y):
+            box = _text_box(text, cx, cy, anchor)
+            score = (sum(box.overlap(p.box) for p in placed), box.outside(),
+                     sum(box.overlap(o) for o in obstacles))
+            if best_score is None or score < best_score:
+                best, best_score = PlacedLabel(cx, cy, anchor, box, leader), score
+            if score == (0.0, 0.0, 0.0):
+                break
+        placed.append(best)
+    return placed
+
+
+def _nearest(box: Box, point: tuple[float, float]) -> tuple[float, float]:
+    return min(max(point[0], box.x0), box.x1), min(max(point[1], box.y0), box.y1)
 
 
 def _marker(kind: str, x: float, y: float) -> str:
@@ -127,6 +248,11 @@ def _marker(kind: str, x: float, y: float) -> str:
                 'stroke="#000000" stroke-width="0.3"/>')
     return (f'<path d="M{_fmt(x)},{_fmt(y - 2.6)} l2.4,4.4 h-4.8 z" fill="#ffffff" stroke="#b00020" '
             'stroke-width="0.6"/>')
+
+
+def _scale_box(span_m: float, scale: float, label: str) -> Box:
+    bar = _scale_length(span_m) * scale
+    return Box(6.0 - 1.5, HEIGHT - 12.0, 6.0 + max(bar, text_width(label, 3) + 10) + 1.5, HEIGHT - 4.0)
 
 
 def _scale_bar(span_m: float, scale: float, label: str) -> str:

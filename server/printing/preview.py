@@ -1,4 +1,4 @@
-"""Example records for the /print page: one printout of each kind, from the reader's scope.
+"""The /print page's data: a search for one person's plan, and example printouts, from the reader's scope.
 
 On the demo city these are invented people; on a real register the page shows only
 register numbers and what each example illustrates (no names), and the listing is audited.
@@ -6,6 +6,8 @@ register numbers and what each example illustrates (no names), and the listing i
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -72,3 +74,60 @@ def examples(session: Session, scope: Scope, client: str = "") -> dict:
                client=client, detail="print page examples")
     return {"plans": plans, "districts": list(districts), "areas": list(areas), "shelters": list(shelters),
             "supporters": list(supporters)}
+
+
+# ---- finding one person's plan (the /print search box) ----
+
+SEARCH_LIMIT = 20
+MAX_QUERY = 100
+
+
+@dataclass
+class Found:
+    plan_id: str
+    register_no: str
+    name: str
+    name_kana: str
+    district: str
+    language: str
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _no_spaces(column):
+    return sa.func.replace(sa.func.replace(column, " ", ""), "\u3000", "")
+
+
+def _kana_variants(text: str) -> set[str]:
+    """The query as typed, in hiragana and in katakana (ふりがな is stored either way)."""
+    hira = "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
+    kata = "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
+    return {text, hira, kata}
+
+
+def find_plans(session: Session, scope: Scope, query: str, client: str = "") -> tuple[list[Found], bool]:
+    """Plans in the reader's scope whose person matches `query` — 氏名, ふりがな (hiragana or
+    katakana, spaces ignored) or 登録者番号 — at most SEARCH_LIMIT, and whether there were more.
+    The rows listed are audited (ids only; the query itself may be a name and is not logged)."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", query))
+    if not text:
+        return [], False
+    matches = [Person.register_no == text, Person.register_no.like(_like(text)[1:], escape="\\")]
+    for variant in _kana_variants(text):
+        matches.append(_no_spaces(Person.name).like(_like(variant), escape="\\"))
+        matches.append(_no_spaces(Person.name_kana).like(_like(variant), escape="\\"))
+    rows = session.exec(
+        select(EvacuationPlan.id, Person.register_no, Person.name, Person.name_kana, District.name,
+               Person.preferred_language)
+        .join(Person, Person.id == EvacuationPlan.person_id)
+        .join(District, District.id == Person.district_id, isouter=True)
+        .where(*scope.plans.clauses(), sa.or_(*matches))
+        .order_by(Person.register_no).limit(SEARCH_LIMIT + 1)).all()
+    found = [Found(str(r[0]), r[1], r[2], r[3] or "", r[4] or "", r[5] or "ja") for r in rows[:SEARCH_LIMIT]]
+    if found:
+        record(session, "list", principal=scope.principal, resource="plans", record_ids=[f.plan_id for f in found],
+               client=client, detail="print page search")
+    return found, len(rows) > SEARCH_LIMIT

@@ -13,15 +13,18 @@ tests/bench/bench_print.py measures it.
 from __future__ import annotations
 
 import io
+import re
 import time
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Optional
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from . import furigana
 from .context import BatchCover, FieldList, PlanPrint
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -43,11 +46,59 @@ def css_string(value) -> Markup:
     return Markup('"' + "".join(out) + '"')
 
 
+# A phone number: digits with the separators people type (hyphens of every width, brackets,
+# spaces, a leading +), at least 7 characters. It is printed in one piece (no line break inside).
+PHONE = re.compile(r"[+＋]?[(（]?[0-9０-９][0-9０-９()（）\-‐‑–−－ー ]{5,}[0-9０-９]")
+
+
+def tel(value) -> Markup:
+    """The text, escaped, with every phone number in a <span class="tel"> that never wraps."""
+    text = "" if value is None else str(value)
+    out, last = [], 0
+    for match in PHONE.finditer(text):
+        out.append(escape(text[last:match.start()]))
+        out.append(Markup('<span class="tel">{}</span>').format(match.group()))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+BLOOD = re.compile(r"\s*(AB|A|B|O|0)\s*(?:型)?\s*(.*)", re.I | re.S)
+LETTER_NAMES = {"A": "エー", "B": "ビー", "O": "オー", "AB": "エービー"}
+
+
+def blood_type(value, code: str) -> Markup:
+    """Blood type so that O never reads as zero: the letter with its name as ruby (O, オー);
+    in English "(letter O)". "0型" typed by mistake is the letter O: no blood type is zero."""
+    text = "" if value is None else str(value).strip()
+    match = BLOOD.fullmatch(unicodedata.normalize("NFKC", text))
+    if match is None:
+        return escape(text)
+    letter, rest = match.group(1).upper().replace("0", "O"), match.group(2).strip()
+    rest_html = Markup(" {}").format(rest) if rest else Markup("")
+    if code == "en":
+        note = Markup(' <span class="blood-note">(letter O)</span>') if letter == "O" else Markup("")
+        return Markup('<span class="blood">{}</span>{}{}').format(letter, note, rest_html)
+    name = LETTER_NAMES[letter]
+    if code == "ja-easy":
+        return Markup('<ruby class="blood">{}型<rt>{}がた</rt></ruby>{}').format(
+            letter, furigana.hiragana(name), rest_html)
+    return Markup('<ruby class="blood">{}<rt>{}</rt></ruby>型{}').format(letter, name, rest_html)
+
+
+def furigana_filter(value, enabled: bool) -> Markup:
+    """Ruby over every kanji of a rendered fragment (the やさしい日本語 plan), else unchanged."""
+    return furigana.annotate_html(value) if enabled else Markup(value)
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["css_string"] = css_string
+    env.filters["tel"] = tel
+    env.filters["blood_type"] = blood_type
+    env.filters["furigana"] = furigana_filter
     return env
 
 

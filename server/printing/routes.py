@@ -173,18 +173,29 @@ async def print_css(request: Request) -> Response:
 
 
 async def print_page(request: Request) -> Response:
-    from .preview import examples
+    from .preview import MAX_QUERY, examples, find_plans
 
     principal = getattr(request.state, "principal", None)
-    context = {"version": __version__, "principal": principal, "examples": None, "error": ""}
+    query = request.query_params.get("q", "").strip()
+    context = {"version": __version__, "principal": principal, "examples": None, "error": "", "query": query,
+               "found": None, "more": False, "query_error": ""}
+    status = 200 if principal is not None else 401
     if principal is not None:
         try:
             scope = _scope(request)
         except ApiError as exc:
             context["error"] = exc.detail
         else:
-            context["examples"] = await in_session(request, lambda s: examples(s, scope, client_address(request)))
-    status = 200 if principal is not None else 401
+            if len(query) > MAX_QUERY:
+                context["query_error"] = f"{MAX_QUERY}文字以内で入力してください。 (at most {MAX_QUERY} characters)"
+                status = 422
+
+            def run(session: Session):
+                if query and not context["query_error"]:
+                    context["found"], context["more"] = find_plans(session, scope, query, client_address(request))
+                return examples(session, scope, client_address(request))
+
+            context["examples"] = await in_session(request, run)
     return pages.TemplateResponse(request, "print_index.html", context, status_code=status)
 
 

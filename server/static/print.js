@@ -2,8 +2,9 @@
 const form = document.getElementById("batch-form");
 
 function showSelect(by) {
-  for (const select of form.querySelectorAll("select[data-by]")) {
-    select.hidden = select.dataset.by !== by;
+  // each value list sits in its own <label data-by> (a labelled select): show the one chosen
+  for (const label of form.querySelectorAll("label[data-by]")) {
+    label.hidden = label.dataset.by !== by;
   }
 }
 
@@ -41,7 +42,7 @@ if (form) {
   by.addEventListener("change", () => showSelect(by.value));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const chosen = form.querySelector(`select[data-by="${by.value}"]`);
+    const chosen = form.querySelector(`label[data-by="${by.value}"] select`);
     const bar = document.getElementById("batch-progress");
     const text = document.getElementById("batch-text");
     document.getElementById("batch-link").hidden = true;
