@@ -1,4 +1,4 @@
-"""The `tsunagu` command: serve | demo | import | export | db | users | geo | match | print | drill."""
+"""The `tsunagu` command: serve | settings | demo | import | export | db | users | geo | match | print | drill."""
 
 from __future__ import annotations
 
@@ -40,6 +40,27 @@ def cmd_db_upgrade(args, settings) -> int:
     return 0
 
 
+def cmd_settings(args, settings) -> int:
+    """Every setting, its value and where the value came from; secrets masked."""
+    import json
+
+    from .settings import PROJECT_ROOT, describe
+
+    rows = describe(settings)
+    if args.json:
+        print(json.dumps([{k: row[k] for k in ("name", "value", "source")} for row in rows],
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(f"Settings (environment, then {PROJECT_ROOT / '.env'}, then the default); see docs/operations.md")
+    width = max(len(row["name"]) for row in rows)
+    source_width = max(len(row["source"]) for row in rows)
+    print(f"{'SETTING':<{width}}  {'SOURCE':<{source_width}}  VALUE")
+    for row in rows:
+        value = row["value"] if row["value"] != "" else "(empty)"
+        print(f"{row['name']:<{width}}  {row['source']:<{source_width}}  {value}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tsunagu", description="Tsunagu (つなぐ): disaster-time welfare coordination.")
     parser.add_argument("--version", action="version", version=f"tsunagu {__version__}")
@@ -49,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default: TSUNAGU_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (default: TSUNAGU_PORT)")
     serve.set_defaults(func=cmd_serve)
+
+    show = sub.add_parser("settings", help="list every setting, its value and its source (secrets masked)")
+    show.add_argument("--json", action="store_true", help="as JSON: [{name, value, source}]")
+    show.set_defaults(func=cmd_settings)
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)

@@ -7,6 +7,7 @@ Each setting has a name, a default and a help text; `tsunagu settings` prints th
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -20,6 +21,7 @@ class Setting:
     default: Any
     help: str
     cast: Callable[[str], Any] = str
+    secret: bool = False  # `tsunagu settings` shows it masked (a URL's password is masked anyway)
 
 
 def _tile_url(value: str) -> str:
@@ -87,9 +89,14 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+# Where a setting's value came from.
+FROM_ENVIRONMENT, FROM_DOTENV, FROM_DEFAULT = "environment", ".env", "default"
+
+
 @dataclass(frozen=True)
 class Settings:
     values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # name → FROM_ENVIRONMENT | FROM_DOTENV | FROM_DEFAULT
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -104,15 +111,51 @@ class Settings:
 
 def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
     """Read every setting; a value that does not parse stops start-up with its name."""
-    env = dict(_read_dotenv(dotenv or PROJECT_ROOT / ".env"))
-    env.update(environ if environ is not None else os.environ)
+    from_dotenv = _read_dotenv(dotenv or PROJECT_ROOT / ".env")
+    from_environment = environ if environ is not None else os.environ
     values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     for setting in SETTINGS:
-        if setting.name in env:
-            try:
-                values[setting.name] = setting.cast(env[setting.name])
-            except ValueError as exc:
-                raise SystemExit(f"setting {setting.name} is invalid: {exc}") from None
+        if setting.name in from_environment:  # the environment wins over .env
+            raw, sources[setting.name] = from_environment[setting.name], FROM_ENVIRONMENT
+        elif setting.name in from_dotenv:
+            raw, sources[setting.name] = from_dotenv[setting.name], FROM_DOTENV
         else:
-            values[setting.name] = setting.default
-    return Settings(values)
+            values[setting.name], sources[setting.name] = setting.default, FROM_DEFAULT
+            continue
+        try:
+            values[setting.name] = setting.cast(raw)
+        except ValueError as exc:
+            raise SystemExit(f"setting {setting.name} is invalid: {exc}") from None
+    return Settings(values, sources)
+
+
+MASK = "********"
+
+
+def _mask_url_password(text: str) -> str:
+    """`scheme://user:password@host/…` → `scheme://user:********@host/…` (the last @ of the
+    authority ends the password, so an unescaped @ or / in it is masked too)."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*://\S*@\S*", text):
+        return text
+    scheme, _, rest = text.partition("://")
+    userinfo, _, host = rest.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    return f"{scheme}://{user}{':' + MASK if colon else ''}@{host}"
+
+
+def describe(settings: Settings, specs: list[Setting] | None = None) -> list[dict[str, str]]:
+    """Every setting as {name, value, source, help} for `tsunagu settings`: values as text,
+    secrets and the passwords of URLs masked."""
+    rows = []
+    for spec in specs if specs is not None else SETTINGS:
+        value = settings.values.get(spec.name, spec.default)
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        else:
+            text = str(value)
+        if spec.secret and text:
+            text = MASK
+        rows.append({"name": spec.name, "value": _mask_url_password(text), "source": settings.sources.get(spec.name, FROM_DEFAULT),
+                     "help": spec.help})
+    return rows

@@ -30,7 +30,7 @@ def _template_db(tmp_path_factory) -> str:
         engine.dispose()
         return PG_URL
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-    engine = make_engine(f"sqlite:///{path}")
+    engine = _sqlite_engine(path)
     upgrade(engine)
     raw = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
     try:
@@ -55,6 +55,20 @@ def _pg_engine():
     return eng
 
 
+def _sqlite_engine(path):
+    from sqlalchemy import event
+
+    eng = make_engine(f"sqlite:///{path}")
+
+    @event.listens_for(eng, "connect")
+    def _fast_commits(dbapi_conn, _record):  # tests only: durability is not what they check
+        # The app runs with synchronous=FULL (tests/test_db_sqlite.py checks it); an fsync per
+        # commit made the suite about a fifth slower and tests cannot cut the power anyway.
+        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
+
+    return eng
+
+
 @pytest.fixture
 def engine(_template_db, tmp_path):
     if PG_URL:
@@ -71,7 +85,7 @@ def engine(_template_db, tmp_path):
         return
     path = tmp_path / "test.sqlite3"
     shutil.copyfile(_template_db, path)
-    eng = make_engine(f"sqlite:///{path}")
+    eng = _sqlite_engine(path)
     yield eng
     eng.dispose()
 

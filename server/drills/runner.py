@@ -56,6 +56,10 @@ class DrillResult:
     seconds: float = 0.0
     mode_switched: bool = False
     script: Optional[simulate.DrillScript] = field(default=None, repr=False)
+    # record id → its minute in the script (its observed_at is the quake time plus that minute)
+    scripted_minutes: dict[str, float] = field(default_factory=dict, repr=False)
+    # live drills: record id → the drill clock (drill minutes after the quake) when it was sent
+    sent_minutes: dict[str, float] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -142,10 +146,13 @@ def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optio
 
     key = f"{scenario.id}@{quake_at.isoformat()}" + (f"x{scale:g}" if speed else "")
     record_ids: dict[str, str] = {}
+    scripted_minutes: dict[str, float] = {}
+    sent_minutes: dict[str, float] = {}
     timeline: list[tuple[float, str, dict]] = []  # (real minutes after the quake, device, mutation)
     for index, action in enumerate(drill.actions):
         record = simulate.record_id(drill.seed, key, index)
         record_ids[record] = action.entity
+        scripted_minutes[record] = action.minute
         at = action.minute / scale
         timeline.append((at, action.device, {
             "id": simulate.mutation_id(drill.seed, key, index, action), "entity": action.entity, "op": "create",
@@ -165,6 +172,9 @@ def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optio
             mutations = by_device[device]
             for start in range(0, len(mutations), BATCH):
                 batch = mutations[start:start + BATCH]
+                if speed:  # the drill clock at this send, kept so a test can see nothing left early
+                    clock = (datetime.now(timezone.utc) - quake_at).total_seconds() / 60.0 * scale
+                    sent_minutes.update((m["data"]["id"], clock) for m in batch)
                 answer = api.post("/api/sync/mutations", {"device_id": device, "mutations": batch})
                 for result in answer["results"]:
                     statuses[result["status"]] += 1
@@ -221,7 +231,7 @@ def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optio
                        people=len(people), tablets=len({device for _, device, _ in timeline}), sent=sent,
                        statuses=statuses, rejected=rejected,
                        kpis=kpis, checks=checks, seconds=time.perf_counter() - started, mode_switched=mode_switched,
-                       script=drill)
+                       script=drill, scripted_minutes=scripted_minutes, sent_minutes=sent_minutes)
 
 
 def _minutes(observed_at: str, quake_at: datetime, scale: float = 1.0) -> float:

@@ -157,11 +157,15 @@ def _click_a_person(page) -> None:
         map.setView([p.lat[best], p.lon[best]], 18, { animate: false });
         const pt = map.latLngToContainerPoint([p.lat[best], p.lon[best]]);
         const box = map.getContainer().getBoundingClientRect();
-        return { x: box.left + pt.x, y: box.top + pt.y };
+        return { x: box.left + pt.x, y: box.top + pt.y, cx: pt.x, cy: pt.y };
     }""")
-    page.wait_for_timeout(300)  # the canvas redraws on moveend
+    # The canvas redraws on moveend: wait until the drawn dot is what a click there would hit.
+    page.wait_for_function("""([x, y]) => {
+        const hit = window.tsunaguHq.layers.people.hit({ x, y });
+        return !!hit && hit.kind === "person";
+    }""", arg=[point["cx"], point["cy"]], timeout=15_000)
     page.mouse.click(point["x"], point["y"])
-    page.wait_for_selector(".leaflet-popup .popup-fields", timeout=5_000)
+    page.wait_for_selector(".leaflet-popup .popup-fields", timeout=15_000)
 
 
 def test_person_details_follow_the_role(signed_in, situation):
