@@ -149,6 +149,21 @@ def test_not_a_csv(engine, data, words):
     assert words in _refused(engine, data).message
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_named_with_how_to_save_as_csv(engine, districts, encoding):
+    text = people_csv(person_row(), person_row(登録者番号="T-0002")).decode("utf-8")
+    error = _refused(engine, text.encode(encoding))
+    assert "UTF-16" in error.message and "NUL" not in error.message
+    assert "CSV UTF-8" in error.message and "Save As" in error.message
+
+
+def test_two_digit_and_year_only_birth_dates_say_why(engine, districts):
+    report = import_people(engine, people_csv(person_row(生年月日="40/3/3"), person_row(登録者番号="T-0002",
+                                                                                       生年月日="大正14年")))
+    assert errors_of(report) == [(2, "生年月日"), (3, "生年月日")]
+    assert "ambiguous" in report.errors[0].reason and "incomplete" in report.errors[1].reason
+
+
 def test_broken_quote_late_in_the_file_rolls_everything_back(engine, districts):
     rows = [person_row(登録者番号=f"T-{n:04d}") for n in range(1, 2500)]
     data = people_csv(*rows) + b'T-9999,132144,"unclosed,1940/1/1\r\n'
