@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from datetime import date
+
+from server.domain.matching.rules import person_groups
 from server.importers.export import export_shelters_csv
 from server.importers.shelters_csv import import_shelters
 from server.importers.target_groups import read_target_text
 from server.models import Shelter
+from server.models.vocab import CareNeed, Reason
 
 from .csv_helpers import count, shelters
 from .test_importers_shelters import gsi_csv, gsi_row
@@ -97,3 +101,9 @@ def test_text_and_carers_survive_export_and_reimport(engine):
     assert "受入対象者（原文）" in header and "介助者の受入れ" in header
     report = import_shelters(engine, exported, apply=True)
     assert (report.errors, report.unchanged) == ([], len(TEXTS))
+
+
+def test_a_pregnant_woman_and_an_infant_fit_a_shelter_for_要配慮者():
+    accepted = set(read_target_text("要配慮者").groups)
+    for reasons, needs in (([Reason.pregnancy], [CareNeed.pregnancy]), ([Reason.infant], [CareNeed.infant])):
+        assert person_groups(reasons, needs, date(2025, 1, 1), date(2026, 12, 1)) & accepted

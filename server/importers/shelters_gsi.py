@@ -28,7 +28,7 @@ from typing import Any
 
 from ..domain.textnorm import fold_width, normalize_address, normalize_text
 from ..models.geo import normalize_municipality_code
-from ..models.shelters import COMMON_ID_RE, common_id_is_welfare
+from ..models.shelters import COMMON_ID_RE, ShelterFields, common_id_is_welfare
 from ..models.vocab import ShelterKind, TargetGroup
 from .columns import Column, HeaderMap, parse_float
 from .csvsource import clean_header
@@ -48,6 +48,7 @@ GSI_COLUMNS: tuple[Column, ...] = (
     Column("notes", "備考"),
 )
 
+TARGET_TEXT_MAX = ShelterFields.model_fields["target_groups_text"].metadata[0].max_length
 _CAPACITY_RE = re.compile(r"(?:想定)?(?:収容|受入|受け入れ)(?:可能)?(?:人数|人員|定員)?\s*[:：]?\s*約?\s*(\d[\d,]*)\s*(?:人|名)?"
                           r"|定員\s*[:：]?\s*(\d[\d,]*)")
 # Fields a GSI file only fills in when the stored record has none: the file is coarse, staff detail wins.
@@ -106,7 +107,7 @@ def convert_gsi_row(cells: list[str], found: HeaderMap) -> tuple[dict[str, Any],
                 errors.append((found.name(key), str(exc)))
     warnings: Issues = []
     if cell("target_groups"):
-        values["target_groups_text"] = normalize_text(cell("target_groups"))
+        values["target_groups_text"] = normalize_text(cell("target_groups"))[:TARGET_TEXT_MAX]  # never a reason to refuse
         read = read_target_text(cell("target_groups"))
         groups = read.groups
         if values.get("kind", ShelterKind.designated) != ShelterKind.designated and TargetGroup.general in groups:
