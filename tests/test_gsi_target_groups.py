@@ -14,7 +14,7 @@ from server.importers.target_groups import read_target_text
 from server.models import Shelter
 from server.models.vocab import CareNeed, Reason
 
-from .csv_helpers import count, shelters
+from .csv_helpers import count, own_csv, own_row, shelters
 from .test_importers_shelters import gsi_csv, gsi_row
 
 ALL = ["elderly", "disabled", "pregnant_infant", "medical_care"]
@@ -107,3 +107,15 @@ def test_a_pregnant_woman_and_an_infant_fit_a_shelter_for_要配慮者():
     accepted = set(read_target_text("要配慮者").groups)
     for reasons, needs in (([Reason.pregnancy], [CareNeed.pregnancy]), ([Reason.infant], [CareNeed.infant])):
         assert person_groups(reasons, needs, date(2025, 1, 1), date(2026, 12, 1)) & accepted
+
+
+@pytest.mark.parametrize("cell, stored", [("可", True), ("不可", False), ("はい", True), ("", None)])
+def test_own_layout_carers_column(engine, cell, stored):
+    report = import_shelters(engine, own_csv(own_row(介助者の受入れ=cell)), apply=True)
+    assert report.errors == []
+    assert next(iter(shelters(engine).values()))["accepts_carers"] is stored
+
+
+def test_own_layout_carers_column_refuses_other_words(engine):
+    report = import_shelters(engine, own_csv(own_row(介助者の受入れ="たぶん")), apply=True)
+    assert [(e.line, e.column) for e in report.errors] == [(2, "介助者の受入れ")] and "可" in report.errors[0].reason

@@ -67,6 +67,22 @@ SHELTER_COLUMNS: tuple[Column, ...] = (
     Column("seismic_class", "耐震区分", False, (), "written by the export, derived; ignored on import"),
 )
 SHELTER_FIELDS = tuple(ShelterFields.model_fields)
+CARERS_YES, CARERS_NO = "可", "不可"
+
+
+def parse_carers(text: str) -> bool | None:
+    """介助者の受入れ: 可 / 不可 (also はい/いいえ, 有/無, あり/なし); blank is not said (None)."""
+    cleaned = fold_width(text).strip()
+    if cleaned in (CARERS_YES, "受入可"):
+        return True
+    if cleaned in (CARERS_NO, "受入不可"):
+        return False
+    try:
+        return parse_bool(cleaned)
+    except ValueError:
+        raise ValueError("「可」「不可」または空欄で入力してください (expected 可 / 不可 / blank)") from None
+
+
 _KINDS, _TARGETS, _CAPABILITIES = EnumCells(ShelterKind), EnumCells(TargetGroup), EnumCells(Capability)
 _CONVERTERS = {
     "common_id": lambda text: fold_width(text).strip(),
@@ -76,7 +92,7 @@ _CONVERTERS = {
     "kind": _KINDS.one,
     "target_groups": _TARGETS.many,
     "target_groups_text": normalize_text,
-    "accepts_carers": lambda text: parse_carers(text),
+    "accepts_carers": parse_carers,
     "capacity": parse_int,
     "capabilities": _CAPABILITIES.many,
     "address": normalize_address,
@@ -93,20 +109,6 @@ _CONVERTERS = {
     "notes": normalize_text,
 }
 ROW = "(行)"
-CARERS_YES, CARERS_NO = "可", "不可"
-
-
-def parse_carers(text: str) -> bool | None:
-    """介助者の受入れ: 可 / 不可 (also はい/いいえ, 有/無, あり/なし); blank is not said (None)."""
-    cleaned = fold_width(text).strip()
-    if cleaned in (CARERS_YES, "受入可"):
-        return True
-    if cleaned in (CARERS_NO, "受入不可"):
-        return False
-    try:
-        return parse_bool(cleaned)
-    except ValueError:
-        raise ValueError("「可」「不可」または空欄で入力してください (expected 可 / 不可 / blank)") from None
 # Whole-record rules of ShelterFields, by the start of their message → the column to blame.
 # (Coordinates are checked before the model, per column, so their rule needs no entry.)
 _RULE_FIELDS = {"an Is値 needs": "is_value", "a welfare shelter names": "target_groups"}
