@@ -54,28 +54,30 @@ def _fix_codes(conn, name: str, entity: str | None) -> tuple[int, int]:
     extra = UNIQUE_WITH.get(name, ())
     table = sa.table(name, sa.column("id", sa.Uuid()), sa.column("municipality_code", sa.String()),
                      *(sa.column(c, sa.String()) for c in extra))
-    rows = conn.execute(sa.select(table)).mappings().all()
-    wrong = {}
-    for row in rows:
-        code = row["municipality_code"] or ""
-        if len(code) == 6 and code.isdigit() and code[5] != check_digit(code[:5]):
-            wrong[row["id"]] = code[:5] + check_digit(code[:5])
+    codes = conn.execute(sa.select(table.c.municipality_code).distinct()).scalars().all()
+    wrong = {code: code[:5] + check_digit(code[:5]) for code in codes
+             if code and len(code) == 6 and code.isdigit() and code[5] != check_digit(code[:5])}
     if not wrong:
         return 0, 0
-    taken = {(row["municipality_code"], *(row[c] for c in extra)) for row in rows} if name in UNIQUE_WITH else set()
     fixed: list[uuid.UUID] = []
     collisions = 0
-    for row in rows:
-        if row["id"] not in wrong:
-            continue
-        key = (wrong[row["id"]], *(row[c] for c in extra))
-        if key in taken:
-            collisions += 1
-            continue
-        conn.execute(sa.update(table).where(table.c.id == row["id"]).values(municipality_code=wrong[row["id"]]))
-        if name in UNIQUE_WITH:
+    if name in UNIQUE_WITH:  # few rows, each checked against the rows already holding the right code
+        rows = conn.execute(sa.select(table)).mappings().all()
+        taken = {(row["municipality_code"], *(row[c] for c in extra)) for row in rows}
+        for row in rows:
+            if row["municipality_code"] not in wrong:
+                continue
+            key = (wrong[row["municipality_code"]], *(row[c] for c in extra))
+            if key in taken:
+                collisions += 1
+                continue
+            conn.execute(sa.update(table).where(table.c.id == row["id"]).values(municipality_code=key[0]))
             taken.add(key)
-        fixed.append(row["id"])
+            fixed.append(row["id"])
+    else:  # people, shelters, hazard areas: one statement per wrong code
+        for code, right in wrong.items():
+            fixed += conn.execute(sa.select(table.c.id).where(table.c.municipality_code == code)).scalars().all()
+            conn.execute(sa.update(table).where(table.c.municipality_code == code).values(municipality_code=right))
     if entity and fixed:
         change_log = sa.table("change_log", sa.column("entity", sa.String()), sa.column("record_id", sa.Uuid()),
                               sa.column("op", sa.String()), sa.column("at", server.models.base.UTCDateTime()))

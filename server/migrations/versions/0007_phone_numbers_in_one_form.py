@@ -70,23 +70,22 @@ def _table(conn, name: str, plain: tuple[str, ...], lists: tuple[str, ...]) -> t
     table = sa.table(name, sa.column("id", sa.Uuid()), *(sa.column(c, sa.String()) for c in plain),
                      *(sa.column(c, sa.JSON()) for c in lists))
     counts = _Counts()
-    changed = []
-    for row in conn.execute(sa.select(table)).mappings():
-        values: dict[str, Any] = {}
+    updates: list[dict[str, Any]] = []
+    for row in conn.execute(sa.select(table)).mappings().all():
+        values: dict[str, Any] = {"b_id": row["id"]}
         for column in plain:
-            new = _reformat(row[column], f"{name}.{column}", counts)
-            if new != row[column]:
-                values[column] = new
+            values[column] = _reformat(row[column], f"{name}.{column}", counts)
         for column in lists:
             items = row[column] or []
-            new_items = [{**item, "phone": _reformat(item.get("phone"), f"{name}.{column}[].phone", counts)}
-                         if isinstance(item, dict) and "phone" in item else item for item in items]
-            if new_items != items:
-                values[column] = new_items
-        if values:
-            conn.execute(sa.update(table).where(table.c.id == row["id"]).values(**values))
-            changed.append(row["id"])
-    return changed, counts
+            values[column] = [{**item, "phone": _reformat(item.get("phone"), f"{name}.{column}[].phone", counts)}
+                              if isinstance(item, dict) and "phone" in item else item for item in items]
+        if any(values[column] != row[column] for column in (*plain, *lists)):
+            updates.append(values)
+    if updates:  # one executemany, not a statement per person
+        statement = (sa.update(table).where(table.c.id == sa.bindparam("b_id"))
+                     .values({column: sa.bindparam(column) for column in (*plain, *lists)}))
+        conn.execute(statement, updates)
+    return [values["b_id"] for values in updates], counts
 
 
 def upgrade() -> None:
