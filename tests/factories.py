@@ -12,10 +12,10 @@ JST = timezone(timedelta(hours=9))
 def person(**over) -> dict:
     n = next(_counter)
     data = dict(register_no=f"T-{n:05d}", municipality_code="132144", name=f"試験 花子{n}", name_kana="シケン ハナコ",
-                birth_date="1940-03-03", sex="female", address="東京都国分寺市戸倉1-1-1", phone="042-000-0000",
+                birth_date="1940-03-03", sex="female", address="東京都国分寺市戸倉1-1-1", phone="042-100-0000",
                 reasons=["care_level_3plus"], care_needs=["wheelchair"], consent="yes", consent_date="2025-04-01",
                 lon=139.455, lat=35.708,
-                emergency_contacts=[{"name": "試験 太郎", "relation": "長男", "phone": "090-0000-0000"}])
+                emergency_contacts=[{"name": "試験 太郎", "relation": "長男", "phone": "03-1000-0000"}])
     data.update(over)
     return data
 

@@ -79,7 +79,7 @@ def test_patch_normalises(client):
     body = r.json()
     assert body["version"] == 2
     assert (body["phone"], body["postal_code"]) == ("03-1234-5678", POSTAL)
-    assert body["emergency_contacts"][0]["phone"] == "+81-90-1111-2222"
+    assert body["emergency_contacts"][0]["phone"] == "090-1111-2222"  # one national format for +81 too
     assert client.get(f"/api/people/{p['id']}").json()["phone"] == "03-1234-5678"
 
 
@@ -101,7 +101,7 @@ def test_invalid_nested_phone_and_postal_code_name_their_field(client):
     errors = field_errors(r)
     assert set(errors) == {"postal_code", "emergency_contacts.1.phone"}
     assert "7 digits" in errors["postal_code"] and "郵便番号" in errors["postal_code"]
-    assert "3 to 15 digits" in errors["emergency_contacts.1.phone"]
+    assert "not a possible phone number" in errors["emergency_contacts.1.phone"]
 
 
 def test_invalid_patch_is_refused_and_nothing_changes(client):
@@ -112,7 +112,7 @@ def test_invalid_patch_is_refused_and_nothing_changes(client):
         "version": 1, "emergency_contacts": [{"name": "試験 太郎", "phone": "090-1111-2222 (夜間)"}]}))
     assert list(errors) == ["emergency_contacts.0.phone"]
     after = client.get(f"/api/people/{p['id']}").json()
-    assert after["version"] == 1 and after["phone"] == "042-000-0000"
+    assert after["version"] == 1 and after["phone"] == "042-100-0000"
 
 
 # ---- values stored before the API normalised ----
@@ -138,7 +138,7 @@ def test_a_stored_invalid_value_does_not_block_editing_other_fields(client, engi
     r = client.patch(f"/api/people/{p['id']}", json={
         "version": 2, "emergency_contacts": [*contacts, {"name": "試験 次郎", "phone": "０９０３３３３４４４４"}]})
     assert r.status_code == 200, r.text
-    assert [c["phone"] for c in r.json()["emergency_contacts"]] == ["090-1111-2222 (夜間のみ)", "09033334444"]
+    assert [c["phone"] for c in r.json()["emergency_contacts"]] == ["090-1111-2222 (夜間のみ)", "090-3333-4444"]
     # but a changed value must be valid
     errors = field_errors(client.patch(f"/api/people/{p['id']}", json={"version": 3, "phone": EXTENSION + "3"}))
     assert list(errors) == ["phone"]
@@ -166,7 +166,7 @@ def test_plan_supporter_phone_is_normalised_and_the_doctor_note_is_free_text(cli
     r = client.patch(f"/api/plans/{plan['id']}", json={"version": 1, "supporters": [
         {"name": "近所 一郎", "phone": "042 325 3333"}, {"name": "民生委員 二郎", "phone": "０８０１２３４５６７８"}]})
     assert r.status_code == 200, r.text
-    assert [s["phone"] for s in r.json()["supporters"]] == ["042-325-3333", "08012345678"]
+    assert [s["phone"] for s in r.json()["supporters"]] == ["042-325-3333", "080-1234-5678"]
     errors = field_errors(client.patch(f"/api/plans/{plan['id']}", json={
         "version": 2, "supporters": [{"name": "近所 一郎", "phone": EXTENSION}]}))
     assert list(errors) == ["supporters.0.phone"]
@@ -207,6 +207,26 @@ def test_sync_invalid_value_is_refused_with_the_field_error(client_for, client):
     assert client.get(f"/api/people/{p['id']}").json()["version"] == 1  # nothing of it applied
     nested = push(tablet, person_update(p, 1, {"emergency_contacts": [{"name": "試験 太郎", "phone": "x"}]}))[0]
     assert nested["status"] == "rejected" and [e["field"] for e in nested["errors"]] == ["emergency_contacts.0.phone"]
+
+
+def test_impossible_numbers_are_field_errors_on_create_patch_and_sync(client_for, client):
+    errors = field_errors(client.post("/api/people", json=person(phone="12345")))
+    assert list(errors) == ["phone"] and "not a possible phone number" in errors["phone"]
+    p = create(client, "people", person())
+    errors = field_errors(client.patch(f"/api/people/{p['id']}", json={"version": 1, "phone": "042325001199999"}))
+    assert list(errors) == ["phone"]
+    errors = field_errors(client.post("/api/dwat-teams", json={"name": "試験チーム", "phone": "12345"}))
+    assert list(errors) == ["phone"]
+    result = push(client_for("welfare_staff"), person_update(p, 1, {"phone": "12345"}))[0]
+    assert result["status"] == "rejected" and result["http_status"] == 422
+    assert [e["field"] for e in result["errors"]] == ["phone"] and "phone number" in result["errors"][0]["message"]
+    assert client.get(f"/api/people/{p['id']}").json()["version"] == 1
+
+
+def test_the_same_number_typed_without_hyphens_is_stored_in_one_form(client):
+    a = create(client, "people", person(register_no="T-1", phone="0423250011"))
+    b = create(client, "people", person(register_no="T-2", phone="042-325-0011"))
+    assert a["phone"] == b["phone"] == PHONE
 
 
 def test_sync_same_number_typed_differently_offline_is_not_a_conflict(client_for, client, engine):

@@ -46,7 +46,7 @@ def test_update_bumps_version_and_stale_update_gets_409_with_current(client):
     p = create(client, "people", person())
     r = client.patch(f"/api/people/{p['id']}", json={"version": 1, "phone": "042-111-2222"})
     assert r.status_code == 200 and r.json()["version"] == 2 and r.json()["phone"] == "042-111-2222"
-    stale = client.patch(f"/api/people/{p['id']}", json={"version": 1, "phone": "042-999-9999"})
+    stale = client.patch(f"/api/people/{p['id']}", json={"version": 1, "phone": "042-199-9999"})
     assert stale.status_code == 409
     assert stale.json()["current"]["phone"] == "042-111-2222"
     assert stale.json()["current"]["version"] == 2

@@ -73,7 +73,7 @@ def test_plan_every_save_keeps_the_previous_version(client):
     p = create(client, "people", person())
     s = create(client, "shelters", shelter())
     plan = create(client, "plans", dict(person_id=p["id"], status="drafting", destination_shelter_id=s["id"],
-                                        supporters=[{"name": "近所 一郎", "relation": "近隣住民", "phone": "042-1"}],
+                                        supporters=[{"name": "近所 一郎", "relation": "近隣住民", "phone": "042-100-0001"}],
                                         care={"how_to_help": "車いすを押す", "items_to_carry": "常用薬"}))
     r = client.patch(f"/api/plans/{plan['id']}", json={"version": 1, "route_note": "市道を北へ300m"})
     assert r.status_code == 200

@@ -59,7 +59,7 @@ def test_people_round_trip_with_many_contacts_and_many_rows(engine):
     rows = [person_row(登録者番号=f"R-{n:05d}", 町丁目コード="", 生年月日=f"19{40 + n % 50}-0{1 + n % 9}-1{n % 9}")
             for n in range(4500)]
     import_people(engine, people_csv(*rows), apply=True)
-    contacts = [{"name": f"連絡先{i}", "relation": "", "phone": f"090-0000-000{i}"} for i in range(5)]
+    contacts = [{"name": f"連絡先{i}", "relation": "", "phone": f"03-1000-000{i}"} for i in range(5)]
     with engine.begin() as conn:
         t = Person.__table__
         conn.execute(sa.update(t).where(t.c.register_no == "R-00007").values(emergency_contacts=contacts))
@@ -110,7 +110,7 @@ def test_cells_excel_would_run_as_formulas_are_escaped_and_come_back_unchanged(e
     add_districts(engine, "C001")
     notes = '=HYPERLINK("http://example.invalid","開く")'
     rows = [person_row(申し伝え事項=notes), person_row(登録者番号="T-0002", 申し伝え事項="-階段に注意",
-                                                  電話番号="+81-42-325-0011", 自治会="@自治会"),
+                                                  電話番号="+44 20 7946 0958", 自治会="@自治会"),
             person_row(登録者番号="T-0003", 申し伝え事項="'=そのまま")]
     header = [*person_row(), "申し伝え事項", "自治会"]
     imported = import_people(engine, people_csv(*rows, header=header), apply=True)
@@ -124,7 +124,7 @@ def test_cells_excel_would_run_as_formulas_are_escaped_and_come_back_unchanged(e
     assert before["T-0001"]["notes"] == notes
     data = export_people_csv(engine)
     cells = [cell for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for cell in row]
-    assert "'" + notes in cells and "'-階段に注意" in cells and "'+81-42-325-0011" in cells and "'@自治会" in cells
+    assert "'" + notes in cells and "'-階段に注意" in cells and "'+442079460958" in cells and "'@自治会" in cells
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@")]  # nothing Excel would evaluate
     assert "''=そのまま" in cells
     again = import_people(engine, data, apply=True)

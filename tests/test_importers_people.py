@@ -149,6 +149,21 @@ def test_not_a_csv(engine, data, words):
     assert words in _refused(engine, data).message
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_named_with_how_to_save_as_csv(engine, districts, encoding):
+    text = people_csv(person_row(), person_row(登録者番号="T-0002")).decode("utf-8")
+    error = _refused(engine, text.encode(encoding))
+    assert "UTF-16" in error.message and "NUL" not in error.message
+    assert "CSV UTF-8" in error.message and "Save As" in error.message
+
+
+def test_two_digit_and_year_only_birth_dates_say_why(engine, districts):
+    report = import_people(engine, people_csv(person_row(生年月日="40/3/3"), person_row(登録者番号="T-0002",
+                                                                                       生年月日="大正14年")))
+    assert errors_of(report) == [(2, "生年月日"), (3, "生年月日")]
+    assert "ambiguous" in report.errors[0].reason and "incomplete" in report.errors[1].reason
+
+
 def test_broken_quote_late_in_the_file_rolls_everything_back(engine, districts):
     rows = [person_row(登録者番号=f"T-{n:04d}") for n in range(1, 2500)]
     data = people_csv(*rows) + b'T-9999,132144,"unclosed,1940/1/1\r\n'
@@ -204,6 +219,7 @@ def test_duplicate_register_numbers_in_one_file(engine, districts):
 @pytest.mark.parametrize("cells, column", [
     ({"性別": "男子"}, "性別"), ({"事由": "要介護3以上、風邪"}, "事由"), ({"同意": "たぶん"}, "同意"),
     ({"町丁目コード": "C999"}, "町丁目コード"), ({"電話番号": "03-1234-5678 内線5"}, "電話番号"),
+    ({"電話番号": "12345"}, "電話番号"), ({"電話番号": "042325001199999"}, "電話番号"),
     ({"郵便番号": "185"}, "郵便番号"), ({"市区町村コード": "132145"}, "市区町村コード"),
     ({"同意日": ""}, "同意日"), ({"氏名": ""}, "氏名"), ({"住所": " "}, "住所"), ({"登録者番号": ""}, "登録者番号"),
 ])
@@ -229,9 +245,22 @@ def test_cells_beyond_the_header(engine, districts):
     assert errors_of(report) == [(3, "(行)")]
 
 
+def test_impossible_emergency_contact_number_names_its_column(engine, districts):
+    header = PEOPLE_HEADER + ["緊急連絡先1氏名", "緊急連絡先1電話"]
+    report = import_people(engine, csv_bytes(header, [person_row(緊急連絡先1氏名="試験 太郎", 緊急連絡先1電話="12345")]))
+    assert errors_of(report) == [(2, "緊急連絡先1電話")] and "not a possible phone number" in report.errors[0].reason
+
+
+def test_phone_numbers_are_stored_in_the_national_format(engine, districts):
+    report = import_people(engine, people_csv(person_row(電話番号="0423250011"),
+                                              person_row(登録者番号="T-0002", 電話番号="+81 90 1234 5678")), apply=True)
+    assert report.errors == []
+    assert {k: v["phone"] for k, v in people(engine).items()} == {"T-0001": "042-325-0011", "T-0002": "090-1234-5678"}
+
+
 def test_emergency_contact_without_a_name(engine, districts):
     header = PEOPLE_HEADER + ["緊急連絡先1氏名", "緊急連絡先1電話"]
-    report = import_people(engine, csv_bytes(header, [person_row(緊急連絡先1電話="090-0000-0000")]))
+    report = import_people(engine, csv_bytes(header, [person_row(緊急連絡先1電話="03-1000-0000")]))
     assert errors_of(report) == [(2, "緊急連絡先1氏名")]
 
 
@@ -261,12 +290,12 @@ def test_report_as_json(engine, districts):
 def test_reimport_updates_by_register_number(engine, districts):
     import_people(engine, people_csv(person_row(), person_row(登録者番号="T-0002")), apply=True)
     before = people(engine)
-    report = import_people(engine, people_csv(person_row(電話番号="042-999-0000"), person_row(登録者番号="T-0002")),
+    report = import_people(engine, people_csv(person_row(電話番号="042-199-0000"), person_row(登録者番号="T-0002")),
                            apply=True)
     assert (report.created, report.updated, report.unchanged) == (0, 1, 1)
     after = people(engine)
     assert count(engine, Person) == 2
-    assert after["T-0001"]["phone"] == "042-999-0000" and after["T-0001"]["version"] == 2
+    assert after["T-0001"]["phone"] == "042-199-0000" and after["T-0001"]["version"] == 2
     assert after["T-0001"]["updated_at"] > before["T-0001"]["updated_at"]
     assert after["T-0001"]["id"] == before["T-0001"]["id"] and after["T-0001"]["created_at"] == before["T-0001"]["created_at"]
     assert after["T-0002"]["version"] == 1 and after["T-0002"]["updated_at"] == before["T-0002"]["updated_at"]

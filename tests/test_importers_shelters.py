@@ -48,7 +48,9 @@ def test_gsi_sample(engine, fixtures_dir):
                      "E1321400006121": "designated_welfare", "E1321400007111": "designated",
                      "E1321400014122": "designated_welfare", "E1321400019121": "designated_welfare"}
     welfare = stored["E1321400002121"]
-    assert welfare["target_groups"] == ["elderly", "disabled", "medical_care"]
+    # 要配慮者 covers every welfare group, 妊産婦・乳幼児 included.
+    assert welfare["target_groups"] == ["elderly", "disabled", "pregnant_infant", "medical_care"]
+    assert welfare["target_groups_text"] == "要配慮者" and welfare["accepts_carers"] is None
     assert stored["E1321400006121"]["target_groups"] == ["pregnant_infant"]
     assert stored["E1321400001111"]["target_groups"] == []
     assert welfare["municipality_code"] == "132144" and welfare["name"] == "福祉センター・生きがいセンターとくら"
@@ -67,7 +69,7 @@ def test_gsi_capacity_from_notes_and_empty_target_groups():
     assert capacity_from_notes("想定収容人数：１，２００") == 1200
     assert capacity_from_notes("定員30名（福祉スペース）") == 30
     assert capacity_from_notes("駐車場あり") is None
-    assert parse_target_groups("要配慮者、乳幼児") == ["elderly", "disabled", "medical_care", "pregnant_infant"]
+    assert parse_target_groups("要配慮者、乳幼児") == ["elderly", "disabled", "pregnant_infant", "medical_care"]
     assert parse_target_groups("高齢者") == ["elderly"]
 
 
@@ -115,7 +117,7 @@ def test_gsi_evacuation_site_is_not_a_shelter(engine):
 
 
 @pytest.mark.parametrize("cells, column", [
-    ({"targets": "大人"}, "受入対象者"), ({"lat": "135.7", "lon": "35.4"}, "経度"), ({"lat": "-35.7"}, "緯度"),
+    ({"lat": "135.7", "lon": "35.4"}, "経度"), ({"lat": "-35.7"}, "緯度"),
     ({"name": ""}, "施設・場所名"), ({"lon": "x"}, "経度"),
 ])
 def test_gsi_bad_rows(engine, cells, column):

@@ -68,7 +68,17 @@ def test_accepted_forms(text, expected):
     ("2023/13/1", "13月はありません", "month must be 1-12"),
     ("1940/0/1", "0月はありません", "month must be 1-12"),
     ("そのうち", "日付として読めません", "not a recognised date"),
-    ("40/3/3", "日付として読めません", "not a recognised date"),
+    # incomplete and ambiguous forms say so (docs/data-formats.md)
+    ("大正14年", "日付が不完全です", "incomplete date: only the year"),
+    ("大正14", "日付が不完全です", "incomplete date: only the year"),
+    ("Ｓ４０", "日付が不完全です", "incomplete date: only the year"),
+    ("1940年", "日付が不完全です", "incomplete date: only the year"),
+    ("昭和40年5月", "日がありません", "incomplete date: the day is missing"),
+    ("S40.5", "日がありません", "incomplete date: the day is missing"),
+    ("1940/5", "日がありません", "incomplete date: the day is missing"),
+    ("40/3/3", "年が2桁", "ambiguous: a two-digit year"),
+    ("40-03-03", "年が2桁", "ambiguous: a two-digit year"),
+    ("４０年３月３日", "年が2桁", "ambiguous: a two-digit year"),
     ("", "日付が空です", "empty"),
     ("14673", "シリアル値", "Excel date serial"),
 ])
@@ -81,7 +91,7 @@ def test_impossible_dates_are_refused_in_japanese_and_english(text, japanese, en
 
 def test_reasons_do_not_repeat_the_whole_input():
     # A date of birth is personal data; the reason ends up in import reports.
-    for text in ("昭和64年1月8日", "1940/4/31", "そのうち"):
+    for text in ("昭和64年1月8日", "1940/4/31", "そのうち", "40/3/3", "昭和40年5月"):
         with pytest.raises(ValueError) as caught:
             parse_date(text)
         assert text not in str(caught.value)

@@ -103,14 +103,17 @@ def birth_date_for_age(rng: random.Random, day: date, age: int) -> date:
     return day_between(rng, earliest, years_before(day, age))
 
 
+# Invented numbers: a local part starting with 1 is never given to a subscriber in Japan (1 leads
+# the service numbers 110, 119, 171 …), yet it is a well-formed number that libphonenumber accepts.
 def landline(rng: random.Random) -> str:
-    """A 042 (Tama) number whose local part starts with 0 — never a real subscriber number."""
-    return f"042-0{rng.randint(10, 99)}-{rng.randint(0, 9999):04d}"
+    """A 042 (Tama) number whose local part starts with 1 — never a real subscriber number."""
+    return f"042-1{rng.randint(10, 99)}-{rng.randint(0, 9999):04d}"
 
 
 def mobile(rng: random.Random) -> str:
-    """A mobile-looking number; the 0 after 090 is the same "invented" marker as for landlines."""
-    return f"090-0{rng.randint(0, 999):03d}-{rng.randint(0, 9999):04d}"
+    """A second contact number (family, DWAT members): 03 (Tokyo 23 wards), invented the same way.
+    Not a 090 number: every well-formed mobile range may belong to someone."""
+    return f"03-1{rng.randint(0, 999):03d}-{rng.randint(0, 9999):04d}"
 
 
 class Weighted:

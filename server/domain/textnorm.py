@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import phonenumbers
+
 # U+FF5E (～) is left out: CP932 decodes the wave dash 〜 to it, and 9時～17時 should stay.
 _FULLWIDTH_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5E)}
 _FULLWIDTH_ASCII[0x3000] = 0x20
@@ -78,13 +80,20 @@ def normalize_digits(text: str) -> str:
 
 
 _PHONE_SEPARATORS_RE = re.compile(r"[\s().\-]+")
+PHONE_INVALID = ("電話番号として存在しない番号です。桁数と市外局番を確認してください "
+                 "(not a possible phone number: check the digits and the area code)")
 
 
 def normalize_phone(text: str) -> str:
-    """A phone number as digits and hyphens: ``０４２（３２５）００１１`` → ``042-325-0011``.
+    """A phone number in its one stored form, checked by libphonenumber (``phonenumbers``).
 
-    Brackets, spaces and dots count as separators; a leading ``+`` (``+81-…``) is kept.
-    Raise ValueError for anything else (letters, 内線, several numbers).
+    Japanese numbers — fixed-line, mobile (070/080/090), IP (050), free dial (0120/0800),
+    ナビダイヤル (0570) — are written in the national format with hyphens as libphonenumber
+    groups them: ``０４２（３２５）００１１``, ``0423250011`` and ``+81-42-325-0011`` all become
+    ``042-325-0011``. Other countries' numbers keep E.164 (``+12025550123``).
+    Brackets, spaces, dots and dash look-alikes count as separators.
+    Raise ValueError for anything else (letters, 内線, several numbers) and for numbers that
+    cannot exist (``12345``, too many digits, an unassigned prefix).
     """
     folded = _DASH_RE.sub("-", fold_width(text)).strip()
     if not folded:
@@ -95,10 +104,16 @@ def normalize_phone(text: str) -> str:
         raise ValueError("電話番号には数字とハイフンだけを使えます。内線や複数の番号は「その他連絡先」へ "
                          "(a phone number has digits and hyphens only; put extensions or other numbers "
                          "in the other-contact field)")
-    digits = len(body) - body.count("-")
-    if not 3 <= digits <= 15:
-        raise ValueError("電話番号の桁数が正しくありません (a phone number has 3 to 15 digits)")
-    return ("+" if plus else "") + body
+    digits = body.replace("-", "")
+    try:
+        number = phonenumbers.parse(("+" if plus else "") + digits, "JP")
+    except phonenumbers.NumberParseException:
+        raise ValueError(PHONE_INVALID) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(PHONE_INVALID)
+    if number.country_code == 81:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalize_postal_code(text: str) -> str:

@@ -1,8 +1,8 @@
 """Japanese dates: 和暦 (era years, e.g. 令和5年4月1日, R5.4.1) and 西暦 (1940/3/3).
 
 Municipal files carry dates in many hands-typed forms. `parse_date` accepts them all and
-refuses what is impossible (令和0年, 平成32年, 昭和64年1月8日, 2月30日) with a reason in
-Japanese and English. Reasons never repeat the whole input: dates of birth are personal
+refuses what is impossible (令和0年, 平成32年, 昭和64年1月8日, 2月30日), incomplete (大正14年,
+S40.3) or ambiguous (a two-digit year: 40/3/3) with a reason in Japanese and English. Reasons never repeat the whole input: dates of birth are personal
 data and the reasons end up in import reports.
 
 Accepted forms (full-width digits and the square era signs ㍾㍽㍼㍻㋿ too):
@@ -57,6 +57,12 @@ _ERA_LETTER_RE = re.compile(
 _WESTERN_RE = re.compile(
     r"(\d{4})\s*(?:[./\-]\s*(\d{1,2})\s*[./\-]\s*(\d{1,2})|年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?)" + _TIME)
 _COMPACT_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+# Forms that are dates with a part missing (大正14年, S40.3, 1940年5月) or with a two-digit year
+# (40/3/3, 40年3月3日): refused with a reason that says so, not "not a date".
+_YEAR_ONLY_RE = re.compile(
+    r"(?:(?:明治|大正|昭和|平成|令和)\s*(?:元|\d{1,2})\s*年?|[MTSHRmtshr]\s*(?:元|\d{1,2})\s*年?|\d{4}\s*年?)"
+    r"(\s*(?:[./\-]\s*\d{1,2}|\d{1,2}\s*月))?")
+_TWO_DIGIT_YEAR_RE = re.compile(r"\d{1,2}\s*(?:[./\-]\s*\d{1,2}\s*[./\-]|年\s*\d{1,2}\s*月)\s*\d{1,2}\s*日?" + r"(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
 
 EXAMPLES = "令和5年4月1日, R5.4.1, 昭和15年3月3日, 1940/3/3, 1940-03-03, 19400303"
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -92,6 +98,18 @@ def parse_date(text: str) -> date:
     if re.fullmatch(r"\d{5}(?:\.0+)?", cleaned):
         raise ValueError("日付ではなく数値です。Excelの日付シリアル値の可能性があります。列を日付形式にしてください "
                          "(a number, probably an Excel date serial; format the column as a date)")
+    match = _YEAR_ONLY_RE.fullmatch(cleaned)
+    if match:
+        if match[1]:
+            raise ValueError("日付が不完全です。日がありません。年月日をすべて入力してください（例: 昭和15年3月3日） "
+                             "(incomplete date: the day is missing)")
+        raise ValueError("日付が不完全です。年だけで月日がありません。年月日をすべて入力してください（例: 大正14年5月1日） "
+                         "(incomplete date: only the year is given, the month and day are missing)")
+    if _TWO_DIGIT_YEAR_RE.fullmatch(cleaned):
+        raise ValueError("年が2桁なので、どの年か決められません（19xx年とも20xx年とも読めます）。元号を付けるか"
+                         "（例: S15.5.1、昭和15年5月1日）、西暦を4桁で入力してください（例: 1940-05-01） "
+                         "(ambiguous: a two-digit year could be 19xx or 20xx; write the era, e.g. S15.5.1, "
+                         "or a four-digit year, e.g. 1940-05-01)")
     raise ValueError(f"日付として読めません。例: {EXAMPLES} (not a recognised date form)")
 
 

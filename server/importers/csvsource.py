@@ -38,6 +38,29 @@ class DecodedText:
         return ENCODING_LABELS[self.encoding]
 
 
+SAVE_AS_CSV_JA = "Excelで「ファイル」→「名前を付けて保存」→ ファイルの種類「CSV UTF-8（コンマ区切り）」を選んで保存し直してください"
+SAVE_AS_CSV_EN = 'in Excel use File → Save As and choose "CSV UTF-8 (Comma delimited)"'
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    """UTF-16 without a BOM: NUL bytes mostly in the odd (little-endian) or mostly in the even
+    (big-endian) positions — the high bytes of ASCII characters such as , and digits; a few
+    characters such as 一 (U+4E00) or the ideographic space put one on the other side — and the
+    start decodes as UTF-16 text without control characters."""
+    sample = data[:4096] if len(data) > 4096 else data[: len(data) - len(data) % 2]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if max(even, odd) < 2 * min(even, odd) + 2:
+        return False
+    try:
+        text = sample.decode("utf-16-le" if odd else "utf-16-be")
+    except UnicodeDecodeError:  # a surrogate pair cut at the end of the sample
+        try:
+            text = sample[:-2].decode("utf-16-le" if odd else "utf-16-be")
+        except UnicodeDecodeError:
+            return False
+    return not _CONTROL_RE.search(text)
+
+
 def _refuse_non_csv(data: bytes) -> None:
     if data.startswith(b"PK\x03\x04"):
         raise ImportFileError("Excelブック（.xlsx）のようです。Excelで「CSV UTF-8」または「CSV」形式で保存してください "
@@ -45,9 +68,10 @@ def _refuse_non_csv(data: bytes) -> None:
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportFileError("古い形式のExcelブック（.xls）のようです。CSV形式で保存してください "
                               "(this looks like an .xls workbook; save it as CSV first)")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFileError("UTF-16のファイルは読めません。「CSV UTF-8」またはShift_JISのCSVで保存してください "
-                              "(UTF-16 is not supported; save as CSV UTF-8 or Shift_JIS CSV)")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_like_utf16(data):
+        raise ImportFileError("UTF-16のファイルのようです（Excelの「Unicode テキスト」など）。読めるのはCSVだけです。"
+                              + SAVE_AS_CSV_JA + " (this looks like UTF-16 text, e.g. Excel's \"Unicode Text\"; "
+                              + SAVE_AS_CSV_EN + ")")
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise ImportFileError(f"{line}行目にNUL文字があります。CSVテキストではないようです "

@@ -24,7 +24,7 @@ from ..models.vocab import CareNeed, Consent, Household, LabelledEnum, Reason, S
 from ..models.vocab import Capability, TargetGroup
 from .people_columns import (CONTACT_PARTS, EXPORT_CONTACT_GROUPS, LANGUAGE_LABELS, PEOPLE_COLUMNS,
                              contact_header)
-from .shelters_csv import SHELTER_COLUMNS
+from .shelters_csv import CARERS_NO, CARERS_YES, SHELTER_COLUMNS
 
 BOM = "\ufeff"
 CHUNK_ROWS = 2000
@@ -164,6 +164,7 @@ def _shelter_row(shelter: dict, districts: dict) -> list[str]:
     special = {
         "kind": lambda: _label(ShelterKind, shelter["kind"]),
         "target_groups": lambda: _labels(TargetGroup, shelter["target_groups"]),
+        "accepts_carers": lambda: {True: CARERS_YES, False: CARERS_NO}.get(shelter["accepts_carers"], ""),
         "capabilities": lambda: _labels(Capability, shelter["capabilities"]),
         "district_code": lambda: districts.get(shelter["district_id"], ""),
         "seismic_class": lambda: _label(SeismicClass, shelter["seismic_class"]),

@@ -47,6 +47,9 @@ SHELTER_COLUMNS: tuple[Column, ...] = (
     Column("name_kana", "ふりがな", False, ("フリガナ", "名称_カナ")),
     Column("kind", "種別", True, (), "指定福祉避難所 / 協定福祉避難所 / 指定避難所"),
     Column("target_groups", "受入対象者", False, (), "高齢者, 障害者, 妊産婦・乳幼児, 医療的ケアが必要な人, 一般; several"),
+    Column("target_groups_text", "受入対象者（原文）", False, ("受入対象者原文",),
+           "the source's own wording (GSI free text), kept for review"),
+    Column("accepts_carers", "介助者の受入れ", False, ("介助者受入",), "可 / 不可 / blank"),
     Column("capacity", "受入可能人数", False, ("収容人数", "想定収容人数"), "whole number ≥ 0"),
     Column("capabilities", "設備", False, ("設備・対応",), "Capability labels, several separated by 、 ; |"),
     Column("address", "住所", False, ("所在地",)),
@@ -64,6 +67,22 @@ SHELTER_COLUMNS: tuple[Column, ...] = (
     Column("seismic_class", "耐震区分", False, (), "written by the export, derived; ignored on import"),
 )
 SHELTER_FIELDS = tuple(ShelterFields.model_fields)
+CARERS_YES, CARERS_NO = "可", "不可"
+
+
+def parse_carers(text: str) -> bool | None:
+    """介助者の受入れ: 可 / 不可 (also はい/いいえ, 有/無, あり/なし); blank is not said (None)."""
+    cleaned = fold_width(text).strip()
+    if cleaned in (CARERS_YES, "受入可"):
+        return True
+    if cleaned in (CARERS_NO, "受入不可"):
+        return False
+    try:
+        return parse_bool(cleaned)
+    except ValueError:
+        raise ValueError("「可」「不可」または空欄で入力してください (expected 可 / 不可 / blank)") from None
+
+
 _KINDS, _TARGETS, _CAPABILITIES = EnumCells(ShelterKind), EnumCells(TargetGroup), EnumCells(Capability)
 _CONVERTERS = {
     "common_id": lambda text: fold_width(text).strip(),
@@ -72,6 +91,8 @@ _CONVERTERS = {
     "name_kana": normalize_text,
     "kind": _KINDS.one,
     "target_groups": _TARGETS.many,
+    "target_groups_text": normalize_text,
+    "accepts_carers": parse_carers,
     "capacity": parse_int,
     "capabilities": _CAPABILITIES.many,
     "address": normalize_address,
@@ -154,7 +175,7 @@ class _ShelterImport:
         column = next((c for c in SHELTER_COLUMNS if c.key == field), None)
         return column.ja if column else field
 
-    def convert(self, cells: list[str]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    def convert(self, cells: list[str]) -> tuple[dict[str, Any], list[tuple[str, str]], list[tuple[str, str]]]:
         if self.gsi:
             return convert_gsi_row(cells, self.found)
         values: dict[str, Any] = {}
@@ -170,11 +191,11 @@ class _ShelterImport:
                 continue
             if value is not None:
                 values[key] = value
-        return values, errors
+        return values, errors, []
 
     def row(self, line: int, cells: list[str]) -> None:
         self.report.rows += 1
-        values, errors = self.convert(cells)
+        values, errors, warnings = self.convert(cells)
         if len(cells) > self.width and any(c.strip() for c in cells[self.width:]):
             errors.append((ROW, "見出しより多くの列に値があります (more cells than header columns)"))
         key = values.get("common_id") or (f"name:{values['name']}" if values.get("name") else "")
@@ -190,7 +211,7 @@ class _ShelterImport:
             if values.get("common_id"):
                 self.report.warn(line, self.header("common_id"), "共通IDのない登録済みの避難所と施設名で照合し、共通IDを付けます "
                                                                  "(matched a stored shelter without 共通ID by name)")
-        record = self.validate(line, values, errors, old)
+        record = self.validate(line, values, errors, old, warnings)
         if record is None:
             return
         self.report.valid += 1
@@ -214,12 +235,14 @@ class _ShelterImport:
             self.report.updated += 1
 
     def validate(self, line: int, values: dict[str, Any], errors: list[tuple[str, str]],
-                 old: dict[str, Any] | None) -> ShelterCreate | None:
+                 old: dict[str, Any] | None, warnings: list[tuple[str, str]] = ()) -> ShelterCreate | None:
         merged: dict[str, Any] = {field: old[field] for field in SHELTER_FIELDS} if old else {}
+        kept: set[str] = set()
         for field, value in values.items():
             if field == "district_code":
                 continue
             if self.gsi and field in GSI_FILL_ONLY and merged.get(field) not in (None, "", []):
+                kept.add(field)
                 continue
             merged[field] = value
         errors = list(errors)
@@ -259,6 +282,9 @@ class _ShelterImport:
             for column, reason in errors:
                 self.report.error(line, column, reason)
             return None
+        for field, reason in warnings:
+            if field not in kept:  # about 受入対象者 the file set; none once staff chose the groups
+                self.report.warn(line, self.header(field), reason)
         return record
 
     def write(self) -> None:

@@ -9,10 +9,12 @@ Mapping to a shelter record:
   kind 指定福祉避難所 (designated_welfare); otherwise 指定避難所 (designated). Characters 2–6
   give the municipality (5 digits; the check digit is added). An ID of major type 2
   (指定緊急避難場所, an evacuation site, not a shelter) is refused.
-- 受入対象者: ``要配慮者`` → 高齢者, 障害者, 医療的ケアが必要な人 (elderly, disabled,
-  medical_care) — the file names the wider group, so the groups it contains are listed;
-  ``乳幼児`` → 妊産婦・乳幼児 (pregnant_infant); any TargetGroup label is accepted too;
-  empty → no groups (a welfare shelter is then listed as incomplete).
+- 受入対象者: free text written by each city (「要配慮者及びその介助者」, 「障害のある乳幼児親子」);
+  the groups are recognised by keyword (target_groups.py: 要配慮者 → every welfare group,
+  介助者/家族 → carers accepted), the text itself is kept in ``target_groups_text``, and a row
+  whose text is partly not understood is stored and listed as a warning for staff review —
+  a shelter on the national list is never dropped for its wording. 一般 on a welfare shelter
+  is left out with a warning. Empty → no groups (a welfare shelter is then listed as incomplete).
 - 備考: a capacity written like ``収容人数 120人`` or ``想定収容人数：120`` becomes the
   capacity; the text of 備考 and その他市町村長が必要と認める事項 goes to the notes.
 - The file has no capacity column, no 耐震 fields: staff complete them, and a re-import
@@ -26,10 +28,11 @@ from typing import Any
 
 from ..domain.textnorm import fold_width, normalize_address, normalize_text
 from ..models.geo import normalize_municipality_code
-from ..models.shelters import COMMON_ID_RE, common_id_is_welfare
+from ..models.shelters import COMMON_ID_RE, ShelterFields, common_id_is_welfare
 from ..models.vocab import ShelterKind, TargetGroup
-from .columns import Column, EnumCells, HeaderMap, parse_float, split_multi
+from .columns import Column, HeaderMap, parse_float
 from .csvsource import clean_header
+from .target_groups import read_target_text
 
 GSI_COLUMNS: tuple[Column, ...] = (
     Column("no", "NO"),
@@ -45,15 +48,11 @@ GSI_COLUMNS: tuple[Column, ...] = (
     Column("notes", "備考"),
 )
 
-TARGET_GROUPS_FOR = {
-    "要配慮者": [TargetGroup.elderly, TargetGroup.disabled, TargetGroup.medical_care],
-    "乳幼児": [TargetGroup.pregnant_infant],
-}
-_TARGETS = EnumCells(TargetGroup)
+TARGET_TEXT_MAX = ShelterFields.model_fields["target_groups_text"].metadata[0].max_length
 _CAPACITY_RE = re.compile(r"(?:想定)?(?:収容|受入|受け入れ)(?:可能)?(?:人数|人員|定員)?\s*[:：]?\s*約?\s*(\d[\d,]*)\s*(?:人|名)?"
                           r"|定員\s*[:：]?\s*(\d[\d,]*)")
 # Fields a GSI file only fills in when the stored record has none: the file is coarse, staff detail wins.
-GSI_FILL_ONLY = frozenset({"target_groups", "capacity", "notes"})
+GSI_FILL_ONLY = frozenset({"target_groups", "accepts_carers", "capacity", "notes"})
 
 
 def looks_like_gsi(header: list[str]) -> bool:
@@ -62,11 +61,8 @@ def looks_like_gsi(header: list[str]) -> bool:
 
 
 def parse_target_groups(text: str) -> list[TargetGroup]:
-    """受入対象者 of the GSI file → target groups (要配慮者 and 乳幼児 expanded, labels accepted)."""
-    groups: list[TargetGroup] = []
-    for part in split_multi(text):
-        groups.extend(TARGET_GROUPS_FOR.get(part) or _TARGETS.many(part))
-    return list(dict.fromkeys(groups))
+    """受入対象者 of the GSI file → the target groups it names (see target_groups.py)."""
+    return read_target_text(text).groups
 
 
 def capacity_from_notes(text: str) -> int | None:
@@ -77,8 +73,12 @@ def capacity_from_notes(text: str) -> int | None:
     return int((match[1] or match[2]).replace(",", ""))
 
 
-def convert_gsi_row(cells: list[str], found: HeaderMap) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """One GSI row → shelter field values (blank cells left out) and (header, reason) errors."""
+Issues = list[tuple[str, str]]
+
+
+def convert_gsi_row(cells: list[str], found: HeaderMap) -> tuple[dict[str, Any], Issues, Issues]:
+    """One GSI row → shelter field values (blank cells left out), (header, reason) errors and
+    (field, reason) warnings about the 受入対象者 text."""
     def cell(key: str) -> str:
         position = found.index.get(key)
         return cells[position].strip() if position is not None and position < len(cells) else ""
@@ -105,15 +105,27 @@ def convert_gsi_row(cells: list[str], found: HeaderMap) -> tuple[dict[str, Any],
                 values[key] = parse_float(cell(key))
             except ValueError as exc:
                 errors.append((found.name(key), str(exc)))
+    warnings: Issues = []
     if cell("target_groups"):
-        try:
-            values["target_groups"] = parse_target_groups(cell("target_groups"))
-        except ValueError as exc:
-            errors.append((found.name("target_groups"), str(exc)))
+        values["target_groups_text"] = normalize_text(cell("target_groups"))[:TARGET_TEXT_MAX]  # never a reason to refuse
+        read = read_target_text(cell("target_groups"))
+        groups = read.groups
+        if values.get("kind", ShelterKind.designated) != ShelterKind.designated and TargetGroup.general in groups:
+            groups = [group for group in groups if group != TargetGroup.general]
+            warnings.append(("target_groups", "福祉避難所なので「一般」は受入対象者に入れませんでした。確認してください "
+                                              "('general' left out of a welfare shelter's groups; please check)"))
+        values["target_groups"] = groups
+        if read.carers:
+            values["accepts_carers"] = True
+        if read.unknown:
+            parts = "」「".join(read.unknown)
+            warnings.append(("target_groups", f"受入対象者の「{parts}」は区分に当てはめられませんでした。原文を残して"
+                                              f"登録しました。確認してください (part of the text was not understood; "
+                                              f"the shelter is stored with its original text for staff review)"))
     capacity = capacity_from_notes(cell("notes"))
     if capacity is not None:
         values["capacity"] = capacity
     notes = "\n".join(text for text in (normalize_text(cell("mayor_note")), normalize_text(cell("notes"))) if text)
     if notes:
         values["notes"] = notes
-    return values, errors
+    return values, errors, warnings

@@ -28,10 +28,16 @@ def check_lon_lat(lon: float | None, lat: float | None) -> None:
 
 
 def municipality_check_digit(code5: str) -> str:
-    """Check digit of a 全国地方公共団体コード (JIS X 0401/0402 + 総務省 rule)."""
+    """Check digit of a 全国地方公共団体コード (JIS X 0401/0402 + 総務省 rule).
+
+    ``(11 − (d1·6 + d2·5 + d3·4 + d4·3 + d5·2) mod 11) mod 10``: a remainder of 0 gives 1
+    (立川市 13202 → 132021, 新宿区 13104 → 131041), a remainder of 1 gives 0 (渋谷区 131130).
+    This is the one place the digit is computed; everything else calls it.
+    """
+    if not re.fullmatch(r"\d{5}", code5):
+        raise ValueError("municipality code must be 5 or 6 digits, e.g. 13214 or 132144")
     total = sum(int(d) * w for d, w in zip(code5, (6, 5, 4, 3, 2)))
-    remainder = total % 11
-    return "0" if remainder == 0 else str((11 - remainder) % 10)
+    return str((11 - total % 11) % 10)
 
 
 def normalize_municipality_code(code: str) -> str:

@@ -29,6 +29,9 @@ class ShelterFields(TextStripped):
     name_kana: str = Field(default="", max_length=300)
     kind: ShelterKind = enum_field(index=True, description="指定福祉避難所 / 協定福祉避難所 / 指定避難所")
     target_groups: list[TargetGroup] = json_list(description="受入対象者")
+    target_groups_text: str = Field(default="", max_length=1000,
+                                    description="受入対象者 as the source wrote it (GSI free text), kept for review")
+    accepts_carers: Optional[bool] = Field(default=None, description="介助者・家族も受け入れる (carers accepted); None: not said")
     capacity: Optional[int] = Field(default=None, ge=0, description="受入可能人数 (people)")
     capabilities: list[Capability] = json_list()
     address: str = Field(default="", max_length=300)
@@ -111,6 +114,8 @@ class ShelterUpdate(Update):
     name_kana: Optional[str] = None
     kind: Optional[ShelterKind] = None
     target_groups: Optional[list[TargetGroup]] = None
+    target_groups_text: Optional[str] = None
+    accepts_carers: Optional[bool] = None
     capacity: Optional[int] = None
     capabilities: Optional[list[Capability]] = None
     address: Optional[str] = None
