@@ -79,6 +79,8 @@ const TEXT = {
   "col.seismic": ["耐震", "Seismic"],
   showOnMap: ["地図で表示", "show on map"],
   capacityUnknown: ["定員不明", "capacity unknown"],
+  occupancyUnknown: ["不明", "unknown"],
+  overflow: ["人超過", " over capacity"],
   people: ["人", "people"],
   "popup.kind": ["種類", "Kind"],
   "popup.state": ["開設状況", "State"],
