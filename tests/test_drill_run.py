@@ -152,13 +152,20 @@ def test_a_drill_through_the_http_api_lands_exactly_once(drill_server):
     minutes = sorted(confirmed.values())
     assert k["minutes_to_50"] == pytest.approx(minutes[math.ceil(0.5 * 300) - 1], abs=0.1)
     assert k["matching"]["people"] is not None and k["matching"]["proposal_id"]
+    # matching took the scenario's shaking at every shelter and home, not one number for the city
+    proposal = api.get(f"/api/matching/proposals/{k['matching']['proposal_id']}")
+    assert len(first.script.person_intensity) == 300
+    assert proposal["params"]["places_with_own_intensity"] == 300 + sum(
+        1 for s in first.script.shelters if s["intensity"] is not None)
+    # HQ asked the demo city's 協定福祉避難所 to open, once
+    assert k["agreement_shelters_requested"] > 0
     text = report_text(first)
     assert "訓練 Drill" in text and "✗" not in text
 
     # the same drill again: every mutation is a duplicate, nothing is added
     again = run_drill(api, scenario, quake_at=quake_at, now=now)
     assert again.statuses["duplicate"] == again.sent and not again.statuses["applied"]
-    assert not again.mode_switched and again.ok
+    assert not again.mode_switched and again.ok and again.kpis["agreement_shelters_requested"] == 0
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(SafetyCheck)).one() == checks
     api.close()
