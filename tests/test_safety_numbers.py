@@ -143,6 +143,9 @@ def test_district_intensities_bad_input_and_roles(client, client_for):
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("items.0.intensity")
     ghost = client.put("/api/district-intensities", json={"items": [
         {"district_id": "00000000-0000-4000-8000-000000000000", "intensity": "6-"}]})
+    numeric = client.put("/api/district-intensities", json={"items": [{"district_id": east["id"], "intensity": 12}]})
+    assert numeric.status_code == 422
+    assert client.post("/api/matching/run", json={"intensity": 12}).status_code == 422
     assert ghost.status_code == 422 and ghost.json()["errors"] == [
         {"field": "items.0.district_id", "message": "no such district"}]
     viewer = client_for("hq_viewer")

@@ -69,8 +69,7 @@ class RunRequest(BaseModel):
     @classmethod
     def _values(cls, value: Optional[dict]) -> Optional[dict]:
         for number in (value or {}).values():
-            if not -3.0 <= number <= 7.5:
-                raise ValueError("instrumental intensity must be between -3 and 7.5")
+            parse_intensity(number)  # the range check
         return value
 
     @field_validator("municipality_code")

@@ -105,7 +105,7 @@ def parse_intensity(text: str | float | None) -> Optional[float]:
     if text is None:
         return None
     if isinstance(text, (int, float)):
-        return float(text)
+        return _in_range(float(text))
     cleaned = text.strip().replace("震度", "").replace(" ", "").translate(str.maketrans("０１２３４５６７－＋．", "01234567-+."))
     if not cleaned:
         return None
@@ -117,6 +117,11 @@ def parse_intensity(text: str | float | None) -> Optional[float]:
     except ValueError:
         raise ValueError(f"unknown seismic intensity {text!r}; use 5-, 5+, 6-, 6+, 7 (or 5弱 … 6強) "
                          "or an instrumental intensity such as 5.7") from None
+    return _in_range(value)
+
+
+def _in_range(value: float) -> float:
+    # a number given as a number is checked like one given as text (it was not: 12 passed)
     if not -3.0 <= value <= 7.5:
         raise ValueError("instrumental intensity must be between -3 and 7.5")
     return value
