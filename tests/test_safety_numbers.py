@@ -73,11 +73,16 @@ def test_hq_sees_why_an_unknown_building_is_excluded_and_a_report_clears_it(clie
     assert first["summary"]["blocked_shelters"] == [
         {"shelter_id": gsi["id"], "reason": "seismic_unverified", "intensity": SIX_LOWER}]
     assert placed(client, first["id"]) == {}
+    hq = client.get("/api/hq/shelters").json()
+    assert next(i for i in hq["items"] if i["id"] == gsi["id"])["matching_blocked"] == "seismic_unverified"
+    assert "報告待ち" in next(r for r in hq["matching_blocked_reasons"] if r["code"] == "seismic_unverified")["ja"]
     # The shelter reports 軽微: the re-run (same rules) places the person there.
     report(client, gsi["id"], damage="minor", minutes_ago=1)
     latest = client.get("/api/matching/proposals/latest").json()
     assert latest["trigger"].startswith("shelter_report:")
     assert placed(client, latest["id"]) == {someone["id"]: gsi["id"]}
+    hq = client.get("/api/hq/shelters").json()
+    assert next(i for i in hq["items"] if i["id"] == gsi["id"])["matching_blocked"] is None
 
 
 # ---- 2. 大きな被害 / 使用不可 ----

@@ -17,7 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..models import ChangeLog, District, DwatDeployment, DwatTeam, Person, SafetyCheck, Shelter, ShelterReport
+from ..models import (ChangeLog, District, DwatDeployment, DwatTeam, MatchProposal, Person, SafetyCheck, Shelter,
+                      ShelterReport)
+from .matching.rules import BLOCKED_LABELS
 from .safety import CONFIRMED_OUTCOMES
 from ..models.vocab import (Damage, DeploymentState, DistrictKind, LifelineState, OpenState, Reason, SafetyOutcome,
                             SeismicClass, ShelterKind)
@@ -222,12 +224,29 @@ def _shelter_query(keys: list | None = None):
             .outerjoin(latest, sa.and_(latest.c.key == Shelter.id, latest.c.rank == 1)))
 
 
+def _matching_blocked(session: Session) -> dict[str, str]:
+    """Shelter id → why the latest matching run did not use it (docs/matching.md), so HQ sees
+    why a shelter is left out; empty before the first run."""
+    latest = session.execute(select(MatchProposal.summary).order_by(MatchProposal.created_at.desc(),
+                                                                     MatchProposal.id).limit(1)).scalar()
+    return {b["shelter_id"]: b["reason"] for b in (latest or {}).get("blocked_shelters", [])}
+
+
+def _with_matching(items: list[dict], blocked: dict[str, str]) -> list[dict]:
+    for item in items:
+        item["matching_blocked"] = blocked.get(item["id"])
+    return items
+
+
 def shelter_states(session: Session) -> dict[str, Any]:
     """Every shelter with its current state (latest report; null fields: no report yet)."""
     rows = session.execute(_shelter_query().order_by(Shelter.kind, Shelter.name)).all()
-    return {"items": [_shelter_item(r) for r in rows], "open_states": vocabulary(OpenState),
+    return {"items": _with_matching([_shelter_item(r) for r in rows], _matching_blocked(session)),
+            "open_states": vocabulary(OpenState),
             "seismic_classes": vocabulary(SeismicClass), "kinds": vocabulary(ShelterKind),
-            "damages": vocabulary(Damage), "lifeline_states": vocabulary(LifelineState)}
+            "damages": vocabulary(Damage), "lifeline_states": vocabulary(LifelineState),
+            "matching_blocked_reasons": [{"code": code, "ja": ja, "en": en}
+                                         for code, (ja, en) in BLOCKED_LABELS.items()]}
 
 
 def some_shelter_states(session: Session, shelter_ids: list[uuid.UUID]) -> list[dict]:
@@ -235,7 +254,7 @@ def some_shelter_states(session: Session, shelter_ids: list[uuid.UUID]) -> list[
     if not shelter_ids:
         return []
     rows = session.execute(_shelter_query(shelter_ids).where(Shelter.id.in_(shelter_ids))).all()
-    return [_shelter_item(r) for r in rows]
+    return _with_matching([_shelter_item(r) for r in rows], _matching_blocked(session))
 
 
 # ---- DWAT ----

@@ -169,8 +169,16 @@ class SeismicRule:
                 "unverified": sorted(str(c) for c in self.unverified)}
 
 
-# Why a shelter may not take anyone (MatchShelter.blocked); docs/matching.md has the same list.
-BLOCKED_REASONS = ("damaged", "closed", "not_requested", "seismic", "seismic_unverified")
+# Why a shelter may not take anyone (MatchShelter.blocked), with labels for HQ (ja, en);
+# docs/matching.md has the same list.
+BLOCKED_LABELS: dict[str, tuple[str, str]] = {
+    "damaged": ("建物被害（大きな被害・使用不可）", "damaged (major damage or unusable)"),
+    "closed": ("閉鎖", "closed"),
+    "not_requested": ("協定：開設要請前", "agreement shelter not yet asked to open"),
+    "seismic": ("耐震基準により使用しない", "excluded by the seismic rule"),
+    "seismic_unverified": ("耐震性不明：被害なし・軽微の報告待ち", "unknown resistance: awaiting a report of no or minor damage"),
+}
+BLOCKED_REASONS = tuple(BLOCKED_LABELS)
 
 
 def shelter_state(kind: str, open_state: Optional[str], damage: Optional[str], seismic_class: str,

@@ -89,6 +89,7 @@ const TEXT = {
   "popup.lifelines": ["ライフライン", "Lifelines"],
   "popup.needs": ["必要なもの", "Needs"],
   "popup.seismic": ["耐震", "Seismic class"],
+  "popup.matching": ["マッチング対象外の理由", "Left out of matching"],
   "popup.reported": ["報告時刻", "Reported"],
   "popup.dwat": ["DWAT", "DWAT"],
   "popup.registerNo": ["登録者番号", "Register no."],

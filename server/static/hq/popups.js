@@ -50,6 +50,7 @@ export function shelterPopup(store, shelter) {
     ["popup.lifelines", lifelines],
     ["popup.needs", (shelter.needs || []).join("、")],
     ["popup.seismic", label(store.vocab(store.seismicClasses, shelter.seismic_class))],
+    ["popup.matching", shelter.matching_blocked ? label(store.vocab(store.matchingBlocked, shelter.matching_blocked)) : ""],
     ["popup.reported", when(shelter.observed_at)],
     ["popup.dwat", teams.join("、")],
   ]));
