@@ -280,6 +280,26 @@ def test_with_carers_the_optimum_is_still_exact(seed):
     assert all(load[s.id] <= s.room for s in shelters if s.id in load)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_without_time_for_the_exact_solve_carers_still_never_overfill_a_shelter(seed):
+    import random
+
+    rng = random.Random(seed)
+    shelters = [_shelter(f"s{j}", rng.randint(1, 5), lon=139.45 + 0.004 * j) for j in range(4)]
+    people = [_person(f"p{i}", rng.randrange(4), places=rng.choice((1, 2)), lon=139.447 + rng.uniform(0, 0.012))
+              for i in range(14)]
+    result = propose(people, shelters, MatchParams(carer_time_limit_s=0))
+    assert result.summary["optimal"] is False
+    load = {}
+    for a in result.assignments:
+        load[a.shelter_id] = load.get(a.shelter_id, 0) + people[int(a.person_id[1:])].places
+    assert all(load.get(s.id, 0) <= s.room for s in shelters)
+    # nobody left out while a shelter still has room for them
+    for pid, _ in result.unplaced:
+        assert all(s.room - load.get(s.id, 0) < people[int(pid[1:])].places for s in shelters)
+    assert propose(people, shelters).summary["optimal"] is True
+
+
 def test_a_plan_records_a_carer_and_matching_counts_two(client):
     small = create(client, "shelters", shelter(capacity=2))
     first = create(client, "people", person(care_needs=["wheelchair", str(CareNeed.dementia)]))

@@ -29,7 +29,7 @@ import numpy as np
 
 from ...models.vocab import Capability, TargetGroup
 from ..geo import Zone, to_plane, zone_for
-from . import solver
+from . import carers, solver
 from .rules import LEVELS, intensity_label
 
 NO_LOCATION, NO_COMPATIBLE, TOO_FAR, ALL_FULL = "no_location", "no_compatible_shelter", "too_far", "all_full"
@@ -69,6 +69,7 @@ class MatchParams:
     solver: str = "flow"
     zone: Optional[Zone] = None
     municipality_code: Optional[str] = None
+    carer_time_limit_s: float = 10.0  # for the exact solve when people take two places (carers.py)
 
     def to_dict(self) -> dict:
         return {"max_walk_m": self.max_walk_m, "detour": self.detour, "solver": self.solver}
@@ -174,9 +175,11 @@ def propose(people: Sequence[MatchPerson], shelters: Sequence[MatchShelter],
     reach = len(np.unique(edge_shelter)) if len(edge_shelter) else 0
     delta = (reach + 1) * int(params.max_walk_m) + 1
     edge_cost = edge_walk - (LEVELS - level[edge_person]) * delta
+    optimal = True
     if (places[edge_person] > 1).any():
-        # Someone takes two places: no longer a flow problem; solved exactly as integer programs.
-        chosen = solver.solve_lexicographic(n, room, edge_person, edge_shelter, edge_walk, level, places, LEVELS)
+        # Someone takes two places: no longer a flow problem (carers.py).
+        chosen, optimal = carers.solve(n, room, edge_person, edge_shelter, edge_walk, edge_cost, level, places,
+                                       LEVELS, params.carer_time_limit_s)
     else:
         chosen = solver.solve(n, room, edge_person, edge_shelter, edge_cost, params.solver)
     for i in np.flatnonzero(chosen >= 0).tolist():
@@ -202,6 +205,7 @@ def propose(people: Sequence[MatchPerson], shelters: Sequence[MatchShelter],
     proposal = Proposal(assignments, unplaced)
     proposal.summary = _summary(people, shelters, proposal, level, placed, zone, params,
                                 solver.objective(edge_cost, edge_person, edge_shelter, chosen))
+    proposal.summary["optimal"] = optimal
     return proposal
 
 

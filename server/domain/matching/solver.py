@@ -83,50 +83,6 @@ def _lp(n_people: int, room: np.ndarray, ep: np.ndarray, es: np.ndarray, cost: n
     return result.x > 0.5
 
 
-def solve_lexicographic(n_people: int, room: np.ndarray, edge_person: np.ndarray, edge_shelter: np.ndarray,
-                        edge_walk: np.ndarray, level: np.ndarray, places: np.ndarray, levels: int) -> np.ndarray:
-    """The shelter index for each person (-1: not placed) when some people take more than one
-    place (a person with a family carer takes two). Then the constraint matrix is no longer
-    totally unimodular and one weighted flow is not exact, so this solves the lexicographic
-    problem directly as integer programs (HiGHS branch and bound, zero gap): the most level-0
-    people, then (keeping that) level 1, 2, 3, then the least total walking distance.
-    Slower than the flow; used only when someone in the optimisation takes two places."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import csr_matrix, vstack
-
-    chosen = np.full(n_people, -1, dtype=np.int64)
-    room = np.asarray(room, dtype=np.int64)
-    need = np.asarray(places, dtype=np.int64)[edge_person]
-    useful = room[edge_shelter] >= need
-    ep, es, walk, need = edge_person[useful], edge_shelter[useful], edge_walk[useful], need[useful]
-    if not len(ep):
-        return chosen
-    edges = len(ep)
-    columns = np.arange(edges)
-    matrix = vstack([csr_matrix((np.ones(edges), (ep, columns)), shape=(n_people, edges)),
-                     csr_matrix((need.astype(float), (es, columns)), shape=(len(room), edges))]).tocsr()
-    constraints = [LinearConstraint(matrix, -np.inf, np.concatenate([np.ones(n_people), room.astype(float)]))]
-    integrality, bounds = np.ones(edges), Bounds(0, 1)
-    options = {"mip_rel_gap": 0.0}
-    edge_level = np.asarray(level)[ep]
-
-    def run(cost: np.ndarray):
-        result = milp(cost, constraints=constraints, integrality=integrality, bounds=bounds, options=options)
-        if result.status != 0:
-            raise RuntimeError(f"integer program failed: {result.message}")
-        return result
-
-    for lv in range(levels):
-        mine = (edge_level == lv).astype(float)
-        if not mine.any():
-            continue
-        best = round(-run(-mine).fun)
-        constraints.append(LinearConstraint(csr_matrix(mine[None, :]), best - 0.5, np.inf))
-    used = run(walk.astype(float)).x > 0.5
-    chosen[ep[used]] = es[used]
-    return chosen
-
-
 def objective(edge_cost: np.ndarray, edge_person: np.ndarray, edge_shelter: np.ndarray,
               chosen: np.ndarray) -> int:
     """Total cost of an assignment (for comparing solvers)."""
