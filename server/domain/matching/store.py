@@ -10,6 +10,7 @@ Who is considered (docs/matching.md):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from datetime import date
@@ -29,6 +30,7 @@ from .rules import (WELFARE_KINDS, SeismicRule, intensity_label, need_level, per
                     required_capabilities, room_left, shelter_state)
 
 log = logging.getLogger("tsunagu.matching")
+RERUN_CARER_TIME_LIMIT_S = 2.0  # a re-run holds the shelter report's write transaction
 
 
 def _shelter_input(shelter: Shelter, report: Optional[ShelterReport], places: PlaceIntensity,
@@ -237,6 +239,8 @@ def rerun_if_shelter_changed(session: Session, report: ShelterReport) -> Optiona
             if latest is None or not shelter_report_changes_state(session, report):
                 return None
             intensity, rule, params, municipality = rule_from_params(latest.params)
+            # inside the report's transaction: little time for an exact solve with carers
+            params = dataclasses.replace(params, carer_time_limit_s=RERUN_CARER_TIME_LIMIT_S)
             return run_matching(session, intensity=intensity, rule=rule, params=params,
                                 trigger=f"shelter_report:{report.id}", created_by="system",
                                 municipality_code=municipality,
