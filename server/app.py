@@ -19,7 +19,8 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, field_app
-from .api import admin, auth, exports, hazards, hq, hq_stream, imports, matching, openapi, registry, sync
+from .api import (admin, auth, exports, hazards, hq, hq_decisions, hq_stream, imports, matching, openapi, registry,
+                  sync)
 from .api.errors import ApiError
 from .auth.middleware import AuthMiddleware
 from .printing.routes import routes as print_routes
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *imports.routes,
         *exports.routes,
         *matching.routes,
+        *hq_decisions.routes,
         *hazards.routes,
         *registry.routes,
         *hq.routes,

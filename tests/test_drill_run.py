@@ -136,18 +136,37 @@ def test_a_drill_through_the_http_api_lands_exactly_once(drill_server):
     assert mode.mode == Mode.disaster and "訓練" in mode.reason and audited == 1
     # the figures are those of the server's records
     k = first.kpis
-    assert k["people"] == 300 and k["confirmed"] == len(first.script.first_check_minute)
-    assert sum(k["outcomes"].values()) == k["confirmed"]
-    minutes = sorted(first.script.first_check_minute.values())
+    # "confirmed" is server/domain/safety.py's: a person recorded 連絡つかず was checked but is
+    # not confirmed (before, the drill counted every checked person as confirmed).
+    scripted: dict[str, tuple[float, str]] = {}
+    for action in sorted(first.script.actions, key=lambda a: a.minute):
+        if action.entity == "safety-checks":
+            person = action.data["person_id"]
+            scripted.setdefault(person, (action.minute, action.data["outcome"]))
+            scripted[person] = (scripted[person][0], action.data["outcome"])
+    confirmed = {p: minute for p, (minute, outcome) in scripted.items() if outcome != "unreachable"}
+    assert 0 < len(confirmed) < len(scripted)  # the scenario has people not reachable
+    assert k["people"] == 300 and k["confirmed"] == len(confirmed)
+    assert k["unconfirmed"] == 300 - len(confirmed)
+    assert sum(k["outcomes"].values()) == len(first.script.first_check_minute)
+    assert k["outcomes"]["unreachable"] == len(scripted) - len(confirmed)
+    minutes = sorted(confirmed.values())
     assert k["minutes_to_50"] == pytest.approx(minutes[math.ceil(0.5 * 300) - 1], abs=0.1)
     assert k["matching"]["people"] is not None and k["matching"]["proposal_id"]
+    # matching took the scenario's shaking at every shelter and home, not one number for the city
+    proposal = api.get(f"/api/matching/proposals/{k['matching']['proposal_id']}")
+    assert len(first.script.person_intensity) == 300
+    assert proposal["params"]["places_with_own_intensity"] == 300 + sum(
+        1 for s in first.script.shelters if s["intensity"] is not None)
+    # HQ asked the demo city's 協定福祉避難所 to open, once
+    assert k["agreement_shelters_requested"] > 0
     text = report_text(first)
     assert "訓練 Drill" in text and "✗" not in text
 
     # the same drill again: every mutation is a duplicate, nothing is added
     again = run_drill(api, scenario, quake_at=quake_at, now=now)
     assert again.statuses["duplicate"] == again.sent and not again.statuses["applied"]
-    assert not again.mode_switched and again.ok
+    assert not again.mode_switched and again.ok and again.kpis["agreement_shelters_requested"] == 0
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(SafetyCheck)).one() == checks
     api.close()

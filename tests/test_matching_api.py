@@ -25,9 +25,11 @@ class City:
             self.power = Shelter(name="電源あり", kind="designated_welfare", capacity=2, target_groups=["elderly"],
                                  capabilities=["backup_power", "wheelchair_access"], lon=LON + 0.002, lat=LAT,
                                  building_permit_date=date(1995, 1, 1), seismic_class="new_standard")
+            # A 協定福祉避難所 is used only once HQ has asked it to open: this one has been asked.
             self.plain = Shelter(name="一般的", kind="agreement_welfare", capacity=5, target_groups=["elderly"],
                                  capabilities=["wheelchair_access"], lon=LON + 0.004, lat=LAT,
-                                 building_permit_date=date(1995, 1, 1), seismic_class="new_standard")
+                                 building_permit_date=date(1995, 1, 1), seismic_class="new_standard",
+                                 opened_on_request_at=datetime.fromisoformat(now_jst(30)), opened_on_request_by="hq")
             self.old = Shelter(name="旧耐震", kind="designated_welfare", capacity=5, target_groups=["elderly"],
                                capabilities=["wheelchair_access"], lon=LON - 0.001, lat=LAT,
                                building_permit_date=date(1975, 1, 1), seismic_class="old_undiagnosed")

@@ -38,6 +38,7 @@ from .resources import client_address, in_session
 STAFF = (Role.admin, Role.welfare_staff)
 READERS = (Role.admin, Role.welfare_staff, Role.hq_viewer)
 RESOURCE = "matching"
+MAX_PLACES = 200_000  # per-place intensities in one run (a drill of a large city)
 
 
 class RunRequest(BaseModel):
@@ -47,6 +48,12 @@ class RunRequest(BaseModel):
     intensity: Optional[str | float] = Field(default=None, description="震度 in force: 5-, 5+, 6-, 6+, 7 or 5.7")
     min_intensity: Optional[str | float] = Field(default=None, description="震度 from which the seismic rule applies (6-)")
     excluded_seismic_classes: Optional[list[SeismicClass]] = None
+    unverified_seismic_classes: Optional[list[SeismicClass]] = Field(
+        default=None, description="classes usable after strong shaking only once a report says 被害なし or 軽微 (不明)")
+    intensity_by_shelter: Optional[dict[uuid.UUID, float]] = Field(
+        default=None, max_length=MAX_PLACES, description="shelter id → instrumental intensity (a drill's shaking model)")
+    intensity_by_person: Optional[dict[uuid.UUID, float]] = Field(
+        default=None, max_length=MAX_PLACES, description="person id → instrumental intensity at home")
     max_walk_m: int = Field(default=3000, ge=100, le=20000)
     detour: float = Field(default=1.3, ge=1.0, le=3.0)
     municipality_code: Optional[str] = None
@@ -58,15 +65,29 @@ class RunRequest(BaseModel):
         parse_intensity(value)
         return value
 
+    @field_validator("intensity_by_shelter", "intensity_by_person")
+    @classmethod
+    def _values(cls, value: Optional[dict]) -> Optional[dict]:
+        for number in (value or {}).values():
+            parse_intensity(number)  # the range check
+        return value
+
     @field_validator("municipality_code")
     @classmethod
     def _code(cls, value: Optional[str]) -> Optional[str]:
         return normalize_municipality_code(value) if value else None
 
 
+def _params(params: dict) -> dict:
+    """The run's settings; per-place intensities (thousands in a drill) as their count."""
+    shown = {k: v for k, v in params.items() if k != "intensity_by_record"}
+    shown["places_with_own_intensity"] = len(params.get("intensity_by_record") or {})
+    return shown
+
+
 def proposal_summary(p: MatchProposal) -> dict:
     return {"id": str(p.id), "state": p.state, "created_at": p.created_at.isoformat(), "created_by": p.created_by,
-            "trigger": p.trigger, "params": p.params, "summary": p.summary,
+            "trigger": p.trigger, "params": _params(p.params), "summary": p.summary,
             "compared_with_id": str(p.compared_with_id) if p.compared_with_id else None,
             "confirmed_at": p.confirmed_at.isoformat() if p.confirmed_at else None, "confirmed_by": p.confirmed_by}
 
@@ -93,14 +114,18 @@ async def run_endpoint(request: Request) -> JSONResponse:
     rule = SeismicRule(
         min_intensity=parse_intensity(body.min_intensity) if body.min_intensity is not None else default.min_intensity,
         excluded=frozenset(body.excluded_seismic_classes) if body.excluded_seismic_classes is not None
-        else default.excluded)
+        else default.excluded,
+        unverified=frozenset(body.unverified_seismic_classes) if body.unverified_seismic_classes is not None
+        else default.unverified)
+    by_record = {str(k): round(v, 2) for k, v in {**(body.intensity_by_shelter or {}),
+                                                   **(body.intensity_by_person or {})}.items()}
     params = MatchParams(max_walk_m=body.max_walk_m, detour=body.detour, municipality_code=body.municipality_code)
     principal = principal_of(request)
 
     def run(session: Session) -> dict:
         proposal = run_matching(session, intensity=parse_intensity(body.intensity), rule=rule, params=params,
                                 today=body.today, trigger="manual", created_by=principal.username,
-                                municipality_code=body.municipality_code)
+                                municipality_code=body.municipality_code, intensity_by_record=by_record)
         record(session, "match_run", principal=principal, resource=RESOURCE, record_ids=[proposal.id],
                status=201, client=client_address(request))
         return {**proposal_summary(proposal), "diff": proposal.diff}

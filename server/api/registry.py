@@ -42,6 +42,22 @@ def _shelter_before_write(session: Session, row: Shelter, previous: Optional[dic
     row.seismic_class = row.derived_seismic_class()
 
 
+AGREEMENT_DESTINATION = {
+    "field": "destination_shelter_id", "code": "agreement_shelter_as_destination",
+    "message": "協定福祉避難所は市の開設要請があって初めて開設されます。第二避難先として指定してください。"
+               " / A 協定福祉避難所 opens only on the city's request: name it as the alternate (第二避難先)."}
+
+
+def _plan_decorate(session: Session, rows: list[EvacuationPlan], items: list[dict]) -> None:
+    """Warnings, not refusals: a plan may still name a 協定福祉避難所 as its destination."""
+    wanted = {r.destination_shelter_id for r in rows if r.destination_shelter_id is not None}
+    agreement = set(session.exec(select(Shelter.id).where(Shelter.id.in_(wanted),
+                                                          Shelter.kind == ShelterKind.agreement_welfare)).all()) \
+        if wanted else set()
+    for row, item in zip(rows, items):
+        item["warnings"] = [AGREEMENT_DESTINATION] if row.destination_shelter_id in agreement else []
+
+
 def _plan_before_write(session: Session, row: EvacuationPlan, previous: Optional[dict]) -> None:
     """Every save keeps the previous version of the plan."""
     if previous is None:
@@ -94,6 +110,7 @@ PEOPLE = Resource(
 PLANS = Resource(
     "plans", EvacuationPlan, plans.PlanCreate, plans.PlanPublic, plans.PlanUpdate,
     title="evacuation plan", order_by=lambda t: [t.created_at, t.id], before_write=_plan_before_write,
+    decorate=_plan_decorate,
     filters=[uuid_filter("person_id", EvacuationPlan.person_id), enum_filter("status", EvacuationPlan.status, PlanStatus),
              uuid_filter("destination_shelter_id", EvacuationPlan.destination_shelter_id)],
     extra_routes=[Route("/api/plans/{id}/history", plan_history, methods=["GET"], name="plans-history")])

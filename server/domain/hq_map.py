@@ -17,7 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..models import ChangeLog, District, DwatDeployment, DwatTeam, Person, SafetyCheck, Shelter, ShelterReport
+from ..models import (ChangeLog, District, DwatDeployment, DwatTeam, MatchProposal, Person, SafetyCheck, Shelter,
+                      ShelterReport)
+from .matching.rules import BLOCKED_LABELS
+from .safety import CONFIRMED_OUTCOMES
 from ..models.vocab import (Damage, DeploymentState, DistrictKind, LifelineState, OpenState, Reason, SafetyOutcome,
                             SeismicClass, ShelterKind)
 
@@ -26,10 +29,8 @@ UNCHECKED = "unchecked"
 # Index = the status code in people points; 0 is "no safety check yet".
 STATUSES: list[str] = [UNCHECKED, *(o.value for o in SafetyOutcome)]
 STATUS_INDEX = {code: i for i, code in enumerate(STATUSES)}
-# 安否確認済: the person was reached and their state is known (safe, evacuated, needing help or
-# injured). "Not reachable" and "not yet checked" are the gaps HQ must close.
-CONFIRMED = frozenset({SafetyOutcome.safe_home, SafetyOutcome.evacuated, SafetyOutcome.needs_help,
-                       SafetyOutcome.injured})
+# 安否確認済: the one definition lives in safety.py (連絡つかず is not confirmed).
+CONFIRMED = CONFIRMED_OUTCOMES
 # Deployments HQ plans around: teams on their way or at work. Ended and cancelled ones are history.
 CURRENT_DEPLOYMENTS = (DeploymentState.planned, DeploymentState.active)
 COORD_DIGITS = 6  # about 0.1 m; more only makes the answer longer
@@ -191,13 +192,24 @@ def district_tallies(session: Session, scope: list) -> dict[str, Any]:
 
 # ---- shelters ----
 
+def overflow(capacity: int | None, occupancy: int | None) -> int | None:
+    """People beyond the capacity (0: within it); None when either number is unknown. A report
+    above capacity is accepted — it happens — and HQ sees it as overflow."""
+    if capacity is None or occupancy is None:
+        return None
+    return max(0, occupancy - capacity)
+
+
 def _shelter_item(row) -> dict[str, Any]:
     return {
         "id": str(row.id), "name": row.name, "kind": row.kind, "lon": _round(row.lon), "lat": _round(row.lat),
         "capacity": row.capacity, "seismic_class": row.seismic_class,
         "district_id": str(row.district_id) if row.district_id else None,
         "target_groups": row.target_groups or [],
-        "open_state": row.open_state, "occupancy": row.occupancy, "damage": row.damage,
+        "opened_on_request_at": row.opened_on_request_at.isoformat() if row.opened_on_request_at else None,
+        # occupancy is null (unknown) until the shelter's first report: never 0 by default
+        "open_state": row.open_state, "occupancy": row.occupancy, "overflow": overflow(row.capacity, row.occupancy),
+        "damage": row.damage,
         "observed_at": row.observed_at.isoformat() if row.observed_at else None,
         "lifelines": row.lifelines, "needs": row.needs or [],
     }
@@ -206,17 +218,35 @@ def _shelter_item(row) -> dict[str, Any]:
 def _shelter_query(keys: list | None = None):
     latest = _latest_reports(keys)
     return (select(Shelter.id, Shelter.name, Shelter.kind, Shelter.lon, Shelter.lat, Shelter.capacity,
-                   Shelter.seismic_class, Shelter.district_id, Shelter.target_groups, latest.c.open_state,
+                   Shelter.seismic_class, Shelter.district_id, Shelter.target_groups, Shelter.opened_on_request_at,
+                   latest.c.open_state,
                    latest.c.occupancy, latest.c.damage, latest.c.observed_at, latest.c.lifelines, latest.c.needs)
             .outerjoin(latest, sa.and_(latest.c.key == Shelter.id, latest.c.rank == 1)))
+
+
+def _matching_blocked(session: Session) -> dict[str, str]:
+    """Shelter id → why the latest matching run did not use it (docs/matching.md), so HQ sees
+    why a shelter is left out; empty before the first run."""
+    latest = session.execute(select(MatchProposal.summary).order_by(MatchProposal.created_at.desc(),
+                                                                     MatchProposal.id).limit(1)).scalar()
+    return {b["shelter_id"]: b["reason"] for b in (latest or {}).get("blocked_shelters", [])}
+
+
+def _with_matching(items: list[dict], blocked: dict[str, str]) -> list[dict]:
+    for item in items:
+        item["matching_blocked"] = blocked.get(item["id"])
+    return items
 
 
 def shelter_states(session: Session) -> dict[str, Any]:
     """Every shelter with its current state (latest report; null fields: no report yet)."""
     rows = session.execute(_shelter_query().order_by(Shelter.kind, Shelter.name)).all()
-    return {"items": [_shelter_item(r) for r in rows], "open_states": vocabulary(OpenState),
+    return {"items": _with_matching([_shelter_item(r) for r in rows], _matching_blocked(session)),
+            "open_states": vocabulary(OpenState),
             "seismic_classes": vocabulary(SeismicClass), "kinds": vocabulary(ShelterKind),
-            "damages": vocabulary(Damage), "lifeline_states": vocabulary(LifelineState)}
+            "damages": vocabulary(Damage), "lifeline_states": vocabulary(LifelineState),
+            "matching_blocked_reasons": [{"code": code, "ja": ja, "en": en}
+                                         for code, (ja, en) in BLOCKED_LABELS.items()]}
 
 
 def some_shelter_states(session: Session, shelter_ids: list[uuid.UUID]) -> list[dict]:
@@ -224,7 +254,7 @@ def some_shelter_states(session: Session, shelter_ids: list[uuid.UUID]) -> list[
     if not shelter_ids:
         return []
     rows = session.execute(_shelter_query(shelter_ids).where(Shelter.id.in_(shelter_ids))).all()
-    return [_shelter_item(r) for r in rows]
+    return _with_matching([_shelter_item(r) for r in rows], _matching_blocked(session))
 
 
 # ---- DWAT ----

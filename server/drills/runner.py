@@ -28,6 +28,7 @@ from typing import Callable, Optional
 
 import httpx
 
+from ..domain.safety import is_confirmed
 from . import simulate
 from .shaking import shindo
 
@@ -144,6 +145,14 @@ def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optio
         api.post("/api/mode", {"mode": "disaster", "reason": f"訓練: {scenario.name}（{scenario.id}）"})
         mode_switched = True
 
+    # HQ's first step: ask the 協定福祉避難所 to open (開設要請) — the simulation opens every
+    # standing welfare shelter, and matching uses a 協定 shelter only once it has been asked.
+    requested = 0
+    for shelter in shelters:
+        if shelter.get("kind") == "agreement_welfare" and not shelter.get("opened_on_request_at"):
+            api.post(f"/api/shelters/{shelter['id']}/open-request", {"opened": True})
+            requested += 1
+
     key = f"{scenario.id}@{quake_at.isoformat()}" + (f"x{scale:g}" if speed else "")
     record_ids: dict[str, str] = {}
     scripted_minutes: dict[str, float] = {}
@@ -204,14 +213,19 @@ def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optio
     reports_on_server = [r for r in api.read_all("/api/shelter-reports", since=since) if r["id"] in record_ids]
     kpis = _kpis(drill, checks_on_server, reports_on_server, quake_at, people, scenario, scale)
     # HQ's next step: place everyone who still needs a shelter, with the shelters as reported
-    # (collapsed ones closed) and the latest 安否確認 (people safe at home stay home).
-    body = {"intensity": round(drill.intensity_median, 1)} if drill.intensity_median is not None else {}
+    # (collapsed ones closed) and the latest 安否確認 (people safe at home stay home), and the
+    # shaking where each shelter and person is (the scenario's model), the median elsewhere.
+    body: dict = {"intensity": round(drill.intensity_median, 1)} if drill.intensity_median is not None else {}
+    body["intensity_by_shelter"] = {s["id"]: round(s["intensity"], 2) for s in drill.shelters
+                                    if s["intensity"] is not None}
+    body["intensity_by_person"] = {pid: round(value, 2) for pid, value in drill.person_intensity.items()}
     proposal = api.post("/api/matching/run", body)
     summary = proposal.get("summary") or {}
     kpis["matching"] = {key: summary.get(key) for key in (
         "people", "placed", "placed_by_plan", "placed_by_optimiser", "unplaced", "unplaced_by_reason",
         "staying_home", "already_at_shelter", "shelters_blocked", "intensity_label")}
     kpis["matching"]["proposal_id"] = proposal.get("id")
+    kpis["agreement_shelters_requested"] = requested
     expected_checks = sum(1 for a in drill.actions if a.entity == "safety-checks")
     expected_reports = total - expected_checks
     first = _first_minutes(checks_on_server, quake_at, scale)
@@ -248,10 +262,26 @@ def _first_minutes(checks: list[dict], quake_at: datetime, scale: float = 1.0) -
     return first
 
 
+def _confirmed_minutes(checks: list[dict], quake_at: datetime, scale: float = 1.0) -> dict[str, float]:
+    """Person id → the minute they became confirmed, for the people confirmed at the end: whose
+    latest 安否確認 confirms them (server/domain/safety.py — 連絡つかず does not). The minute is
+    the first check of their last unbroken run of confirming checks."""
+    since: dict[str, Optional[float]] = {}
+    ordered = sorted(checks, key=lambda c: (_minutes(c["observed_at"], quake_at, scale), c["id"]))
+    for check in ordered:
+        person = check["person_id"]
+        if not is_confirmed(check["outcome"]):
+            since[person] = None
+        elif since.get(person) is None:
+            since[person] = _minutes(check["observed_at"], quake_at, scale)
+    return {person: minute for person, minute in since.items() if minute is not None}
+
+
 def _kpis(drill: simulate.DrillScript, checks: list[dict], reports: list[dict], quake_at: datetime,
           people: list[dict], scenario, scale: float = 1.0) -> dict:
-    """The drill's figures, from the records the server holds (times in drill minutes)."""
-    first = sorted(_first_minutes(checks, quake_at, scale).values())
+    """The drill's figures, from the records the server holds (times in drill minutes).
+    "Confirmed" is the one definition of server/domain/safety.py, as on the HQ map."""
+    first = sorted(_confirmed_minutes(checks, quake_at, scale).values())
     total = len(people)
 
     def time_to(share: float) -> Optional[float]:
@@ -304,7 +334,7 @@ def report_text(result: DrillResult) -> str:
         + (f"; 実時間の {k['speed']:g} 倍速で実施 played live at {k['speed']:g}× speed" if k.get("speed") else "")
         + ("; 災害モードに切替 switched to disaster mode" if result.mode_switched else ""),
         f"対象者 People: {k['people']:,}; 安否確認済 confirmed {k['confirmed']:,} ({k['confirmed_share'] * 100:.1f} %), "
-        f"未確認 unconfirmed {k['unconfirmed']:,}",
+        f"未確認 unconfirmed {k['unconfirmed']:,} (連絡つかずを含む including not reachable)",
         f"  確認までの時間 Time to confirm: 50 % {minutes(k['minutes_to_50'])}, 90 % {minutes(k['minutes_to_90'])}, "
         f"100 % {minutes(k['minutes_to_100'])}",
         f"安否（最新） Latest outcome: 在宅・無事 {o['safe_home']:,} / 避難済 {o['evacuated']:,} / 要支援 {o['needs_help']:,} / "

@@ -26,7 +26,8 @@ scenario change them):
 - **Visits.** One 民生委員 per 町丁目 starts at `supporters_start_minutes` (±10) and visits their
   people nearest-first at `walk_m_per_min`, `visit_minutes` each, until `duration_hours`. The
   tablet shows who a shelter has already confirmed, so those are skipped. People not reached in
-  time stay unconfirmed: a drill finding, not an error.
+  time stay unconfirmed: a drill finding, not an error. So do people recorded 連絡つかず: that is
+  a check, but it confirms nothing (server/domain/safety.py).
 """
 
 from __future__ import annotations
@@ -67,11 +68,12 @@ class DrillScript:
     seed: int
     actions: list[Action]
     outcomes: dict[str, str]                 # person id → outcome drawn (every person)
-    first_check_minute: dict[str, float]     # person id → minute of their first 安否確認 (confirmed ones)
+    first_check_minute: dict[str, float]     # person id → minute of their first 安否確認 (any outcome)
     shelters: list[dict]                     # per shelter: id, name, intensity, shindo, collapsed, arrivals
     unplaced: list[str] = field(default_factory=list)  # person ids with no usable shelter
     duration_minutes: float = 0.0
     intensity_median: Optional[float] = None  # the median JMA intensity at the people's homes
+    person_intensity: dict[str, float] = field(default_factory=dict)  # person id → JMA intensity at home
 
     @property
     def people(self) -> int:
@@ -293,7 +295,9 @@ def script(scenario, *, people: list[dict], plans: list[dict], shelters: list[di
     known = [float(i) for i in intensities if i is not None and not math.isnan(i)]
     return DrillScript(scenario_id=scenario.id, seed=seed, actions=actions, outcomes=outcomes,
                        first_check_minute=first_check, shelters=shelters_out, unplaced=unplaced,
-                       duration_minutes=duration, intensity_median=float(np.median(known)) if known else None)
+                       duration_minutes=duration, intensity_median=float(np.median(known)) if known else None,
+                       person_intensity={p["id"]: round(float(i), 3) for p, i in zip(people, intensities)
+                                         if i is not None and not math.isnan(i)})
 
 
 def mutation_id(seed: int, scenario_id: str, index: int, action: Action) -> str:

@@ -4,7 +4,7 @@ from .dwat import DwatDeployment, DwatMember, DwatRequest, DwatTeam
 from .events import DwatActivityReport, SafetyCheck, ShelterReport
 from .geo import District, Municipality
 from .hazards import HazardArea
-from .matching import MatchProposal
+from .matching import DistrictIntensity, MatchProposal
 from .people import Person
 from .auth import AuditEntry, AuthToken, ModeSwitch, User
 from .plans import EvacuationPlan, PlanVersion
@@ -14,5 +14,5 @@ from .sync import ChangeLog, SyncConflict, SyncEpoch, SyncMutation
 __all__ = [
     "AuditEntry", "AuthToken", "ChangeLog", "ModeSwitch", "SyncConflict", "SyncEpoch", "SyncMutation", "User",
     "District", "DwatActivityReport", "DwatDeployment", "DwatMember", "DwatRequest", "DwatTeam",
-    "EvacuationPlan", "HazardArea", "MatchProposal", "Municipality", "Person", "PlanVersion", "SafetyCheck", "Shelter", "ShelterReport",
+    "DistrictIntensity", "EvacuationPlan", "HazardArea", "MatchProposal", "Municipality", "Person", "PlanVersion", "SafetyCheck", "Shelter", "ShelterReport",
 ]

@@ -38,3 +38,17 @@ class MatchProposal(SQLModel, table=True):
     diff: dict = json_dict()
     confirmed_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime)
     confirmed_by: str = Field(default="", max_length=100)
+
+
+class DistrictIntensity(SQLModel, table=True):
+    """The seismic intensity (計測震度) HQ has set for a district (町丁目 or 福祉圏域) after an
+    earthquake: matching takes it for every shelter and person there instead of the city-wide
+    value (docs/matching.md, "Intensity per place"). One current value per district; setting it
+    again replaces it, with who and when."""
+
+    __tablename__ = "district_intensity"
+    district_id: uuid.UUID = Field(foreign_key="district.id", primary_key=True)
+    intensity: float = Field(description="instrumental intensity (計測震度), e.g. 5.5 for 震度6弱")
+    note: str = Field(default="", max_length=300, description="source, e.g. 気象庁 観測点 or 推計震度分布")
+    set_by: str = Field(default="", max_length=100)
+    set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -52,6 +52,7 @@ class PlanFields(TextStripped):
     route_note: str = Field(default="", max_length=1000, description="避難経路")
     timing_note: str = Field(default="", max_length=500, description="避難のタイミング (e.g. 高齢者等避難で避難開始)")
     care: CareNotes = json_dict(description="配慮事項")
+    carer_accompanies: bool = Field(default=False, description="家族等の介助者が同行する (counts two places at the shelter)")
     consent: bool = Field(default=False, description="本人の同意")
     consent_date: Optional[date] = None
     author: str = Field(default="", max_length=100, description="作成者")
@@ -101,6 +102,7 @@ class PlanUpdate(Update):
     route_note: Optional[str] = None
     timing_note: Optional[str] = None
     care: Optional[CareNotes] = None
+    carer_accompanies: Optional[bool] = None
     consent: Optional[bool] = None
     consent_date: Optional[date] = None
     author: Optional[str] = None

@@ -10,7 +10,8 @@ from typing import Any, Optional
 from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
-from .base import CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_list
+from .base import (CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, UTCDateTime, enum_field,
+                   json_list)
 from .geo import check_lon_lat
 from .vocab import Capability, Damage, OpenState, SeismicClass, ShelterKind, TargetGroup
 
@@ -101,6 +102,12 @@ class ShelterFields(TextStripped):
 class Shelter(ShelterFields, RecordMeta, table=True):
     common_id: Optional[str] = Field(default=None, max_length=14, unique=True, index=True)
     seismic_class: SeismicClass = enum_field(default=SeismicClass.unknown, index=True)
+    # 協定福祉避難所 open on the city's request (開設要請): set by HQ through
+    # POST /api/shelters/{id}/open-request, never through a shelter edit; matching uses a 協定
+    # shelter only while this is set (docs/matching.md).
+    opened_on_request_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime,
+                                                     description="開設要請の日時 (協定福祉避難所)")
+    opened_on_request_by: str = Field(default="", max_length=100, description="開設要請をした職員")
 
 
 class ShelterCreate(CreateMixin, ShelterFields):
@@ -144,5 +151,7 @@ class ShelterCurrent(SQLModel):
 
 class ShelterPublic(ShelterFields, PublicRecordMeta):
     seismic_class: SeismicClass
+    opened_on_request_at: Optional[datetime] = None
+    opened_on_request_by: str = ""
     incomplete: list[str] = []
     current: Optional[ShelterCurrent] = None

@@ -119,14 +119,18 @@ def test_a_shelter_report_arrives_live_without_reload(signed_in, live_server, si
         person_id = s.exec(select(Person.id).order_by(Person.register_no)).first()
     row = page.locator(f"tr[data-shelter='{shelter.id}']")
     assert row.locator("td[data-state]").get_attribute("data-state") == "none"  # no report yet
+    assert "不明 /" in row.inner_text()  # occupancy unknown, not 0
 
     staff = signed_in("welfare_staff")
+    assert shelter.capacity  # more people than places: accepted, and shown as overflow
     answer = staff.request.post("/api/shelter-reports", headers={"X-CSRF-Token": staff.csrf}, data=json.dumps(
-        {"shelter_id": str(shelter.id), "open_state": "full", "occupancy": 123, "observed_at": now_jst(1)}),
+        {"shelter_id": str(shelter.id), "open_state": "full", "occupancy": shelter.capacity + 23,
+         "observed_at": now_jst(1)}),
         )
     assert answer.status == 201, answer.text()
     page.wait_for_selector(f"tr[data-shelter='{shelter.id}'] td[data-state='full']", timeout=10_000)
-    assert "123" in row.inner_text() and "満員" in row.inner_text()
+    assert f"{shelter.capacity + 23} / {shelter.capacity}（+23人超過）" in row.inner_text()
+    assert "満員" in row.inner_text() and row.locator("td[data-overflow='23']").count() == 1
     assert js(page, f"store.shelters.get('{shelter.id}').open_state") == "full"
 
     # A safety check moves the totals and the district tallies, too.

@@ -29,8 +29,8 @@ import numpy as np
 
 from ...models.vocab import Capability, TargetGroup
 from ..geo import Zone, to_plane, zone_for
-from . import solver
-from .rules import LEVELS
+from . import carers, solver
+from .rules import LEVELS, intensity_label
 
 NO_LOCATION, NO_COMPATIBLE, TOO_FAR, ALL_FULL = "no_location", "no_compatible_shelter", "too_far", "all_full"
 REASONS = (NO_LOCATION, NO_COMPATIBLE, TOO_FAR, ALL_FULL)
@@ -46,6 +46,8 @@ class MatchPerson:
     requires: tuple[frozenset[Capability], ...] = ()
     level: int = LEVELS - 1
     destination: Optional[Hashable] = None
+    places: int = 1                      # 2 when the plan says a family carer comes along
+    intensity: Optional[float] = None    # the 震度 at the person's home (reported in the summary)
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class MatchShelter:
     room: int
     groups: frozenset[TargetGroup]
     capabilities: frozenset[Capability] = frozenset()
-    blocked: Optional[str] = None  # why it may not be used (damaged, closed, seismic …), None if usable
+    blocked: Optional[str] = None  # why it may not be used (rules.BLOCKED_REASONS), None if usable
+    intensity: Optional[float] = None  # the 震度 the seismic rule was applied with
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class MatchParams:
     solver: str = "flow"
     zone: Optional[Zone] = None
     municipality_code: Optional[str] = None
+    carer_time_limit_s: float = 10.0  # for the exact solve when people take two places (carers.py)
 
     def to_dict(self) -> dict:
         return {"max_walk_m": self.max_walk_m, "detour": self.detour, "solver": self.solver}
@@ -154,13 +158,15 @@ def propose(people: Sequence[MatchPerson], shelters: Sequence[MatchShelter],
         j = shelter_index.get(p.destination) if p.destination is not None else None
         if j is not None and compat[person_class[i], j]:
             wanting.setdefault(j, []).append(i)
+    places = np.array([max(1, p.places) for p in people], dtype=np.int64)
     for j, members in wanting.items():
         members.sort(key=lambda i: (people[i].level, walking(i, j) if walking(i, j) is not None else math.inf,
                                     str(people[i].id)))
-        for i in members[:room[j]]:
-            assignments.append(Assignment(people[i].id, shelters[j].id, walking(i, j), PLAN))
-            placed[i] = True
-        room[j] -= min(room[j], len(members))
+        for i in members:
+            if places[i] <= room[j]:  # a person with a carer needs two places
+                assignments.append(Assignment(people[i].id, shelters[j].id, walking(i, j), PLAN))
+                placed[i] = True
+                room[j] -= places[i]
 
     # 2. The optimisation over everyone else with a location.
     edge_person, edge_shelter, edge_walk = _edges(person_xy, person_located & ~placed, shelter_xy,
@@ -169,7 +175,13 @@ def propose(people: Sequence[MatchPerson], shelters: Sequence[MatchShelter],
     reach = len(np.unique(edge_shelter)) if len(edge_shelter) else 0
     delta = (reach + 1) * int(params.max_walk_m) + 1
     edge_cost = edge_walk - (LEVELS - level[edge_person]) * delta
-    chosen = solver.solve(n, room, edge_person, edge_shelter, edge_cost, params.solver)
+    optimal = True
+    if (places[edge_person] > 1).any():
+        # Someone takes two places: no longer a flow problem (carers.py).
+        chosen, optimal = carers.solve(n, room, edge_person, edge_shelter, edge_walk, edge_cost, level, places,
+                                       LEVELS, params.carer_time_limit_s)
+    else:
+        chosen = solver.solve(n, room, edge_person, edge_shelter, edge_cost, params.solver)
     for i in np.flatnonzero(chosen >= 0).tolist():
         j = int(chosen[i])
         assignments.append(Assignment(people[i].id, shelters[j].id, walking(i, j), OPTIMISED))
@@ -193,6 +205,7 @@ def propose(people: Sequence[MatchPerson], shelters: Sequence[MatchShelter],
     proposal = Proposal(assignments, unplaced)
     proposal.summary = _summary(people, shelters, proposal, level, placed, zone, params,
                                 solver.objective(edge_cost, edge_person, edge_shelter, chosen))
+    proposal.summary["optimal"] = optimal
     return proposal
 
 
@@ -228,9 +241,16 @@ def _summary(people, shelters, proposal: Proposal, level, placed, zone: Zone, pa
     for a in proposal.assignments:
         load[a.shelter_id] = load.get(a.shelter_id, 0) + 1
     blocked: dict[str, int] = {}
+    blocked_list = []
     for sh in shelters:
         if sh.blocked:
             blocked[sh.blocked] = blocked.get(sh.blocked, 0) + 1
+            blocked_list.append({"shelter_id": str(sh.id), "reason": sh.blocked, "intensity": sh.intensity})
+    by_shindo: dict[str, int] = {}
+    for p in people:
+        label = intensity_label(p.intensity)
+        by_shindo[label] = by_shindo.get(label, 0) + 1
+    placed_people = {a.person_id for a in proposal.assignments}
     return {
         "people": len(people), "shelters": len(shelters),
         "placed": len(proposal.assignments),
@@ -240,6 +260,10 @@ def _summary(people, shelters, proposal: Proposal, level, placed, zone: Zone, pa
         "by_level": levels,
         "total_walking_m": int(sum(walks)), "max_walking_m": int(max(walks)) if walks else 0,
         "shelters_used": len(load), "shelters_blocked": blocked,
+        "blocked_shelters": sorted(blocked_list, key=lambda b: b["shelter_id"]),
+        "with_carer": sum(1 for p in people if p.places > 1),
+        "places_taken": sum(p.places for p in people if p.id in placed_people),
+        "people_by_shindo": by_shindo,
         "objective": objective, "zone_epsg": zone.epsg, **params.to_dict(),
     }
 

@@ -105,7 +105,7 @@ def parse_intensity(text: str | float | None) -> Optional[float]:
     if text is None:
         return None
     if isinstance(text, (int, float)):
-        return float(text)
+        return _in_range(float(text))
     cleaned = text.strip().replace("震度", "").replace(" ", "").translate(str.maketrans("０１２３４５６７－＋．", "01234567-+."))
     if not cleaned:
         return None
@@ -117,6 +117,11 @@ def parse_intensity(text: str | float | None) -> Optional[float]:
     except ValueError:
         raise ValueError(f"unknown seismic intensity {text!r}; use 5-, 5+, 6-, 6+, 7 (or 5弱 … 6強) "
                          "or an instrumental intensity such as 5.7") from None
+    return _in_range(value)
+
+
+def _in_range(value: float) -> float:
+    # a number given as a number is checked like one given as text (it was not: 12 passed)
     if not -3.0 <= value <= 7.5:
         raise ValueError("instrumental intensity must be between -3 and 7.5")
     return value
@@ -132,39 +137,89 @@ def intensity_label(value: Optional[float]) -> str:
     return label
 
 
+# A status report saying the building is undamaged (被害なし) or lightly damaged (軽微): what makes a
+# building of unverified resistance usable after strong shaking. 大きな被害 and 使用不可 never are.
+INSPECTED_OK = frozenset({Damage.none, Damage.minor})
+UNUSABLE_DAMAGE = frozenset({Damage.major, Damage.unusable})
+
+
 @dataclass(frozen=True)
 class SeismicRule:
     """After shaking of at least `min_intensity` (default 震度6弱), buildings of the excluded
-    classes are not used: 旧耐震 never diagnosed, or with Is値 < 0.6."""
+    classes are not used: 旧耐震 never diagnosed, or with Is値 < 0.6. Buildings of the
+    `unverified` classes (default 不明: every shelter imported from GSI until staff fill in
+    its building data) are used only once a status report from the shelter says 被害なし or 軽微."""
 
     min_intensity: float = JMA_CLASSES["6-"]
     excluded: frozenset[SeismicClass] = field(default_factory=lambda: frozenset(
         {SeismicClass.old_undiagnosed, SeismicClass.old_high_risk, SeismicClass.old_some_risk}))
+    unverified: frozenset[SeismicClass] = field(default_factory=lambda: frozenset({SeismicClass.unknown}))
+
+    def strong(self, intensity: Optional[float]) -> bool:
+        return intensity is not None and intensity >= self.min_intensity
 
     def excludes(self, seismic_class: str, intensity: Optional[float]) -> bool:
-        return intensity is not None and intensity >= self.min_intensity and seismic_class in self.excluded
+        return self.strong(intensity) and seismic_class in self.excluded
+
+    def needs_inspection(self, seismic_class: str, intensity: Optional[float]) -> bool:
+        return self.strong(intensity) and seismic_class in self.unverified
 
     def to_dict(self) -> dict:
-        return {"min_intensity": self.min_intensity, "excluded": sorted(str(c) for c in self.excluded)}
+        return {"min_intensity": self.min_intensity, "excluded": sorted(str(c) for c in self.excluded),
+                "unverified": sorted(str(c) for c in self.unverified)}
+
+
+# Why a shelter may not take anyone (MatchShelter.blocked), with labels for HQ (ja, en);
+# docs/matching.md has the same list.
+BLOCKED_LABELS: dict[str, tuple[str, str]] = {
+    "damaged": ("建物被害（大きな被害・使用不可）", "damaged (major damage or unusable)"),
+    "closed": ("閉鎖", "closed"),
+    "not_requested": ("協定：開設要請前", "agreement shelter not yet asked to open"),
+    "seismic": ("耐震基準により使用しない", "excluded by the seismic rule"),
+    "seismic_unverified": ("耐震性不明：被害なし・軽微の報告待ち", "unknown resistance: awaiting a report of no or minor damage"),
+}
+BLOCKED_REASONS = tuple(BLOCKED_LABELS)
 
 
 def shelter_state(kind: str, open_state: Optional[str], damage: Optional[str], seismic_class: str,
-                  intensity: Optional[float], rule: SeismicRule) -> Optional[str]:
+                  intensity: Optional[float], rule: SeismicRule, opened_on_request: bool = False) -> Optional[str]:
     """Why a shelter may not take anyone, or None when it may. Open or openable means any state
-    but 閉鎖 (closed); a shelter with no report counts as not yet open (openable)."""
+    but 閉鎖 (closed); a shelter with no report counts as not yet open (openable).
+
+    - `damaged`: the latest report says 大きな被害 or 使用不可, whatever the building's class;
+    - `closed`: the latest report says 閉鎖;
+    - `not_requested`: a 協定福祉避難所 opens only on the city's request, and HQ has not marked
+      it opened (`opened_on_request`);
+    - `seismic`: strong shaking and a building class the rule excludes;
+    - `seismic_unverified`: strong shaking, a building of unknown resistance, and no report yet
+      that it is undamaged or lightly damaged (`damage` is the latest report's, None without one).
+    """
     if kind not in WELFARE_KINDS:
         return "not_welfare"
-    if damage == Damage.unusable:
+    if damage in UNUSABLE_DAMAGE:
         return "damaged"
     if open_state == OpenState.closed:
         return "closed"
+    if kind == ShelterKind.agreement_welfare and not opened_on_request:
+        return "not_requested"
     if rule.excludes(seismic_class, intensity):
         return "seismic"
+    if rule.needs_inspection(seismic_class, intensity) and damage not in INSPECTED_OK:
+        return "seismic_unverified"
     return None
 
 
 def room_left(capacity: Optional[int], open_state: Optional[str], occupancy: int) -> int:
-    """Places left: capacity minus the reported occupancy; none when reported 満員 (full)."""
+    """Places left: capacity minus the reported occupancy; none when reported 満員 (full), and
+    none (not negative) when more people are there than the capacity (overflow)."""
     if capacity is None or open_state == OpenState.full:
         return 0
     return max(0, capacity - occupancy)
+
+
+# A person whose plan says a family carer (介助者) comes along takes two places.
+CARER_PLACES = 2
+
+
+def places_needed(carer_accompanies: bool | None) -> int:
+    return CARER_PLACES if carer_accompanies else 1

@@ -10,6 +10,7 @@ Who is considered (docs/matching.md):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from datetime import date
@@ -24,38 +25,56 @@ from ...models.matching import ProposalState
 from ...models.vocab import SafetyOutcome, SeismicClass, TargetGroup
 from ..current_state import latest_safety_checks, latest_shelter_reports
 from .propose import MatchParams, MatchPerson, MatchShelter, Proposal, diff, propose
-from .rules import (WELFARE_KINDS, SeismicRule, intensity_label, need_level, person_groups,
+from .intensity import PlaceIntensity, load_place_intensity
+from .rules import (WELFARE_KINDS, SeismicRule, intensity_label, need_level, person_groups, places_needed,
                     required_capabilities, room_left, shelter_state)
 
 log = logging.getLogger("tsunagu.matching")
+RERUN_CARER_TIME_LIMIT_S = 2.0  # a re-run holds the shelter report's write transaction
 
 
-def _shelter_input(shelter: Shelter, report: Optional[ShelterReport], intensity: Optional[float],
+def _shelter_input(shelter: Shelter, report: Optional[ShelterReport], places: PlaceIntensity,
                    rule: SeismicRule) -> MatchShelter:
     open_state = report.open_state if report else None
     damage = report.damage if report else None
     occupancy = report.occupancy if report else 0
+    intensity = places.at(shelter.district_id, shelter.id)
     return MatchShelter(
         shelter.id, shelter.lon, shelter.lat, room_left(shelter.capacity, open_state, occupancy),
         frozenset(TargetGroup(g) for g in shelter.target_groups), frozenset(shelter.capabilities),
-        shelter_state(shelter.kind, open_state, damage, shelter.seismic_class, intensity, rule))
+        shelter_state(shelter.kind, open_state, damage, shelter.seismic_class, intensity, rule,
+                      opened_on_request=shelter.opened_on_request_at is not None),
+        intensity)
 
 
-def load_inputs(session: Session, *, intensity: Optional[float] = None, rule: SeismicRule = SeismicRule(),
-                today: Optional[date] = None, municipality_code: Optional[str] = None
+def _places(session: Session, intensity, intensity_by_record) -> PlaceIntensity:
+    if isinstance(intensity, PlaceIntensity):
+        return intensity
+    return load_place_intensity(session, intensity, intensity_by_record)
+
+
+def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity = None,
+                rule: SeismicRule = SeismicRule(), today: Optional[date] = None,
+                municipality_code: Optional[str] = None, intensity_by_record: Optional[dict] = None
                 ) -> tuple[list[MatchPerson], list[MatchShelter], dict]:
-    """People and welfare shelters as plain matching inputs, plus counts of who was left out."""
+    """People and welfare shelters as plain matching inputs, plus counts of who was left out.
+
+    `intensity` is the city-wide value; HQ's district values and `intensity_by_record` (shelter
+    or person id → value, e.g. a drill's shaking model) take precedence where they apply
+    (intensity.py)."""
     today = today or date.today()
+    places = _places(session, intensity, intensity_by_record)
     shelter_query = select(Shelter).where(Shelter.kind.in_([str(k) for k in WELFARE_KINDS]))
     if municipality_code:
         shelter_query = shelter_query.where(Shelter.municipality_code == municipality_code)
     shelter_rows = session.exec(shelter_query.order_by(Shelter.id)).all()
     reports = latest_shelter_reports(session, [s.id for s in shelter_rows])
-    shelters = [_shelter_input(s, reports.get(s.id), intensity, rule) for s in shelter_rows]
+    shelters = [_shelter_input(s, reports.get(s.id), places, rule) for s in shelter_rows]
     welfare = {s.id: s for s in shelters}
 
     person_query = (select(Person.id, Person.lon, Person.lat, Person.reasons, Person.care_needs, Person.birth_date,
-                           EvacuationPlan.destination_shelter_id)
+                           Person.district_id, EvacuationPlan.destination_shelter_id,
+                           EvacuationPlan.carer_accompanies)
                     .join(EvacuationPlan, EvacuationPlan.person_id == Person.id, isouter=True))
     if municipality_code:
         person_query = person_query.where(Person.municipality_code == municipality_code)
@@ -81,7 +100,9 @@ def load_inputs(session: Session, *, intensity: Optional[float] = None, rule: Se
             already_there += 1
             continue
         people.append(MatchPerson(row.id, row.lon, row.lat, groups, required_capabilities(row.care_needs),
-                                  need_level(row.reasons, row.care_needs, groups, outcome), destination))
+                                  need_level(row.reasons, row.care_needs, groups, outcome), destination,
+                                  places=places_needed(row.carer_accompanies),
+                                  intensity=places.at(row.district_id, row.id)))
     return people, shelters, {"staying_home": staying_home, "already_at_shelter": already_there}
 
 
@@ -110,23 +131,28 @@ def assignments_of(proposal: Optional[MatchProposal]) -> dict[str, str]:
 
 def run_matching(session: Session, *, intensity: Optional[float] = None, rule: SeismicRule = SeismicRule(),
                  params: MatchParams = MatchParams(), today: Optional[date] = None, trigger: str = "manual",
-                 created_by: str = "", municipality_code: Optional[str] = None) -> MatchProposal:
+                 created_by: str = "", municipality_code: Optional[str] = None,
+                 intensity_by_record: Optional[dict] = None) -> MatchProposal:
     """Compute a proposal, diff it against the last confirmed one, and store it (state
     `proposed`). Earlier unconfirmed proposals become `superseded`. Runs in the caller's
-    transaction."""
-    people, shelters, left_out = load_inputs(session, intensity=intensity, rule=rule, today=today,
+    transaction. `intensity` is the city-wide 震度; HQ's district values and
+    `intensity_by_record` (shelter or person id → value) apply where they exist."""
+    places = load_place_intensity(session, intensity, intensity_by_record)
+    people, shelters, left_out = load_inputs(session, intensity=places, rule=rule, today=today,
                                              municipality_code=municipality_code)
     result: Proposal = propose(people, shelters, params)
     confirmed = latest_confirmed(session)
     new = {str(a.person_id): str(a.shelter_id) for a in result.assignments}
     changes = diff(assignments_of(confirmed), new, {str(p): r for p, r in result.unplaced})
     summary = {**result.summary, **left_out, "intensity": intensity, "intensity_label": intensity_label(intensity),
+               "district_intensities": len(places.by_district),
                "moved": len(changes["moved"]), "added": len(changes["added"]), "removed": len(changes["removed"])}
     session.execute(sa.update(MatchProposal).where(MatchProposal.state == ProposalState.proposed)
                     .values(state=ProposalState.superseded))
     proposal = MatchProposal(
         created_by=created_by, trigger=trigger[:80], summary=summary,
         params={**params.to_dict(), "intensity": intensity, "seismic_rule": rule.to_dict(),
+                "intensity_by_record": dict(places.by_record),
                 "municipality_code": municipality_code, "today": (today or date.today()).isoformat()},
         assignments=[[str(a.person_id), str(a.shelter_id), a.walking_m, a.source] for a in result.assignments],
         unplaced=[[str(p), reason] for p, reason in result.unplaced],
@@ -139,8 +165,10 @@ def run_matching(session: Session, *, intensity: Optional[float] = None, rule: S
 def rule_from_params(params: dict) -> tuple[Optional[float], SeismicRule, MatchParams, Optional[str]]:
     """The run settings stored with a proposal, to re-run with the same rules."""
     seismic = params.get("seismic_rule") or {}
-    rule = SeismicRule(min_intensity=seismic.get("min_intensity", SeismicRule().min_intensity),
-                       excluded=frozenset(SeismicClass(c) for c in seismic.get("excluded", SeismicRule().excluded)))
+    default = SeismicRule()
+    rule = SeismicRule(min_intensity=seismic.get("min_intensity", default.min_intensity),
+                       excluded=frozenset(SeismicClass(c) for c in seismic.get("excluded", default.excluded)),
+                       unverified=frozenset(SeismicClass(c) for c in seismic.get("unverified", default.unverified)))
     match = MatchParams(max_walk_m=int(params.get("max_walk_m", 3000)), detour=float(params.get("detour", 1.3)),
                         solver=params.get("solver", "flow"))
     return params.get("intensity"), rule, match, params.get("municipality_code")
@@ -186,9 +214,11 @@ def shelter_report_changes_state(session: Session, report: ShelterReport) -> boo
     if before is not None and _ordering(before) > _ordering(report):
         return False  # a late report of something older: the current state is unchanged
     latest = latest_proposal(session)
-    intensity, rule, _, _ = rule_from_params(latest.params if latest else {})
-    old = _shelter_input(shelter, before, intensity, rule)
-    new = _shelter_input(shelter, report, intensity, rule)
+    settings = latest.params if latest else {}
+    intensity, rule, _, _ = rule_from_params(settings)
+    places = load_place_intensity(session, intensity, settings.get("intensity_by_record"))
+    old = _shelter_input(shelter, before, places, rule)
+    new = _shelter_input(shelter, report, places, rule)
     return (old.blocked, old.room) != (new.blocked, new.room)
 
 
@@ -209,9 +239,12 @@ def rerun_if_shelter_changed(session: Session, report: ShelterReport) -> Optiona
             if latest is None or not shelter_report_changes_state(session, report):
                 return None
             intensity, rule, params, municipality = rule_from_params(latest.params)
+            # inside the report's transaction: little time for an exact solve with carers
+            params = dataclasses.replace(params, carer_time_limit_s=RERUN_CARER_TIME_LIMIT_S)
             return run_matching(session, intensity=intensity, rule=rule, params=params,
                                 trigger=f"shelter_report:{report.id}", created_by="system",
-                                municipality_code=municipality)
+                                municipality_code=municipality,
+                                intensity_by_record=latest.params.get("intensity_by_record"))
     except Exception:  # noqa: BLE001 — the report matters more than the re-run
         log.exception("matching re-run after shelter report %s failed", report.id)
         return None

@@ -76,6 +76,7 @@ export class Store extends EventTarget {
     this.kinds = shelters.kinds;
     this.damages = shelters.damages;
     this.lifelineStates = shelters.lifeline_states;
+    this.matchingBlocked = shelters.matching_blocked_reasons || [];
     this.shelters = new Map(shelters.items.map((s) => [s.id, s]));
     this.deploymentStates = deployments.states;
     this.deployments = new Map(deployments.items.map((d) => [d.id, d]));

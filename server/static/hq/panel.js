@@ -221,7 +221,9 @@ export class Panel {
     const seismic = el("td", label(this.store.vocab(this.store.seismicClasses, shelter.seismic_class)),
       group === "high" ? "alert" : "");
     const full = shelter.capacity && (shelter.occupancy || 0) >= shelter.capacity;
-    row.append(head, stateCell, el("td", occupancyText(shelter), full ? "num alert" : "num"), seismic);
+    const occupancy = el("td", occupancyText(shelter), full ? "num alert" : "num");
+    if (shelter.overflow > 0) occupancy.dataset.overflow = String(shelter.overflow);
+    row.append(head, stateCell, occupancy, seismic);
     return row;
   }
 

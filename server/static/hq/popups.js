@@ -26,9 +26,12 @@ function when(iso) {
     { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "Asia/Tokyo" });
 }
 
+// Evacuees / capacity. A shelter that never reported has unknown occupancy (不明), not 0; a
+// report above capacity is shown with the overflow.
 export function occupancyText(shelter) {
-  const occupancy = shelter.occupancy ?? 0;
-  return shelter.capacity ? `${occupancy} / ${shelter.capacity}` : `${occupancy} / ${t("capacityUnknown")}`;
+  const occupancy = shelter.occupancy ?? t("occupancyUnknown");
+  const text = shelter.capacity ? `${occupancy} / ${shelter.capacity}` : `${occupancy} / ${t("capacityUnknown")}`;
+  return shelter.overflow > 0 ? `${text}（+${shelter.overflow}${t("overflow")}）` : text;
 }
 
 export function shelterPopup(store, shelter) {
@@ -47,6 +50,7 @@ export function shelterPopup(store, shelter) {
     ["popup.lifelines", lifelines],
     ["popup.needs", (shelter.needs || []).join("、")],
     ["popup.seismic", label(store.vocab(store.seismicClasses, shelter.seismic_class))],
+    ["popup.matching", shelter.matching_blocked ? label(store.vocab(store.matchingBlocked, shelter.matching_blocked)) : ""],
     ["popup.reported", when(shelter.observed_at)],
     ["popup.dwat", teams.join("、")],
   ]));

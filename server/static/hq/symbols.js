@@ -78,6 +78,13 @@ export function drawShelter(ctx, x, y, shelter) {
   if (!shelter.capacity) ctx.setLineDash([2, 2]);
   ctx.strokeRect(x - w / 2, top, w, h);
   ctx.setLineDash([]);
+  if (shelter.overflow > 0) { // more people than places: a "+" right of the bar
+    ctx.fillStyle = OPEN_COLOURS.full;
+    ctx.font = "bold 9px sans-serif";
+    ctx.textAlign = "left";
+    ctx.textBaseline = "middle";
+    ctx.fillText("+", x + w / 2 + 1, top + h / 2);
+  }
   // seismic mark
   const group = seismicGroup(shelter.seismic_class);
   ctx.beginPath();
