@@ -1,7 +1,7 @@
 """safety of the numbers: district intensity, carers on plans, 協定 shelters opened on request
 
 Revision ID: 0008
-Revises: 0005 (the lead re-chains it onto 0007 when merging)
+Revises: 0007 (the lead re-chains it onto 0007 when merging)
 """
 from typing import Sequence, Union
 
@@ -12,7 +12,7 @@ import server.models.base
 
 
 revision: str = '0008'
-down_revision: Union[str, None] = '0005'
+down_revision: Union[str, None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
