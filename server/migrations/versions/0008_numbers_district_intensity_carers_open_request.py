@@ -1,7 +1,7 @@
 """safety of the numbers: district intensity, carers on plans, 協定 shelters opened on request
 
 Revision ID: 0008
-Revises: 0007 (the lead re-chains it onto 0007 when merging)
+Revises: 0007
 """
 from typing import Sequence, Union
 
