@@ -66,10 +66,18 @@ def _too_large(max_bytes: int) -> Response:
 
 
 async def _api_error(request: Request, exc: ApiError) -> Response:
+    if not exc.audited:  # every refusal is audited (docs/access.md), also those outside a transaction
+        from .api.resources import audit_unrecorded_refusal
+
+        await audit_unrecorded_refusal(request, exc.status, exc.detail)
     return exc.response()
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 403:  # a page refused to a signed-in role
+        from .api.resources import audit_unrecorded_refusal
+
+        await audit_unrecorded_refusal(request, 403, str(exc.detail))
     if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
         detail = exc.detail
         if exc.status_code == 405:
