@@ -17,6 +17,7 @@ from starlette.routing import Route
 from ..auth.audit import record
 from ..auth.guard import principal_of, require_role
 from ..auth.mode import current_switch, switch_mode
+from ..domain.csvsafe import safe_row
 from ..auth.passwords import hash_password, weak_password_reason
 from ..auth.service import create_user
 from ..auth.tokens import revoke, revoke_all_for_user
@@ -241,8 +242,9 @@ async def audit_csv(request: Request) -> Response:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(["id", "日時(UTC)", "利用者ID", "ユーザー名", "役割", "操作", "対象", "記録ID", "モード", "状態", "詳細", "接続元"])
         for r in session.exec(query.order_by(AuditEntry.id)).all():
-            writer.writerow([r.id, r.at.isoformat(), r.user_id or "", r.username, r.role, r.action, r.resource,
-                             " ".join(r.record_ids), r.mode, r.status, r.detail, r.client])
+            # attempted usernames, paths and details are whatever a caller sent: escaped like every CSV cell
+            writer.writerow(safe_row([r.id, r.at.isoformat(), r.user_id or "", r.username, r.role, r.action, r.resource,
+                             " ".join(r.record_ids), r.mode, r.status, r.detail, r.client]))
         record(session, "export", principal=principal, resource="audit", client=client_address(request))
         return ("\ufeff" + out.getvalue()).encode("utf-8")
 

@@ -192,6 +192,15 @@ def held_before(session, p: Principal, entity: str, befores: dict) -> set:
     return set(befores)
 
 
+def sees_plan_destinations(principal: Principal) -> bool:
+    """Shelter matching proposals (docs/matching.md) name each person's destination shelter —
+    the content of their evacuation plan — for the whole register. Only a role that reads every
+    plan sees them per person; the others (the HQ viewer, who may not read plans) get the
+    proposal's totals and the number of people per shelter."""
+    rule = rule_for("plans", principal)
+    return rule is not None and "read" in rule.actions and not rule.clauses(principal)
+
+
 def rule_for(resource: str, principal: Principal) -> Optional[Rule]:
     return POLICY.get(resource, {}).get(principal.role)
 

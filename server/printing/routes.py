@@ -113,6 +113,9 @@ async def batch_create(request: Request) -> Response:
 
         plans, description = select_plans(session, by, value, scope)
         ids = [p.id for p in plans]
+        if not ids:  # refused now, not as a failed job later
+            raise ApiError(422, "validation failed", [{"field": "ids" if by == "selection" else "value",
+                                                       "message": "selects no plan you may print"}])
         audit_print(session, scope, "plans", ids, client=client_address(request), detail=f"batch by {by}")
         return ids, description
 
