@@ -61,6 +61,23 @@ class BodySizeLimit:
         await self.app(scope, counting_receive, send)
 
 
+class QueryGuard:
+    """A NUL character in the query string is refused (422) before any handler sees it: no field
+    may hold one (PostgreSQL cannot compare text with it; SQLite would store it)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if b"%00" in query or b"\x00" in query:
+            await JSONResponse({"detail": "invalid query parameters",
+                                "errors": [{"field": "query", "message": "a NUL character (%00) is not allowed"}]},
+                               status_code=422)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def _too_large(max_bytes: int) -> Response:
     return JSONResponse({"detail": f"request body is larger than {max_bytes} bytes"}, status_code=413)
 
@@ -197,6 +214,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Added last runs first: headers on every answer, then the size limit, then who is asking.
     app.add_middleware(AuthMiddleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.TSUNAGU_MAX_UPLOAD_BYTES)
+    app.add_middleware(QueryGuard)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(CatchAll)
     app.add_middleware(SecurityHeaders)

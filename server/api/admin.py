@@ -24,7 +24,7 @@ from ..auth.tokens import revoke, revoke_all_for_user
 from ..models.auth import (AuditEntry, AuditEntryPublic, AuthToken, AuthTokenPublic, Mode, Role, User, UserCreate,
                            UserPublic, UserUpdate)
 from ..models.base import utcnow
-from .errors import ApiError, read_json_object, validation_error
+from .errors import MAX_INT, ApiError, read_json_object, validation_error
 from .resources import _path_id, client_address, in_session, parse_datetime, parse_uuid
 
 ADMIN = Role.admin
@@ -209,10 +209,11 @@ def _page(params: dict[str, str]) -> tuple[int, int]:
     try:
         limit = int(params.get("limit", 100))
         offset = int(params.get("offset", 0))
-        if not (1 <= limit <= 1000 and offset >= 0):
+        if not (1 <= limit <= 1000 and 0 <= offset <= MAX_INT):
             raise ValueError
     except ValueError:
-        raise ApiError(422, "invalid query parameters", [{"field": "limit", "message": "1–1000"}]) from None
+        raise ApiError(422, "invalid query parameters", [{"field": "limit", "message": "1–1000"},
+                                                         {"field": "offset", "message": f"0–{MAX_INT}"}]) from None
     return limit, offset
 
 
