@@ -64,9 +64,9 @@ def test_json_nested_5000_levels_without_signing_in(anon_client):
 def test_sync_mutation_with_deep_changes_is_refused(world, client):
     m = {"id": str(uuid.uuid4()), "entity": "plans", "op": "update", "record_id": str(world.plans["A-YES"].id),
          "base_version": 1, "changes": {"route_note": "x"}}
-    body = json.dumps({"mutations": [m]})[:-2] + ', "deep": ' + nested(5000) + "}]}"
+    body = json.dumps({"mutations": [m]})[:-3] + ', "deep": ' + nested(5000) + "}]}"
     r = client.post("/api/sync/mutations", content=body, headers={"content-type": "application/json"})
-    assert r.status_code == 400
+    assert r.status_code == 400 and "nested" in r.json()["detail"]
 
 
 # ---- 5g: NaN and Infinity ----
