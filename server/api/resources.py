@@ -39,7 +39,7 @@ class Filter:
     schema: dict = field(default_factory=lambda: {"type": "string"})
 
     @property
-    def field(self) -> str:
+    def field_name(self) -> str:
         """The record field this filter reads: a caller who may not see it may not filter on it."""
         return self.column.key
 
@@ -130,8 +130,8 @@ def parse_list_params(resource: Resource, params: dict[str, str], max_limit: int
     hides (answering it would disclose the field a request at a time), 422 for bad values."""
     from ..auth.policy import readable
 
-    hidden = [key for key, f in ((k, next((f for f in resource.filters if f.name == k), None)) for k in params)
-              if f is not None and rule is not None and not readable(rule, f.field)]
+    known = {f.name: f for f in resource.filters}
+    hidden = [key for key in params if rule is not None and key in known and not readable(rule, known[key].field_name)]
     if hidden:
         raise ApiError(400, "you may not filter on fields your role cannot see",
                        [{"field": key, "message": "your role may not see this field, so it cannot filter on it"}
@@ -139,7 +139,6 @@ def parse_list_params(resource: Resource, params: dict[str, str], max_limit: int
     errors: list[dict] = []
     clauses = []
     limit, offset = 50, 0
-    known = {f.name: f for f in resource.filters}
     for key, raw in params.items():
         if key == "limit":
             try:
