@@ -59,6 +59,14 @@ def test_hq_viewer_cannot_probe_hidden_fields_through_filters(world, client_for,
     assert staff.get("/api/people", params={"consent": "yes"}).status_code == 200
 
 
+def test_hazard_people_cannot_be_selected_by_a_hidden_field(world, client_for, client):
+    hq = client_for("hq_viewer")
+    r = hq.get("/api/hazards/people", params={"municipality_code": "132144"})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "municipality_code"
+    assert hq.get("/api/hazards/people").status_code == 200
+    assert client.get("/api/hazards/people", params={"municipality_code": "132144"}).status_code == 200
+
+
 def test_every_list_refuses_filters_on_fields_the_rule_hides():
     """The check is in the generic list machinery: any resource, `only` and `hidden` alike."""
     only_outcome = Rule(frozenset({"list"}), only=frozenset({"id", "outcome"}))
@@ -217,6 +225,18 @@ def test_listing_conflicts_is_audited(world, client, engine):
     assert len(client.get("/api/conflicts").json()["items"]) == 1
     entries = audit_entries(engine, action="list", resource="conflicts")
     assert [e.record_ids for e in entries] == [[str(world.plans["A-YES"].id)]]
+
+
+def test_a_retried_sync_batch_that_returns_records_is_audited(world, client_for, engine):
+    from tests.test_sync import safety
+
+    supporter = client_for("district_supporter", **world.scope_for("district_supporter"))
+    batch = [safety(world.p_a_yes.id)]
+    first = push(supporter, *batch)
+    again = push(supporter, *batch)
+    assert again[0]["status"] == "duplicate" and again[0]["record"]["id"] == first[0]["record"]["id"]
+    entries = audit_entries(engine, action="sync_repeat")
+    assert [e.record_ids for e in entries] == [[first[0]["record"]["id"]]]
 
 
 def test_role_refusals_are_audited(world, client_for, engine):

@@ -66,6 +66,10 @@ async def mutations_endpoint(request: Request) -> Response:
         if written:
             record(session, "sync_write", principal=principal, resource="sync/mutations", record_ids=written,
                    detail=f"{len(written)} mutation(s) applied", client=client_address(request))
+        repeated = [r["record"]["id"] for r in results if r["status"] == "duplicate" and r.get("record")]
+        if repeated:  # a retry answers the stored record again: a read like any other
+            record(session, "sync_repeat", principal=principal, resource="sync/mutations", record_ids=repeated,
+                   detail=f"{len(repeated)} retried mutation(s) answered", client=client_address(request))
         rejected = [r["id"] for r in results if r["status"] == "rejected" and r["id"]]
         if rejected:
             record(session, "denied", principal=principal, resource="sync/mutations", record_ids=rejected,
