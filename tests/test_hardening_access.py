@@ -246,8 +246,10 @@ def test_role_refusals_are_audited(world, client_for, engine):
     assert supporter.get("/api/hq/districts").status_code == 403
     assert supporter.get("/api/audit").status_code == 403
     assert supporter.get("/conflicts").status_code == 403
+    assert hq.get("/print").status_code == 200  # the page says why it shows nothing
     refused = [(e.username, e.resource, e.status) for e in audit_entries(engine, action="denied")]
     assert (hq.user.username, "/api/plans", 403) in refused
+    assert (hq.user.username, "/print", 403) in refused
     for path in ("/api/hq/districts", "/api/audit", "/conflicts"):
         assert (supporter.user.username, path, 403) in refused
 

@@ -18,7 +18,7 @@ from starlette.templating import Jinja2Templates
 
 from .. import __version__
 from ..api.errors import ApiError, not_found, read_json_object
-from ..api.resources import client_address, in_session
+from ..api.resources import audit_unrecorded_refusal, client_address, in_session
 from ..auth.guard import authorize
 from . import render
 from .engine import EngineUnavailable
@@ -185,6 +185,7 @@ async def print_page(request: Request) -> Response:
             scope = _scope(request)
         except ApiError as exc:
             context["error"] = exc.detail
+            await audit_unrecorded_refusal(request, exc.status, exc.detail)  # shown on the page, still a refusal
         else:
             context["examples"] = await in_session(request, lambda s: examples(s, scope, client_address(request)))
     status = 200 if principal is not None else 401
