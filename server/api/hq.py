@@ -83,7 +83,7 @@ async def _answer(request: Request, load: Callable[[Session], dict],
 def dump_finite(data: dict) -> bytes:
     """JSON the browser can parse. Input is refused when not finite (docs/api.md), but a NaN stored
     before that (or written straight to the database) must not stop /hq from loading: such a value
-    goes out as null, and the log says where (no values, no personal data)."""
+    goes out as null, and a warning is logged (no values, no personal data)."""
     try:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
     except ValueError:

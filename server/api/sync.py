@@ -157,8 +157,9 @@ async def resolve_conflict(request: Request) -> Response:
             if current is None:
                 raise ApiError(404, f"the {resource.path} record is gone")
             if not _author_may_change(session, conflict, resource):
-                raise ApiError(422, "validation failed", [{"field": "choice", "message":
-                               "the device's user may not change this record: only the server value can be kept"}])
+                why = ("端末の利用者はこの記録を変更できません。サーバーの値のみ選べます "
+                       "(the device's user may not change this record: only the server value can be kept)")
+                raise ApiError(422, why, [{"field": "choice", "message": why}])
             record_out = update_row(resource, session, conflict.record_id,
                                     {"version": current.version, conflict.field: conflict.client_value}, access)
         conflict.resolved_at = utcnow()
