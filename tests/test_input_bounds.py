@@ -116,10 +116,12 @@ def _strict(text: str):
 
 
 def test_hq_districts_stay_valid_json_with_a_nan_stored_before(world, client, engine):
+    sqlite = engine.dialect.name == "sqlite"
     with Session(engine) as s:  # written straight to the database, as old data could be
         d = s.get(District, world.a1.id)
-        d.geometry = {"type": "Polygon", "coordinates": [[[float("nan"), 35.7], *SQUARE]]}
-        d.centroid_lon = float("inf")
+        if sqlite:  # PostgreSQL's json type cannot hold NaN at all; its double precision column can
+            d.geometry = {"type": "Polygon", "coordinates": [[[float("nan"), 35.7], *SQUARE]]}
+        d.centroid_lon, d.centroid_lat = float("inf"), 35.7
         s.add(d)
         s.commit()
     r = client.get("/api/hq/districts")
@@ -127,4 +129,6 @@ def test_hq_districts_stay_valid_json_with_a_nan_stored_before(world, client, en
     data = _strict(r.text)
     assert "NaN" not in r.text and "Infinity" not in r.text
     feature = next(f for f in data["features"] if f["id"] == str(world.a1.id))
-    assert feature["geometry"]["coordinates"][0][0][0] is None
+    assert feature["properties"]["centroid"] == [None, 35.7]
+    if sqlite:
+        assert feature["geometry"]["coordinates"][0][0][0] is None
