@@ -156,8 +156,11 @@ async def api_docs(request: Request) -> Response:
 async def login_page(request: Request) -> Response:
     from .api.auth import safe_next
 
+    # same-origin (not the site-wide no-referrer): the form's post then names this origin, and
+    # /auth/login refuses a form whose Origin is another site or null (login CSRF, docs/access.md)
     return templates.TemplateResponse(request, "login.html",
-                                      {"version": __version__, "next": safe_next(request.query_params.get("next"))})
+                                      {"version": __version__, "next": safe_next(request.query_params.get("next"))},
+                                      headers={"Referrer-Policy": "same-origin"})
 
 
 async def health(request: Request) -> Response:

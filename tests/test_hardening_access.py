@@ -300,10 +300,19 @@ def test_sign_in_posted_from_a_foreign_origin_is_refused(world, anon_client, mak
                          headers={"Sec-Fetch-Site": "cross-site"})
     assert r.status_code == 403
     assert [e.status for e in audit_entries(engine, action="sign_in_failed")] == [403, 403, 403]
-    # from the server's own page, and from a device (no Origin), sign-in works
+    # a JSON body sent as a "simple" cross-site request (text/plain needs no CORS preflight) is not JSON to us
+    r = anon_client.post("/auth/login", content=json.dumps({"username": user.username, "password": PERSONA_PASSWORD}),
+                         headers={"Content-Type": "text/plain"})
+    assert r.status_code == 422 and "tsunagu_session" not in r.headers.get("set-cookie", "")
+    # the sign-in page makes browsers name its origin when they post its form …
+    assert anon_client.get("/login").headers["referrer-policy"] == "same-origin"
     r = anon_client.post("/auth/login", data=form, headers={"Origin": "http://testserver"}, follow_redirects=False)
     assert r.status_code == 303 and "tsunagu_session" in r.headers["set-cookie"]
-    assert anon_client.post("/auth/token", json={"username": user.username, "password": PERSONA_PASSWORD}).status_code == 201
+    # … and the field app (no-referrer pages: Origin null) and devices (no Origin) sign in with JSON
+    for headers in ({"Origin": "null"}, {}):
+        r = anon_client.post("/auth/token", json={"username": user.username, "password": PERSONA_PASSWORD},
+                             headers=headers)
+        assert r.status_code == 201
 
 
 def test_pages_with_records_are_not_stored_by_browsers(world, client):

@@ -38,8 +38,9 @@ def safe_next(target: str | None) -> str:
 
 async def _credentials(request: Request) -> tuple[Credentials | None, bool, list[dict]]:
     """Parse JSON or form credentials; returns (credentials, came_from_form, errors)."""
-    content_type = request.headers.get("content-type", "")
-    is_form = content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+    is_form = _is_form(request)
+    if not is_form and not request.headers.get("content-type", "").startswith("application/json"):
+        return None, is_form, [{"field": "body", "message": "send JSON (Content-Type: application/json) or a form"}]
     try:
         if is_form:
             data: Any = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
@@ -68,18 +69,28 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
 
 
+def _is_form(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
 def foreign_origin(request: Request) -> bool:
-    """A browser names the page a POST came from in `Origin`; a sign-in posted from another site
-    (login CSRF: the victim signed in to the attacker's account) is refused. Devices and scripts
-    send no Origin and are not affected."""
+    """A sign-in posted from another site (login CSRF: the victim's browser signed in to the
+    attacker's account) is refused. A browser names the posting page's origin in `Origin`; our
+    sign-in page sends it with `Referrer-Policy: same-origin`, so a form posted with `Origin: null`
+    (what a page with `no-referrer` sends) did not come from it. A JSON sign-in needs
+    `Content-Type: application/json`, which another site cannot send without a CORS preflight we
+    never grant, so `null` there is our own field app (whose pages are `no-referrer`). Devices and
+    scripts send no Origin and are not affected."""
+    if request.headers.get("sec-fetch-site", "") == "cross-site":
+        return True
     origin = request.headers.get("origin")
     if origin is None:
-        return request.headers.get("sec-fetch-site", "") == "cross-site"
+        return False
+    if origin == "null":
+        return _is_form(request)
     parts = urlsplit(origin)
-    if origin == "null" or not parts.netloc:
-        return True
     hosts = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "").split(",")[0].strip()}
-    return parts.netloc.lower() not in {h.lower() for h in hosts if h}
+    return not parts.netloc or parts.netloc.lower() not in {h.lower() for h in hosts if h}
 
 
 async def _sign_in(request: Request, kind: str) -> tuple[Any, bool, str]:
