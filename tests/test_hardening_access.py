@@ -359,3 +359,28 @@ def test_matching_proposals_follow_the_plan_policy(client, client_for):
         assert str(city.vent.id) not in text and str(city.planned.id) not in text
         assert sum(s["people"] for s in seen["per_shelter"]) == full["summary"]["placed"] == 3
         assert seen["summary"] == full["summary"]
+
+
+def test_bulk_logged_changes_drop_only_with_the_values_before(world, client_for, engine):
+    """Importers log changes in bulk (`log_changes`); with `befores` the devices that held a record
+    that left their scope drop it, without it nothing is named (docs/sync.md)."""
+    from server.models import Person
+    from server.sync.changelog import log_changes
+
+    supporter = client_for("district_supporter", **world.scope_for("district_supporter"))
+    items, cursor, key = pull_all(supporter)
+    assert str(world.p_a_yes.id) in ids(items, "people")
+    with Session(engine) as s:
+        person = s.get(Person, world.p_a_yes.id)
+        before = {"district_id": person.district_id, "consent": person.consent}
+        person.consent, person.consent_date = "no", None
+        s.add(person)
+        log_changes(s, "people", [person.id])
+        s.commit()
+    silent, cursor, key = pull_all(supporter, cursor, key)
+    assert silent == []
+    with Session(engine) as s:
+        log_changes(s, "people", [world.p_a_yes.id], befores={world.p_a_yes.id: before})
+        s.commit()
+    dropped, _, _ = pull_all(supporter, cursor, key)
+    assert ids(dropped, "people", "drop") == {str(world.p_a_yes.id)}

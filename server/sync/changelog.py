@@ -47,9 +47,14 @@ def log_change(session: Session, entity: str, record_id: uuid.UUID, op: str = "u
     session.add(ChangeLog(entity=entity, record_id=record_id, op=op, before=scope_keys(entity, before)))
 
 
-def log_changes(executor, entity: str, record_ids: Iterable[uuid.UUID], op: str = "upsert") -> int:
-    """Bulk form for importers and loaders; `executor` is a Session or a Core Connection."""
-    rows = [{"entity": entity, "record_id": rid, "op": op, "at": utcnow()} for rid in record_ids]
+def log_changes(executor, entity: str, record_ids: Iterable[uuid.UUID], op: str = "upsert",
+                befores: dict | None = None) -> int:
+    """Bulk form for importers and loaders; `executor` is a Session or a Core Connection.
+    `befores` ({id: values before the write}) lets the feed drop a changed record from the devices
+    that held it; without it, an update logged here sends no drop (docs/sync.md)."""
+    befores = befores or {}
+    rows = [{"entity": entity, "record_id": rid, "op": op, "at": utcnow(),
+             "before": scope_keys(entity, befores.get(rid))} for rid in record_ids]
     if not rows:
         return 0
     _serialize_writers(executor)
