@@ -62,15 +62,40 @@ class BodySizeLimit:
         await self.app(scope, counting_receive, send)
 
 
+class QueryGuard:
+    """A NUL character in the query string is refused (422) before any handler sees it: no field
+    may hold one (PostgreSQL cannot compare text with it; SQLite would store it)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if b"%00" in query or b"\x00" in query:
+            await JSONResponse({"detail": "invalid query parameters",
+                                "errors": [{"field": "query", "message": "a NUL character (%00) is not allowed"}]},
+                               status_code=422)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def _too_large(max_bytes: int) -> Response:
     return JSONResponse({"detail": f"request body is larger than {max_bytes} bytes"}, status_code=413)
 
 
 async def _api_error(request: Request, exc: ApiError) -> Response:
+    if not exc.audited:  # every refusal is audited (docs/access.md), also those outside a transaction
+        from .api.resources import audit_unrecorded_refusal
+
+        await audit_unrecorded_refusal(request, exc.status, exc.detail)
     return exc.response()
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 403:  # a page refused to a signed-in role
+        from .api.resources import audit_unrecorded_refusal
+
+        await audit_unrecorded_refusal(request, 403, str(exc.detail))
     if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
         detail = exc.detail
         if exc.status_code == 405:
@@ -132,8 +157,11 @@ async def api_docs(request: Request) -> Response:
 async def login_page(request: Request) -> Response:
     from .api.auth import safe_next
 
+    # same-origin (not the site-wide no-referrer): the form's post then names this origin, and
+    # /auth/login refuses a form whose Origin is another site or null (login CSRF, docs/access.md)
     return templates.TemplateResponse(request, "login.html",
-                                      {"version": __version__, "next": safe_next(request.query_params.get("next"))})
+                                      {"version": __version__, "next": safe_next(request.query_params.get("next"))},
+                                      headers={"Referrer-Policy": "same-origin"})
 
 
 async def health(request: Request) -> Response:
@@ -191,6 +219,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     # Added last runs first: headers on every answer, then the size limit, then who is asking.
     app.add_middleware(AuthMiddleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.TSUNAGU_MAX_UPLOAD_BYTES)
+    app.add_middleware(QueryGuard)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(CatchAll)
     app.add_middleware(SecurityHeaders)

@@ -35,6 +35,11 @@ HEADERS = {
 FIELD_APP_PERMISSIONS = "camera=(self), microphone=(), geolocation=(self)"
 
 
+# Answers that may carry personal data are never stored by a browser or proxy: the API, sign-in,
+# and the server-rendered pages that show records (print previews, the /print examples).
+NO_STORE_PREFIXES = ("/api/", "/auth/", "/print", "/conflicts", "/hq")
+
+
 def _is_field_app(path: str) -> bool:
     return path == "/app" or path.startswith("/app/")
 
@@ -55,7 +60,7 @@ class SecurityHeaders:
                     headers.setdefault("permissions-policy", FIELD_APP_PERMISSIONS)
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
-                if scope["path"].startswith(("/api/", "/auth/")):
+                if scope["path"].startswith(NO_STORE_PREFIXES):
                     headers.setdefault("cache-control", "no-store")
             await send(message)
 

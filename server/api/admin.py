@@ -17,13 +17,14 @@ from starlette.routing import Route
 from ..auth.audit import record
 from ..auth.guard import principal_of, require_role
 from ..auth.mode import current_switch, switch_mode
+from ..domain.csvsafe import safe_row
 from ..auth.passwords import hash_password, weak_password_reason
 from ..auth.service import create_user
 from ..auth.tokens import revoke, revoke_all_for_user
 from ..models.auth import (AuditEntry, AuditEntryPublic, AuthToken, AuthTokenPublic, Mode, Role, User, UserCreate,
                            UserPublic, UserUpdate)
 from ..models.base import utcnow
-from .errors import ApiError, read_json_object, validation_error
+from .errors import MAX_INT, ApiError, read_json_object, validation_error
 from .resources import _path_id, client_address, in_session, parse_datetime, parse_uuid
 
 ADMIN = Role.admin
@@ -208,10 +209,11 @@ def _page(params: dict[str, str]) -> tuple[int, int]:
     try:
         limit = int(params.get("limit", 100))
         offset = int(params.get("offset", 0))
-        if not (1 <= limit <= 1000 and offset >= 0):
+        if not (1 <= limit <= 1000 and 0 <= offset <= MAX_INT):
             raise ValueError
     except ValueError:
-        raise ApiError(422, "invalid query parameters", [{"field": "limit", "message": "1–1000"}]) from None
+        raise ApiError(422, "invalid query parameters", [{"field": "limit", "message": "1–1000"},
+                                                         {"field": "offset", "message": f"0–{MAX_INT}"}]) from None
     return limit, offset
 
 
@@ -241,8 +243,9 @@ async def audit_csv(request: Request) -> Response:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(["id", "日時(UTC)", "利用者ID", "ユーザー名", "役割", "操作", "対象", "記録ID", "モード", "状態", "詳細", "接続元"])
         for r in session.exec(query.order_by(AuditEntry.id)).all():
-            writer.writerow([r.id, r.at.isoformat(), r.user_id or "", r.username, r.role, r.action, r.resource,
-                             " ".join(r.record_ids), r.mode, r.status, r.detail, r.client])
+            # attempted usernames, paths and details are whatever a caller sent: escaped like every CSV cell
+            writer.writerow(safe_row([r.id, r.at.isoformat(), r.user_id or "", r.username, r.role, r.action, r.resource,
+                             " ".join(r.record_ids), r.mode, r.status, r.detail, r.client]))
         record(session, "export", principal=principal, resource="audit", client=client_address(request))
         return ("\ufeff" + out.getvalue()).encode("utf-8")
 

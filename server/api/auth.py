@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError
 from sqlmodel import Session
@@ -18,7 +18,7 @@ from ..auth.middleware import SESSION_COOKIE
 from ..auth.service import SignInRefused, sign_in
 from ..auth.tokens import DEVICE, SESSION, revoke
 from ..models.auth import User, UserPublic
-from .errors import ApiError, field_errors
+from .errors import ApiError, check_json_value, field_errors, parse_json
 from .resources import client_address, in_session
 
 
@@ -38,18 +38,24 @@ def safe_next(target: str | None) -> str:
 
 async def _credentials(request: Request) -> tuple[Credentials | None, bool, list[dict]]:
     """Parse JSON or form credentials; returns (credentials, came_from_form, errors)."""
-    content_type = request.headers.get("content-type", "")
-    is_form = content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+    is_form = _is_form(request)
+    if not is_form and not request.headers.get("content-type", "").startswith("application/json"):
+        return None, is_form, [{"field": "body", "message": "send JSON (Content-Type: application/json) or a form"}]
     try:
         if is_form:
-            data: Any = dict(await request.form())
+            data: Any = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+            bad = check_json_value(data)
+            if bad:
+                return None, is_form, bad
         else:
-            data = json.loads(await request.body() or b"null")
+            data = parse_json(await request.body() or b"null")
         if not isinstance(data, dict):
             raise ValueError
         return Credentials.model_validate(data), is_form, []
     except ValidationError as exc:
         return None, is_form, field_errors(exc)
+    except ApiError as exc:  # malformed, too deep, NaN, NUL …: the same answer, audited as malformed
+        return None, is_form, exc.errors or [{"field": "body", "message": exc.detail}]
     except (ValueError, UnicodeDecodeError):
         return None, is_form, [{"field": "body", "message": "send username and password as JSON or a form"}]
 
@@ -63,9 +69,39 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
 
 
+def _is_form(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
+def foreign_origin(request: Request) -> bool:
+    """A sign-in posted from another site (login CSRF: the victim's browser signed in to the
+    attacker's account) is refused. A browser names the posting page's origin in `Origin`; our
+    sign-in page sends it with `Referrer-Policy: same-origin`, so a form posted with `Origin: null`
+    (what a page with `no-referrer` sends) did not come from it. A JSON sign-in needs
+    `Content-Type: application/json`, which another site cannot send without a CORS preflight we
+    never grant, so `null` there is our own field app (whose pages are `no-referrer`). Devices and
+    scripts send no Origin and are not affected."""
+    if request.headers.get("sec-fetch-site", "") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    if origin == "null":
+        return _is_form(request)
+    parts = urlsplit(origin)
+    hosts = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "").split(",")[0].strip()}
+    return not parts.netloc or parts.netloc.lower() not in {h.lower() for h in hosts if h}
+
+
 async def _sign_in(request: Request, kind: str) -> tuple[Any, bool, str]:
-    creds, is_form, errors = await _credentials(request)
     client = client_address(request)
+    if foreign_origin(request):
+        def audit_foreign(session: Session) -> None:
+            record(session, "sign_in_failed", detail="sign-in posted from a foreign origin", status=403,
+                   client=client)
+        await in_session(request, audit_foreign)
+        raise ApiError(403, "sign-in from another site is refused; open the sign-in page of this server")
+    creds, is_form, errors = await _credentials(request)
     if creds is None:
         def audit_malformed(session: Session) -> None:
             record(session, "sign_in_failed", detail="malformed credentials", status=422, client=client)

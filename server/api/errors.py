@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ class ApiError(Exception):
         self.errors = errors or []
         self.extra = extra or {}
         self.headers = headers
+        self.audited = False  # set once an audit entry records this refusal
 
     def response(self) -> JSONResponse:
         body: dict[str, Any] = {"detail": self.detail}
@@ -51,15 +53,71 @@ def not_found(what: str = "record") -> ApiError:
     return ApiError(404, f"{what} not found")
 
 
+# Limits on what a JSON body may hold (docs/api.md "Input limits"). Deeper nesting than any
+# record needs would only exhaust the stack somewhere later (parser, validation, storage).
+MAX_JSON_DEPTH = 32
+# PostgreSQL `integer`: a larger number cannot be stored in any integer column on either engine.
+MAX_INT = 2**31 - 1
+
+
+def _too_deep() -> ApiError:
+    return ApiError(400, f"JSON nested more than {MAX_JSON_DEPTH} levels deep")
+
+
+def check_json_value(data: Any, prefix: str = "") -> list[dict]:
+    """Field errors for values no field may hold: NaN / Infinity, integers beyond ±MAX_INT, NUL
+    characters in text (PostgreSQL cannot store them; SQLite would). Iterative: depth cannot
+    exhaust the stack here; deeper than MAX_JSON_DEPTH raises 400."""
+    errors: list[dict] = []
+    stack: list[tuple[Any, str, int]] = [(data, prefix, 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise _too_deep()
+        where = path or "body"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    errors.append({"field": where, "message": "a NUL character is not allowed in a key"})
+                stack.append((item, f"{path}.{key}" if path else str(key), depth + 1))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                stack.append((item, f"{path}.{index}" if path else str(index), depth + 1))
+        elif isinstance(value, str):
+            if "\x00" in value:
+                errors.append({"field": where, "message": "a NUL character (U+0000) is not allowed in text"})
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if not -MAX_INT <= value <= MAX_INT:
+                errors.append({"field": where, "message": f"a whole number from -{MAX_INT} to {MAX_INT}"})
+        elif isinstance(value, float) and not math.isfinite(value):
+            errors.append({"field": where, "message": "NaN and Infinity are not numbers; send a finite number"})
+    errors.sort(key=lambda e: e["field"])
+    return errors
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """The one JSON body parser: 400 for malformed or too deeply nested JSON, 422 for values no
+    field may hold (`check_json_value`). Every handler that reads a JSON body goes through here."""
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise _too_deep() from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, or an integer of >4300 digits
+        raise ApiError(400, f"malformed JSON: {exc}") from None
+    errors = check_json_value(data)
+    if errors:
+        raise ApiError(422, "validation failed", errors)
+    return data
+
+
 async def read_json_object(request: Request) -> dict[str, Any]:
     """The request body as a JSON object; 400 for malformed JSON, 422 for a non-object."""
     raw = await request.body()
     if not raw.strip():
         raise ApiError(400, "request body is empty; a JSON object is expected")
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, f"malformed JSON: {exc}") from None
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise ApiError(422, "a JSON object is expected", [{"field": "body", "message": "not an object"}])
     return data

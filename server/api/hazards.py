@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from ..auth.audit import record
 from ..auth.guard import principal_of, require_role
+from ..auth.policy import readable, rule_for
 from ..domain.placement import people_in_hazard_areas
 from ..models import HazardArea
 from ..models.auth import Role
@@ -66,6 +67,12 @@ async def areas(request: Request) -> JSONResponse:
 async def people_inside(request: Request) -> JSONResponse:
     kind, code = _filters(request)
     principal = principal_of(request)
+    rule = rule_for("people", principal)
+    if code and rule is not None and not readable(rule, "municipality_code"):
+        # the code also selects people: a role that may not see theirs may not select by it (as in lists)
+        raise ApiError(400, "you may not filter on fields your role cannot see",
+                       [{"field": "municipality_code",
+                         "message": "your role may not see this field, so it cannot filter on it"}])
 
     def run(session: Session) -> dict:
         flags = people_in_hazard_areas(session, code, {kind} if kind else None)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
+import math
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,6 +31,7 @@ from ..models.auth import Role
 from .errors import ApiError
 from .resources import client_address
 
+log = logging.getLogger("tsunagu.hq")
 HQ_ROLES = (Role.admin, Role.welfare_staff, Role.hq_viewer)
 # The person fields a map point reveals; a role that may not see all of them gets no points.
 POINT_FIELDS = frozenset({"id", "lon", "lat", "district_id", "latest_safety"})
@@ -72,9 +75,30 @@ async def _answer(request: Request, load: Callable[[Session], dict],
             with Session(engine) as session:
                 audit(session, data)
                 session.commit()
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return dump_finite(data)
 
     return _respond(request, await run_in_threadpool(run))
+
+
+def dump_finite(data: dict) -> bytes:
+    """JSON the browser can parse. Input is refused when not finite (docs/api.md), but a NaN stored
+    before that (or written straight to the database) must not stop /hq from loading: such a value
+    goes out as null, and a warning is logged (no values, no personal data)."""
+    try:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    except ValueError:
+        log.warning("HQ map answer held non-finite numbers; sent as null")
+        return json.dumps(_finite(data), ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 @require_role(*HQ_ROLES)

@@ -14,7 +14,6 @@ closing an idle connection. The stream stops when the client disconnects.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import AsyncIterator
 
@@ -30,8 +29,8 @@ from ..db import readonly
 from ..domain import hq_live
 from ..models.auth import AuthToken, User
 from ..models.base import utcnow
-from .errors import ApiError
-from .hq import HQ_ROLES, people_scope
+from .errors import MAX_INT, ApiError
+from .hq import HQ_ROLES, dump_finite, people_scope
 from .resources import client_address
 
 POLL_SECONDS = 1.0
@@ -42,7 +41,7 @@ AUDIT_MAX_IDS = 200  # more people than this in one message: the audit entry hol
 
 
 def _event(name: str, data: dict, seq: int) -> str:
-    return f"id: {seq}\nevent: {name}\ndata: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
+    return f"id: {seq}\nevent: {name}\ndata: {dump_finite(data).decode('utf-8')}\n\n"
 
 
 def _requested_seq(request: Request) -> int | None:
@@ -51,7 +50,7 @@ def _requested_seq(request: Request) -> int | None:
         return None
     try:
         value = int(raw)
-        if value < 0:
+        if not 0 <= value <= MAX_INT:
             raise ValueError
     except ValueError:
         raise ApiError(422, "invalid query parameters",

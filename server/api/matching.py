@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from ..auth.audit import record
 from ..auth.guard import principal_of, require_role
+from ..auth.policy import sees_plan_destinations
 from ..domain.matching.propose import MatchParams
 from ..domain.matching.rules import SeismicRule, parse_intensity
 from ..domain.matching.store import ProposalStateError, confirm, latest_confirmed, run_matching
@@ -92,7 +93,18 @@ def proposal_summary(p: MatchProposal) -> dict:
             "confirmed_at": p.confirmed_at.isoformat() if p.confirmed_at else None, "confirmed_by": p.confirmed_by}
 
 
-def proposal_detail(p: MatchProposal) -> dict:
+def proposal_detail(p: MatchProposal, per_person: bool = True) -> dict:
+    """With `per_person` False (a role that may not read plans: `sees_plan_destinations`), no
+    person's destination: the diff as counts and the number of people placed at each shelter."""
+    if not per_person:
+        per_shelter: dict[str, int] = {}
+        for a in p.assignments:
+            per_shelter[a[1]] = per_shelter.get(a[1], 0) + 1
+        diff = p.diff or {}
+        return {**proposal_summary(p),
+                "diff": {"moved": len(diff.get("moved", [])), "added": len(diff.get("added", [])),
+                         "removed": len(diff.get("removed", [])), "unchanged": diff.get("unchanged", 0)},
+                "per_shelter": [{"shelter_id": k, "people": v} for k, v in sorted(per_shelter.items())]}
     return {**proposal_summary(p), "diff": p.diff,
             "assignments": [{"person_id": a[0], "shelter_id": a[1], "walking_m": a[2], "source": a[3]}
                             for a in p.assignments],
@@ -169,7 +181,7 @@ async def latest_endpoint(request: Request) -> JSONResponse:
             raise not_found("proposal")
         record(session, "read", principal=principal, resource=RESOURCE, record_ids=[proposal.id],
                client=client_address(request))
-        return proposal_detail(proposal)
+        return proposal_detail(proposal, sees_plan_destinations(principal))
 
     return JSONResponse(await in_session(request, run))
 
@@ -185,7 +197,7 @@ async def detail_endpoint(request: Request) -> JSONResponse:
             raise not_found("proposal")
         record(session, "read", principal=principal, resource=RESOURCE, record_ids=[proposal.id],
                client=client_address(request))
-        return proposal_detail(proposal)
+        return proposal_detail(proposal, sees_plan_destinations(principal))
 
     return JSONResponse(await in_session(request, run))
 

@@ -44,7 +44,7 @@ def _json(schema: dict, description: str) -> dict:
 
 
 ERRORS = {
-    "400": _json(_ref(ErrorResponse), "Malformed JSON"),
+    "400": _json(_ref(ErrorResponse), "Malformed JSON, or nested more than 32 levels deep"),
     "413": _json(_ref(ErrorResponse), "Request body too large"),
     "422": _json(_ref(ErrorResponse), "Invalid input, with per-field errors"),
 }
@@ -58,7 +58,7 @@ def _resource_paths(r: Resource) -> dict[str, dict]:
         "limit": {"type": "integer"}, "offset": {"type": "integer"}}}
     params = [
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 50}},
-        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1, "default": 0}},
         *[{"name": f.name, "in": "query", "schema": f.schema, "description": f.description} for f in r.filters],
     ]
     id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
@@ -69,7 +69,9 @@ def _resource_paths(r: Resource) -> dict[str, dict]:
         create_responses["409"] = _json(_ref(ConflictResponse), "A record with this id exists")
     collection = {
         "get": {"tags": [tag], "summary": f"List {r.path}", "operationId": f"list_{r.path}", "parameters": params,
-                "responses": {"200": _json(page, "A page of records"), "422": ERRORS["422"]}},
+                "responses": {"200": _json(page, "A page of records"),
+                              "400": _json(_ref(ErrorResponse), "A filter on a field your role may not see"),
+                              "422": ERRORS["422"]}},
         "post": {"tags": [tag], "summary": f"Create a {tag}", "operationId": f"create_{r.path}",
                  "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(r.create)}}},
                  "responses": create_responses},
@@ -144,6 +146,7 @@ def _access_and_sync_paths() -> dict[str, dict]:
         "username": {"type": "string"}, "password": {"type": "string"}, "label": {"type": "string"}}}
     id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}]
     unauthorized = {"401": _json(_ref(ErrorResponse), "Wrong username or password (one answer for both)"),
+                    "403": _json(_ref(ErrorResponse), "Posted from another site (login CSRF)"),
                     "422": ERRORS["422"], "429": _json(_ref(ErrorResponse), "Too many failed sign-ins")}
     return {
         "/auth/login": {"post": _op("access", "Sign in for browser pages: sets the session cookie", "login",

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from ..models.base import keep_stored, utcnow
 from ..db import write_lock
 from ..sync.changelog import log_change
-from .errors import ApiError, not_found, read_json_object, validation_error
+from .errors import MAX_INT, ApiError, not_found, read_json_object, validation_error
 
 
 @dataclass
@@ -37,6 +37,11 @@ class Filter:
     op: str = "eq"  # eq | prefix | gte | lte | contains
     description: str = ""
     schema: dict = field(default_factory=lambda: {"type": "string"})
+
+    @property
+    def field_name(self) -> str:
+        """The record field this filter reads: a caller who may not see it may not filter on it."""
+        return self.column.key
 
     def clause(self, value: Any):
         if self.op == "eq":
@@ -119,11 +124,21 @@ def _max_limit(request: Request) -> int:
     return getattr(settings, "TSUNAGU_PAGE_SIZE_MAX", MAX_LIMIT_DEFAULT) if settings else MAX_LIMIT_DEFAULT
 
 
-def parse_list_params(resource: Resource, params: dict[str, str], max_limit: int) -> tuple[list, int, int]:
+def parse_list_params(resource: Resource, params: dict[str, str], max_limit: int,
+                      rule: Any = None) -> tuple[list, int, int]:
+    """Filters, limit and offset from the query; 400 for a filter on a field the caller's `rule`
+    hides (answering it would disclose the field a request at a time), 422 for bad values."""
+    from ..auth.policy import readable
+
+    known = {f.name: f for f in resource.filters}
+    hidden = [key for key in params if rule is not None and key in known and not readable(rule, known[key].field_name)]
+    if hidden:
+        raise ApiError(400, "you may not filter on fields your role cannot see",
+                       [{"field": key, "message": "your role may not see this field, so it cannot filter on it"}
+                        for key in hidden])
     errors: list[dict] = []
     clauses = []
     limit, offset = 50, 0
-    known = {f.name: f for f in resource.filters}
     for key, raw in params.items():
         if key == "limit":
             try:
@@ -135,10 +150,10 @@ def parse_list_params(resource: Resource, params: dict[str, str], max_limit: int
         elif key == "offset":
             try:
                 offset = int(raw)
-                if offset < 0:
+                if not 0 <= offset <= MAX_INT:
                     raise ValueError
             except ValueError:
-                errors.append({"field": "offset", "message": "must be a non-negative integer"})
+                errors.append({"field": "offset", "message": f"must be an integer from 0 to {MAX_INT}"})
         elif key in known:
             try:
                 clauses.append(known[key].clause(known[key].parse(raw)))
@@ -252,7 +267,7 @@ def get_row(resource: Resource, session: Session, row_id: uuid.UUID, access: Acc
     return row
 
 
-def _within_write_scope(resource: Resource, session: Session, row_id: uuid.UUID, access: Access) -> bool:
+def within_write_scope(resource: Resource, session: Session, row_id: uuid.UUID, access: Access) -> bool:
     clauses = access.write_clauses()
     if not clauses:
         return True
@@ -266,6 +281,11 @@ def _out_of_scope_error(resource: Resource, field_name: str, value: Any) -> ApiE
     return ApiError(422, "validation failed", [{"field": field_name, "message": f"no {target} with id {value}"}])
 
 
+def unusable_id(client_id: Any) -> ApiError:
+    return ApiError(422, "validation failed",
+                    [{"field": "id", "message": f"id {client_id} cannot be used; make a new one (a random UUID)"}])
+
+
 def create_row(resource: Resource, session: Session, data: dict, access: Access = UNRESTRICTED) -> tuple[dict, bool]:
     """Validate and insert; returns (public dict, created). An event re-sent with the same id
     returns the stored one unchanged (retries are normal for field devices)."""
@@ -277,11 +297,15 @@ def create_row(resource: Resource, session: Session, data: dict, access: Access 
     if client_id is not None:
         existing = session.get(resource.table, client_id)
         if existing is not None:
-            if resource.is_event and _within_write_scope(resource, session, existing.id, access):
+            if resource.is_event and within_write_scope(resource, session, existing.id, access):
                 return access.shape(to_public(resource, session, [existing]))[0], False
             visible = session.exec(select(resource.table).where(resource.table.id == client_id, *access.clauses())).first()
-            extra = {"current": access.shape(to_public(resource, session, [visible]))[0]} if visible is not None else {}
-            raise ApiError(409, "a record with this id exists", extra=extra)
+            if visible is None:
+                # Outside the caller's scope: not "exists" (that would confirm the record), but the
+                # answer for every id the caller cannot use.
+                raise unusable_id(client_id)
+            raise ApiError(409, "a record with this id exists",
+                           extra={"current": access.shape(to_public(resource, session, [visible]))[0]})
     values = {name: getattr(model, name) for name in resource.field_names}
     check_references_and_uniques(resource, session, values, None)
     row = resource.table(**values)
@@ -291,7 +315,7 @@ def create_row(resource: Resource, session: Session, data: dict, access: Access 
         resource.before_write(session, row, None)
     session.add(row)
     session.flush()
-    if not _within_write_scope(resource, session, row.id, access):
+    if not within_write_scope(resource, session, row.id, access):
         # the caller's transaction (or savepoint) is rolled back by whoever catches this
         ref = access.rule.create_ref if access.rule else ""
         if ref:
@@ -306,7 +330,7 @@ def update_row(resource: Resource, session: Session, row_id: uuid.UUID, data: di
     """Partial update based on `version`; a stale version gets 409 with the current record."""
     assert resource.update is not None
     row = get_row(resource, session, row_id, access)
-    if not _within_write_scope(resource, session, row.id, access):
+    if not within_write_scope(resource, session, row.id, access):
         raise not_found(resource.title or resource.path)
     previous = row_values(resource, row)
     # A phone number or postal code stored before the API normalised them stays while unchanged.
@@ -337,7 +361,7 @@ def update_row(resource: Resource, session: Session, row_id: uuid.UUID, data: di
                                                              resource.table.version == patch.version).values(**stored))
     if result.rowcount != 1:
         raise ApiError(409, "the record changed while you were saving; reload and try again")
-    log_change(session, resource.path, row.id)
+    log_change(session, resource.path, row.id, before=previous)
     session.expire(row)
     return access.shape(to_public(resource, session, [session.get(resource.table, row_id)]))[0]
 
@@ -347,11 +371,12 @@ def delete_row(resource: Resource, session: Session, row_id: uuid.UUID, version:
     """Delete a master record (e.g. a person leaving the register); devices get a tombstone.
     Records that events or other records still point at cannot be deleted (409)."""
     row = get_row(resource, session, row_id, access)
-    if not _within_write_scope(resource, session, row.id, access):
+    if not within_write_scope(resource, session, row.id, access):
         raise not_found(resource.title or resource.path)
     if version is not None and version != row.version:
         raise ApiError(409, f"stale version: the record is at version {row.version}",
                        extra={"current": access.shape(to_public(resource, session, [row]))[0]})
+    previous = row_values(resource, row)
     try:
         with session.begin_nested():
             session.delete(row)
@@ -359,7 +384,7 @@ def delete_row(resource: Resource, session: Session, row_id: uuid.UUID, version:
     except IntegrityError:
         raise ApiError(409, f"this {resource.title or resource.path} is still referenced (plans, events …); "
                             "it cannot be deleted") from None
-    log_change(session, resource.path, row_id, op="delete")
+    log_change(session, resource.path, row_id, op="delete", before=previous)
 
 
 def _plain(value: Any) -> Any:
@@ -406,17 +431,45 @@ def in_session(request: Request, fn: Callable[[Session], Any]):
 
 
 
+# Refusals that are audited (docs/access.md): role and scope refusals, stale versions (whose 409
+# carries the current record, a read), invalid input to a write.
+AUDITED_REFUSALS = (403, 404, 409, 422)
+
+
 def audit_refusal(request: Request, session: Session, exc: ApiError) -> None:
     pending = getattr(request.state, "audit_refusal", None)
-    if pending is None or exc.status not in (403, 404, 422):
+    if pending is None or exc.status not in AUDITED_REFUSALS:
         return
     from ..auth.audit import record
 
     action, resource, ids = pending
     principal = getattr(request.state, "principal", None)
+    detail = f"{action}: {exc.detail}"
+    if "current" in exc.extra:
+        detail += " (the current record was returned)"
     record(session, "denied", principal=principal, resource=resource, record_ids=ids, status=exc.status,
-           detail=f"{action}: {exc.detail}"[:300], client=client_address(request))
+           detail=detail[:300], client=client_address(request))
     session.commit()
+    exc.audited = True
+
+
+async def audit_unrecorded_refusal(request: Request, status: int, detail: str) -> None:
+    """A refusal raised outside `in_session` (a role refused by `authorize` / `require_role`, a
+    page refused) is audited here, in a short transaction of its own. Anonymous callers are
+    refused by the middleware (401) and audited there when they send a bad token."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None or status not in (400, 403, 404, 409):
+        return
+    from ..auth.audit import record
+
+    def run() -> None:
+        engine = _engine(request)
+        with write_lock(engine), Session(engine) as session:
+            record(session, "denied", principal=principal, resource=request.url.path[:60], status=status,
+                   detail=f"{request.method}: {detail}"[:300], client=client_address(request))
+            session.commit()
+
+    await run_in_threadpool(run)
 
 
 def client_address(request: Request) -> str:
@@ -447,8 +500,8 @@ def make_routes(resource: Resource) -> list[Route]:
     async def list_endpoint(request: Request) -> Response:
         access = _authorize(request, resource, "list")
         params = dict(request.query_params)
-        clauses, limit, offset = parse_list_params(resource, params, _max_limit(request))
         request.state.audit_refusal = ("list", resource.path, [])
+        clauses, limit, offset = parse_list_params(resource, params, _max_limit(request), access.rule)
 
         def run(session: Session) -> dict:
             from ..auth.guard import check_filters
@@ -505,6 +558,8 @@ def make_routes(resource: Resource) -> list[Route]:
         raw_version = request.query_params.get("version")
         try:
             version = int(raw_version) if raw_version is not None else None
+            if version is not None and not 1 <= version <= MAX_INT:
+                raise ValueError
         except ValueError:
             raise ApiError(422, "invalid query parameters", [{"field": "version", "message": "an integer"}]) from None
         request.state.audit_refusal = ("delete", resource.path, [row_id])

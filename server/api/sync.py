@@ -19,7 +19,7 @@ from ..sync.feed import MAX_LIMIT, changes
 from ..sync.mutations import MAX_BATCH, apply_batch
 from .errors import ApiError, read_json_object
 from .registry import RESOURCES
-from .resources import Access, _path_id, client_address, in_session, update_row
+from .resources import Access, _path_id, client_address, in_session, update_row, within_write_scope
 
 BY_PATH = {r.path: r for r in RESOURCES}
 
@@ -66,6 +66,10 @@ async def mutations_endpoint(request: Request) -> Response:
         if written:
             record(session, "sync_write", principal=principal, resource="sync/mutations", record_ids=written,
                    detail=f"{len(written)} mutation(s) applied", client=client_address(request))
+        repeated = [r["record"]["id"] for r in results if r["status"] == "duplicate" and r.get("record")]
+        if repeated:  # a retry answers the stored record again: a read like any other
+            record(session, "sync_repeat", principal=principal, resource="sync/mutations", record_ids=repeated,
+                   detail=f"{len(repeated)} retried mutation(s) answered", client=client_address(request))
         rejected = [r["id"] for r in results if r["status"] == "rejected" and r["id"]]
         if rejected:
             record(session, "denied", principal=principal, resource="sync/mutations", record_ids=rejected,
@@ -92,9 +96,38 @@ async def list_conflicts(request: Request) -> Response:
         elif show == "true":
             query = query.where(SyncConflict.resolved_at.is_not(None))
         rows = session.exec(query.limit(1000)).all()
+        if rows:  # conflicts hold the values of both sides: a read of personal data, audited by record id
+            record(session, "list", principal=principal_of(request), resource="conflicts",
+                   record_ids=sorted({str(c.record_id) for c in rows}), detail=f"{len(rows)} conflict(s)",
+                   client=client_address(request))
         return {"items": [SyncConflictPublic.model_validate(c, from_attributes=True).model_dump(mode="json") for c in rows]}
 
     return JSONResponse(await in_session(request, run))
+
+
+def _author_may_change(session: Session, conflict: SyncConflict, resource) -> bool:
+    """Choosing the device's value applies the device user's change, so it must be one that user
+    may make today (an administrator resolving it must not lend them wider rights)."""
+    from ..auth.principal import load_principal
+    from ..models.auth import User
+
+    author = session.get(User, conflict.user_id)
+    if author is None or not author.active:
+        return False
+    principal = load_principal(session, author)
+    rule = rule_for(resource.path, principal)
+    if rule is None or "update" not in rule.actions:
+        return False
+    if principal.role == Role.dwat_member and not principal.deployment_ids:
+        return False
+    access = Access(principal, rule)
+    if access.clauses() and get_visible(resource, session, conflict.record_id, access) is None:
+        return False
+    return within_write_scope(resource, session, conflict.record_id, access)
+
+
+def get_visible(resource, session: Session, record_id, access: Access):
+    return session.exec(select(resource.table).where(resource.table.id == record_id, *access.clauses())).first()
 
 
 class Resolution(BaseModel):
@@ -123,6 +156,10 @@ async def resolve_conflict(request: Request) -> Response:
             current = session.get(resource.table, conflict.record_id)
             if current is None:
                 raise ApiError(404, f"the {resource.path} record is gone")
+            if not _author_may_change(session, conflict, resource):
+                why = ("端末の利用者はこの記録を変更できません。サーバーの値のみ選べます "
+                       "(the device's user may not change this record: only the server value can be kept)")
+                raise ApiError(422, why, [{"field": "choice", "message": why}])
             record_out = update_row(resource, session, conflict.record_id,
                                     {"version": current.version, conflict.field: conflict.client_value}, access)
         conflict.resolved_at = utcnow()

@@ -7,6 +7,7 @@ and a test checks that every resource × role pair is described here.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -161,8 +162,54 @@ PERSONAL = frozenset({"people", "plans", "safety-checks"})
 
 
 
+def held_before(session, p: Principal, entity: str, befores: dict) -> set:
+    """Of the records `befores` names ({id: scope keys before a write, or None for a new record}),
+    those this caller's scope held before the write: only they get a drop or a tombstone in the
+    changes feed, so the feed never names a record the device was not sent. A person's assignment
+    to a shelter is judged as it is now (a change to a person does not move their plan)."""
+    if entity == "people":
+        if not people_clauses(p):
+            return set(befores)
+        known = {rid: b for rid, b in befores.items() if b}
+        if p.role == Role.district_supporter:
+            held = {rid for rid, b in known.items() if b.get("district_id") and
+                    uuid.UUID(b["district_id"]) in p.district_ids}
+        elif p.role in (Role.shelter_staff, Role.dwat_member) and known:
+            held = set(session.exec(select(Person.id).where(Person.id.in_(list(known)),
+                                                            Person.id.in_(_assigned_people(p.shelter_ids)))).all())
+        else:
+            held = set()
+        if p.consent_only:
+            held = {rid for rid in held if known[rid].get("consent") == Consent.yes.value}
+        return held
+    if entity == "plans":
+        if not people_clauses(p):
+            return set(befores)
+        owners = {rid: uuid.UUID(b["person_id"]) for rid, b in befores.items() if b and b.get("person_id")}
+        visible = set(session.exec(select(Person.id).where(Person.id.in_(list(owners.values())),
+                                                           *people_clauses(p))).all()) if owners else set()
+        return {rid for rid, owner in owners.items() if owner in visible}
+    return set(befores)
+
+
+def sees_plan_destinations(principal: Principal) -> bool:
+    """Shelter matching proposals (docs/matching.md) name each person's destination shelter —
+    the content of their evacuation plan — for the whole register. Only a role that reads every
+    plan sees them per person; the others (the HQ viewer, who may not read plans) get the
+    proposal's totals and the number of people per shelter."""
+    rule = rule_for("plans", principal)
+    return rule is not None and "read" in rule.actions and not rule.clauses(principal)
+
+
 def rule_for(resource: str, principal: Principal) -> Optional[Rule]:
     return POLICY.get(resource, {}).get(principal.role)
+
+
+def readable(rule: Rule, field: str) -> bool:
+    """May a caller with this rule see the top-level `field`? (A filter or sort on it needs this.)"""
+    if rule.only is not None and field not in rule.only:
+        return False
+    return field not in rule.hidden
 
 
 def shape(rule: Rule, item: dict) -> dict:

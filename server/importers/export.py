@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ..db import readonly
+from ..domain.csvsafe import escape_cell  # the one formula escape of every CSV writer
 from ..models import District, Person, Shelter
 from ..models.vocab import CareNeed, Consent, Household, LabelledEnum, Reason, SeismicClass, Sex, ShelterKind
 from ..models.vocab import Capability, TargetGroup
@@ -28,17 +29,6 @@ from .shelters_csv import CARERS_NO, CARERS_YES, SHELTER_COLUMNS
 
 BOM = "\ufeff"
 CHUNK_ROWS = 2000
-# A cell starting with one of these is a formula to Excel (CSV injection): exported with a
-# leading ' , which Excel shows as text and the importers remove (csvsource.unescape_cell).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_cell(value: str) -> str:
-    """``=SUM(1)`` → ``'=SUM(1)``; a value that already starts with ' before such a character gets
-    one more, so the importer's unescape gives it back exactly."""
-    if value.startswith(FORMULA_STARTS) or (value[:1] == "'" and value[1:].lstrip("'").startswith(FORMULA_STARTS)):
-        return "'" + value
-    return value
 
 
 def _label(enum_cls: type[LabelledEnum], code: str | None) -> str:

@@ -156,7 +156,7 @@ class NormalisedCodes(BaseModel):
 class Update(NormalisedCodes, SQLModel):
     """Base of every partial update: the version the client based its edit on."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     version: int = Field(ge=1, description="The version the change is based on; a stale one gets 409.")
 
@@ -186,5 +186,6 @@ class CreateMixin(NormalisedCodes, SQLModel):
     """Base of every Create model: unknown fields are refused, an id may be made by the client;
     phone numbers and postal codes are normalised (`NormalisedCodes`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # NaN / Infinity are not numbers any field may hold (the JSON parser refuses them too)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     id: Optional[uuid.UUID] = Field(default=None, description="Client-made UUID (optional)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from typing import Any, Optional
@@ -25,6 +26,24 @@ def check_lon_lat(lon: float | None, lat: float | None) -> None:
         return
     if not (JAPAN_LON[0] <= lon <= JAPAN_LON[1]) or not (JAPAN_LAT[0] <= lat <= JAPAN_LAT[1]):
         raise ValueError(f"coordinates ({lon}, {lat}) are outside Japan (JGD2011 lon/lat expected)")
+
+
+def check_geometry(geometry: dict | None) -> None:
+    """A GeoJSON Polygon/MultiPolygon whose coordinates are all finite numbers: one NaN or
+    Infinity would make every answer that carries the geometry invalid JSON (the HQ map)."""
+    if not geometry:
+        return
+    if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        raise ValueError("geometry must be a GeoJSON Polygon or MultiPolygon")
+    stack = [geometry.get("coordinates")]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("geometry coordinates must be numbers")
+        elif not math.isfinite(value):
+            raise ValueError("geometry coordinates must be finite numbers (no NaN or Infinity)")
 
 
 def municipality_check_digit(code5: str) -> str:
@@ -97,11 +116,15 @@ class DistrictFields(TextStripped, MunicipalityCodeMixin):
     centroid_lon: Optional[float] = None
     centroid_lat: Optional[float] = None
 
+    @field_validator("geometry")
+    @classmethod
+    def _geometry(cls, value: dict) -> dict:
+        check_geometry(value)
+        return value
+
     @model_validator(mode="after")
     def _centroid_in_japan(self):
         check_lon_lat(self.centroid_lon, self.centroid_lat)
-        if self.geometry and self.geometry.get("type") not in ("Polygon", "MultiPolygon"):
-            raise ValueError("geometry must be a GeoJSON Polygon or MultiPolygon")
         return self
 
 

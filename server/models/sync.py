@@ -21,6 +21,10 @@ class ChangeLog(SQLModel, table=True):
     record_id: uuid.UUID = Field(index=True)
     op: str = Field(max_length=10, description="upsert | delete")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # What decided who could see the record before this write (ids and codes only, never personal
+    # values): people {district_id, consent}, plans {person_id}. The feed sends a drop or a
+    # tombstone only to callers whose scope held the record before (docs/sync.md).
+    before: Optional[dict] = Field(default=None, sa_type=sa.JSON)
 
 
 class SyncMutation(SQLModel, table=True):

@@ -18,7 +18,7 @@ from starlette.templating import Jinja2Templates
 
 from .. import __version__
 from ..api.errors import ApiError, not_found, read_json_object
-from ..api.resources import client_address, in_session
+from ..api.resources import audit_unrecorded_refusal, client_address, in_session
 from ..auth.guard import authorize
 from . import render
 from .engine import EngineUnavailable
@@ -113,6 +113,9 @@ async def batch_create(request: Request) -> Response:
 
         plans, description = select_plans(session, by, value, scope)
         ids = [p.id for p in plans]
+        if not ids:  # refused now, not as a failed job later
+            raise ApiError(422, "validation failed", [{"field": "ids" if by == "selection" else "value",
+                                                       "message": "selects no plan you may print"}])
         audit_print(session, scope, "plans", ids, client=client_address(request), detail=f"batch by {by}")
         return ids, description
 
@@ -185,6 +188,7 @@ async def print_page(request: Request) -> Response:
             scope = _scope(request)
         except ApiError as exc:
             context["error"] = exc.detail
+            await audit_unrecorded_refusal(request, exc.status, exc.detail)  # shown on the page, still a refusal
         else:
             if len(query) > MAX_QUERY:
                 context["query_error"] = f"{MAX_QUERY}文字以内で入力してください。 (at most {MAX_QUERY} characters)"

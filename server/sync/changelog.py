@@ -24,15 +24,37 @@ def _serialize_writers(executor) -> None:
     # SQLite has a single writer at a time already: the first write of a transaction holds it to commit.
 
 
-def log_change(session: Session, entity: str, record_id: uuid.UUID, op: str = "upsert") -> None:
-    """Record that `entity` `record_id` was written (or deleted) in the current transaction."""
+# Per entity, the fields that decide whose scope a record is in (ids and codes only).
+SCOPE_KEYS = {"people": ("district_id", "consent"), "plans": ("person_id",)}
+
+
+def scope_keys(entity: str, values: dict | None) -> dict | None:
+    """The scope-deciding values of a record as it was before a write; None for a new record."""
+    if values is None or entity not in SCOPE_KEYS:
+        return None
+    out = {}
+    for name in SCOPE_KEYS[entity]:
+        value = values.get(name)
+        out[name] = None if value is None else str(getattr(value, "value", value))
+    return out
+
+
+def log_change(session: Session, entity: str, record_id: uuid.UUID, op: str = "upsert",
+               before: dict | None = None) -> None:
+    """Record that `entity` `record_id` was written (or deleted) in the current transaction;
+    `before` is the record's values before the write (None for a new record)."""
     _serialize_writers(session)
-    session.add(ChangeLog(entity=entity, record_id=record_id, op=op))
+    session.add(ChangeLog(entity=entity, record_id=record_id, op=op, before=scope_keys(entity, before)))
 
 
-def log_changes(executor, entity: str, record_ids: Iterable[uuid.UUID], op: str = "upsert") -> int:
-    """Bulk form for importers and loaders; `executor` is a Session or a Core Connection."""
-    rows = [{"entity": entity, "record_id": rid, "op": op, "at": utcnow()} for rid in record_ids]
+def log_changes(executor, entity: str, record_ids: Iterable[uuid.UUID], op: str = "upsert",
+                befores: dict | None = None) -> int:
+    """Bulk form for importers and loaders; `executor` is a Session or a Core Connection.
+    `befores` ({id: values before the write}) lets the feed drop a changed record from the devices
+    that held it; without it, an update logged here sends no drop (docs/sync.md)."""
+    befores = befores or {}
+    rows = [{"entity": entity, "record_id": rid, "op": op, "at": utcnow(),
+             "before": scope_keys(entity, befores.get(rid))} for rid in record_ids]
     if not rows:
         return 0
     _serialize_writers(executor)

@@ -13,12 +13,13 @@ from sqlmodel import Session, select
 
 from ..api.errors import ApiError
 from ..api.resources import Access, Resource, to_public
-from ..auth.policy import rule_for
+from ..auth.policy import held_before, rule_for
 from ..auth.principal import Principal
 from ..models.sync import ChangeLog
 from .changelog import epoch, max_seq
 
 MAX_LIMIT = 2000
+MAX_ENTITY_INDEX = 100  # far more than there are synced resources
 
 
 @dataclass
@@ -42,8 +43,12 @@ class Cursor:
                 cursor.entity = int(cursor.entity)
             if cursor.after is not None:
                 uuid.UUID(cursor.after)
+            # A cursor is made by this server: a negative position (which would index from the
+            # end of the entity list) or one beyond any change-log position is forged.
+            if cursor.seq < 0 or not 0 <= (cursor.entity or 0) <= MAX_ENTITY_INDEX:
+                raise ValueError
             return cursor
-        except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
             raise stale("the cursor is malformed") from None
 
 
@@ -91,7 +96,7 @@ def changes(session: Session, principal: Principal, resources: list[Resource], c
         cursor = _snapshot_page(session, entities, cursor, limit, items)
         more = True
     else:
-        cursor, more = _change_page(session, entities, cursor, limit, items)
+        cursor, more = _change_page(session, principal, entities, cursor, limit, items)
     return {"items": items, "cursor": cursor.encode(), "more": more, "scope_key": key}
 
 
@@ -121,15 +126,18 @@ def _snapshot_page(session: Session, entities, cursor: Cursor, limit: int, items
 _PERSON_LINKED = {"plans": "person_id", "safety-checks": "person_id"}
 
 
-def _change_page(session: Session, entities, cursor: Cursor, limit: int, items: list[dict]) -> tuple[Cursor, bool]:
+def _change_page(session: Session, principal: Principal, entities, cursor: Cursor, limit: int, items: list[dict]) -> tuple[Cursor, bool]:
     rows = session.exec(select(ChangeLog).where(ChangeLog.seq > cursor.seq).order_by(ChangeLog.seq).limit(limit)).all()
     if not rows:
         return cursor, False
     by_entity = {resource.path: (resource, access) for resource, access in entities}
     latest: dict[tuple[str, uuid.UUID], ChangeLog] = {}
-    for row in rows:  # several writes to one record in a page: the last one tells
+    first_before: dict[tuple[str, uuid.UUID], Optional[dict]] = {}
+    for row in rows:  # several writes to one record in a page: the last one tells …
         if row.entity in by_entity:
             latest[(row.entity, row.record_id)] = row
+            # … and the device's copy is as it was before the first of them
+            first_before.setdefault((row.entity, row.record_id), row.before)
     wanted: dict[str, set[uuid.UUID]] = {}
     for (entity, record_id), row in latest.items():
         if row.op == "upsert":
@@ -148,10 +156,12 @@ def _change_page(session: Session, entities, cursor: Cursor, limit: int, items: 
         found = list(session.exec(select(resource.table).where(resource.table.id.in_(list(ids)), *access.clauses())).all())
         for item in access.shape(to_public(resource, session, found)):
             visible[(entity, uuid.UUID(item["id"]))] = item
+    held = _held_before(session, principal, latest, first_before, visible)
     emitted: set[tuple[str, uuid.UUID]] = set()
     for (entity, record_id), row in sorted(latest.items(), key=lambda kv: kv[1].seq):
         if row.op == "delete":
-            items.append({"entity": entity, "id": str(record_id), "op": "delete"})
+            if (entity, record_id) in held:  # a tombstone only for what the device was sent
+                items.append({"entity": entity, "id": str(record_id), "op": "delete"})
             emitted.add((entity, record_id))
         elif (entity, record_id) in visible:
             items.append({"entity": entity, "id": str(record_id), "op": "upsert", "data": visible[(entity, record_id)]})
@@ -162,8 +172,21 @@ def _change_page(session: Session, entities, cursor: Cursor, limit: int, items: 
             continue
         if key in visible:  # came into scope through a plan or a safety check
             items.append({"entity": "people", "id": str(person_id), "op": "upsert", "data": visible[key]})
-        elif ("people", person_id) in latest:
-            # The person changed and is not (or no longer) this user's: the device drops its copy,
-            # with the person's plan and safety checks.
+        elif key in latest and key in held:
+            # The person changed and is no longer this user's: the device drops its copy, with
+            # the person's plan and safety checks. Never for a person the device did not hold.
             items.append({"entity": "people", "id": str(person_id), "op": "drop"})
     return Cursor(cursor.epoch, rows[-1].seq), len(rows) == limit
+
+
+def _held_before(session: Session, principal: Principal, latest: dict, first_before: dict, visible: dict) -> set:
+    """(entity, id) of changed records the device held before this page: candidates are deletes
+    and people who are not visible now; the policy judges them by their scope keys before."""
+    candidates: dict[str, dict] = {}
+    for (entity, record_id), row in latest.items():
+        if row.op == "delete" or (entity == "people" and (entity, record_id) not in visible):
+            candidates.setdefault(entity, {})[record_id] = first_before.get((entity, record_id))
+    held = set()
+    for entity, befores in candidates.items():
+        held.update((entity, record_id) for record_id in held_before(session, principal, entity, befores))
+    return held

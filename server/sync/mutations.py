@@ -11,8 +11,9 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_core import to_jsonable_python
 from sqlmodel import Session, select
 
-from ..api.errors import ApiError, field_errors
-from ..api.resources import Access, Resource, create_row, delete_row, get_row, row_values, to_public, update_row
+from ..api.errors import ApiError, field_errors, not_found
+from ..api.resources import (Access, Resource, create_row, delete_row, get_row, row_values, to_public, update_row,
+                             within_write_scope)
 from ..auth.policy import rule_for
 from ..auth.principal import Principal
 from ..models.base import keep_stored
@@ -147,6 +148,10 @@ def _merge_update(session: Session, principal: Principal, resource: Resource, ac
     device value goes to a conflict record. A field sent without its base value, on a record that
     has changed since, counts as changed on both sides: nothing is overwritten unseen."""
     row = get_row(resource, session, m.record_id, access)
+    if not within_write_scope(resource, session, row.id, access):
+        # Checked before anything is merged or stored as a conflict, and answered exactly like a
+        # record that does not exist: a conflict must never carry a change the caller could not make.
+        raise not_found(resource.title or resource.path)
     unknown = [f for f in m.changes if f not in resource.field_names]
     if unknown:
         raise ApiError(422, "unknown fields", [{"field": f"changes.{f}", "message": "unknown field"} for f in unknown])

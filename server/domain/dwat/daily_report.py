@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Hashable, Iterable, Mapping, Optional, Sequence
 
-from ...importers.export import escape_cell
+from ..csvsafe import escape_cell
 from ...models.vocab import DeploymentState, LabelledEnum
 from .common import JST, Deployment, DwatError, Site, error, local_day, require_aware
 from .request_flow import Request
@@ -226,7 +226,7 @@ KIND_JA = {"request": "要請", "dispatch": "派遣", "arrival": "到着", "tria
 def chronology_csv(events: Sequence[ChronoEvent], sites: Mapping[Hashable, Site] = {},
                    team_names: Mapping[Hashable, str] = {}) -> bytes:
     """The chronology as CSV the way the project's exports are written: UTF-8 with a BOM,
-    CRLF, Japanese headers, times in Japan time, every cell formula-escaped (export.escape_cell:
+    CRLF, Japanese headers, times in Japan time, every cell formula-escaped (csvsafe.escape_cell:
     a shelter named "=HYPERLINK(…)" stays text in Excel)."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
