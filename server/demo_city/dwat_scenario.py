@@ -93,7 +93,7 @@ def build_scenario(rng: random.Random, ids: IdMaker, now: date, teams: list[Dwat
             id=ids("dwat_deployment", key), created_at=at(day(decided), 17, 30), updated_at=at(day(updated), 18, 0),
             team_id=team.id, shelter_id=shelter.id, start_date=day(start),
             end_date=day(start + STAY_DAYS - 1), state=state, notes=notes)
-    _check_deployments(list(deployments.values()), teams, members)
+    check_deployments(list(deployments.values()), teams, members)
 
     requests = _requests(ids, day, deployments, welfare, general, teams, members)
     reports = _reports(rng, ids, day, deployments.values(), teams, members)
@@ -104,7 +104,7 @@ def _members_of(team_id, members: list[DwatMember]) -> list[DwatMember]:
     return [m for m in members if m.team_id == team_id]
 
 
-def _check_deployments(deployments: list[DwatDeployment], teams: list[DwatTeam], members: list[DwatMember]) -> None:
+def check_deployments(deployments: list[DwatDeployment], teams: list[DwatTeam], members: list[DwatMember]) -> None:
     """Dates by the roster's rules (no member in two overlapping live deployments), and each
     team able to go for its days, judged without its own deployment."""
     rows = [deployment_from_row(d, [m.id for m in _members_of(d.team_id, members)]) for d in deployments]
