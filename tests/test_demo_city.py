@@ -446,6 +446,7 @@ def test_demo_command_loads_once(tmp_path, capsys):
                              dotenv=tmp_path / "no.env")
     args = build_parser().parse_args(["demo", "--people", "50", "--seed", "3", "--no-serve"])
     assert args.func(args, settings) == 0
-    assert "50 people" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "50 people" in out and "4 deployments, 7 requests, 7 daily reports" in out
     assert args.func(args, settings) == 0
     assert "already holds 50 people" in capsys.readouterr().out
