@@ -3,8 +3,9 @@ safety checks for a share of the people, status reports from the welfare shelter
 teams deployed. Read from and written to the database (the demo city loaded there);
 deterministic for a seed and the database's contents; bulk inserts.
 
-The demo city itself (server/demo_city) has no events; the drills will make real ones
-through the API. This only fills the tables the map reads.
+The demo city itself (server/demo_city) has no safety checks nor shelter reports (the
+drills make real ones through the API) but has its DWAT teams on site already; the teams
+deployed here are others. This only fills the tables the map reads.
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ def add_situation(engine, seed: int = 1, checked_share: float = 0.6, now: dateti
     people = _rows(engine, sa.select(Person.id).order_by(Person.register_no))
     welfare = _rows(engine, sa.select(Shelter.id, Shelter.capacity)
                     .where(Shelter.kind != ShelterKind.designated.value).order_by(Shelter.name))
-    teams = _rows(engine, sa.select(DwatTeam.id).order_by(DwatTeam.name))
+    # teams the demo has not deployed yet: a team is at one place at a time
+    live = sa.select(DwatDeployment.team_id).where(DwatDeployment.state.in_(
+        [DeploymentState.planned.value, DeploymentState.active.value]))
+    teams = _rows(engine, sa.select(DwatTeam.id).where(DwatTeam.id.not_in(live)).order_by(DwatTeam.name))
     checks = []
     for person in people:
         if rng.random() >= checked_share:

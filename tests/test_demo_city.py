@@ -4,12 +4,14 @@ map layers match the generator."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
 import sys
+import uuid
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -21,17 +23,24 @@ from sqlmodel import Session
 
 from server.demo_city import (DEFAULT_SEED, MUNICIPALITY_CODE, build_demo_city, geodata_layers,
                               load_demo_city)
-from server.demo_city.common import new_row, stream
+from server.demo_city.common import JST, new_row, stream
+from server.demo_city.dwat_scenario import check_deployments as check_demo_deployments
 from server.demo_city.geography import build_map, geojson_polygon
 from server.demo_city.plans import target_group
-from server.models import EvacuationPlan, Person, SafetyCheck, Shelter
-from server.models.dwat import DwatMemberCreate, DwatTeamCreate
+from server.domain.dwat.adapters import deployment_from_row, needs_from_text, team_from_rows
+from server.domain.dwat.common import DwatError
+from server.domain.dwat.daily_report import new_report
+from server.domain.dwat.roster import check_deployment_dates, check_team
+from server.models import (DwatActivityReport, DwatDeployment, DwatRequest, EvacuationPlan, Person, SafetyCheck,
+                           Shelter)
+from server.models.dwat import DwatDeploymentCreate, DwatMemberCreate, DwatRequestCreate, DwatTeamCreate
+from server.models.events import DwatActivityCreate
 from server.models.geo import DistrictCreate, MunicipalityCreate, municipality_check_digit
 from server.models.people import PersonCreate
 from server.models.plans import PlanCreate
 from server.models.shelters import COMMON_ID_RE, ShelterCreate
-from server.models.vocab import (CareNeed, Consent, Household, MemberRole, PlanStatus, Reason, SeismicClass, Sex,
-                                 ShelterKind, TargetGroup)
+from server.models.vocab import (CareNeed, Consent, DeploymentState, Household, MemberRole, PlanStatus, Reason,
+                                 RequestPriority, RequestState, SeismicClass, Sex, ShelterKind, TargetGroup)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = date(2026, 11, 27)
@@ -51,7 +60,7 @@ def small_city():
 
 def _dump(city) -> list:
     rows = [city.municipality, *city.districts, *city.shelters, *city.people, *city.plans,
-            *city.dwat_teams, *city.dwat_members]
+            *city.dwat_teams, *city.dwat_members, *city.dwat_deployments, *city.dwat_requests, *city.dwat_reports]
     return [(type(r).__name__, r.model_dump(mode="json")) for r in rows]
 
 
@@ -65,7 +74,8 @@ DIGEST_SCRIPT = """
 import datetime, hashlib, json
 from server.demo_city import build_demo_city
 city = build_demo_city(people=200, now=datetime.date(2026, 11, 27))
-rows = [r.model_dump(mode="json") for r in [*city.people, *city.plans, *city.shelters, *city.dwat_members]]
+rows = [r.model_dump(mode="json") for r in [*city.people, *city.plans, *city.shelters, *city.dwat_members,
+                                           *city.dwat_deployments, *city.dwat_requests, *city.dwat_reports]]
 print(hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest())
 """
 
@@ -94,8 +104,11 @@ def test_map_and_shelters_do_not_depend_on_people_or_day(small_city):
 
 def test_timestamps_are_ordered_and_in_the_past(city):
     rows = [city.municipality, *city.districts, *city.shelters, *city.people, *city.plans,
-            *city.dwat_teams, *city.dwat_members]
-    assert all(r.created_at <= r.updated_at < datetime(2026, 11, 27, tzinfo=timezone.utc) for r in rows)
+            *city.dwat_teams, *city.dwat_members, *city.dwat_deployments, *city.dwat_requests]
+    # before the demo day begins in Japan: the city is "as of" that morning
+    start_of_day = datetime(2026, 11, 27, tzinfo=JST)
+    assert all(r.created_at <= r.updated_at < start_of_day for r in rows)
+    assert all(r.observed_at <= r.recorded_at < start_of_day for r in city.dwat_reports)
     people = {p.id: p for p in city.people}
     assert all(people[plan.person_id].created_at.date() <= plan.created_at.date() for plan in city.plans)
 
@@ -211,6 +224,81 @@ def test_dwat_teams(city):
         assert all(m.professions and m.registration_no for m in members)
 
 
+def test_dwat_disaster_in_progress(city):
+    """Two teams on site at two welfare shelters (one in its third day, one arrived today),
+    the next team planned to take over with a day's overlap, the first team gone home."""
+    days = lambda d: (d - NOW).days  # noqa: E731
+    by_state = {}
+    for d in city.dwat_deployments:
+        by_state.setdefault(d.state, []).append(d)
+        assert days(d.end_date) - days(d.start_date) == 4  # five days on site
+    (first,), (planned,) = by_state[DeploymentState.ended], by_state[DeploymentState.planned]
+    third_day, arrived = sorted(by_state[DeploymentState.active], key=lambda d: d.start_date)
+    assert (days(third_day.start_date), days(arrived.start_date)) == (-2, 0)
+    assert third_day.shelter_id != arrived.shelter_id
+    shelters = {s.id: s for s in city.shelters}
+    assert {shelters[d.shelter_id].kind for d in (third_day, arrived)} <= {ShelterKind.designated_welfare,
+                                                                          ShelterKind.agreement_welfare}
+    # handovers: each next team arrives on the last day of the one it relieves, at the same shelter
+    assert first.shelter_id == third_day.shelter_id == planned.shelter_id
+    assert first.end_date == third_day.start_date and third_day.end_date == planned.start_date
+    assert len({d.team_id for d in city.dwat_deployments}) == 4
+
+    # one report for each past day of each deployment that has been on site, filed that evening
+    filed = Counter((r.deployment_id, r.report_date) for r in city.dwat_reports)
+    expected = {(d.id, d.start_date + timedelta(days=n)) for d in (first, third_day, arrived)
+                for n in range((min(d.end_date, NOW - timedelta(days=1)) - d.start_date).days + 1)}
+    assert set(filed) == expected and set(filed.values()) == {1} and len(expected) == 7
+    for r in city.dwat_reports:
+        assert r.observed_at.astimezone(JST).date() == r.report_date and r.reporter and r.activities
+        assert 0 <= r.people_assessed <= 60 and 0 <= r.consultations <= 40 and 0 <= r.referrals <= 10
+
+    # requests: the two teams on site each answer one; the first team's is closed; four wait
+    states = Counter(r.state for r in city.dwat_requests)
+    assert states == {RequestState.open: 4, RequestState.assigned: 2, RequestState.closed: 1}
+    for r in city.dwat_requests:
+        assert needs_from_text(r.needs)  # the product reads every need as kind and count
+        deployment = next((d for d in city.dwat_deployments if d.id == r.deployment_id), None)
+        if r.state == RequestState.open:
+            assert deployment is None and r.shelter_id not in {d.shelter_id for d in city.dwat_deployments}
+        else:
+            assert deployment.shelter_id == r.shelter_id
+    assert {r.deployment_id for r in city.dwat_requests if r.state == RequestState.assigned} == {third_day.id,
+                                                                                                arrived.id}
+    assert {r.priority for r in city.dwat_requests if r.state == RequestState.open} == set(RequestPriority)
+
+
+def test_dwat_demo_is_valid_by_the_products_own_rules(city):
+    teams = {t.id: t for t in city.dwat_teams}
+    members_of = lambda team_id: [m.id for m in city.dwat_members if m.team_id == team_id]  # noqa: E731
+    for d in city.dwat_deployments:
+        assert check_team(team_from_rows(teams[d.team_id], city.dwat_members)).ok
+    rows = [deployment_from_row(d, members_of(d.team_id)) for d in city.dwat_deployments]
+    assert check_deployment_dates(rows) == []
+    for r in city.dwat_reports:
+        deployment = next(d for d in rows if d.id == r.deployment_id)
+        as_filed = dataclasses.replace(deployment, state=DeploymentState.active)
+        new_report(r.id, as_filed, report_date=r.report_date, submitted_at=r.observed_at, reporter=r.reporter,
+                   counts={"assessment": r.people_assessed, "consultation": r.consultations,
+                           "transfer": r.referrals})
+
+
+def test_dwat_scenario_refuses_what_the_rules_refuse(small_city):
+    # a second live deployment of a team over the same days: the builder's own check refuses it
+    twice = small_city.dwat_deployments[1].model_copy(update={"id": uuid.uuid4()})
+    with pytest.raises(DwatError) as caught:
+        check_demo_deployments([*small_city.dwat_deployments, twice], small_city.dwat_teams,
+                               small_city.dwat_members)
+    assert "member_overlap" in caught.value.codes
+
+
+def test_dwat_scenario_follows_the_demo_day():
+    other = build_demo_city(people=50, now=date(2025, 4, 1))
+    active = sorted(d.start_date for d in other.dwat_deployments if d.state == DeploymentState.active)
+    assert active == [date(2025, 3, 30), date(2025, 4, 1)]
+    assert max(r.report_date for r in other.dwat_reports) == date(2025, 3, 31)
+
+
 def test_municipality_code_is_fictional_and_valid(city):
     code = city.municipality.municipality_code
     assert code == MUNICIPALITY_CODE and code[5] == municipality_check_digit(code[:5])
@@ -275,6 +363,11 @@ def test_every_record_validates_against_its_create_model(small_city):
     check(PlanCreate, small_city.plans)
     check(DwatTeamCreate, small_city.dwat_teams)
     check(DwatMemberCreate, small_city.dwat_members)
+    check(DwatDeploymentCreate, small_city.dwat_deployments)
+    check(DwatRequestCreate, small_city.dwat_requests)
+    # an event's bookkeeping is its id and recorded_at; observed_at is refused when "in the
+    # future", which NOW (a fixed day) is not
+    check(DwatActivityCreate, small_city.dwat_reports, {"recorded_at"})
 
 
 def test_fast_rows_equal_constructed_rows_and_persist(engine, small_city):
@@ -299,7 +392,8 @@ def test_load_counts_and_refuses_a_second_time(engine, small_city):
     counts = load_demo_city(engine, small_city)
     assert counts == {"municipalities": 1, "districts": len(small_city.districts),
                       "shelters": 35, "people": 500, "plans": len(small_city.plans), "dwat_teams": 8,
-                      "dwat_members": len(small_city.dwat_members), "hazard_areas": 10}
+                      "dwat_members": len(small_city.dwat_members), "dwat_deployments": 4, "dwat_requests": 7,
+                      "dwat_activity_reports": 7, "hazard_areas": 10}
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Person)).one()[0] == 500
         assert session.exec(select(func.count()).select_from(EvacuationPlan)).one()[0] == len(small_city.plans)
@@ -322,6 +416,11 @@ def test_replace_deletes_the_demo_city_and_what_refers_to_it(engine, small_city)
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Person)).one()[0] == 300
         assert session.exec(select(func.count()).select_from(SafetyCheck)).one()[0] == 0
+        # the new city's disaster only: the old one's deployments, requests and reports are gone
+        deployments = session.exec(select(DwatDeployment.id)).all()
+        assert {row[0] for row in deployments} == {d.id for d in other.dwat_deployments}
+        assert session.exec(select(func.count()).select_from(DwatRequest)).one()[0] == len(other.dwat_requests)
+        assert session.exec(select(func.count()).select_from(DwatActivityReport)).one()[0] == len(other.dwat_reports)
 
 
 # -- geodata -------------------------------------------------------------------------------
@@ -349,6 +448,7 @@ def test_demo_command_loads_once(tmp_path, capsys):
                              dotenv=tmp_path / "no.env")
     args = build_parser().parse_args(["demo", "--people", "50", "--seed", "3", "--no-serve"])
     assert args.func(args, settings) == 0
-    assert "50 people" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "50 people" in out and "4 deployments, 7 requests, 7 daily reports" in out
     assert args.func(args, settings) == 0
     assert "already holds 50 people" in capsys.readouterr().out

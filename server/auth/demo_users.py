@@ -11,6 +11,7 @@ from ..models import District, DwatMember, DwatTeam, Shelter
 from ..models.auth import Role, User
 from ..models.vocab import DistrictKind, MemberRole, ShelterKind
 from .passwords import hash_password
+from .principal import active_deployments
 from .tokens import revoke_all_for_user
 
 DEMO_PREFIX = "demo-"
@@ -31,7 +32,7 @@ def seed_demo_users(session: Session, *, demo_mode: bool) -> list[DemoAccount]:
         raise PermissionError("demo accounts exist only in demo mode")
     area = session.exec(select(District).where(District.kind == DistrictKind.welfare_area).order_by(District.code)).first()
     shelter = session.exec(select(Shelter).where(Shelter.kind != ShelterKind.designated).order_by(Shelter.name)).first()
-    team = session.exec(select(DwatTeam).order_by(DwatTeam.name)).first()
+    team = _deployed_team(session)
     leader = None
     if team is not None:
         leader = session.exec(select(DwatMember).where(DwatMember.team_id == team.id)
@@ -62,6 +63,14 @@ def seed_demo_users(session: Session, *, demo_mode: bool) -> list[DemoAccount]:
         revoke_all_for_user(session, user.id)
         accounts.append(DemoAccount(username, role, password, scope_text))
     return accounts
+
+
+def _deployed_team(session: Session) -> DwatTeam | None:
+    """The first team (by name) on site today, so that `demo-dwat` syncs a deployment, its
+    shelter and its people at once; the first team at all when none is deployed (the DWAT
+    account then waits for a deployment, as a real one would)."""
+    teams = session.exec(select(DwatTeam).order_by(DwatTeam.name)).all()
+    return next((t for t in teams if active_deployments(session, t.id)), teams[0] if teams else None)
 
 
 def print_accounts(accounts: list[DemoAccount]) -> None:

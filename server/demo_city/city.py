@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from ..models import District, DwatMember, DwatTeam, EvacuationPlan, Municipality, Person, Shelter
+from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
+                      EvacuationPlan, Municipality, Person, Shelter)
 from ..models.vocab import DistrictKind
 from .common import DEFAULT_SEED, MUNICIPALITY_CODE, IdMaker, stream
 from .dwat import build_teams
+from .dwat_scenario import build_scenario
 from .geography import CityMap, build_map, centroid, geojson_polygon
 from .names import CITY_KANA, CITY_NAME, PREFECTURE
 from .people import build_people
@@ -34,6 +36,10 @@ class DemoCity:
     plans: list[EvacuationPlan]
     dwat_teams: list[DwatTeam]
     dwat_members: list[DwatMember]
+    # The disaster in progress (dwat_scenario.py): deployments, requests, daily reports.
+    dwat_deployments: list[DwatDeployment]
+    dwat_requests: list[DwatRequest]
+    dwat_reports: list[DwatActivityReport]
 
     @property
     def welfare_areas(self) -> list[District]:
@@ -49,8 +55,9 @@ def build_demo_city(seed: int = DEFAULT_SEED, people: int = 5000, now: date | No
 
     A pure function of its arguments: the same seed, size and `now` give identical rows,
     ids included. `now` (default: today) is the day the register is "as of"; birth,
-    consent and review dates are relative to it. The map and the shelters depend on the
-    seed only.
+    consent and review dates are relative to it, and so are the DWAT deployments, requests
+    and daily reports (a disaster in progress around `now`). The map and the shelters depend
+    on the seed only.
     """
     if people < 0:
         raise ValueError("people must not be negative")
@@ -70,8 +77,11 @@ def build_demo_city(seed: int = DEFAULT_SEED, people: int = 5000, now: date | No
                            district_ids, now, people)
     plans = build_plans(stream(seed, "plans"), stream(seed, "plan-dates"), ids, persons, shelters, now)
     teams, members = build_teams(stream(seed, "dwat"), stream(seed, "dwat-dates"), ids, now)
+    scenario = build_scenario(stream(seed, "dwat-scenario"), ids, now, teams, members, shelters, persons, plans)
     return DemoCity(seed=seed, now=now, map=city_map, municipality=municipality, districts=districts,
-                    shelters=shelters, people=persons, plans=plans, dwat_teams=teams, dwat_members=members)
+                    shelters=shelters, people=persons, plans=plans, dwat_teams=teams, dwat_members=members,
+                    dwat_deployments=scenario.deployments, dwat_requests=scenario.requests,
+                    dwat_reports=scenario.reports)
 
 
 def _districts(ids: IdMaker, city_map: CityMap) -> list[District]:

@@ -60,7 +60,8 @@ def cmd_demo(args, settings) -> int:
         print(f"demo: loaded {city.municipality.name} (seed {args.seed}) in {time.perf_counter() - started:.1f} s: "
               f"{counts['people']} people, {counts['plans']} plans, {counts['shelters']} shelters, "
               f"{counts['districts']} districts, {counts['dwat_teams']} DWAT teams "
-              f"({counts['dwat_members']} members)")
+              f"({counts['dwat_members']} members; {counts['dwat_deployments']} deployments, "
+              f"{counts['dwat_requests']} requests, {counts['dwat_activity_reports']} daily reports)")
     from sqlmodel import Session
 
     from ..auth.demo_users import print_accounts, seed_demo_users

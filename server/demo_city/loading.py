@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
-from ..models import District, DwatMember, DwatTeam, EvacuationPlan, Municipality, Person, Shelter
+from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
+                      EvacuationPlan, Municipality, Person, Shelter)
 from ..models.hazards import HazardArea
 from ..models.vocab import DistrictKind
 from .city import DemoCity
@@ -47,6 +48,9 @@ def load_demo_city(engine: Engine, city: DemoCity, replace: bool = False) -> dic
             ("plans", EvacuationPlan, city.plans),
             ("dwat_teams", DwatTeam, city.dwat_teams),
             ("dwat_members", DwatMember, city.dwat_members),
+            ("dwat_deployments", DwatDeployment, city.dwat_deployments),
+            ("dwat_requests", DwatRequest, city.dwat_requests),
+            ("dwat_activity_reports", DwatActivityReport, city.dwat_reports),
             ("hazard_areas", HazardArea, demo_hazard_rows()),
         ]
         counts: dict[str, int] = {}

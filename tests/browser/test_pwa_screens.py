@@ -8,7 +8,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from server.models import DwatActivityReport, DwatMember, SafetyCheck, Shelter, ShelterReport
+from server.models import DwatActivityReport, DwatDeployment, DwatMember, SafetyCheck, Shelter, ShelterReport
 from server.models.vocab import ShelterKind
 
 from .pwa_helpers import count_rows, expect_pending, new_device, sign_in, wait_rows, wait_synced
@@ -17,11 +17,14 @@ from .test_pwa_server_killed import supporter_for_one_area
 
 
 def deploy_team(server) -> DwatMember:
-    """An active deployment of a demo team (made through the API, as HQ would), and its leader."""
+    """An active deployment of a demo team (made through the API, as HQ would), and its leader.
+    The team is one the demo city has not sent anywhere yet (it has teams on site already)."""
     admin = server.add_user("admin")
     token = server.token(admin.username)
     with server.session() as session:
-        member = session.exec(sa.select(DwatMember).order_by(DwatMember.name).limit(1)).scalar_one()
+        sent = sa.select(DwatDeployment.team_id)
+        member = session.exec(sa.select(DwatMember).where(DwatMember.team_id.not_in(sent))
+                              .order_by(DwatMember.name).limit(1)).scalar_one()
         shelter = session.exec(sa.select(Shelter).where(Shelter.kind == ShelterKind.designated_welfare)
                                .order_by(Shelter.name).limit(1)).scalar_one()
     status, body = server.request("POST", "/api/dwat-deployments", token, {
@@ -59,9 +62,11 @@ def test_dwat_leader_files_the_daily_report(live_server, browser):
     page.fill("#dwat-activities", "避難者のスクリーニング、福祉避難所への移送調整")
     page.fill("#dwat-requests_to_hq", "夜間の介護職員2名")
     page.click("form button[type=submit]")
-    wait_rows(live_server, DwatActivityReport, 1)
+    # the demo's teams filed theirs for the past days; today's is this one
+    wait_rows(live_server, DwatActivityReport, 1, report_date=dt.date.today())
     with live_server.session() as session:
-        report = session.exec(sa.select(DwatActivityReport)).scalar_one()
+        report = session.exec(sa.select(DwatActivityReport).where(DwatActivityReport.report_date == dt.date.today())
+                              ).scalar_one()
     assert (report.people_assessed, report.consultations, report.referrals) == (14, 6, 2)
     assert report.report_date == dt.date.today() and report.requests_to_hq == "夜間の介護職員2名"
     page.wait_for_selector("section[aria-labelledby=dwat-earlier] li")
