@@ -12,6 +12,7 @@ from ..models.auth import AuthToken, Mode, Role, User
 from ..models.dwat import DwatDeployment, DwatMember
 from ..models.geo import District
 from ..models.vocab import DeploymentState
+from ..domain.japan_time import today_jst
 from .mode import current_mode
 
 
@@ -41,7 +42,7 @@ class Principal:
 
 
 def active_deployments(session: Session, team_id: uuid.UUID, today: date | None = None) -> list[DwatDeployment]:
-    today = today or date.today()
+    today = today or today_jst()
     rows = session.exec(select(DwatDeployment).where(DwatDeployment.team_id == team_id,
                                                      DwatDeployment.state == DeploymentState.active)).all()
     return [d for d in rows if d.start_date <= today and (d.end_date is None or d.end_date >= today)]

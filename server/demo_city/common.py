@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..domain.japan_time import JST
 from ..models.geo import municipality_check_digit
 
 # 13299: in Tokyo's block of city codes (132xx), well past the last one ever assigned
@@ -28,8 +29,6 @@ DEFAULT_SEED = 20261127
 PROJECT_GEODATA = Path(__file__).resolve().parents[2] / "geodata"
 
 T = TypeVar("T")
-
-JST = timezone(timedelta(hours=9))
 
 # Root of all demo ids; uuid5 below it, so an id depends only on the seed and the key.
 _DEMO_NAMESPACE = uuid.UUID("5c1f6a52-7d0e-4a53-9d2b-2f0d3e8a1c77")

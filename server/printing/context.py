@@ -13,9 +13,9 @@ fill in by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Iterable, Optional
-from zoneinfo import ZoneInfo
+from ..domain.japan_time import today_jst
 
 from sqlmodel import Session, select
 
@@ -33,14 +33,9 @@ from .i18n import (
     vocab_label,
 )
 
-JST = ZoneInfo("Asia/Tokyo")
 CARE_FIELDS = ("walking_ability", "how_to_help", "items_to_carry", "usual_location", "building_structure",
                "doctor", "conditions", "allergies", "blood_type")
 CHUNK = 500  # ids per IN (...) query
-
-
-def today_jst() -> date:
-    return datetime.now(JST).date()
 
 
 # ---- who prints ----

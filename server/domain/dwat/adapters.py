@@ -12,7 +12,8 @@ from datetime import date
 from typing import Hashable, Iterable, Mapping, Optional
 
 from ...models.vocab import DeploymentState, MemberRole, Profession, RequestPriority, RequestState, Sex
-from .common import Deployment, DwatError, Site, Window, error, local_day
+from ..japan_time import local_day
+from .common import Deployment, DwatError, Site, Window, error
 from .daily_report import Activity, DailyReport
 from .request_flow import RequestStep, Request, Transition, parse_needs
 from .roster import Member, Team, TeamStatus

@@ -9,19 +9,12 @@ therefore carries a stable `code` (for tests and clients), a `field`, and both m
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Hashable, Iterable, Iterator, Optional
 
 from ...models.vocab import DeploymentState
 
 ERROR, WARNING = "error", "warning"
-# Report days and deployment days are Japanese calendar days, whatever the server's zone.
-JST = timezone(timedelta(hours=9), "JST")
-
-
-def local_day(at: datetime) -> date:
-    """The Japanese calendar day of an aware time."""
-    return at.astimezone(JST).date()
 
 
 @dataclass(frozen=True)

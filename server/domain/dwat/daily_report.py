@@ -16,7 +16,8 @@ from typing import Hashable, Iterable, Mapping, Optional, Sequence
 
 from ..csvsafe import escape_cell
 from ...models.vocab import DeploymentState, LabelledEnum
-from .common import JST, Deployment, DwatError, Site, error, local_day, require_aware
+from ..japan_time import JST, local_day
+from .common import Deployment, DwatError, Site, error, require_aware
 from .request_flow import Request
 from .triage import Triage, TriageOutcome
 

@@ -18,7 +18,8 @@ from typing import Hashable, Iterable, Optional
 from ...models.vocab import DeploymentState, LabelledEnum, SafetyOutcome, TargetGroup
 from ..matching import MatchPerson
 from ..matching.rules import need_level, person_groups, required_capabilities
-from .common import Deployment, DwatError, Site, error, local_day, require_aware
+from ..japan_time import local_day
+from .common import Deployment, DwatError, Site, error, require_aware
 from .request_flow import NeedKind
 
 MAX_NOTES = 2000
