@@ -1,0 +1,199 @@
+"""The web of support (「つながれる先を複数もつこと」): coverage figures per 福祉圏域, 町丁目 and
+民生委員, and for the whole city.
+
+Every figure is a count AND the people behind it (`Figure.ids`), so each number on the page
+opens its list. Definitions (docs/workbench.md, "Coverage figures"):
+
+- registered: people on the register; consented: register consent (名簿情報提供への同意) = 同意;
+- plan_<status>: people by plan status; a person with no plan counts as not_started;
+- supporters_0 / _1 / _2plus: active supporters on the person's plan (register links when the
+  plan has them, otherwise its free-text supporters); no plan = 0;
+- elderly_supporter / registered_supporter: people with at least one supporter who is 65+
+  or is themselves on the register (the elderly carrying the elderly);
+- review_overdue: plan's next review date before `today`;
+- destination_unusable: the destination is refused by plan_rules — split into
+  destination_seismic (旧耐震 undiagnosed / Is < 0.3), destination_hazard (inside a hazard
+  area), destination_not_accepting (target groups or capabilities), destination_unknown.
+
+Why numpy: 50,000 people must take well under a second. One Python pass computes each
+person's flags (the expensive checks are cached per shelter × needs profile); the grouping,
+counting and id lists are then array operations per area, not per person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Hashable, Iterable, Mapping, Optional, Sequence
+
+import numpy as np
+
+from ...models.vocab import Consent, PlanStatus
+from ..matching.rules import age_on, ELDERLY_AGE, person_groups, required_capabilities
+from .common import Plan, PersonFacts, ShelterFacts
+from .plan_rules import destination_problems
+from .supporters import SupporterEntry, SupporterKind
+
+FIGURES = ("registered", "consented", "plan_not_started", "plan_drafting", "plan_done", "plan_needs_review",
+           "supporters_0", "supporters_1", "supporters_2plus", "elderly_supporter", "registered_supporter",
+           "review_overdue", "destination_unusable", "destination_seismic", "destination_hazard",
+           "destination_not_accepting", "destination_unknown")
+_COL = {name: i for i, name in enumerate(FIGURES)}
+_STATUS_COL = {PlanStatus.not_started: "plan_not_started", PlanStatus.drafting: "plan_drafting",
+               PlanStatus.done: "plan_done", PlanStatus.needs_review: "plan_needs_review"}
+_REASON_COL = {"seismic_unsafe": "destination_seismic", "in_hazard_area": "destination_hazard",
+               "does_not_accept_group": "destination_not_accepting", "lacks_capability": "destination_not_accepting"}
+UNASSIGNED = None  # the key of people with no 町丁目 / 福祉圏域 / 民生委員
+
+
+@dataclass(frozen=True, eq=False)
+class Figure:
+    """A count and, on demand, the person ids behind it (in register order)."""
+
+    people: np.ndarray = field(repr=False)
+    index: np.ndarray = field(repr=False)
+
+    @property
+    def count(self) -> int:
+        return int(len(self.index))
+
+    @property
+    def ids(self) -> tuple:
+        return tuple(self.people[self.index].tolist())
+
+
+@dataclass(frozen=True)
+class AreaCoverage:
+    key: Hashable
+    figures: Mapping[str, Figure]
+
+    def counts(self) -> dict[str, int]:
+        return {name: f.count for name, f in self.figures.items()}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    city: AreaCoverage
+    welfare_area: Mapping[Hashable, AreaCoverage]
+    chome: Mapping[Hashable, AreaCoverage]
+    minsei: Mapping[Hashable, AreaCoverage]
+
+
+def minsei_of_people(people: Sequence[PersonFacts], entries: Iterable[SupporterEntry]) -> list[tuple]:
+    """Each person's 民生委員: the active minsei entries whose 担当区域 holds the person's 町丁目;
+    failing that, the register's 担当民生委員 text (prefixed "名簿:"); else none."""
+    by_district: dict[Hashable, list] = {}
+    for e in entries:
+        if e.kind == SupporterKind.minsei and e.active:
+            for d in e.area:
+                by_district.setdefault(d, []).append(e.id)
+    return [tuple(by_district.get(p.district_id, ())) or ((f"名簿:{p.minsei_iin}",) if p.minsei_iin else ())
+            for p in people]
+
+
+def _person_flags(people, plans_by_person, links, entries, shelters, today, hazard) -> np.ndarray:
+    flags = np.zeros((len(people), len(FIGURES)), dtype=bool)
+    flags[:, _COL["registered"]] = True
+    profiles: dict[tuple, tuple] = {}
+    verdicts: dict[tuple, tuple[str, ...]] = {}
+    supporter_facts: dict[Hashable, tuple[bool, bool, bool]] = {
+        sid: (e.active, e.is_elderly(today), e.person_id is not None) for sid, e in entries.items()}
+    consented, not_started = _COL["consented"], _COL["plan_not_started"]
+    s0, s1, s2 = _COL["supporters_0"], _COL["supporters_1"], _COL["supporters_2plus"]
+    eld, reg, overdue = _COL["elderly_supporter"], _COL["registered_supporter"], _COL["review_overdue"]
+    for i, person in enumerate(people):
+        row = flags[i]
+        if person.consent == Consent.yes:
+            row[consented] = True
+        plan: Optional[Plan] = plans_by_person.get(person.id)
+        if plan is None:
+            row[not_started] = row[s0] = True
+            continue
+        row[_COL[_STATUS_COL[plan.status]]] = True
+        linked = links.get(plan.id)
+        if linked:
+            facts = [supporter_facts.get(sid, (True, False, False)) for sid in dict.fromkeys(linked)]
+            facts = [f for f in facts if f[0]]
+            n = len(facts)
+            if any(f[1] for f in facts):
+                row[eld] = True
+            if any(f[2] for f in facts):
+                row[reg] = True
+        else:
+            n = len(plan.supporters)
+        row[s0 if n == 0 else s1 if n == 1 else s2] = True
+        if plan.review_due is not None and plan.review_due < today:
+            row[overdue] = True
+        if plan.destination_id is not None:
+            older = person.birth_date is not None and age_on(person.birth_date, today) >= ELDERLY_AGE
+            pkey = (person.reasons, person.care_needs, older)
+            profile = profiles.get(pkey)
+            if profile is None:
+                profile = profiles[pkey] = (person_groups(person.reasons, person.care_needs, person.birth_date, today),
+                                            required_capabilities(person.care_needs))
+            vkey = (plan.destination_id, profile)
+            cols = verdicts.get(vkey)
+            if cols is None:
+                shelter = shelters.get(plan.destination_id)
+                if shelter is None:
+                    cols = ("destination_unknown", "destination_unusable")
+                else:
+                    codes = {p.code for p in destination_problems(person, shelter, today, hazard=hazard,
+                                                                 profile=profile) if p.severity == "error"}
+                    cols = tuple(dict.fromkeys(_REASON_COL[c] for c in codes if c in _REASON_COL))
+                    cols += ("destination_unusable",) if cols else ()
+                verdicts[vkey] = cols
+            for name in cols:
+                row[_COL[name]] = True
+    return flags
+
+
+def _group(people_arr: np.ndarray, flags: np.ndarray, member: np.ndarray, codes: np.ndarray,
+           keys: list) -> dict[Hashable, AreaCoverage]:
+    """Figures per key: `member[j]` is a person index, `codes[j]` the key index it belongs to
+    (a person may appear under several keys, e.g. two 民生委員 sharing a 町丁目)."""
+    order = np.lexsort((member, codes))
+    member, codes = member[order], codes[order]
+    bounds = np.searchsorted(codes, np.arange(len(keys) + 1))
+    out = {}
+    for k, key in enumerate(keys):
+        idx = member[bounds[k]:bounds[k + 1]]
+        if not len(idx):
+            continue
+        sub = flags[idx]
+        out[key] = AreaCoverage(key, {name: Figure(people_arr, idx[sub[:, c]]) for c, name in enumerate(FIGURES)})
+    return out
+
+
+def _codes(values: Sequence) -> tuple[np.ndarray, list]:
+    keys: dict = {}
+    codes = np.fromiter((keys.setdefault(v, len(keys)) for v in values), dtype=np.int64, count=len(values))
+    return codes, list(keys)
+
+
+def coverage(people: Sequence[PersonFacts], plans_by_person: Mapping[Hashable, Plan],
+             links: Mapping[Hashable, Sequence[Hashable]], entries: Mapping[Hashable, SupporterEntry],
+             shelters: Mapping[Hashable, ShelterFacts], today: date, *, hazard=None,
+             minsei: Optional[Sequence[Sequence[Hashable]]] = None) -> Coverage:
+    """The coverage page's figures. `links` maps plan id → supporter entry ids; `minsei` gives
+    each person's 民生委員 keys (default `minsei_of_people`). People without a 町丁目 / 福祉圏域 /
+    民生委員 are grouped under the key None (未割当), so every person is counted somewhere."""
+    people = list(people)
+    flags = _person_flags(people, plans_by_person, links, entries, shelters, today, hazard)
+    people_arr = np.empty(len(people), dtype=object)
+    people_arr[:] = [p.id for p in people]
+    everyone = np.arange(len(people))
+    city = AreaCoverage("city", {name: Figure(people_arr, np.flatnonzero(flags[:, c]))
+                                 for c, name in enumerate(FIGURES)})
+    by = {}
+    for name, values in (("welfare_area", [p.welfare_area_id for p in people]),
+                         ("chome", [p.district_id for p in people])):
+        codes, keys = _codes(values)
+        by[name] = _group(people_arr, flags, everyone, codes, keys)
+    if minsei is None:
+        minsei = minsei_of_people(people, entries.values())
+    member = [i for i, ks in enumerate(minsei) for _ in (ks or (UNASSIGNED,))]
+    values = [k for ks in minsei for k in (ks or (UNASSIGNED,))]
+    codes, keys = _codes(values)
+    by["minsei"] = _group(people_arr, flags, np.asarray(member, dtype=np.int64), codes, keys)
+    return Coverage(city, by["welfare_area"], by["chome"], by["minsei"])
