@@ -25,9 +25,9 @@ RIVER = ShelterFacts("SH-RIVER", "川沿い園", None, ShelterKind.designated_we
 KIDS = ShelterFacts("SH-KIDS", "こども園", None, ShelterKind.designated_welfare, frozenset({"pregnant_infant"}),
                     frozenset({"infant_care"}), SeismicClass.new_standard, 139.4900, 35.6800)
 AGREE = ShelterFacts("SH-AGREE", "協定ホーム", None, ShelterKind.agreement_welfare, frozenset({"elderly"}),
-                     frozenset({"backup_power", "oxygen"}), SeismicClass.new_standard, 139.4810, 35.6710)
+                     frozenset({"backup_power", "oxygen", "wheelchair_access"}), SeismicClass.new_standard, 139.4810, 35.6710)
 SCHOOL = ShelterFacts("SH-SCHOOL", "第一小学校", "E13206000021", ShelterKind.designated, frozenset({"general"}),
-                      frozenset(), SeismicClass.new_standard, 139.4780, 35.6690)
+                      frozenset({"wheelchair_access"}), SeismicClass.new_standard, 139.4780, 35.6690)
 SHELTERS = {s.id: s for s in (SAFE, OLDBLD, RIVER, KIDS, AGREE, SCHOOL)}
 
 

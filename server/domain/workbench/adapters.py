@@ -60,7 +60,9 @@ def plan_from_dict(data: Mapping, supporter_ids: Optional[Iterable[Optional[Hash
 
 def shelter_from_row(row, hazard_areas: Iterable[str] = ()) -> ShelterFacts:
     """`hazard_areas`: names of the hazard areas the shelter lies in (the caller's spatial test)."""
-    seismic = getattr(row, "seismic_class", None) or row.derived_seismic_class()
+    seismic = getattr(row, "seismic_class", None)
+    if seismic in (None, SeismicClass.unknown):  # not stored yet (a row built in memory): derive it
+        seismic = row.derived_seismic_class()
     return ShelterFacts(row.id, row.name, row.common_id, ShelterKind(row.kind),
                         frozenset(str(g) for g in row.target_groups or ()),
                         frozenset(str(c) for c in row.capabilities or ()), SeismicClass(seismic), row.lon, row.lat,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Callable, Hashable, Iterable, Optional, Sequence
 
-from ...models.vocab import PlanStatus, SeismicClass, ShelterKind, TargetGroup
+from ...models.vocab import Capability, PlanStatus, SeismicClass, ShelterKind, TargetGroup
 from ..geo import Zone, to_plane, zone_for
 from ..matching.propose import MatchParams
 from ..matching.rules import WELFARE_KINDS, person_groups, required_capabilities
@@ -141,9 +141,10 @@ def destination_problems(person: PersonFacts, shelter: ShelterFacts, today: date
                            "the person is in no welfare group; a general shelter will do", field))
     lacking = [need for need in requires if not (need & shelter.capabilities)]
     if lacking:
-        names = " / ".join("または".join(sorted(need)) for need in lacking)
-        out.append(error("lacks_capability", f"必要な設備がありません（{names}）",
-                         f"the shelter lacks a required capability ({names})", field))
+        ja = "、".join("または".join(Capability(c).ja for c in sorted(need)) for need in lacking)
+        en = "; ".join(" or ".join(sorted(need)) for need in lacking)
+        out.append(error("lacks_capability", f"必要な設備がありません（{ja}）",
+                         f"the shelter lacks a required capability ({en})", field))
     if shelter.seismic_class in REFUSED_SEISMIC:
         out.append(error("seismic_unsafe", f"旧耐震で安全が確認されていません（{SeismicClass(shelter.seismic_class).ja}）",
                          "old-standard building not shown to be safe (undiagnosed or Is < 0.3)", field))
