@@ -114,7 +114,7 @@ def review_triggers(before: State, after: State, *, threshold: int = OVERLOAD_TH
         old, new = before.people.get(plan.person_id), after.people.get(plan.person_id)
         if old is not None and new is not None:
             add(plan.id, person_changes(old, new))
-        for sid in {plan.destination_id, plan.alternate_id} - {None}:
+        for sid in dict.fromkeys(s for s in (plan.destination_id, plan.alternate_id) if s is not None):
             if sid in before.shelters:
                 add(plan.id, shelter_changes(before.shelters[sid], after.shelters.get(sid)))
     load_before, load_after = _loads(before.links), _loads(after.links)
