@@ -66,9 +66,10 @@ class Figure:
 class AreaCoverage:
     key: Hashable
     figures: Mapping[str, Figure]
+    _counts: Optional[Mapping[str, int]] = field(default=None, repr=False)
 
     def counts(self) -> dict[str, int]:
-        return {name: f.count for name, f in self.figures.items()}
+        return dict(self._counts) if self._counts is not None else {n: f.count for n, f in self.figures.items()}
 
 
 @dataclass(frozen=True)
@@ -92,38 +93,44 @@ def minsei_of_people(people: Sequence[PersonFacts], entries: Iterable[SupporterE
 
 
 def _person_flags(people, plans_by_person, links, entries, shelters, today, hazard) -> np.ndarray:
-    flags = np.zeros((len(people), len(FIGURES)), dtype=bool)
-    flags[:, _COL["registered"]] = True
+    """One pass over people; each figure collects the indices of its people in a plain list
+    (appending is several times cheaper than setting numpy items one by one)."""
+    cols: dict[str, list[int]] = {name: [] for name in FIGURES}
     profiles: dict[tuple, tuple] = {}
-    verdicts: dict[tuple, tuple[str, ...]] = {}
+    verdicts: dict[tuple, tuple[list, ...]] = {}
     supporter_facts: dict[Hashable, tuple[bool, bool, bool]] = {
         sid: (e.active, e.is_elderly(today), e.person_id is not None) for sid, e in entries.items()}
-    consented, not_started = _COL["consented"], _COL["plan_not_started"]
-    s0, s1, s2 = _COL["supporters_0"], _COL["supporters_1"], _COL["supporters_2plus"]
-    eld, reg, overdue = _COL["elderly_supporter"], _COL["registered_supporter"], _COL["review_overdue"]
+    status_col = {status: cols[name] for status, name in _STATUS_COL.items()}
+    consented, not_started = cols["consented"], cols["plan_not_started"]
+    s0, s1, s2 = cols["supporters_0"], cols["supporters_1"], cols["supporters_2plus"]
+    eld, reg, overdue = cols["elderly_supporter"], cols["registered_supporter"], cols["review_overdue"]
+    unknown_supporter = (True, False, False)
+    yes = Consent.yes
+    get_plan, get_links, get_facts = plans_by_person.get, links.get, supporter_facts.get
     for i, person in enumerate(people):
-        row = flags[i]
-        if person.consent == Consent.yes:
-            row[consented] = True
-        plan: Optional[Plan] = plans_by_person.get(person.id)
+        if person.consent == yes:
+            consented.append(i)
+        plan: Optional[Plan] = get_plan(person.id)
         if plan is None:
-            row[not_started] = row[s0] = True
+            not_started.append(i)
+            s0.append(i)
             continue
-        row[_COL[_STATUS_COL[plan.status]]] = True
-        linked = links.get(plan.id)
+        status_col[plan.status].append(i)
+        linked = get_links(plan.id)
         if linked:
-            facts = [supporter_facts.get(sid, (True, False, False)) for sid in dict.fromkeys(linked)]
-            facts = [f for f in facts if f[0]]
+            facts = [f for f in map(get_facts, set(linked) if len(linked) > 1 else linked)
+                     if f is None or f[0]]
+            facts = [f or unknown_supporter for f in facts]
             n = len(facts)
             if any(f[1] for f in facts):
-                row[eld] = True
+                eld.append(i)
             if any(f[2] for f in facts):
-                row[reg] = True
+                reg.append(i)
         else:
             n = len(plan.supporters)
-        row[s0 if n == 0 else s1 if n == 1 else s2] = True
+        (s0 if n == 0 else s1 if n == 1 else s2).append(i)
         if plan.review_due is not None and plan.review_due < today:
-            row[overdue] = True
+            overdue.append(i)
         if plan.destination_id is not None:
             older = person.birth_date is not None and age_on(person.birth_date, today) >= ELDERLY_AGE
             pkey = (person.reasons, person.care_needs, older)
@@ -132,43 +139,67 @@ def _person_flags(people, plans_by_person, links, entries, shelters, today, haza
                 profile = profiles[pkey] = (person_groups(person.reasons, person.care_needs, person.birth_date, today),
                                             required_capabilities(person.care_needs))
             vkey = (plan.destination_id, profile)
-            cols = verdicts.get(vkey)
-            if cols is None:
+            targets = verdicts.get(vkey)
+            if targets is None:
                 shelter = shelters.get(plan.destination_id)
                 if shelter is None:
-                    cols = ("destination_unknown", "destination_unusable")
+                    names: tuple = ("destination_unknown", "destination_unusable")
                 else:
                     codes = {p.code for p in destination_problems(person, shelter, today, hazard=hazard,
                                                                  profile=profile) if p.severity == "error"}
-                    cols = tuple(dict.fromkeys(_REASON_COL[c] for c in codes if c in _REASON_COL))
-                    cols += ("destination_unusable",) if cols else ()
-                verdicts[vkey] = cols
-            for name in cols:
-                row[_COL[name]] = True
+                    names = tuple(dict.fromkeys(_REASON_COL[c] for c in codes if c in _REASON_COL))
+                    names += ("destination_unusable",) if names else ()
+                targets = verdicts[vkey] = tuple(cols[name] for name in names)
+            for target in targets:
+                target.append(i)
+    flags = np.zeros((len(people), len(FIGURES)), dtype=bool)
+    flags[:, _COL["registered"]] = True
+    for name, members in cols.items():
+        if members:
+            flags[np.asarray(members, dtype=np.int64), _COL[name]] = True
     return flags
+
+
+@dataclass(frozen=True, eq=False)
+class _Lazy(Mapping):
+    """An area's figures, built on first access: the page shows counts for hundreds of areas
+    and opens one list at a time, so 17 index arrays per area need not exist up front."""
+
+    people: np.ndarray
+    flags: np.ndarray
+    members: np.ndarray
+
+    def __getitem__(self, name: str) -> Figure:
+        return Figure(self.people, self.members[self.flags[self.members, _COL[name]]])
+
+    def __iter__(self):
+        return iter(FIGURES)
+
+    def __len__(self) -> int:
+        return len(FIGURES)
 
 
 def _group(people_arr: np.ndarray, flags: np.ndarray, member: np.ndarray, codes: np.ndarray,
            keys: list) -> dict[Hashable, AreaCoverage]:
     """Figures per key: `member[j]` is a person index, `codes[j]` the key index it belongs to
-    (a person may appear under several keys, e.g. two 民生委員 sharing a 町丁目)."""
+    (a person may appear under several keys, e.g. two 民生委員 sharing a 町丁目). Counts for
+    every area come from one reduceat; the id lists are built when opened."""
     order = np.lexsort((member, codes))
     member, codes = member[order], codes[order]
     bounds = np.searchsorted(codes, np.arange(len(keys) + 1))
+    present = [k for k in range(len(keys)) if bounds[k + 1] > bounds[k]]
+    counts = np.add.reduceat(flags[member].astype(np.int64), bounds[present], axis=0) if present else []
     out = {}
-    for k, key in enumerate(keys):
-        idx = member[bounds[k]:bounds[k + 1]]
-        if not len(idx):
-            continue
-        sub = flags[idx]
-        out[key] = AreaCoverage(key, {name: Figure(people_arr, idx[sub[:, c]]) for c, name in enumerate(FIGURES)})
+    for row, k in enumerate(present):
+        out[keys[k]] = AreaCoverage(keys[k], _Lazy(people_arr, flags, member[bounds[k]:bounds[k + 1]]),
+                                    dict(zip(FIGURES, counts[row].tolist())))
     return out
 
 
 def _codes(values: Sequence) -> tuple[np.ndarray, list]:
-    keys: dict = {}
-    codes = np.fromiter((keys.setdefault(v, len(keys)) for v in values), dtype=np.int64, count=len(values))
-    return codes, list(keys)
+    keys = list(dict.fromkeys(values))
+    index = {k: i for i, k in enumerate(keys)}
+    return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values)), keys
 
 
 def coverage(people: Sequence[PersonFacts], plans_by_person: Mapping[Hashable, Plan],
@@ -185,6 +216,7 @@ def coverage(people: Sequence[PersonFacts], plans_by_person: Mapping[Hashable, P
     everyone = np.arange(len(people))
     city = AreaCoverage("city", {name: Figure(people_arr, np.flatnonzero(flags[:, c]))
                                  for c, name in enumerate(FIGURES)})
+    # (The city's 17 lists are built eagerly: one flatnonzero each.)
     by = {}
     for name, values in (("welfare_area", [p.welfare_area_id for p in people]),
                          ("chome", [p.district_id for p in people])):
