@@ -88,3 +88,15 @@ def test_synthetic_city_is_consistent():
     assert c["supporters_0"] + c["supporters_1"] + c["supporters_2plus"] == 3000
     assert sum(c[f"plan_{s}"] for s in ("not_started", "drafting", "done", "needs_review")) == 3000
     assert sum(a.counts()["registered"] for a in cov.welfare_area.values()) == 3000
+
+
+def test_elderly_cutoff_agrees_with_matching_age_rule():
+    from datetime import date, timedelta
+
+    from server.domain.matching.rules import ELDERLY_AGE, age_on
+    from server.domain.workbench.coverage import _elderly_cutoff
+
+    for today in (date(2026, 12, 1), date(2024, 2, 29), date(2025, 3, 1), date(2025, 2, 28)):
+        cutoff = _elderly_cutoff(today)
+        for born in (cutoff - timedelta(days=1), cutoff, cutoff + timedelta(days=1)):
+            assert (born <= cutoff) == (age_on(born, today) >= ELDERLY_AGE), (today, born)

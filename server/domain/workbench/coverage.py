@@ -29,7 +29,7 @@ from typing import Hashable, Iterable, Mapping, Optional, Sequence
 import numpy as np
 
 from ...models.vocab import Consent, PlanStatus
-from ..matching.rules import age_on, ELDERLY_AGE, person_groups, required_capabilities
+from ..matching.rules import ELDERLY_AGE, person_groups, required_capabilities
 from .common import Plan, PersonFacts, ShelterFacts
 from .plan_rules import destination_problems
 from .supporters import SupporterEntry, SupporterKind
@@ -92,6 +92,14 @@ def minsei_of_people(people: Sequence[PersonFacts], entries: Iterable[SupporterE
             for p in people]
 
 
+def _elderly_cutoff(today: date) -> date:
+    """The last birth date of someone ELDERLY_AGE or over on `today` (matching.rules.age_on)."""
+    try:
+        return today.replace(year=today.year - ELDERLY_AGE)
+    except ValueError:  # 29 February in a year whose counterpart is not a leap year
+        return today.replace(year=today.year - ELDERLY_AGE, day=28)
+
+
 def _person_flags(people, plans_by_person, links, entries, shelters, today, hazard) -> np.ndarray:
     """One pass over people; each figure collects the indices of its people in a plain list
     (appending is several times cheaper than setting numpy items one by one)."""
@@ -107,6 +115,7 @@ def _person_flags(people, plans_by_person, links, entries, shelters, today, haza
     unknown_supporter = (True, False, False)
     yes = Consent.yes
     get_plan, get_links, get_facts = plans_by_person.get, links.get, supporter_facts.get
+    born_by = _elderly_cutoff(today)  # 65 or over on `today` ⟺ born on or before this day
     for i, person in enumerate(people):
         if person.consent == yes:
             consented.append(i)
@@ -132,7 +141,7 @@ def _person_flags(people, plans_by_person, links, entries, shelters, today, haza
         if plan.review_due is not None and plan.review_due < today:
             overdue.append(i)
         if plan.destination_id is not None:
-            older = person.birth_date is not None and age_on(person.birth_date, today) >= ELDERLY_AGE
+            older = person.birth_date is not None and person.birth_date <= born_by
             pkey = (person.reasons, person.care_needs, older)
             profile = profiles.get(pkey)
             if profile is None:
