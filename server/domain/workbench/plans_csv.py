@@ -185,7 +185,7 @@ def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, 
                 values[key] = conv(get(key))
             except ValueError as exc:
                 errors.append((header(key), str(exc)))
-    for p in check_not_future(values.get("consent_date"), today):
+    if check_not_future(values.get("consent_date"), today):
         errors.append((header("consent_date"), "同意日が未来の日付です (consent date in the future)"))
     supporters = []
     width = len(cells)
