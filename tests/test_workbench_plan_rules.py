@@ -186,3 +186,9 @@ def test_adapters_from_rows_and_stored_versions():
                         district_id=None, consent="yes", consent_date=date(2025, 1, 1))
     p = person_from_row(person_row)
     assert p.reasons == frozenset({"care_level_3plus"}) and not check_destination(p, facts, TODAY).allowed
+
+
+def test_plan_diff_two_supporters_with_the_same_name():
+    old = done_plan("L1", "P1", supporters=(supporter("山田 花子"), supporter("山田 花子", "090-0000-0001")))
+    new = replace(old, supporters=old.supporters[:1])
+    assert [(c.path, c.kind) for c in plan_diff(old, new)] == [("supporters[山田 花子]", "removed")]

@@ -235,6 +235,18 @@ def _supporter_key(s: PlanSupporter) -> object:
     return ("id", s.supporter_id) if s.supporter_id is not None else ("name", name_key(s.name))
 
 
+def _keyed(supporters) -> dict:
+    """Key → supporter; a second supporter with the same key (two 山田 花子 without register
+    ids) gets the key plus its occurrence, so neither hides the other."""
+    out: dict = {}
+    for s in supporters:
+        key, n = _supporter_key(s), 0
+        while (key, n) in out:
+            n += 1
+        out[(key, n)] = s
+    return out
+
+
 def plan_diff(old: Plan, new: Plan) -> list[Change]:
     """Field-level changes from `old` to `new` for the version history screen. Supporters are
     paired by register id, else by normalised name, so a reordered list shows no change and a
@@ -245,8 +257,7 @@ def plan_diff(old: Plan, new: Plan) -> list[Change]:
         if before != after:
             changes.append(Change(f"care.{name}", "added" if not before else "removed" if not after else "changed",
                                   before, after))
-    olds = {_supporter_key(s): s for s in old.supporters}
-    news = {_supporter_key(s): s for s in new.supporters}
+    olds, news = _keyed(old.supporters), _keyed(new.supporters)
     for key, s in olds.items():
         label = f"supporters[{s.name}]"
         if key not in news:
