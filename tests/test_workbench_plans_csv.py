@@ -11,6 +11,7 @@ from server.domain.workbench.common import Care, Plan, PlanSupporter
 from server.domain.workbench.plan_rules import destination_problems
 from server.domain.workbench.plans_csv import (ShelterIndex, export_header, export_plans_csv, iter_plans_csv_bytes,
                                                parse_plans_csv)
+from server.domain.textnorm import normalize_phone
 from server.importers.report import ImportFileError
 from server.models.vocab import PlanStatus
 from tests.workbench_cases import SHELTERS, person
@@ -32,8 +33,9 @@ def issues(report) -> list[tuple[int, str]]:
 
 def sample_plans() -> list[tuple[str, str, Plan]]:
     full = Plan(None, "P1", PlanStatus.done,
-                (PlanSupporter("山田 花子", "近隣住民", "府中市宮西町1-2", "090-1111-2222"),
-                 PlanSupporter("=HYPERLINK(\"x\")", "長男", "", "+81-90-3333-4444")),
+                # Stored phones are normalised ones (whatever normalize_phone makes of them).
+                (PlanSupporter("山田 花子", "近隣住民", "府中市宮西町1-2", normalize_phone("090-1111-2222")),
+                 PlanSupporter("=HYPERLINK(\"x\")", "長男", "", normalize_phone("+81-90-3333-4444"))),
                 "SH-SAFE", "SH-KIDS", "北側の道を通る,\n坂を避ける", "高齢者等避難で避難開始",
                 Care(walking_ability="杖歩行", allergies="卵", blood_type="A", building_structure="木造2階建"),
                 True, date(2025, 5, 1), "福祉課 佐藤", date(2027, 5, 1))
@@ -69,7 +71,7 @@ def test_cp932_and_wareki_dates():
     plan = parsed[0].plan
     assert plan.person_id == "P1" and plan.destination_id == "SH-SAFE"
     assert plan.consent_date == date(2025, 5, 1) and plan.review_due == date(2027, 5, 1)
-    assert plan.supporters[0].phone == "090-1111-2222" and plan.status == PlanStatus.done
+    assert plan.supporters[0].phone == normalize_phone("090-1111-2222") and plan.status == PlanStatus.done
 
 
 def test_destination_by_common_id():
@@ -126,7 +128,7 @@ def test_destination_not_accepting_needs_refused_saying_why():
 
 def test_too_many_supporters_and_alternate_same_as_destination():
     header = HEADER + ",支援者3氏名,支援者3電話,支援者4氏名,支援者4電話"
-    row = "A-001,,a,,090-1,,b,090-2,第一小学校,第一小学校,,,,,c,090-3,d,090-4"
+    row = "A-001,,a,,090-1234-0001,,b,090-1234-0002,第一小学校,第一小学校,,,,,c,090-1234-0003,d,090-1234-0004"
     report, _ = parse(header + "\n" + row + "\n")
     assert {(2, "(行)"), (2, "第二避難先")} <= set(issues(report))
 
