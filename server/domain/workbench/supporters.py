@@ -17,7 +17,7 @@ from typing import Callable, Container, Hashable, Iterable, Mapping, Optional, S
 
 from ...models.vocab import LabelledEnum
 from ..textnorm import fold_width, normalize_phone
-from .common import Plan, PlanSupporter, is_elderly, name_key
+from .common import Plan, is_elderly, name_key
 
 # More plans than this for one supporter is flagged: one person can reach only a few people
 # in the first hour; 10 is generous (most guidance says 1–3 per supporter, 民生委員 excepted —
