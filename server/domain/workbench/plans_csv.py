@@ -1,0 +1,286 @@
+"""Plans in bulk: the plan CSV as municipalities keep it in Excel — one row per person,
+supporters as numbered columns (支援者1氏名, 支援者1続柄, 支援者1電話, 支援者1住所 … 支援者3),
+destination by 共通ID or exact name. Pure parsing and serialising: nothing is written here.
+
+The importers' rules apply, by import rather than by copy: encodings (UTF-8, UTF-8 with BOM,
+CP932) and broken quoting via server/importers/csvsource.read_csv, header matching via
+columns.map_header, 和暦 and 西暦 dates via domain/wareki, and every bad row named in an
+`ImportReport` with its line, column and a reason that never repeats the cell (personal
+data). A bad row is reported and left out; the caller (the DB layer that comes later)
+writes the valid rows in one transaction, or nothing on a dry run. Rows stream: 50,000
+rows never sit in memory as more than the decoded text and the parsed plans.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from typing import Callable, Hashable, Iterable, Iterator, Mapping, Optional
+
+from ...importers.columns import Column, EnumCells, map_header, require_columns
+from ...importers.csvsource import read_csv
+from ...importers.export import BOM, escape_cell
+from ...importers.report import ImportReport
+from ...models.vocab import PlanStatus
+from ..textnorm import normalize_code, normalize_phone, normalize_text
+from ..wareki import parse_date
+from .common import CARE_LABELS, Care, Plan, PlanSupporter, Problem, check_not_future
+from .plan_rules import MAX_SUPPORTERS, missing_for_done
+
+ROW = "(行)"
+SUPPORTER_PARTS = {"name": "氏名", "relation": "続柄", "phone": "電話", "address": "住所"}
+_SUPPORTER_RE = re.compile(r"支援者(\d{1,2})(氏名|続柄|電話|電話番号|住所)")
+_PART = {"氏名": "name", "続柄": "relation", "電話": "phone", "電話番号": "phone", "住所": "address"}
+EXPORT_SUPPORTERS = MAX_SUPPORTERS
+
+PLAN_COLUMNS: tuple[Column, ...] = (
+    Column("register_no", "登録者番号", True, ("登録番号",)),
+    Column("name", "氏名", False, ("名前",), "written by the export for staff; not used to match"),
+    Column("destination", "避難先", False, ("避難先共通ID", "避難先施設"), "共通ID or exact shelter name"),
+    Column("alternate", "第二避難先", False, ("代替避難先",), "共通ID or exact shelter name"),
+    Column("route_note", "避難経路"),
+    Column("timing_note", "避難のタイミング", False, ("避難開始のタイミング",)),
+    *(Column(f"care.{key}", label) for key, label in CARE_LABELS.items()),
+    Column("consent", "同意", False, ("本人の同意",), "有 / 無 (同意, はい, ○ …)"),
+    Column("consent_date", "同意日", False, (), "和暦 or 西暦; not in the future"),
+    Column("author", "作成者"),
+    Column("review_due", "次回見直し日", False, ("見直し日",), "和暦 or 西暦"),
+    Column("status", "状態", False, ("作成状況",), "未着手 / 作成中 / 作成済 / 要見直し"),
+)
+_STATUS = EnumCells(PlanStatus)
+_YES = {"有", "あり", "同意", "同意済", "はい", "済", "1", "true", "yes", "○", "〇"}
+_NO = {"無", "なし", "不同意", "いいえ", "未", "0", "false", "no", "×", ""}
+
+
+def supporter_key(number: int, part: str) -> str:
+    return f"supporter_{number}_{part}"
+
+
+def supporter_header(number: int, part: str) -> str:
+    return f"支援者{number}{SUPPORTER_PARTS[part]}"
+
+
+def _supporter_column(cleaned: str) -> Optional[str]:
+    match = _SUPPORTER_RE.fullmatch(cleaned)
+    return supporter_key(int(match[1]), _PART[match[2]]) if match else None
+
+
+def parse_consent(text: str) -> bool:
+    cleaned = normalize_text(text).lower()
+    if cleaned in _YES:
+        return True
+    if cleaned in _NO:
+        return False
+    raise ValueError("「有」または「無」で入力してください (expected 有 / 無)")
+
+
+class ShelterIndex:
+    """Resolves a destination cell: 共通ID first, then the exact (normalised) name. A name two
+    shelters share is refused as ambiguous rather than guessed — use the 共通ID."""
+
+    def __init__(self, shelters: Iterable[tuple[Hashable, Optional[str], str]]):
+        self.by_common: dict[str, Hashable] = {}
+        self.by_name: dict[str, list[Hashable]] = {}
+        self.label_of: dict[Hashable, str] = {}
+        for sid, common_id, name in shelters:
+            if common_id:
+                self.by_common[normalize_code(common_id).upper()] = sid
+            self.by_name.setdefault(normalize_text(name), []).append(sid)
+            self.label_of[sid] = common_id or name
+
+    def resolve(self, text: str) -> Hashable:
+        code = normalize_code(text).upper()
+        if code in self.by_common:
+            return self.by_common[code]
+        ids = self.by_name.get(normalize_text(text), [])
+        if len(ids) == 1:
+            return ids[0]
+        if ids:
+            raise ValueError(f"同じ名前の施設が{len(ids)}件あります。共通IDで指定してください "
+                             f"(ambiguous: {len(ids)} shelters have this name; use the 共通ID)")
+        raise ValueError("登録されていない施設です。共通IDか施設名を確認してください (unknown shelter)")
+
+    def label(self, sid: Optional[Hashable]) -> str:
+        return "" if sid is None else self.label_of.get(sid, str(sid))
+
+
+@dataclass(frozen=True)
+class ParsedPlan:
+    line: int
+    register_no: str
+    plan: Plan  # id None: the caller matches stored plans by person
+
+
+DestinationCheck = Callable[[Hashable, Hashable, str], Iterable[Problem]]
+
+
+def iter_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: ShelterIndex, today: date,
+                   report: ImportReport, *, destination_check: Optional[DestinationCheck] = None
+                   ) -> Iterator[ParsedPlan]:
+    """Yield the valid rows as plans; record every bad row in `report` (line, column, reason).
+    `people` maps 登録者番号 → person id; `destination_check(person_id, shelter_id, field)`
+    (e.g. plan_rules.destination_problems bound to the facts) turns refusals into row errors.
+    ImportFileError (from csvsource) refuses the whole file: encoding, header, quoting."""
+    table = read_csv(data)
+    found = map_header(table.header, PLAN_COLUMNS, extra=_supporter_column)
+    require_columns(found, PLAN_COLUMNS)
+    report.encoding = table.encoding.label
+    for cell in found.unknown:
+        report.warn(1, cell, "知らない列なので読み飛ばしました (unknown column ignored)")
+    numbers = sorted({int(k.split("_")[1]) for k in found.index if k.startswith("supporter_")})
+    groups = [({part: found.index.get(supporter_key(n, part)) for part in SUPPORTER_PARTS},
+               {part: found.header_of.get(supporter_key(n, part), supporter_header(n, part)) for part in SUPPORTER_PARTS})
+              for n in numbers]
+    plain = [(k, i, found.name(k)) for k, i in found.index.items() if not k.startswith("supporter_")]
+    first_line: dict[str, int] = {}
+    for line, cells in table.rows:
+        report.rows += 1
+        errors: list[tuple[str, str]] = []
+        width = len(cells)
+        cell = {k: (cells[i].strip() if i < width else "", header) for k, i, header in plain}
+        if width > len(table.header) and any(c.strip() for c in cells[len(table.header):]):
+            errors.append((ROW, "見出しより多くの列に値があります (more cells than header columns)"))
+        plan = _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, line)
+        if plan is not None and not errors and destination_check is not None:
+            for sid, key in ((plan.destination_id, "destination"), (plan.alternate_id, "alternate")):
+                if sid is not None:
+                    errors += [(cell[key][1], f"{p.ja} ({p.en})") for p in destination_check(plan.person_id, sid, key)
+                               if p.severity == "error"]
+        if errors or plan is None:
+            report.invalid += 1
+            for column, reason in errors:
+                report.error(line, column, reason)
+            continue
+        report.valid += 1
+        yield ParsedPlan(line, cell["register_no"][0], plan)
+
+
+def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, line) -> Optional[Plan]:
+    def get(key: str) -> str:
+        return cell[key][0] if key in cell else ""
+
+    def header(key: str) -> str:
+        return cell[key][1] if key in cell else key
+
+    register_no = normalize_code(get("register_no"))
+    person_id = None
+    if not register_no:
+        errors.append((header("register_no"), "登録者番号が空です (register number is empty)"))
+    elif register_no not in people:
+        errors.append((header("register_no"), f"登録者番号 {register_no} は名簿にありません (unknown register number)"))
+    else:
+        first = first_line.setdefault(register_no, line)
+        if first != line:
+            errors.append((header("register_no"), f"登録者番号 {register_no} は{first}行目と重複しています "
+                                                  f"(duplicate person, first on line {first})"))
+        person_id = people[register_no]
+    values: dict = {}
+    for key, conv in (("destination", shelters.resolve), ("alternate", shelters.resolve), ("consent", parse_consent),
+                      ("consent_date", parse_date), ("review_due", parse_date), ("status", _STATUS.one)):
+        if get(key):
+            try:
+                values[key] = conv(get(key))
+            except ValueError as exc:
+                errors.append((header(key), str(exc)))
+    if check_not_future(values.get("consent_date"), today):
+        errors.append((header("consent_date"), "同意日が未来の日付です (consent date in the future)"))
+    supporters = []
+    width = len(cells)
+    for positions, headers in groups:
+        part = {k: (cells[i].strip() if i is not None and i < width else "") for k, i in positions.items()}
+        if not any(part.values()):
+            continue
+        if not part["name"]:
+            errors.append((headers["name"], "支援者の氏名が空です (supporter without a name)"))
+            continue
+        if not part["phone"]:
+            errors.append((headers["phone"], "支援者の電話番号がありません (supporter without a phone number)"))
+            continue
+        try:
+            phone = normalize_phone(part["phone"])
+        except ValueError as exc:
+            errors.append((headers["phone"], str(exc)))
+            continue
+        supporters.append(PlanSupporter(normalize_text(part["name"]), normalize_text(part["relation"]),
+                                        normalize_text(part["address"]), phone))
+    if len(supporters) > MAX_SUPPORTERS:
+        errors.append((ROW, "避難支援等実施者は3人までです (at most three supporters)"))
+    if values.get("alternate") is not None and values.get("alternate") == values.get("destination"):
+        errors.append((header("alternate"), "第二避難先は避難先と別の施設にしてください (alternate equals destination)"))
+    care = Care(**{f.name: normalize_text(get(f"care.{f.name}")) for f in fields(Care)})
+    plan = Plan(None, person_id, PlanStatus.not_started, tuple(supporters), values.get("destination"),
+                values.get("alternate"), normalize_text(get("route_note")), normalize_text(get("timing_note")), care,
+                values.get("consent", False), values.get("consent_date"), normalize_text(get("author")),
+                values.get("review_due"))
+    status = values.get("status")
+    if status is None:  # blank: drafting once anything is filled in
+        status = PlanStatus.not_started if plan == Plan(None, person_id) else PlanStatus.drafting
+    if status == PlanStatus.done:
+        missing = missing_for_done(plan)
+        if missing:
+            errors.append((header("status"), "作成済には次が必要です: " + "、".join(p.ja for p in missing)
+                           + " (done needs: " + "; ".join(p.en for p in missing) + ")"))
+
+    return replace(plan, status=status) if person_id is not None else None
+
+
+def parse_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: ShelterIndex, today: date, *,
+                    destination_check: Optional[DestinationCheck] = None) -> tuple[ImportReport, list[ParsedPlan]]:
+    """The whole file: the report (a dry run's answer) and the valid plans."""
+    report = ImportReport("plans", "plans_csv")
+    plans = list(iter_plans_csv(data, people, shelters, today, report, destination_check=destination_check))
+    report.errors.sort(key=lambda issue: issue.line)
+    return report, plans
+
+
+# ---- export ------------------------------------------------------------------------------
+
+def export_header(supporters: int = EXPORT_SUPPORTERS) -> list[str]:
+    sup = [supporter_header(n, part) for n in range(1, supporters + 1) for part in SUPPORTER_PARTS]
+    cols = {c.key: c.ja for c in PLAN_COLUMNS}
+    return [cols["register_no"], cols["name"], *sup, cols["destination"], cols["alternate"], cols["route_note"],
+            cols["timing_note"], *CARE_LABELS.values(), cols["consent"], cols["consent_date"], cols["author"],
+            cols["review_due"], cols["status"]]
+
+
+def _date(value: Optional[date]) -> str:
+    return value.isoformat() if value else ""
+
+
+def export_row(register_no: str, name: str, plan: Plan, shelters: ShelterIndex,
+               supporters: int = EXPORT_SUPPORTERS) -> list[str]:
+    sup = []
+    for n in range(supporters):
+        s = plan.supporters[n] if n < len(plan.supporters) else PlanSupporter("")
+        sup += [s.name, s.relation, s.phone, s.address]
+    return [register_no, name, *sup, shelters.label(plan.destination_id), shelters.label(plan.alternate_id),
+            plan.route_note, plan.timing_note, *(v for _, v in plan.care.items()), "有" if plan.consent else "無",
+            _date(plan.consent_date), plan.author, _date(plan.review_due), PlanStatus(plan.status).ja]
+
+
+def iter_plans_csv_bytes(rows: Iterable[tuple[str, str, Plan]], shelters: ShelterIndex,
+                         chunk_rows: int = 2000) -> Iterator[bytes]:
+    """The export, in the importer's layout: UTF-8 with BOM, CRLF, formula cells escaped with
+    the project's `escape_cell` (csvsource removes it again), streamed in chunks."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write(BOM)
+    writer.writerow(export_header())
+    for count, (register_no, name, plan) in enumerate(rows, start=1):
+        writer.writerow([escape_cell(c) for c in export_row(register_no, name, plan, shelters)])
+        if count % chunk_rows == 0:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+def export_plans_csv(rows: Iterable[tuple[str, str, Plan]], shelters: ShelterIndex) -> bytes:
+    return b"".join(iter_plans_csv_bytes(rows, shelters))
+
+
+__all__ = ["PLAN_COLUMNS", "ShelterIndex", "ParsedPlan", "iter_plans_csv", "parse_plans_csv", "export_header",
+           "export_row", "iter_plans_csv_bytes", "export_plans_csv", "parse_consent"]
