@@ -1,4 +1,4 @@
-"""Plan CSV (server/domain/workbench/plans_csv.py): round trip, CP932, 和暦, and every bad
+"""Plan CSV (server/importers/plans_csv.py): round trip, CP932, 和暦, and every bad
 input named by line, column and reason."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from server.domain.workbench.common import Care, Plan, PlanSupporter
 from server.domain.workbench.plan_rules import destination_problems
-from server.domain.workbench.plans_csv import (ShelterIndex, export_header, export_plans_csv, iter_plans_csv_bytes,
+from server.importers.plans_csv import (ShelterIndex, export_header, export_plans_csv, iter_plans_csv_bytes,
                                                parse_plans_csv)
 from server.domain.textnorm import normalize_phone
 from server.importers.report import ImportFileError

@@ -58,9 +58,9 @@ def bench_coverage() -> dict:
 
 def write_csv(path: Path) -> None:
     from server.domain.workbench.common import Care, Plan, PlanSupporter
-    from server.domain.workbench.plans_csv import iter_plans_csv_bytes
+    from server.importers.plans_csv import iter_plans_csv_bytes
     from tests.workbench_cases import SHELTERS
-    from server.domain.workbench.plans_csv import ShelterIndex
+    from server.importers.plans_csv import ShelterIndex
     from server.models.vocab import PlanStatus
     from datetime import date
 
@@ -85,7 +85,7 @@ _CHILD = """
 import json, resource, sys, time
 from datetime import date
 sys.path.insert(0, {root!r})
-from server.domain.workbench.plans_csv import ShelterIndex, iter_plans_csv
+from server.importers.plans_csv import ShelterIndex, iter_plans_csv
 from server.importers.report import ImportReport
 from tests.workbench_cases import SHELTERS
 data = open({path!r}, "rb").read()

@@ -20,15 +20,16 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Callable, Hashable, Iterable, Iterator, Mapping, Optional
 
-from ...importers.columns import Column, EnumCells, map_header, require_columns
-from ...importers.csvsource import read_csv
-from ...importers.export import BOM, escape_cell
-from ...importers.report import ImportReport
-from ...models.vocab import PlanStatus
-from ..textnorm import normalize_code, normalize_phone, normalize_text
-from ..wareki import parse_date
-from .common import CARE_LABELS, Care, Plan, PlanSupporter, Problem, check_not_future
-from .plan_rules import MAX_SUPPORTERS, missing_for_done
+from ..domain.csvsafe import escape_cell
+from ..domain.textnorm import normalize_code, normalize_phone, normalize_text
+from ..domain.wareki import parse_date
+from ..domain.workbench.common import CARE_LABELS, Care, Plan, PlanSupporter, Problem, check_not_future
+from ..domain.workbench.plan_rules import MAX_SUPPORTERS, missing_for_done
+from ..models.vocab import PlanStatus
+from .columns import Column, EnumCells, map_header, require_columns
+from .csvsource import read_csv
+from .export import BOM
+from .report import ImportReport
 
 ROW = "(行)"
 SUPPORTER_PARTS = {"name": "氏名", "relation": "続柄", "phone": "電話", "address": "住所"}
