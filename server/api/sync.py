@@ -180,8 +180,8 @@ async def conflicts_page(request: Request) -> Response:
     from starlette.exceptions import HTTPException
     from starlette.responses import RedirectResponse
 
-    from ..app import templates
     from .. import __version__
+    from ..web import templates
 
     principal = getattr(request.state, "principal", None)
     if principal is None:
