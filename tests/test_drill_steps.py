@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -218,3 +219,140 @@ def test_supporter_visits_one_tablet_per_district_nobody_twice():
     assert len(visited) == len(set(visited)) and all(0 < a.minute <= city.duration for a in actions)
     for pid, minute in arrived.items():  # a visit after the person was received at a shelter never happens
         assert all(not (a.data["person_id"] == pid and a.minute >= minute) for a in actions)
+
+
+# ---- run_drill(), step by step
+
+def _run(quake_at=None, speed=None, name="tama-east-m73.toml"):
+    from server.drills.runner import CityRecords, DrillRun, drill_scale
+
+    records = city_records()
+    scenario = _scenario(name)
+    drill = script(scenario, **records)
+    return DrillRun(scenario=scenario, city=CityRecords(**records), drill=drill,
+                    quake_at=quake_at or datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc),
+                    scale=drill_scale(speed), live=bool(speed))
+
+
+def test_drill_scale_and_quake_time():
+    from server.drills.runner import DrillError, drill_scale, quake_time
+
+    assert drill_scale(None) == 1.0 and drill_scale(60) == 60.0
+    for bad in (0, -1, float("nan")):
+        with pytest.raises(DrillError, match="speed"):
+            drill_scale(bad)
+    scenario = _scenario()
+    given = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+    now = scenario.origin_time + timedelta(days=3)
+    assert quake_time(scenario, 1440, quake_at=given, now=now, live=False) == given
+    assert quake_time(scenario, 1440, quake_at=None, now=now, live=False) == scenario.origin_time
+    # a drill that would end after now starts earlier, on the minute
+    soon = scenario.origin_time + timedelta(hours=2, seconds=30)
+    assert quake_time(scenario, 1440, quake_at=None, now=soon, live=False) == (
+        soon - timedelta(minutes=1441)).replace(second=0)
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    live = quake_time(scenario, 1440, quake_at=None, now=now, live=True)
+    assert before <= live <= datetime.now(timezone.utc)
+    with pytest.raises(DrillError, match="timezone"):
+        quake_time(scenario, 1440, quake_at=datetime(2026, 1, 1, 12, 0), now=now, live=False)
+
+
+def test_plan_mutations_ids_and_times():
+    from server.drills.runner import plan_mutations
+
+    run = _run()
+    plan_mutations(run)
+    assert len(run.timeline) == len(run.drill.actions) == len(run.record_entities) == len(run.scripted_minutes)
+    for send, action in zip(run.timeline, run.drill.actions):
+        data = send.mutation["data"]
+        assert send.device == action.device and send.at == action.minute
+        assert send.mutation["entity"] == action.entity == run.record_entities[data["id"]]
+        assert datetime.fromisoformat(data["observed_at"]) - run.quake_at == pytest.approx(
+            timedelta(minutes=action.minute), abs=timedelta(milliseconds=1))
+    again = _run()
+    plan_mutations(again)
+    assert [s.mutation for s in again.timeline] == [s.mutation for s in run.timeline]  # the same drill: same ids
+    later = _run(quake_at=run.quake_at + timedelta(hours=1))
+    plan_mutations(later)
+    assert not {s.mutation["id"] for s in later.timeline} & {s.mutation["id"] for s in run.timeline}
+    live = _run(speed=60)
+    plan_mutations(live)
+    assert live.timeline[-1].at == pytest.approx(run.timeline[-1].at / 60)
+    assert not {s.mutation["id"] for s in live.timeline} & {s.mutation["id"] for s in run.timeline}
+
+
+def _held(run):
+    """The figures as a server holding exactly what the run sends would give them."""
+    from server.drills.runner import Figures
+
+    records = [dict(s.mutation["data"]) for s in run.timeline]
+    return Figures(checks=[r for r in records if "person_id" in r and "outcome" in r],
+                   reports=[r for r in records if "open_state" in r])
+
+
+def test_check_figures_passes_what_matches_and_names_what_does_not():
+    from server.drills.runner import check_figures, plan_mutations
+
+    run = _run()
+    plan_mutations(run)
+    figures = _held(run)
+    assert [passed for _, passed, _ in check_figures(run, figures)] == [True, True, True, True]
+    missing = replace(figures, checks=figures.checks[1:], reports=figures.reports[1:])
+    result = check_figures(run, missing)
+    assert [passed for _, passed, _ in result] == [False, False, True, False]
+    assert result[0][2] == f"{len(figures.checks) - 1} of {len(figures.checks)}"
+    late = [dict(c) for c in figures.checks]
+    late[0]["observed_at"] = (datetime.fromisoformat(late[0]["observed_at"]) - timedelta(minutes=1)).isoformat()
+    assert check_figures(run, replace(figures, checks=late))[3][1:] == (False, "1 differ")
+    run.rejected.append({"id": "x", "errors": []})
+    assert check_figures(run, figures)[2] == ("no record refused", False, "1 refused")
+
+
+@pytest.fixture
+def drill_server(tmp_path):
+    from server.drills.cli import local_server
+
+    with local_server(tmp_path / "drill.sqlite3", people=300) as (url, username, password):
+        yield url, username, password
+
+
+def test_each_step_of_a_drill_run_against_a_server(drill_server):
+    """The steps run_drill() takes, one at a time against a real server, each checked."""
+    from server.drills.runner import (
+        Api,
+        check_figures,
+        plan_mutations,
+        prepare,
+        read_figures,
+        request_agreement_shelters,
+        run_matching,
+        send_records,
+        switch_to_disaster,
+    )
+
+    url, username, password = drill_server
+    api = Api(url)
+    api.sign_in(username, password)
+    now = datetime.now(timezone.utc)
+    scenario = _scenario()
+    run = prepare(api, scenario, quake_at=(now - timedelta(hours=25)).replace(second=0, microsecond=0), now=now)
+    assert len(run.city.people) == 300 and run.city.shelters and run.city.plans and run.city.districts
+    assert run.drill.people == 300 and not run.live and run.scale == 1.0
+    assert api.get("/api/mode")["mode"] != "disaster"
+    assert switch_to_disaster(api, scenario) is True and api.get("/api/mode")["mode"] == "disaster"
+    assert switch_to_disaster(api, scenario) is False
+    asked = request_agreement_shelters(api, run.city.shelters)
+    assert asked == sum(s.get("kind") == "agreement_welfare" for s in run.city.shelters) > 0
+    assert request_agreement_shelters(api, api.read_all("/api/shelters")) == 0  # asked once only
+    plan_mutations(run)
+    seen: list[tuple[int, int]] = []
+    send_records(api, run, progress=lambda done, total: seen.append((done, total)))
+    assert run.sent == run.statuses["applied"] == len(run.timeline) and not run.rejected
+    assert seen[0] == (0, len(run.timeline)) and seen[-1] == (len(run.timeline), len(run.timeline))
+    figures = read_figures(api, run)
+    assert len(figures.checks) + len(figures.reports) == len(run.timeline)
+    assert all(check["id"] in run.record_entities for check in figures.checks)
+    assert all(passed for _, passed, _ in check_figures(run, figures))
+    matching = run_matching(api, run.drill)
+    assert matching["proposal_id"] and matching["people"] is not None
+    api.close()
