@@ -225,3 +225,13 @@ def test_the_checker_runs_the_else_of_type_checking_and_module_level_conditional
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    pass\nelse:\n    from . import b\n"
         "try:\n    from .b import x\nexcept ImportError:\n    x = None\n")})
     assert {(e.source, e.target, e.kind) for e in import_edges(tmp_path, "pkg")} == {("pkg.a", "pkg.b", "module")}
+
+
+def test_serve_is_one_function_in_its_own_module_for_both_commands():
+    from server.cli import build_parser
+    from server.demo_city import command
+    from server.serve import cmd_serve
+
+    parser = build_parser()
+    assert parser.parse_args(["serve"]).func is cmd_serve
+    assert parser.parse_args(["demo"]).func is command.cmd_demo and command.cmd_serve is cmd_serve
