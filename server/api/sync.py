@@ -17,6 +17,7 @@ from ..models.base import utcnow
 from ..models.sync import SyncConflict, SyncConflictPublic
 from ..sync.feed import MAX_LIMIT, changes
 from ..sync.mutations import MAX_BATCH, apply_batch
+from ..web import templates
 from .errors import ApiError, read_json_object
 from .registry import RESOURCES
 from .resources import Access, _path_id, client_address, in_session, update_row, within_write_scope
@@ -181,7 +182,6 @@ async def conflicts_page(request: Request) -> Response:
     from starlette.responses import RedirectResponse
 
     from .. import __version__
-    from ..web import templates
 
     principal = getattr(request.state, "principal", None)
     if principal is None:
