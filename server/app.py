@@ -15,7 +15,6 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, field_app
@@ -27,10 +26,10 @@ from .printing.routes import routes as print_routes
 from .security import SecurityHeaders
 from .db import make_engine
 from .settings import Settings, load_settings
+from .web import templates
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("tsunagu")
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 class BodySizeLimit:

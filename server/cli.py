@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from . import __version__
+from .serve import cmd_serve
 from .settings import load_settings
 
 
@@ -13,22 +14,6 @@ def _engine(settings):
     from .db import make_engine
 
     return make_engine(settings.database_url)
-
-
-def cmd_serve(args, settings) -> int:
-    import uvicorn
-
-    from .app import create_app
-    from .migrate import upgrade
-
-    engine = _engine(settings)
-    upgrade(engine)
-    app = create_app(settings=settings, engine=engine)
-    # Live streams (the HQ map's /api/hq/stream) never finish by themselves: on shutdown give
-    # them a few seconds, then close them (browsers reconnect and resume where they were).
-    uvicorn.run(app, host=args.host or settings.TSUNAGU_HOST, port=args.port or settings.TSUNAGU_PORT,
-                log_level=settings.TSUNAGU_LOG_LEVEL.lower(), access_log=False, timeout_graceful_shutdown=5)
-    return 0
 
 
 def cmd_db_upgrade(args, settings) -> int:

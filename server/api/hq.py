@@ -11,7 +11,6 @@ import gzip
 import json
 import logging
 import math
-from pathlib import Path
 from typing import Any, Callable
 
 from sqlmodel import Session
@@ -20,7 +19,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.templating import Jinja2Templates
 
 from .. import __version__
 from ..auth.audit import record
@@ -28,6 +26,7 @@ from ..auth.guard import authorize, require_role
 from ..db import readonly
 from ..domain import hq_live, hq_map
 from ..models.auth import Role
+from ..web import templates
 from .errors import ApiError
 from .resources import client_address
 
@@ -36,7 +35,6 @@ HQ_ROLES = (Role.admin, Role.welfare_staff, Role.hq_viewer)
 # The person fields a map point reveals; a role that may not see all of them gets no points.
 POINT_FIELDS = frozenset({"id", "lon", "lat", "district_id", "latest_safety"})
 GZIP_FROM = 64 * 1024
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 
 
 def people_scope(request: Request) -> tuple[Any, list]:

@@ -17,6 +17,7 @@ from ..models.base import utcnow
 from ..models.sync import SyncConflict, SyncConflictPublic
 from ..sync.feed import MAX_LIMIT, changes
 from ..sync.mutations import MAX_BATCH, apply_batch
+from ..web import templates
 from .errors import ApiError, read_json_object
 from .registry import RESOURCES
 from .resources import Access, _path_id, client_address, in_session, update_row, within_write_scope
@@ -180,7 +181,6 @@ async def conflicts_page(request: Request) -> Response:
     from starlette.exceptions import HTTPException
     from starlette.responses import RedirectResponse
 
-    from ..app import templates
     from .. import __version__
 
     principal = getattr(request.state, "principal", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from ..serve import cmd_serve
 from .common import DEFAULT_SEED
 
 
@@ -31,7 +32,6 @@ def add_demo_parser(subparsers) -> argparse.ArgumentParser:
 def cmd_demo(args, settings) -> int:
     from sqlalchemy import func, select
 
-    from ..cli import cmd_serve  # imported here: server.cli imports this module
     from ..db import make_engine
     from ..migrate import upgrade
     from ..models import Person

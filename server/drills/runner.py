@@ -14,6 +14,11 @@ time defaults to the scenario's `origin_time` if the whole drill fits before now
 minus the drill's length (rounded down to the minute): the server refuses records from the future.
 A live drill (`speed`) starts now and sends each record when its time comes, compressed by the
 speed, so HQ watches the response arrive on /hq.
+
+`run_drill()` is a row of named steps over a `DrillRun` (the run's state): `prepare` (read the
+city, script it, fix the quake time) → `switch_to_disaster` → `request_agreement_shelters` →
+`plan_mutations` → `send_records` → `read_figures` (then `_kpis`) → `run_matching` →
+`check_figures`.
 """
 
 from __future__ import annotations
@@ -114,6 +119,213 @@ def default_quake_time(scenario, duration_minutes: float, now: datetime) -> date
     return start.replace(second=0, microsecond=0)
 
 
+@dataclass(frozen=True)
+class CityRecords:
+    """The city as the operator reads it from the public API (JSON records)."""
+
+    people: list[dict]
+    plans: list[dict]
+    shelters: list[dict]
+    districts: list[dict]
+
+
+@dataclass(frozen=True)
+class Send:
+    """One mutation for a virtual tablet, due `at` real minutes after the quake."""
+
+    at: float
+    device: str
+    mutation: dict
+
+
+@dataclass
+class DrillRun:
+    """A drill run's state from step to step (run_drill)."""
+
+    scenario: object
+    city: CityRecords
+    drill: simulate.DrillScript
+    quake_at: datetime
+    scale: float = 1.0  # drill minutes per real minute
+    live: bool = False
+    mode_switched: bool = False
+    shelters_requested: int = 0
+    timeline: list[Send] = field(default_factory=list)
+    record_entities: dict[str, str] = field(default_factory=dict)   # record id → entity
+    scripted_minutes: dict[str, float] = field(default_factory=dict)
+    sent_minutes: dict[str, float] = field(default_factory=dict)
+    statuses: Counter = field(default_factory=Counter)
+    rejected: list[dict] = field(default_factory=list)
+    sent: int = 0
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the server holds of this run's records afterwards."""
+
+    checks: list[dict]
+    reports: list[dict]
+
+
+def drill_scale(speed: Optional[float]) -> float:
+    """Drill minutes per real minute: `speed` for a live drill, else 1."""
+    if speed is not None and not speed > 0:
+        raise DrillError("the speed must be above 0")
+    return float(speed or 1.0)
+
+
+def read_city(api: Api) -> CityRecords:
+    """Step 1: the city as an administrator reads it."""
+    return CityRecords(people=api.read_all("/api/people"), plans=api.read_all("/api/plans"),
+                       shelters=api.read_all("/api/shelters"), districts=api.read_all("/api/districts"))
+
+
+def quake_time(scenario, duration_minutes: float, *, quake_at: Optional[datetime], now: datetime,
+               live: bool) -> datetime:
+    """The quake time: as given; for a live drill now; else `default_quake_time`. Needs a timezone."""
+    if live:
+        quake_at = quake_at or datetime.now(timezone.utc).replace(microsecond=0)
+    quake_at = quake_at or default_quake_time(scenario, duration_minutes, now)
+    if quake_at.tzinfo is None:
+        raise DrillError("the quake time needs a timezone")
+    return quake_at
+
+
+def prepare(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optional[datetime] = None,
+            now: datetime, speed: Optional[float] = None) -> DrillRun:
+    """Steps 1–2: read the city, script the field response (simulate.py), fix the quake time."""
+    scale = drill_scale(speed)
+    city = read_city(api)
+    drill = simulate.script(scenario, people=city.people, plans=city.plans, shelters=city.shelters,
+                            districts=city.districts, seed=seed)
+    return DrillRun(scenario=scenario, city=city, drill=drill, scale=scale, live=bool(speed),
+                    quake_at=quake_time(scenario, drill.duration_minutes, quake_at=quake_at, now=now, live=bool(speed)))
+
+
+def switch_to_disaster(api: Api, scenario) -> bool:
+    """Step 3: the server to disaster mode (災害モード) unless it is in it; True if switched."""
+    if api.get("/api/mode")["mode"] == "disaster":
+        return False
+    api.post("/api/mode", {"mode": "disaster", "reason": f"訓練: {scenario.name}（{scenario.id}）"})
+    return True
+
+
+def request_agreement_shelters(api: Api, shelters: list[dict]) -> int:
+    """Step 4, HQ's first step: ask the 協定福祉避難所 to open (開設要請) — the simulation opens
+    every standing welfare shelter, and matching uses a 協定 shelter only once it has been asked.
+    Returns how many were asked."""
+    requested = 0
+    for shelter in shelters:
+        if shelter.get("kind") == "agreement_welfare" and not shelter.get("opened_on_request_at"):
+            api.post(f"/api/shelters/{shelter['id']}/open-request", {"opened": True})
+            requested += 1
+    return requested
+
+
+def plan_mutations(run: DrillRun) -> None:
+    """Step 5: each scripted action as a mutation with ids derived from the scenario, the seed,
+    the quake time (and a live drill's speed), stamped at its time; fills `run.timeline`."""
+    key = f"{run.scenario.id}@{run.quake_at.isoformat()}" + (f"x{run.scale:g}" if run.live else "")
+    seed = run.drill.seed
+    for index, action in enumerate(run.drill.actions):
+        record = simulate.record_id(seed, key, index)
+        run.record_entities[record] = action.entity
+        run.scripted_minutes[record] = action.minute
+        at = action.minute / run.scale
+        run.timeline.append(Send(at, action.device, {
+            "id": simulate.mutation_id(seed, key, index, action), "entity": action.entity, "op": "create",
+            "data": {"id": record, **action.data, "observed_at": simulate.stamp(run.quake_at, at)}}))
+
+
+def send_batch(api: Api, run: DrillRun, items: list[Send],
+               progress: Optional[Callable[[int, int], None]] = None) -> None:
+    """Send `items` as mutation batches, tablet by tablet, counting the server's answers in `run`."""
+    by_device: dict[str, list[dict]] = {}
+    for item in items:
+        by_device.setdefault(item.device, []).append(item.mutation)
+    for device in sorted(by_device):
+        mutations = by_device[device]
+        for start in range(0, len(mutations), BATCH):
+            batch = mutations[start:start + BATCH]
+            if run.live:  # the drill clock at this send, kept so a test can see nothing left early
+                clock = (datetime.now(timezone.utc) - run.quake_at).total_seconds() / 60.0 * run.scale
+                run.sent_minutes.update((m["data"]["id"], clock) for m in batch)
+            answer = api.post("/api/sync/mutations", {"device_id": device, "mutations": batch})
+            for result in answer["results"]:
+                run.statuses[result["status"]] += 1
+                if result["status"] == "rejected":
+                    run.rejected.append({"id": result["id"], "errors": result.get("errors", [])})
+            run.sent += len(batch)
+            if progress:
+                progress(run.sent, len(run.timeline))
+
+
+def send_records(api: Api, run: DrillRun, progress: Optional[Callable[[int, int], None]] = None) -> None:
+    """Step 6: send the timeline — all at once, or live: whatever is due is sent, then wait for
+    the next record's time (at most a second, so a slow batch never makes the drill drift far)."""
+    if progress:
+        progress(0, len(run.timeline))
+    if not run.live:
+        send_batch(api, run, run.timeline, progress)
+        return
+    pending = sorted(run.timeline, key=lambda item: item.at)
+    while pending:
+        elapsed = (datetime.now(timezone.utc) - run.quake_at).total_seconds() / 60.0
+        due = [item for item in pending if item.at <= elapsed]
+        if due:
+            pending = pending[len(due):]
+            send_batch(api, run, due, progress)
+            continue
+        time.sleep(min(1.0, max(0.0, (pending[0].at - elapsed) * 60.0)))
+
+
+def read_figures(api: Api, run: DrillRun) -> Figures:
+    """Step 7: this run's 安否確認 and shelter reports as the server holds them."""
+    since = run.quake_at.isoformat()
+    return Figures(
+        checks=[c for c in api.read_all("/api/safety-checks", since=since) if c["id"] in run.record_entities],
+        reports=[r for r in api.read_all("/api/shelter-reports", since=since) if r["id"] in run.record_entities])
+
+
+def run_matching(api: Api, drill: simulate.DrillScript) -> dict:
+    """Step 8, HQ's next step: place everyone who still needs a shelter, with the shelters as
+    reported (collapsed ones closed) and the latest 安否確認 (people safe at home stay home), and
+    the shaking where each shelter and person is (the scenario's model), the median elsewhere.
+    Returns the proposal's summary figures."""
+    body: dict = {"intensity": round(drill.intensity_median, 1)} if drill.intensity_median is not None else {}
+    body["intensity_by_shelter"] = {s["id"]: round(s["intensity"], 2) for s in drill.shelters
+                                    if s["intensity"] is not None}
+    body["intensity_by_person"] = {pid: round(value, 2) for pid, value in drill.person_intensity.items()}
+    proposal = api.post("/api/matching/run", body)
+    summary = proposal.get("summary") or {}
+    figures = {key: summary.get(key) for key in (
+        "people", "placed", "placed_by_plan", "placed_by_optimiser", "unplaced", "unplaced_by_reason",
+        "staying_home", "already_at_shelter", "shelters_blocked", "intensity_label")}
+    figures["proposal_id"] = proposal.get("id")
+    return figures
+
+
+def check_figures(run: DrillRun, figures: Figures) -> list[tuple[str, bool, str]]:
+    """Step 9: every record sent is on the server, none refused, and each person's first
+    安否確認 has the scripted time."""
+    drill = run.drill
+    expected_checks = sum(1 for a in drill.actions if a.entity == "safety-checks")
+    expected_reports = len(run.timeline) - expected_checks
+    first = _first_minutes(figures.checks, run.quake_at, run.scale)
+    tolerance = run.scale / 60_000 + 1e-6  # times are stamped to the millisecond
+    mismatched = [pid for pid, minute in drill.first_check_minute.items()
+                  if pid not in first or abs(first[pid] - minute) > tolerance]
+    return [
+        ("every 安否確認 sent is on the server", len(figures.checks) == expected_checks,
+         f"{len(figures.checks)} of {expected_checks}"),
+        ("every shelter report sent is on the server", len(figures.reports) == expected_reports,
+         f"{len(figures.reports)} of {expected_reports}"),
+        ("no record refused", not run.rejected, f"{len(run.rejected)} refused"),
+        ("each person's first 安否確認 at the scripted time", not mismatched and len(first) == len(drill.first_check_minute),
+         f"{len(mismatched)} differ"),
+    ]
+
+
 def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optional[datetime] = None,
               now: Optional[datetime] = None, switch_mode: bool = True, speed: Optional[float] = None,
               progress: Optional[Callable[[int, int], None]] = None) -> DrillResult:
@@ -125,127 +337,22 @@ def run_drill(api: Api, scenario, *, seed: Optional[int] = None, quake_at: Optio
     Without it every record is sent at once, stamped with its drill time.
     """
     started = time.perf_counter()
-    if speed is not None and not speed > 0:
-        raise DrillError("the speed must be above 0")
-    scale = float(speed or 1.0)  # drill minutes per real minute
-    now = now or datetime.now(timezone.utc)
-    people = api.read_all("/api/people")
-    plans = api.read_all("/api/plans")
-    shelters = api.read_all("/api/shelters")
-    districts = api.read_all("/api/districts")
-    drill = simulate.script(scenario, people=people, plans=plans, shelters=shelters, districts=districts, seed=seed)
-    if speed:
-        quake_at = quake_at or datetime.now(timezone.utc).replace(microsecond=0)
-    quake_at = quake_at or default_quake_time(scenario, drill.duration_minutes, now)
-    if quake_at.tzinfo is None:
-        raise DrillError("the quake time needs a timezone")
-
-    mode_switched = False
-    if switch_mode and api.get("/api/mode")["mode"] != "disaster":
-        api.post("/api/mode", {"mode": "disaster", "reason": f"訓練: {scenario.name}（{scenario.id}）"})
-        mode_switched = True
-
-    # HQ's first step: ask the 協定福祉避難所 to open (開設要請) — the simulation opens every
-    # standing welfare shelter, and matching uses a 協定 shelter only once it has been asked.
-    requested = 0
-    for shelter in shelters:
-        if shelter.get("kind") == "agreement_welfare" and not shelter.get("opened_on_request_at"):
-            api.post(f"/api/shelters/{shelter['id']}/open-request", {"opened": True})
-            requested += 1
-
-    key = f"{scenario.id}@{quake_at.isoformat()}" + (f"x{scale:g}" if speed else "")
-    record_ids: dict[str, str] = {}
-    scripted_minutes: dict[str, float] = {}
-    sent_minutes: dict[str, float] = {}
-    timeline: list[tuple[float, str, dict]] = []  # (real minutes after the quake, device, mutation)
-    for index, action in enumerate(drill.actions):
-        record = simulate.record_id(drill.seed, key, index)
-        record_ids[record] = action.entity
-        scripted_minutes[record] = action.minute
-        at = action.minute / scale
-        timeline.append((at, action.device, {
-            "id": simulate.mutation_id(drill.seed, key, index, action), "entity": action.entity, "op": "create",
-            "data": {"id": record, **action.data, "observed_at": simulate.stamp(quake_at, at)}}))
-    statuses: Counter = Counter()
-    rejected: list[dict] = []
-    sent, total = 0, len(timeline)
-    if progress:
-        progress(0, total)
-
-    def send(items: list[tuple[float, str, dict]]) -> None:
-        nonlocal sent
-        by_device: dict[str, list[dict]] = {}
-        for _, device, mutation in items:
-            by_device.setdefault(device, []).append(mutation)
-        for device in sorted(by_device):
-            mutations = by_device[device]
-            for start in range(0, len(mutations), BATCH):
-                batch = mutations[start:start + BATCH]
-                if speed:  # the drill clock at this send, kept so a test can see nothing left early
-                    clock = (datetime.now(timezone.utc) - quake_at).total_seconds() / 60.0 * scale
-                    sent_minutes.update((m["data"]["id"], clock) for m in batch)
-                answer = api.post("/api/sync/mutations", {"device_id": device, "mutations": batch})
-                for result in answer["results"]:
-                    statuses[result["status"]] += 1
-                    if result["status"] == "rejected":
-                        rejected.append({"id": result["id"], "errors": result.get("errors", [])})
-                sent += len(batch)
-                if progress:
-                    progress(sent, total)
-
-    if not speed:
-        send(timeline)
-    else:
-        # Live: whatever is due is sent, then wait for the next record's time (at most a second,
-        # so a slow batch never makes the drill drift far).
-        pending = sorted(timeline, key=lambda item: item[0])
-        while pending:
-            elapsed = (datetime.now(timezone.utc) - quake_at).total_seconds() / 60.0
-            due = [item for item in pending if item[0] <= elapsed]
-            if due:
-                pending = pending[len(due):]
-                send(due)
-                continue
-            time.sleep(min(1.0, max(0.0, (pending[0][0] - elapsed) * 60.0)))
-
-    since = quake_at.isoformat()
-    checks_on_server = [c for c in api.read_all("/api/safety-checks", since=since) if c["id"] in record_ids]
-    reports_on_server = [r for r in api.read_all("/api/shelter-reports", since=since) if r["id"] in record_ids]
-    kpis = _kpis(drill, checks_on_server, reports_on_server, quake_at, people, scenario, scale)
-    # HQ's next step: place everyone who still needs a shelter, with the shelters as reported
-    # (collapsed ones closed) and the latest 安否確認 (people safe at home stay home), and the
-    # shaking where each shelter and person is (the scenario's model), the median elsewhere.
-    body: dict = {"intensity": round(drill.intensity_median, 1)} if drill.intensity_median is not None else {}
-    body["intensity_by_shelter"] = {s["id"]: round(s["intensity"], 2) for s in drill.shelters
-                                    if s["intensity"] is not None}
-    body["intensity_by_person"] = {pid: round(value, 2) for pid, value in drill.person_intensity.items()}
-    proposal = api.post("/api/matching/run", body)
-    summary = proposal.get("summary") or {}
-    kpis["matching"] = {key: summary.get(key) for key in (
-        "people", "placed", "placed_by_plan", "placed_by_optimiser", "unplaced", "unplaced_by_reason",
-        "staying_home", "already_at_shelter", "shelters_blocked", "intensity_label")}
-    kpis["matching"]["proposal_id"] = proposal.get("id")
-    kpis["agreement_shelters_requested"] = requested
-    expected_checks = sum(1 for a in drill.actions if a.entity == "safety-checks")
-    expected_reports = total - expected_checks
-    first = _first_minutes(checks_on_server, quake_at, scale)
-    tolerance = scale / 60_000 + 1e-6  # times are stamped to the millisecond
-    mismatched = [pid for pid, minute in drill.first_check_minute.items()
-                  if pid not in first or abs(first[pid] - minute) > tolerance]
-    checks = [
-        ("every 安否確認 sent is on the server", len(checks_on_server) == expected_checks,
-         f"{len(checks_on_server)} of {expected_checks}"),
-        ("every shelter report sent is on the server", len(reports_on_server) == expected_reports,
-         f"{len(reports_on_server)} of {expected_reports}"),
-        ("no record refused", not rejected, f"{len(rejected)} refused"),
-        ("each person's first 安否確認 at the scripted time", not mismatched and len(first) == len(drill.first_check_minute),
-         f"{len(mismatched)} differ"),
-    ]
-    return DrillResult(scenario_id=scenario.id, scenario_name=scenario.name, seed=drill.seed, quake_at=quake_at,
-                       people=len(people), tablets=len({device for _, device, _ in timeline}), sent=sent,
-                       statuses=statuses, rejected=rejected,
-                       kpis=kpis, checks=checks, seconds=time.perf_counter() - started, mode_switched=mode_switched,
-                       script=drill, scripted_minutes=scripted_minutes, sent_minutes=sent_minutes)
+    drill_scale(speed)  # a bad speed is refused before anything is read
+    run = prepare(api, scenario, seed=seed, quake_at=quake_at, now=now or datetime.now(timezone.utc), speed=speed)
+    run.mode_switched = switch_mode and switch_to_disaster(api, scenario)
+    run.shelters_requested = request_agreement_shelters(api, run.city.shelters)
+    plan_mutations(run)
+    send_records(api, run, progress)
+    figures = read_figures(api, run)
+    kpis = _kpis(run.drill, figures.checks, figures.reports, run.quake_at, run.city.people, scenario, run.scale)
+    kpis["matching"] = run_matching(api, run.drill)
+    kpis["agreement_shelters_requested"] = run.shelters_requested
+    return DrillResult(scenario_id=scenario.id, scenario_name=scenario.name, seed=run.drill.seed,
+                       quake_at=run.quake_at, people=len(run.city.people),
+                       tablets=len({item.device for item in run.timeline}), sent=run.sent,
+                       statuses=run.statuses, rejected=run.rejected, kpis=kpis, checks=check_figures(run, figures),
+                       seconds=time.perf_counter() - started, mode_switched=run.mode_switched, script=run.drill,
+                       scripted_minutes=run.scripted_minutes, sent_minutes=run.sent_minutes)
 
 
 def _minutes(observed_at: str, quake_at: datetime, scale: float = 1.0) -> float:

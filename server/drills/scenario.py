@@ -21,6 +21,7 @@ from typing import Any
 
 from ..models.geo import check_lon_lat
 from ..models.vocab import SeismicClass
+from .magnitude import mw_from_mj
 
 FAULT_KINDS = ("crustal", "interplate", "intraslab")
 MAGNITUDE_RANGE = (4.0, 9.5)
@@ -124,8 +125,6 @@ class Scenario:
 
     @property
     def mw(self) -> float:
-        from .shaking import mw_from_mj
-
         return mw_from_mj(self.magnitude_jma)
 
     def avs30_for(self, district_code: str | None) -> float:

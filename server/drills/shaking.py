@@ -30,14 +30,15 @@ Everything takes numpy arrays; 50,000 points take a few tens of milliseconds.
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..domain.geo import to_plane, zone_for
-
-if TYPE_CHECKING:
-    from .scenario import Fault, Scenario
+# mw_from_mj and fault_length_km live in magnitude.py (scenario.py needs them too) and are
+# part of this module's interface as well.
+from .magnitude import fault_length_km, mw_from_mj  # noqa: F401 (mw_from_mj: re-exported)
+from .magnitude import scalar_or_array as _out
+from .scenario import Fault, Scenario
 
 # Si & Midorikawa (1999): the term d by kind of earthquake.
 KIND_TERM = {"crustal": 0.0, "interplate": -0.02, "intraslab": 0.12}
@@ -47,22 +48,6 @@ BEDROCK_VS = 600.0  # m/s: the reference of the PGV formula, where amplification
 # JMA 震度階級 from the instrumental intensity I: class k holds THRESHOLDS[k-1] <= I < THRESHOLDS[k].
 SHINDO_THRESHOLDS = (0.5, 1.5, 2.5, 3.5, 4.5, 5.0, 5.5, 6.0, 6.5)
 SHINDO_LABELS = ("0", "1", "2", "3", "4", "5弱", "5強", "6弱", "6強", "7")
-
-
-def _out(value):
-    """A 0-d array becomes a Python float, so scalar in → scalar out."""
-    value = np.asarray(value)
-    return float(value) if value.ndim == 0 else value
-
-
-def mw_from_mj(mj):
-    """Moment magnitude from JMA magnitude: Mw = Mj − 0.171."""
-    return _out(np.asarray(mj, dtype=float) - 0.171)
-
-
-def fault_length_km(mw):
-    """Fault length from Mw: L = 10^(0.5·Mw − 1.85) km."""
-    return _out(10.0 ** (0.5 * np.asarray(mw, dtype=float) - 1.85))
 
 
 def pgv_bedrock(mw: float, depth_km: float, x_km, kind: str):

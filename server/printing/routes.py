@@ -7,19 +7,18 @@ Printing a plan is a read of personal data: the same policy as `GET /api/plans/{
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
-from starlette.templating import Jinja2Templates
 
 from .. import __version__
 from ..api.errors import ApiError, not_found, read_json_object
 from ..api.resources import audit_unrecorded_refusal, client_address, in_session
 from ..auth.guard import authorize
+from ..web import templates
 from . import render
 from .engine import EngineUnavailable
 from .jobs import DONE, store_for
@@ -32,9 +31,6 @@ from .service import (
     plan_context,
     run_batch,
 )
-
-HERE = Path(__file__).resolve().parent
-pages = Jinja2Templates(directory=[str(HERE.parent / "templates"), str(HERE / "templates" / "web")])
 
 
 def _scope(request: Request) -> Scope:
@@ -200,7 +196,7 @@ async def print_page(request: Request) -> Response:
                 return examples(session, scope, client_address(request))
 
             context["examples"] = await in_session(request, run)
-    return pages.TemplateResponse(request, "print_index.html", context, status_code=status)
+    return templates.TemplateResponse(request, "print_index.html", context, status_code=status)
 
 
 async def plan_preview(request: Request) -> Response:
