@@ -17,12 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..models import (ChangeLog, District, DwatDeployment, DwatTeam, MatchProposal, Person, SafetyCheck, Shelter,
-                      ShelterReport)
+from ..models import (ChangeLog, District, DwatDeployment, DwatRequest, DwatTeam, MatchProposal, Person, SafetyCheck,
+                      Shelter, ShelterReport)
 from .matching.rules import BLOCKED_LABELS
 from .safety import CONFIRMED_OUTCOMES
-from ..models.vocab import (Damage, DeploymentState, DistrictKind, LifelineState, OpenState, Reason, SafetyOutcome,
-                            SeismicClass, ShelterKind)
+from ..models.vocab import (Damage, DeploymentState, DistrictKind, LifelineState, OpenState, Reason, RequestPriority,
+                            RequestState, SafetyOutcome, SeismicClass, ShelterKind)
 
 
 UNCHECKED = "unchecked"
@@ -285,3 +285,16 @@ def some_deployments(session: Session, deployment_ids: list[uuid.UUID]) -> list[
         return []
     rows = session.execute(_deployment_query().where(DwatDeployment.id.in_(deployment_ids))).all()
     return [_deployment_item(r) for r in rows]
+
+
+def open_dwat_requests(session: Session, scope: list) -> dict[str, Any]:
+    """DWAT requests still waiting for a team (state open, 未対応): a decision HQ has to make.
+    `scope`: the caller's row clauses for dwat-requests (server/auth/policy.py)."""
+    query = (select(DwatRequest.id, DwatRequest.shelter_id, DwatRequest.priority, DwatRequest.needs,
+                    DwatRequest.created_at)
+             .where(DwatRequest.state == RequestState.open.value, *scope)
+             .order_by(DwatRequest.created_at, DwatRequest.id))
+    items = [{"id": str(r.id), "shelter_id": str(r.shelter_id), "priority": r.priority, "needs": r.needs or [],
+              "created_at": r.created_at.isoformat() if r.created_at else None}
+             for r in session.execute(query).all()]
+    return {"items": items, "count": len(items), "priorities": vocabulary(RequestPriority)}
