@@ -58,7 +58,7 @@ const TEXT = {
   "legend.shelters": ["避難所（■福祉避難所 ●指定避難所、中の字は開設状況、下の棒は避難者数／定員）",
     "Shelters (■ welfare shelter, ● designated shelter; letter: open state; bar: evacuees / capacity)"],
   "legend.overflow": ["定員超過（赤い棒と超過人数）", "over capacity (red bar and people over)"],
-  "legend.unknownOccupancy": ["避難者数 不明（報告なし）", "evacuees unknown (no report)"],
+  "legend.unknownOccupancy": ["報告なし（避難者数は不明、縞模様）", "no report (evacuees unknown, hatched)"],
   "legend.unusable": ["使用できない（✕）", "cannot be used (✕)"],
   "legend.peopleZoom": ["要配慮者の点は拡大したとき（または「常に表示」）に出ます", "People appear as points when zoomed in (or with “always show”)"],
   "legend.seismic": ["耐震の印（右上の丸）", "Seismic mark (dot at top right)"],

@@ -156,9 +156,9 @@ export class Panel {
       if (dashed) ctx.setLineDash([3, 2]);
       ctx.strokeRect(x - 9, y - 7, 18, 14);
     });
-    const shelter = (state, kind, more = {}) => () => swatch((ctx, x, y) => drawShelter(ctx, x - 6, y - 6,
+    const shelter = (state, kind, more = {}) => () => swatch((ctx, x, y) => drawShelter(ctx, x - 8, y - 9,
       { open_state: state, kind, capacity: 10, occupancy: state ? 6 : null, seismic_class: "new_standard", ...more },
-      t("occupancyUnknown")), 64, 56);
+      t("occupancyUnknown")), 72, 64);
     const steps = [];
     let from = 0;
     for (const step of SHARE_STEPS) {
@@ -169,7 +169,7 @@ export class Panel {
     legend.replaceChildren(
       section("legend.shelters", [
         ...this.store.openStates.map((s) => [shelter(s.code, "designated_welfare"), label(s)]),
-        [shelter(null, "designated"), `${t("noReport")}・${t("legend.unknownOccupancy")}`],
+        [shelter(null, "designated"), t("legend.unknownOccupancy")],
         [shelter("full", "designated_welfare", { occupancy: 13, overflow: 3 }), t("legend.overflow")],
         [shelter("open", "designated_welfare", { damage: "unusable" }), t("legend.unusable")],
       ]),
