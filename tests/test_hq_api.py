@@ -195,6 +195,18 @@ def test_live_messages_carry_current_state_of_what_changed(engine, client):
     assert message["more"] is False and message["removed_people"] == []
 
 
+def test_live_messages_carry_dwat_requests_only_with_their_scope(engine, client):
+    s = create(client, "shelters", shelter())
+    with Session(engine) as session:
+        start = hq_live.latest_seq(session)
+    waiting = create(client, "dwat-requests", dict(shelter_id=s["id"], needs=["夜間対応"]))
+    with Session(engine) as session:
+        message = hq_live.updates_after(session, start, [], request_scope=[])
+        without = hq_live.updates_after(session, start, [])
+    assert [(r["id"], r["state"]) for r in message["requests"]] == [(waiting["id"], "open")]
+    assert without["requests"] == [] and without["removed_requests"] == []
+
+
 def test_live_messages_drop_people_out_of_scope_and_follow_deployments(engine, client):
     from server.models import Person
 

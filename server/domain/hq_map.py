@@ -287,14 +287,27 @@ def some_deployments(session: Session, deployment_ids: list[uuid.UUID]) -> list[
     return [_deployment_item(r) for r in rows]
 
 
+def _request_query(scope: list):
+    return (select(DwatRequest.id, DwatRequest.shelter_id, DwatRequest.priority, DwatRequest.needs, DwatRequest.state,
+                   DwatRequest.created_at)
+            .where(*scope).order_by(DwatRequest.created_at, DwatRequest.id))
+
+
+def _request_item(row) -> dict[str, Any]:
+    return {"id": str(row.id), "shelter_id": str(row.shelter_id), "priority": row.priority, "needs": row.needs or [],
+            "state": row.state, "created_at": row.created_at.isoformat() if row.created_at else None}
+
+
 def open_dwat_requests(session: Session, scope: list) -> dict[str, Any]:
     """DWAT requests still waiting for a team (state open, 未対応): a decision HQ has to make.
     `scope`: the caller's row clauses for dwat-requests (server/auth/policy.py)."""
-    query = (select(DwatRequest.id, DwatRequest.shelter_id, DwatRequest.priority, DwatRequest.needs,
-                    DwatRequest.created_at)
-             .where(DwatRequest.state == RequestState.open.value, *scope)
-             .order_by(DwatRequest.created_at, DwatRequest.id))
-    items = [{"id": str(r.id), "shelter_id": str(r.shelter_id), "priority": r.priority, "needs": r.needs or [],
-              "created_at": r.created_at.isoformat() if r.created_at else None}
-             for r in session.execute(query).all()]
+    rows = session.execute(_request_query(scope).where(DwatRequest.state == RequestState.open.value)).all()
+    items = [_request_item(r) for r in rows]
     return {"items": items, "count": len(items), "priorities": vocabulary(RequestPriority)}
+
+
+def some_dwat_requests(session: Session, request_ids: list[uuid.UUID], scope: list) -> list[dict]:
+    """The given requests in the caller's scope, whatever their state (the map keeps open ones)."""
+    if not request_ids:
+        return []
+    return [_request_item(r) for r in session.execute(_request_query(scope).where(DwatRequest.id.in_(request_ids))).all()]

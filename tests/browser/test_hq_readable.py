@@ -206,8 +206,15 @@ def test_readable_at_a_glance(open_hq, live_server, hand_built, artifacts, size)
     assert page.errors == []
 
 
-def test_decision_figures_take_the_map_there(open_hq, hand_built):
+def test_decision_figures_take_the_map_there(open_hq, live_server, hand_built):
     page = open_hq(SIZES["desktop"])
+    page.wait_for_selector("body[data-live='open']", timeout=10_000)
+    # A new DWAT request arrives live and is counted at once.
+    token = live_server.token(live_server.add_user("welfare_staff").username)
+    status, body = live_server.request("POST", "/api/dwat-requests", token, {
+        "shelter_id": hand_built["never"], "needs": ["看護師1名"]})
+    assert status == 201, body
+    page.wait_for_selector("[data-decision='requests'] button[data-count='3']", timeout=10_000)
     page.locator("[data-decision='overflow'] button").click()
     # Two shelters: the map fits them both.
     page.wait_for_function("""(ids) => { const { map, store } = window.tsunaguHq;

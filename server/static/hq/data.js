@@ -67,7 +67,7 @@ export class Store extends EventTarget {
       }),
     ]);
     this.seqs.push(districts.seq, shelters.seq, deployments.seq, requests.seq);
-    this.openRequests = requests.items; // open DWAT requests (未対応), as loaded
+    this.openRequests = new Map(requests.items.map((r) => [r.id, r])); // open DWAT requests (未対応)
     this.statuses = districts.statuses;
     this.statusIndex = new Map(this.statuses.map((s, i) => [s.code, i]));
     this.districts = districts;
@@ -134,9 +134,18 @@ export class Store extends EventTarget {
     for (const id of message.removed_deployments) {
       deployments = this.deployments.delete(id) || deployments;
     }
+    let requests = false;
+    for (const request of message.requests || []) { // only open ones need a decision
+      if (request.state === "open") this.openRequests.set(request.id, request);
+      else this.openRequests.delete(request.id);
+      requests = true;
+    }
+    for (const id of message.removed_requests || []) {
+      requests = this.openRequests.delete(id) || requests;
+    }
     this.lastUpdate = new Date();
-    if (shelters.size || people || deployments) {
-      this.dispatchEvent(new CustomEvent("changed", { detail: { shelters, people, deployments } }));
+    if (shelters.size || people || deployments || requests) {
+      this.dispatchEvent(new CustomEvent("changed", { detail: { shelters, people, deployments, requests } }));
     }
   }
 

@@ -24,7 +24,7 @@ export function decisionFigures(store) {
     .filter((d) => d.unconfirmed > 0)
     .sort((a, b) => b.unconfirmed - a.unconfirmed || a.name.localeCompare(b.name, "ja"))
     .slice(0, TOP_DISTRICTS);
-  const requests = store.openRequests || [];
+  const requests = [...(store.openRequests?.values() || [])];
   return { overflow, unusable, districts, requests };
 }
 
