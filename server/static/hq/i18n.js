@@ -35,7 +35,6 @@ const TEXT = {
   "layer.districts": ["町丁目（安否確認の割合）", "Districts (share confirmed)"],
   "layer.shelters": ["避難所", "Shelters"],
   "layer.people": ["要配慮者（安否）の点を常に表示", "Always show people (safety status) as points"],
-  "layer.peopleHint": ["表示しない時も、拡大すると点で表示します", "shown as points anyway when zoomed in"],
   decisions: ["判断が必要なこと", "Needs a decision"],
   "decision.overflow": ["定員超過の避難所", "Shelters over capacity"],
   "decision.unusable": ["使用できない避難所", "Shelters that cannot be used"],
