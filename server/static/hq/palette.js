@@ -46,4 +46,7 @@ export const DWAT_COLOURS = { active: "#6a3d9a", planned: "#ffffff" };
 export const DWAT_INK = { active: "#ffffff", planned: "#6a3d9a" };
 export const DWAT_COLOUR = DWAT_COLOURS.active;
 
+export const DISTRICT_LINE = "#37474f"; // district outlines (and the legend's squares)
+export const NO_PEOPLE = "#ffffff"; // a district with nobody registered (dashed outline)
+
 export const HAZARD_COLOURS = { water: "#1f5fa8", landslide: "#8c510a" };

@@ -3,7 +3,7 @@
 import { label, t } from "./i18n.js";
 import { occupancyText } from "./popups.js";
 import {
-  HAZARD_COLOURS, OPEN_COLOURS, SEISMIC_COLOURS, SHARE_STEPS, STATUS_COLOURS, drawDwat, drawShelter,
+  DISTRICT_LINE, HAZARD_COLOURS, NO_PEOPLE, OPEN_COLOURS, SEISMIC_COLOURS, SHARE_STEPS, STATUS_COLOURS, drawDwat, drawShelter,
   isWelfare, seismicGroup, swatch,
 } from "./symbols.js";
 
@@ -50,7 +50,7 @@ export class Panel {
     for (const state of this.store.openStates) {
       openBox.append(this.checkbox("open", state.code, OPEN_COLOURS[state.code], () => label(state)));
     }
-    openBox.append(this.checkbox("open", "none", "#ffffff", () => t("noReport")));
+    openBox.append(this.checkbox("open", "none", OPEN_COLOURS.unknown, () => t("noReport")));
   }
 
   checkbox(name, value, colour, text) {
@@ -152,7 +152,7 @@ export class Panel {
     const square = (colour, dashed) => () => swatch((ctx, x, y) => {
       ctx.fillStyle = colour;
       ctx.fillRect(x - 9, y - 7, 18, 14);
-      ctx.strokeStyle = "#37474f";
+      ctx.strokeStyle = DISTRICT_LINE;
       if (dashed) ctx.setLineDash([3, 2]);
       ctx.strokeRect(x - 9, y - 7, 18, 14);
     });
@@ -173,7 +173,7 @@ export class Panel {
         [shelter("full", "designated_welfare", { occupancy: 13, overflow: 3 }), t("legend.overflow")],
         [shelter("open", "designated_welfare", { damage: "unusable" }), t("legend.unusable")],
       ]),
-      section("legend.districts", [...steps, [square("#ffffff", true), t("legend.noPeople")]]),
+      section("legend.districts", [...steps, [square(NO_PEOPLE, true), t("legend.noPeople")]]),
       section("legend.people", this.store.statuses.map((s) => [dot(STATUS_COLOURS[s.code]), label(s)]), "legend.peopleZoom"),
       section("legend.seismic", ["safe", "some", "high", "unknown"].map((g) => [dot(SEISMIC_COLOURS[g]), t(`seismic.${g}`)])),
       section("legend.dwat", [
@@ -221,7 +221,7 @@ export class Panel {
     const state = shelter.open_state ? label(this.store.vocab(this.store.openStates, shelter.open_state)) : t("noReport");
     const stateCell = el("td");
     const chip = el("span", undefined, "chip");
-    chip.style.backgroundColor = shelter.open_state ? OPEN_COLOURS[shelter.open_state] : "#ffffff";
+    chip.style.backgroundColor = OPEN_COLOURS[shelter.open_state || "unknown"];
     stateCell.append(chip, " ", el("span", state, "state"));
     stateCell.dataset.state = shelter.open_state || "none";
     const group = seismicGroup(shelter.seismic_class);

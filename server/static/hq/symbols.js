@@ -7,7 +7,7 @@ import {
   SHARE_STEPS, STATUS_COLOURS, UNUSABLE,
 } from "./palette.js";
 
-export { DWAT_COLOUR, HAZARD_COLOURS, OPEN_COLOURS, SEISMIC_COLOURS, SHARE_STEPS, STATUS_COLOURS } from "./palette.js";
+export { DISTRICT_LINE, DWAT_COLOUR, HAZARD_COLOURS, NO_PEOPLE, OPEN_COLOURS, SEISMIC_COLOURS, SHARE_STEPS, STATUS_COLOURS } from "./palette.js";
 
 const SEISMIC_GROUPS = {
   new_standard: "safe", old_retrofitted: "safe", old_low_risk: "safe",
