@@ -62,12 +62,12 @@ def test_people_points_show_location_and_status_but_no_names(client, client_for,
 @pytest.mark.parametrize("role", FIELD_ROLES)
 def test_field_roles_get_no_hq_data(client_for, role):
     c = client_for(role)
-    for path in ("people-points", "districts", "shelters", "deployments", "stream"):
+    for path in ("people-points", "districts", "shelters", "deployments", "dwat-requests", "stream"):
         assert c.get(f"/api/hq/{path}").status_code == 403, path
 
 
 def test_hq_data_needs_sign_in(anon_client):
-    for path in ("people-points", "districts", "shelters", "deployments", "stream"):
+    for path in ("people-points", "districts", "shelters", "deployments", "dwat-requests", "stream"):
         assert anon_client.get(f"/api/hq/{path}").status_code == 401
 
 
@@ -165,6 +165,18 @@ def test_deployments_list_current_teams_and_their_shelters(client, client_for):
         (active["id"], "東京都DWAT第1班", s["id"], "active")]
 
 
+@pytest.mark.parametrize("role", HQ_ROLES)
+def test_open_dwat_requests_are_listed_for_the_decision_strip(client, client_for, role):
+    s = create(client, "shelters", shelter())
+    waiting = create(client, "dwat-requests", dict(shelter_id=s["id"], needs=["介護福祉士2名"], priority="high"))
+    taken = create(client, "dwat-requests", dict(shelter_id=s["id"], needs=["夜間対応"]))
+    assert client.patch(f"/api/dwat-requests/{taken['id']}", json={"version": 1, "state": "assigned"}).status_code == 200
+    data = client_for(role).get("/api/hq/dwat-requests").json()
+    assert [(r["id"], r["shelter_id"], r["priority"], r["needs"]) for r in data["items"]] == [
+        (waiting["id"], s["id"], "high", ["介護福祉士2名"])]
+    assert data["count"] == 1 and isinstance(data["seq"], int)
+
+
 # ---- live-update messages ----
 
 def test_live_messages_carry_current_state_of_what_changed(engine, client):
@@ -181,6 +193,18 @@ def test_live_messages_carry_current_state_of_what_changed(engine, client):
     assert [(x["id"], x["open_state"], x["occupancy"]) for x in message["shelters"]] == [(s["id"], "open", 5)]
     assert [(x["id"], x["status"]) for x in message["people"]] == [(p["id"], hq_map.STATUSES.index("injured"))]
     assert message["more"] is False and message["removed_people"] == []
+
+
+def test_live_messages_carry_dwat_requests_only_with_their_scope(engine, client):
+    s = create(client, "shelters", shelter())
+    with Session(engine) as session:
+        start = hq_live.latest_seq(session)
+    waiting = create(client, "dwat-requests", dict(shelter_id=s["id"], needs=["夜間対応"]))
+    with Session(engine) as session:
+        message = hq_live.updates_after(session, start, [], request_scope=[])
+        without = hq_live.updates_after(session, start, [])
+    assert [(r["id"], r["state"]) for r in message["requests"]] == [(waiting["id"], "open")]
+    assert without["requests"] == [] and without["removed_requests"] == []
 
 
 def test_live_messages_drop_people_out_of_scope_and_follow_deployments(engine, client):
@@ -302,6 +326,6 @@ def test_the_landing_page_links_the_hq_map(anon_client):
 
 
 def test_the_browser_files_exist_and_are_served(anon_client):
-    for path in ("/static/hq/main.js", "/static/hq/hq.css", "/vendor/leaflet/leaflet-src.esm.js",
+    for path in ("/static/hq/main.js", "/static/hq/hq.css", "/static/hq/palette.js", "/static/hq/decisions.js", "/vendor/leaflet/leaflet-src.esm.js",
                  "/vendor/supercluster/supercluster.min.js"):
         assert anon_client.get(path).status_code == 200, path

@@ -133,6 +133,14 @@ async def deployments(request: Request) -> Response:
     return await _answer(request, hq_map.current_deployments)
 
 
+@require_role(*HQ_ROLES)
+async def dwat_requests(request: Request) -> Response:
+    """Open DWAT requests (未対応), for the decision strip; rows scoped by the caller's policy."""
+    principal, rule = authorize(request, "dwat-requests", "list")
+    scope = rule.clauses(principal)
+    return await _answer(request, lambda session: hq_map.open_dwat_requests(session, scope))
+
+
 async def page(request: Request) -> Response:
     principal = getattr(request.state, "principal", None)
     if principal is None:
@@ -153,4 +161,5 @@ routes = [
     Route("/api/hq/districts", districts, methods=["GET"], name="hq-districts"),
     Route("/api/hq/shelters", shelters, methods=["GET"], name="hq-shelters"),
     Route("/api/hq/deployments", deployments, methods=["GET"], name="hq-deployments"),
+    Route("/api/hq/dwat-requests", dwat_requests, methods=["GET"], name="hq-dwat-requests"),
 ]

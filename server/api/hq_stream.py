@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from ..auth.audit import record
 from ..auth.guard import require_role
+from ..auth.policy import rule_for
 from ..db import readonly
 from ..domain import hq_live
 from ..models.auth import AuthToken, User
@@ -75,6 +76,8 @@ def still_allowed(engine, principal) -> bool:
 @require_role(*HQ_ROLES)
 async def stream(request: Request) -> StreamingResponse:
     principal, scope = people_scope(request)
+    request_rule = rule_for("dwat-requests", principal)  # a role that may not list them gets none
+    request_scope = request_rule.clauses(principal) if request_rule and "list" in request_rule.actions else None
     requested = _requested_seq(request)
     engine = request.app.state.engine
     client = client_address(request)
@@ -92,7 +95,7 @@ async def stream(request: Request) -> StreamingResponse:
     def poll(seq: int) -> dict | None:
         # Every second per open map: read without the write lock, write only an audit entry.
         with Session(readonly(engine)) as session:
-            message = hq_live.updates_after(session, seq, scope)
+            message = hq_live.updates_after(session, seq, scope, request_scope=request_scope)
         if message and message["people"]:
             ids = [p["id"] for p in message["people"]]
             with Session(engine) as session:

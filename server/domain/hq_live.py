@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from ..models import ChangeLog, SafetyCheck, ShelterReport
 from . import hq_map
 
-WATCHED = ("shelter-reports", "safety-checks", "dwat-deployments", "shelters", "people")
+WATCHED = ("shelter-reports", "safety-checks", "dwat-deployments", "dwat-requests", "shelters", "people")
 BATCH = 1000
 # A client further behind than this reloads the layers instead of replaying the log.
 MAX_REPLAY = 20_000
@@ -33,11 +33,14 @@ def changes_after(session: Session, seq: int, limit: int = BATCH) -> list[Change
                              .order_by(ChangeLog.seq).limit(limit)).all())
 
 
-def updates_after(session: Session, seq: int, people_scope: list, limit: int = BATCH) -> dict[str, Any] | None:
+def updates_after(session: Session, seq: int, people_scope: list, limit: int = BATCH,
+                  request_scope: list | None = None) -> dict[str, Any] | None:
     """The next message after `seq`, or None when nothing the map shows has changed.
 
     `seq` in the answer is where to continue; `more` says whether to ask again at once.
     People leave the map (`removed_people`) when deleted or no longer in the caller's scope.
+    DWAT requests (for the decision strip) are sent only with a `request_scope`, the caller's row
+    clauses for dwat-requests; one that is gone or out of scope is in `removed_requests`.
     """
     rows = changes_after(session, seq, limit)
     if not rows:
@@ -61,8 +64,12 @@ def updates_after(session: Session, seq: int, people_scope: list, limit: int = B
     deployments = hq_map.some_deployments(session, deployment_ids)
     found = {kind: {item["id"] for item in items}
              for kind, items in (("shelters", shelters), ("people", people), ("deployments", deployments))}
+    request_ids = sorted(by_entity.get("dwat-requests", set())) if request_scope is not None else []
+    requests = hq_map.some_dwat_requests(session, request_ids, request_scope or [])
+    found_requests = {item["id"] for item in requests}
     return {
         "seq": rows[-1].seq, "more": len(rows) == limit,
+        "requests": requests, "removed_requests": _missing(request_ids, found_requests),
         "shelters": shelters,
         "removed_shelters": _missing(shelter_ids, found["shelters"]),
         "people": people,

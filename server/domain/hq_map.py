@@ -17,12 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..models import (ChangeLog, District, DwatDeployment, DwatTeam, MatchProposal, Person, SafetyCheck, Shelter,
-                      ShelterReport)
+from ..models import (ChangeLog, District, DwatDeployment, DwatRequest, DwatTeam, MatchProposal, Person, SafetyCheck,
+                      Shelter, ShelterReport)
 from .matching.rules import BLOCKED_LABELS
 from .safety import CONFIRMED_OUTCOMES
-from ..models.vocab import (Damage, DeploymentState, DistrictKind, LifelineState, OpenState, Reason, SafetyOutcome,
-                            SeismicClass, ShelterKind)
+from ..models.vocab import (Damage, DeploymentState, DistrictKind, LifelineState, OpenState, Reason, RequestPriority,
+                            RequestState, SafetyOutcome, SeismicClass, ShelterKind)
 
 
 UNCHECKED = "unchecked"
@@ -285,3 +285,29 @@ def some_deployments(session: Session, deployment_ids: list[uuid.UUID]) -> list[
         return []
     rows = session.execute(_deployment_query().where(DwatDeployment.id.in_(deployment_ids))).all()
     return [_deployment_item(r) for r in rows]
+
+
+def _request_query(scope: list):
+    return (select(DwatRequest.id, DwatRequest.shelter_id, DwatRequest.priority, DwatRequest.needs, DwatRequest.state,
+                   DwatRequest.created_at)
+            .where(*scope).order_by(DwatRequest.created_at, DwatRequest.id))
+
+
+def _request_item(row) -> dict[str, Any]:
+    return {"id": str(row.id), "shelter_id": str(row.shelter_id), "priority": row.priority, "needs": row.needs or [],
+            "state": row.state, "created_at": row.created_at.isoformat() if row.created_at else None}
+
+
+def open_dwat_requests(session: Session, scope: list) -> dict[str, Any]:
+    """DWAT requests still waiting for a team (state open, 未対応): a decision HQ has to make.
+    `scope`: the caller's row clauses for dwat-requests (server/auth/policy.py)."""
+    rows = session.execute(_request_query(scope).where(DwatRequest.state == RequestState.open.value)).all()
+    items = [_request_item(r) for r in rows]
+    return {"items": items, "count": len(items), "priorities": vocabulary(RequestPriority)}
+
+
+def some_dwat_requests(session: Session, request_ids: list[uuid.UUID], scope: list) -> list[dict]:
+    """The given requests in the caller's scope, whatever their state (the map keeps open ones)."""
+    if not request_ids:
+        return []
+    return [_request_item(r) for r in session.execute(_request_query(scope).where(DwatRequest.id.in_(request_ids))).all()]

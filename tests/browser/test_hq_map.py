@@ -87,6 +87,8 @@ def test_every_layer_draws_without_internet(signed_in, live_server, situation, a
     page.wait_for_selector("body[data-tiles='failing']")  # GSI tiles were refused …
     notice = page.locator("#notice")
     assert notice.is_visible() and "背景地図を読み込めません" in notice.inner_text()
+    # People are the district choropleth at first (test_hq_readable.py); ask for the points too.
+    page.get_by_label("要配慮者（安否）").check()
     # … and the project's own layers are all there.
     counts = js(page, """({
         layers: Object.fromEntries(Object.entries(layers).map(([k, l]) => [k, Boolean(l && map.hasLayer(l))])),
@@ -104,7 +106,7 @@ def test_every_layer_draws_without_internet(signed_in, live_server, situation, a
     assert page.locator("#shelter-table tbody tr").count() == 35
     assert page.locator("dd[data-total='people']").inner_text() == "300人"
     assert page.locator("#live").get_attribute("data-state") == "open"
-    page.locator("details.legend summary").click()
+    assert page.locator("details.legend").get_attribute("open") is not None  # open on the first visit
     page.screenshot(path=str(artifacts / "hq-map.png"), full_page=False)
     # Zooming with the keyboard still works with no tiles.
     zoom = js(page, "map.getZoom()")
@@ -200,14 +202,16 @@ def test_a_shelter_opens_from_the_panel_with_the_keyboard(signed_in, situation):
 
 def test_filters_hide_layers_and_shelters(signed_in, situation):
     page = open_map(signed_in("hq_viewer"))
-    page.get_by_label("要配慮者（安否）").uncheck()
-    assert js(page, "map.hasLayer(layers.people)") is False
+    page.get_by_label("要配慮者（安否）").check()  # people points are not the first view any more
+    assert js(page, "map.hasLayer(layers.people)") is True
     page.select_option("#kind-filter", "welfare")
     assert page.locator("#shelter-table tbody tr").count() == 20
     assert js(page, "layers.shelters.drawnCount") == 20
     page.locator("#status-filter input").first.uncheck()  # 未確認
     unchecked = js(page, "store.people.status.filter((s) => s === 0).length")
     assert js(page, "layers.people.shown") == 300 - unchecked
+    page.get_by_label("要配慮者（安否）").uncheck()
+    assert js(page, "map.hasLayer(layers.people)") is False
 
 
 def test_english_labels_on_request(signed_in, situation):
@@ -228,7 +232,7 @@ def test_no_accessibility_violations_outside_the_map_canvas(signed_in, situation
     page = open_map(signed_in("hq_viewer", bypass_csp=True))
     if lang == "en":
         page.click("#lang-toggle")
-    page.locator("details.legend summary").click()
+    assert page.locator("details.legend").get_attribute("open") is not None  # the legend is checked too
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("""async () => {
         const r = await axe.run({ exclude: [["#map"]] }, { resultTypes: ["violations"] });

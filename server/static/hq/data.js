@@ -57,15 +57,17 @@ export class Store extends EventTarget {
 
   // The small layers first, so the map draws while the people points (the big one) arrive.
   async loadLayers() {
-    const [districts, shelters, deployments, hazards] = await Promise.all([
+    const [districts, shelters, deployments, requests, hazards] = await Promise.all([
       getJSON("/api/hq/districts"), getJSON("/api/hq/shelters"), getJSON("/api/hq/deployments"),
+      getJSON("/api/hq/dwat-requests"),
       // Hazard areas are optional: a city that has imported none (or a server without them) still gets a map.
       getJSON("/api/hazards").catch((error) => {
         if (error instanceof SignedOut) throw error;
         return { type: "FeatureCollection", features: [] };
       }),
     ]);
-    this.seqs.push(districts.seq, shelters.seq, deployments.seq);
+    this.seqs.push(districts.seq, shelters.seq, deployments.seq, requests.seq);
+    this.openRequests = new Map(requests.items.map((r) => [r.id, r])); // open DWAT requests (未対応)
     this.statuses = districts.statuses;
     this.statusIndex = new Map(this.statuses.map((s, i) => [s.code, i]));
     this.districts = districts;
@@ -132,9 +134,18 @@ export class Store extends EventTarget {
     for (const id of message.removed_deployments) {
       deployments = this.deployments.delete(id) || deployments;
     }
+    let requests = false;
+    for (const request of message.requests || []) { // only open ones need a decision
+      if (request.state === "open") this.openRequests.set(request.id, request);
+      else this.openRequests.delete(request.id);
+      requests = true;
+    }
+    for (const id of message.removed_requests || []) {
+      requests = this.openRequests.delete(id) || requests;
+    }
     this.lastUpdate = new Date();
-    if (shelters.size || people || deployments) {
-      this.dispatchEvent(new CustomEvent("changed", { detail: { shelters, people, deployments } }));
+    if (shelters.size || people || deployments || requests) {
+      this.dispatchEvent(new CustomEvent("changed", { detail: { shelters, people, deployments, requests } }));
     }
   }
 

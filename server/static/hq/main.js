@@ -4,6 +4,7 @@
 
 import * as L from "/vendor/leaflet/leaflet-src.esm.js";
 import { SignedOut, Store } from "./data.js";
+import { Decisions } from "./decisions.js";
 import { setupLanguage, t } from "./i18n.js";
 import { connectLive } from "./live.js";
 import { basemap, boundsOf, createMap, districtLayer, districtStyle, featuresAt, hazardLayer } from "./map-layers.js";
@@ -13,6 +14,42 @@ import * as popups from "./popups.js";
 import { DwatLayer, ShelterLayer } from "./shelter-layer.js";
 
 const body = document.body;
+// People are a 町丁目 choropleth (share confirmed) until zoomed in this far; then clusters and
+// points. The layer control's "always show" overrides it (remembered in localStorage).
+export const PEOPLE_ZOOM = 16;
+const PEOPLE_KEY = "tsunagu.hq.people";
+const LEGEND_KEY = "tsunagu.hq.legend";
+
+function stored(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null; // storage may be off: first-visit defaults then
+  }
+}
+
+function store_(key, value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    /* not remembered */
+  }
+}
+
+// The legend is open on the first visit; closing it is remembered.
+function setupLegend() {
+  const box = document.getElementById("legend-box");
+  box.open = stored(LEGEND_KEY) !== "closed";
+  box.addEventListener("toggle", () => store_(LEGEND_KEY, box.open ? "open" : "closed"));
+}
+
+function setupPeopleChoice() {
+  const input = document.querySelector('#filters input[name="layer"][value="people"]');
+  input.checked = stored(PEOPLE_KEY) === "always";
+  input.addEventListener("change", () => store_(PEOPLE_KEY, input.checked ? "always" : "auto"));
+}
+
+const peopleWanted = (map, filters) => filters.layers.has("people") || map.getZoom() >= PEOPLE_ZOOM;
 const loading = document.getElementById("loading");
 const notice = document.getElementById("notice");
 
@@ -62,7 +99,7 @@ function wireClicks(map, store, layers) {
 function applyFilters(map, layers, panel, filters) {
   for (const [name, layer] of Object.entries(layers)) {
     if (!layer) continue;
-    const wanted = filters.layers.has(name);
+    const wanted = name === "people" ? peopleWanted(map, filters) : filters.layers.has(name);
     if (wanted && !map.hasLayer(layer)) layer.addTo(map);
     if (!wanted && map.hasLayer(layer)) map.removeLayer(layer);
   }
@@ -74,11 +111,18 @@ function applyFilters(map, layers, panel, filters) {
 async function start() {
   let panel = null;
   let live = null;
+  let decisions = null;
+  let layers = null;
   setupLanguage(document.getElementById("lang-toggle"), () => {
     panel?.render();
+    decisions?.render();
+    layers?.shelters.redraw();
+    layers?.dwat.redraw();
     live?.refresh();
     if (!notice.hidden) notice.textContent = t("tilesFailed");
   });
+  setupLegend();
+  setupPeopleChoice();
   const map = createMap(document.getElementById("map"));
   const tiles = basemap(body.dataset.tileUrl, body.dataset.tileAttribution, (failing) => {
     notice.hidden = !failing;
@@ -99,7 +143,7 @@ async function start() {
   await store.loadLayers().catch(failed);
   performance.mark("hq:data");
 
-  const layers = {
+  layers = {
     basemap: tiles,
     districts: districtLayer(store.districts),
     hazards: hazardLayer(store.hazards),
@@ -113,7 +157,12 @@ async function start() {
   for (const layer of Object.values(layers)) layer?.addTo(map);
   performance.mark("hq:layers");
 
-  panel = new Panel(store, {
+  const showShelters = (ids) => {
+    const located = ids.map((id) => store.shelters.get(id)).filter((s) => s && s.lat !== null);
+    if (located.length === 1) handlers.focusShelter(located[0].id);
+    else if (located.length) map.fitBounds(L.latLngBounds(located.map((s) => [s.lat, s.lon])), { padding: [48, 48], maxZoom: 16 });
+  };
+  const handlers = {
     focusShelter(id) {
       const shelter = store.shelters.get(id);
       if (!shelter || shelter.lat === null) return;
@@ -128,14 +177,22 @@ async function start() {
       if (lat !== null) openPopup(map, [lat, lon], popups.districtPopup(store, feature));
     },
     filtersChanged: (filters) => applyFilters(map, layers, panel, filters),
-  });
+  };
+  panel = new Panel(store, handlers);
   panel.render();
+  decisions = new Decisions(store, { showShelters, focusDistrict: handlers.focusDistrict });
+  decisions.render();
   performance.mark("hq:panel");
 
   await peopleLoaded.catch(failed);
   const filters = panel.filters(); // the user may have changed them while the points were on their way
   layers.people = new PeopleLayer(store, { statuses: filters.statuses });
-  if (filters.layers.has("people")) layers.people.addTo(map);
+  if (peopleWanted(map, filters)) layers.people.addTo(map);
+  map.on("zoomend", () => { // only the people layer depends on the zoom
+    const wanted = peopleWanted(map, panel.filters());
+    if (wanted && !map.hasLayer(layers.people)) layers.people.addTo(map);
+    if (!wanted && map.hasLayer(layers.people)) map.removeLayer(layers.people);
+  });
   panel.renderTotals();
   performance.mark("hq:people");
   wireClicks(map, store, layers);
@@ -157,6 +214,7 @@ async function start() {
       panel.renderDistricts();
     }
     panel.renderTotals();
+    decisions.render();
   });
 
   live = connectLive(store, {

@@ -2,7 +2,7 @@
 // them), districts shaded by the share of people confirmed, hazard areas.
 
 import * as L from "/vendor/leaflet/leaflet-src.esm.js";
-import { hazardColour, shareColour } from "./symbols.js";
+import { DISTRICT_LINE, NO_PEOPLE, hazardColour, shareColour } from "./symbols.js";
 
 const JAPAN = { center: [35.68, 139.76], zoom: 10 };
 // Panes, bottom to top: tiles (Leaflet's), districts, hazards, people, shelters, DWAT.
@@ -45,8 +45,8 @@ export function basemap(url, attribution, onTrouble) {
 export function districtStyle(feature) {
   const fill = shareColour(feature.properties.confirmed_share);
   return {
-    pane: "districts", color: "#37474f", weight: 1, opacity: 0.9,
-    fillColor: fill || "#ffffff", fillOpacity: fill ? 0.5 : 0, dashArray: fill ? null : "4 3",
+    pane: "districts", color: DISTRICT_LINE, weight: 1, opacity: 0.9,
+    fillColor: fill || NO_PEOPLE, fillOpacity: fill ? 0.5 : 0, dashArray: fill ? null : "4 3",
   };
 }
 

@@ -3,7 +3,7 @@
 import { label, t } from "./i18n.js";
 import { occupancyText } from "./popups.js";
 import {
-  HAZARD_COLOURS, OPEN_COLOURS, SEISMIC_COLOURS, SHARE_STEPS, STATUS_COLOURS, drawDwat, drawShelter,
+  DISTRICT_LINE, HAZARD_COLOURS, NO_PEOPLE, OPEN_COLOURS, SEISMIC_COLOURS, SHARE_STEPS, STATUS_COLOURS, drawDwat, drawShelter,
   isWelfare, seismicGroup, swatch,
 } from "./symbols.js";
 
@@ -50,7 +50,7 @@ export class Panel {
     for (const state of this.store.openStates) {
       openBox.append(this.checkbox("open", state.code, OPEN_COLOURS[state.code], () => label(state)));
     }
-    openBox.append(this.checkbox("open", "none", "#ffffff", () => t("noReport")));
+    openBox.append(this.checkbox("open", "none", OPEN_COLOURS.unknown, () => t("noReport")));
   }
 
   checkbox(name, value, colour, text) {
@@ -129,9 +129,11 @@ export class Panel {
 
   renderLegend() {
     const legend = document.getElementById("legend");
-    const section = (titleKey, entries) => {
+    const section = (titleKey, entries, noteKey) => {
       const box = el("div", undefined, "legend-group");
+      box.dataset.legend = titleKey;
       box.append(el("h4", t(titleKey)));
+      if (noteKey) box.append(el("p", t(noteKey), "legend-note"));
       const list = el("ul");
       for (const [paint, text] of entries) {
         const item = el("li");
@@ -150,12 +152,13 @@ export class Panel {
     const square = (colour, dashed) => () => swatch((ctx, x, y) => {
       ctx.fillStyle = colour;
       ctx.fillRect(x - 9, y - 7, 18, 14);
-      ctx.strokeStyle = "#37474f";
+      ctx.strokeStyle = DISTRICT_LINE;
       if (dashed) ctx.setLineDash([3, 2]);
       ctx.strokeRect(x - 9, y - 7, 18, 14);
     });
-    const shelter = (state, kind) => () => swatch((ctx, x, y) => drawShelter(ctx, x, y - 4,
-      { open_state: state, kind, capacity: 10, occupancy: 6, seismic_class: "new_standard" }), 36, 36);
+    const shelter = (state, kind, more = {}) => () => swatch((ctx, x, y) => drawShelter(ctx, x - 8, y - 9,
+      { open_state: state, kind, capacity: 10, occupancy: state ? 6 : null, seismic_class: "new_standard", ...more },
+      t("occupancyUnknown")), 72, 64);
     const steps = [];
     let from = 0;
     for (const step of SHARE_STEPS) {
@@ -164,14 +167,18 @@ export class Panel {
       from = to;
     }
     legend.replaceChildren(
-      section("legend.people", this.store.statuses.map((s) => [dot(STATUS_COLOURS[s.code]), label(s)])),
       section("legend.shelters", [
         ...this.store.openStates.map((s) => [shelter(s.code, "designated_welfare"), label(s)]),
-        [shelter(null, "designated"), t("noReport")],
+        [shelter(null, "designated"), t("legend.unknownOccupancy")],
+        [shelter("full", "designated_welfare", { occupancy: 13, overflow: 3 }), t("legend.overflow")],
+        [shelter("open", "designated_welfare", { damage: "unusable" }), t("legend.unusable")],
       ]),
+      section("legend.districts", [...steps, [square(NO_PEOPLE, true), t("legend.noPeople")]]),
+      section("legend.people", this.store.statuses.map((s) => [dot(STATUS_COLOURS[s.code]), label(s)]), "legend.peopleZoom"),
       section("legend.seismic", ["safe", "some", "high", "unknown"].map((g) => [dot(SEISMIC_COLOURS[g]), t(`seismic.${g}`)])),
-      section("legend.districts", [...steps, [square("#ffffff", true), t("legend.noPeople")]]),
-      section("legend.dwat", [[() => swatch((ctx, x, y) => drawDwat(ctx, x, y, 2)), "DWAT"]]),
+      section("legend.dwat", [
+        [() => swatch((ctx, x, y) => drawDwat(ctx, x, y, 2, "active"), 30, 30), t("legend.dwatActive")],
+        [() => swatch((ctx, x, y) => drawDwat(ctx, x, y, 1, "planned"), 30, 30), t("legend.dwatPlanned")]]),
       section("legend.hazards", [[square(HAZARD_COLOURS.water), t("legend.water")],
         [square(HAZARD_COLOURS.landslide), t("legend.landslide")]]),
     );
@@ -214,7 +221,7 @@ export class Panel {
     const state = shelter.open_state ? label(this.store.vocab(this.store.openStates, shelter.open_state)) : t("noReport");
     const stateCell = el("td");
     const chip = el("span", undefined, "chip");
-    chip.style.backgroundColor = shelter.open_state ? OPEN_COLOURS[shelter.open_state] : "#ffffff";
+    chip.style.backgroundColor = OPEN_COLOURS[shelter.open_state || "unknown"];
     stateCell.append(chip, " ", el("span", state, "state"));
     stateCell.dataset.state = shelter.open_state || "none";
     const group = seismicGroup(shelter.seismic_class);

@@ -18,11 +18,21 @@ export const PeopleLayer = CanvasLayer.extend({
     this.store = store;
     this.visibleStatuses = new Set(this.options.statuses ?? store.statuses.map((_, i) => i));
     this.index = null;
-    this.rebuild();
+    this.dirty = true; // built when first shown: the default view is the choropleth, not points
   },
 
-  // (Re)build the cluster index from the store and the status filter.
-  rebuild() {
+  onAdd(map) {
+    if (this.dirty) this.rebuild(false);
+    CanvasLayer.prototype.onAdd.call(this, map);
+  },
+
+  // (Re)build the cluster index from the store and the status filter (only while shown).
+  rebuild(redraw = true) {
+    if (!this._map && redraw) {
+      this.dirty = true;
+      return;
+    }
+    this.dirty = false;
     const p = this.store.people;
     const codes = this.store.statuses.length;
     const features = [];
@@ -48,7 +58,7 @@ export const PeopleLayer = CanvasLayer.extend({
       },
     }).load(features);
     this.shown = features.length;
-    this.redraw();
+    if (redraw) this.redraw();
   },
 
   scheduleRebuild() {

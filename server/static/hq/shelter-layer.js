@@ -3,7 +3,11 @@
 
 import * as L from "/vendor/leaflet/leaflet-src.esm.js";
 import { CanvasLayer } from "./canvas-layer.js";
-import { drawDwat, drawShelter, isWelfare } from "./symbols.js";
+import { t } from "./i18n.js";
+import { SHELTER_SIZE, drawDwat, drawShelter, isUnusable, isWelfare } from "./symbols.js";
+
+// What needs a decision is drawn last, on top of its neighbours.
+const urgency = (s) => (s.overflow > 0 ? 2 : 0) + (isUnusable(s) ? 1 : 0);
 
 export const ShelterLayer = CanvasLayer.extend({
   options: { pane: "shelters" },
@@ -29,11 +33,13 @@ export const ShelterLayer = CanvasLayer.extend({
 
   draw(ctx, project, view) {
     let drawn = 0;
-    for (const shelter of this.store.shelters.values()) {
-      if (!this.visible(shelter)) continue;
+    const unknown = t("occupancyUnknown");
+    const shelters = [...this.store.shelters.values()].filter((s) => this.visible(s));
+    shelters.sort((a, b) => urgency(a) - urgency(b));
+    for (const shelter of shelters) {
       const pt = project(shelter.lat, shelter.lon);
       if (pt.x < view.min.x || pt.y < view.min.y || pt.x > view.max.x || pt.y > view.max.y) continue;
-      const r = drawShelter(ctx, pt.x, pt.y, shelter);
+      const r = drawShelter(ctx, pt.x, pt.y, shelter, unknown);
       this.target(pt.x, pt.y, r, { kind: "shelter", id: shelter.id });
       drawn += 1;
     }
@@ -50,17 +56,21 @@ export const DwatLayer = CanvasLayer.extend({
   },
 
   draw(ctx, project) {
+    // Per shelter: how many teams, and on site (active) if any is, else planned.
     const byShelter = new Map();
     for (const d of this.store.deployments.values()) {
-      byShelter.set(d.shelter_id, (byShelter.get(d.shelter_id) || 0) + 1);
+      const entry = byShelter.get(d.shelter_id) || { teams: 0, state: "planned" };
+      entry.teams += 1;
+      if (d.state === "active") entry.state = "active";
+      byShelter.set(d.shelter_id, entry);
     }
     let drawn = 0;
-    for (const [shelterId, teams] of byShelter) {
+    for (const [shelterId, { teams, state }] of byShelter) {
       const shelter = this.store.shelters.get(shelterId);
       if (!shelter || shelter.lat === null) continue;
       const pt = project(shelter.lat, shelter.lon);
-      const x = pt.x - 20; // to the left of the shelter symbol, which keeps its own mark
-      const r = drawDwat(ctx, x, pt.y, teams);
+      const x = pt.x - SHELTER_SIZE / 2 - 18; // to the left of the shelter symbol, which keeps its own marks
+      const r = drawDwat(ctx, x, pt.y, teams, state, t(`dwat.${state}`));
       this.target(x, pt.y, r, { kind: "dwat", id: shelterId });
       drawn += 1;
     }

@@ -1,107 +1,141 @@
-// Colours and symbols, shared by the map layers and the legend (which draws the same
-// symbols on small canvases). Colours follow the Okabe–Ito palette, which stays apart for
-// the common colour-vision deficiencies; every colour also has a text label in the legend.
+// Symbols, shared by the map layers and the legend (which draws the same symbols on small
+// canvases). Colours come from palette.js (one place); shapes, letters and patterns carry the
+// same meaning for anyone who cannot tell the colours apart.
 
-export const STATUS_COLOURS = {
-  unchecked: "#8a8a8a",
-  safe_home: "#009e73",
-  evacuated: "#0072b2",
-  needs_help: "#e69f00",
-  injured: "#d55e00",
-  unreachable: "#cc79a7",
-};
+import {
+  BAR, DWAT_COLOURS, DWAT_INK, HAZARD_COLOURS, INK, OPEN_COLOURS, OPEN_GLYPHS, OPEN_GLYPH_INK, SEISMIC_COLOURS,
+  SHARE_STEPS, STATUS_COLOURS, UNUSABLE,
+} from "./palette.js";
 
-export const OPEN_COLOURS = {
-  not_open: "#bdbdbd",
-  preparing: "#f0e442",
-  open: "#009e73",
-  full: "#d55e00",
-  closed: "#3b3b3b",
-};
-const NO_REPORT = "#ffffff";
+export { DISTRICT_LINE, DWAT_COLOUR, HAZARD_COLOURS, NO_PEOPLE, OPEN_COLOURS, SEISMIC_COLOURS, SHARE_STEPS, STATUS_COLOURS } from "./palette.js";
 
 const SEISMIC_GROUPS = {
   new_standard: "safe", old_retrofitted: "safe", old_low_risk: "safe",
   old_some_risk: "some", old_undiagnosed: "some", old_high_risk: "high", unknown: "unknown",
 };
-export const SEISMIC_COLOURS = { safe: "#009e73", some: "#e69f00", high: "#d55e00", unknown: "#9e9e9e" };
 export const seismicGroup = (code) => SEISMIC_GROUPS[code] || "unknown";
 
-// District shading by the share of people confirmed: light (few) to dark green (all).
-export const SHARE_STEPS = [
-  { upTo: 0.2, colour: "#f7fcf5" }, { upTo: 0.4, colour: "#c7e9c0" }, { upTo: 0.6, colour: "#74c476" },
-  { upTo: 0.8, colour: "#31a354" }, { upTo: 1.01, colour: "#006d2c" },
-];
 export function shareColour(share) {
   if (share === null || share === undefined) return null;
   return SHARE_STEPS.find((step) => share < step.upTo).colour;
 }
 
-export const DWAT_COLOUR = "#6a3d9a";
-export const HAZARD_COLOURS = { water: "#1f5fa8", landslide: "#8c510a" };
 export const hazardColour = (kind) => (kind && kind.startsWith("landslide") ? HAZARD_COLOURS.landslide : HAZARD_COLOURS.water);
-const INK = "#1a1a1a";
 
 export const isWelfare = (kind) => kind === "designated_welfare" || kind === "agreement_welfare";
 
-// A shelter: ■ welfare shelter / ● designated shelter, filled by open state; a bar of
-// evacuees against capacity below; the seismic dot at the top right. Returns its hit radius.
-export function drawShelter(ctx, x, y, shelter) {
-  const size = 9;
-  ctx.lineWidth = 1.5;
-  ctx.strokeStyle = INK;
-  ctx.fillStyle = shelter.open_state ? OPEN_COLOURS[shelter.open_state] : NO_REPORT;
-  ctx.beginPath();
-  if (isWelfare(shelter.kind)) ctx.rect(x - size, y - size, size * 2, size * 2);
-  else ctx.arc(x, y, size, 0, Math.PI * 2);
-  ctx.fill();
-  ctx.stroke();
-  if (!shelter.open_state) { // no report yet: a dash across, so it is not mistaken for a state
-    ctx.beginPath();
-    ctx.moveTo(x - 5, y);
-    ctx.lineTo(x + 5, y);
-    ctx.stroke();
+// A shelter that cannot take people now: reported unusable, or the latest matching run left it
+// out for damage or seismic risk (docs/matching.md).
+export const isUnusable = (shelter) => shelter.damage === "unusable"
+  || shelter.matching_blocked === "damaged" || shelter.matching_blocked === "seismic";
+
+export const SHELTER_SIZE = 30; // px across at every zoom: readable at a glance (≥ 28)
+const BAR_W = 36;
+const BAR_H = 7;
+
+let hatch = null;
+function unknownPattern(ctx) { // diagonal grey stripes: "we do not know", never an empty bar (= 0)
+  if (!hatch) {
+    hatch = document.createElement("canvas");
+    hatch.width = 6;
+    hatch.height = 6;
+    const h = hatch.getContext("2d");
+    h.fillStyle = "#ffffff";
+    h.fillRect(0, 0, 6, 6);
+    h.strokeStyle = BAR.unknown;
+    h.lineWidth = 1.5;
+    h.beginPath();
+    h.moveTo(-1, 7);
+    h.lineTo(7, -1);
+    h.moveTo(-1, 1);
+    h.lineTo(1, -1);
+    h.moveTo(5, 7);
+    h.lineTo(7, 5);
+    h.stroke();
   }
-  // occupancy bar
-  const w = 22;
-  const h = 5;
-  const top = y + size + 3;
-  ctx.fillStyle = "#ffffff";
-  ctx.fillRect(x - w / 2, top, w, h);
-  if (shelter.capacity) {
-    const share = (shelter.occupancy || 0) / shelter.capacity;
-    ctx.fillStyle = share >= 1 ? OPEN_COLOURS.full : "#0072b2";
-    ctx.fillRect(x - w / 2, top, w * Math.min(1, share), h);
+  return ctx.createPattern(hatch, "repeat");
+}
+
+function text(ctx, value, x, y, { size = 11, colour = INK, align = "center", halo = true } = {}) {
+  ctx.font = `bold ${size}px "Noto Sans CJK JP", sans-serif`;
+  ctx.textAlign = align;
+  ctx.textBaseline = "middle";
+  if (halo) { // a white edge keeps the text readable over any map colour
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = "#ffffff";
+    ctx.strokeText(value, x, y);
+  }
+  ctx.fillStyle = colour;
+  ctx.fillText(value, x, y);
+}
+
+// The bar of evacuees against capacity under a shelter. Unknown occupancy: hatched with 不明;
+// unknown capacity: dashed outline; overflow: a red bar past the end and "+N".
+function drawBar(ctx, x, top, shelter, unknownText) {
+  const left = x - BAR_W / 2;
+  const known = shelter.occupancy !== null && shelter.occupancy !== undefined;
+  ctx.fillStyle = known ? BAR.empty : unknownPattern(ctx);
+  ctx.fillRect(left, top, BAR_W, BAR_H);
+  if (known && shelter.capacity) {
+    const share = shelter.occupancy / shelter.capacity;
+    ctx.fillStyle = share >= 1 ? BAR.full : BAR.filled;
+    ctx.fillRect(left, top, BAR_W * Math.min(1, share), BAR_H);
   }
   ctx.lineWidth = 1;
   ctx.strokeStyle = INK;
   if (!shelter.capacity) ctx.setLineDash([2, 2]);
-  ctx.strokeRect(x - w / 2, top, w, h);
+  ctx.strokeRect(left, top, BAR_W, BAR_H);
   ctx.setLineDash([]);
-  if (shelter.overflow > 0) { // more people than places: a "+" right of the bar
-    ctx.fillStyle = OPEN_COLOURS.full;
-    ctx.font = "bold 9px sans-serif";
-    ctx.textAlign = "left";
-    ctx.textBaseline = "middle";
-    ctx.fillText("+", x + w / 2 + 1, top + h / 2);
+  if (shelter.overflow > 0) {
+    const extra = Math.min(BAR_W / 2, Math.max(6, (BAR_W * shelter.overflow) / shelter.capacity));
+    ctx.fillStyle = BAR.overflow;
+    ctx.fillRect(left + BAR_W, top - 2, extra, BAR_H + 4);
+    ctx.strokeRect(left + BAR_W, top - 2, extra, BAR_H + 4);
+    text(ctx, `+${shelter.overflow}`, left + BAR_W + extra + 2, top + BAR_H / 2, { size: 12, colour: BAR.overflow, align: "left" });
+  } else if (!known) {
+    text(ctx, unknownText, x, top + BAR_H + 7, { size: 10 });
   }
+}
+
+// A shelter: ■ welfare shelter / ● designated shelter, 30 px, filled by open state with the
+// state's letter inside (開 満 準 閉 未, ? = no report); the occupancy bar below; the seismic
+// dot at the top right; a red ✕ badge at the top left when it cannot be used. Returns its hit radius.
+export function drawShelter(ctx, x, y, shelter, unknownText = "不明") {
+  const r = SHELTER_SIZE / 2;
+  const state = shelter.open_state || "unknown";
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = INK;
+  ctx.fillStyle = OPEN_COLOURS[state];
+  ctx.beginPath();
+  if (isWelfare(shelter.kind)) ctx.rect(x - r, y - r, r * 2, r * 2);
+  else ctx.arc(x, y, r, 0, Math.PI * 2);
+  ctx.fill();
+  if (state === "unknown") ctx.setLineDash([4, 3]); // no report yet: a dashed outline as well
+  ctx.stroke();
+  ctx.setLineDash([]);
+  text(ctx, OPEN_GLYPHS[state], x, y + 1, { size: 16, colour: OPEN_GLYPH_INK[state], halo: false });
+  drawBar(ctx, x, y + r + 3, shelter, unknownText);
   // seismic mark
   const group = seismicGroup(shelter.seismic_class);
   ctx.beginPath();
-  ctx.arc(x + size, y - size, 4.5, 0, Math.PI * 2);
+  ctx.arc(x + r, y - r, 5.5, 0, Math.PI * 2);
   ctx.fillStyle = SEISMIC_COLOURS[group];
   ctx.fill();
   ctx.strokeStyle = "#ffffff";
-  ctx.lineWidth = 1.2;
+  ctx.lineWidth = 1.5;
   ctx.stroke();
-  if (group === "high") {
-    ctx.fillStyle = "#ffffff";
-    ctx.font = "bold 8px sans-serif";
-    ctx.textAlign = "center";
-    ctx.textBaseline = "middle";
-    ctx.fillText("!", x + size, y - size + 0.5);
+  if (group === "high") text(ctx, "!", x + r, y - r + 0.5, { size: 9, colour: "#ffffff", halo: false });
+  if (isUnusable(shelter)) {
+    ctx.beginPath();
+    ctx.arc(x - r, y - r, 7, 0, Math.PI * 2);
+    ctx.fillStyle = UNUSABLE;
+    ctx.fill();
+    ctx.strokeStyle = "#ffffff";
+    ctx.lineWidth = 1.5;
+    ctx.stroke();
+    text(ctx, "✕", x - r, y - r + 0.5, { size: 10, colour: "#ffffff", halo: false });
   }
-  return size + 4;
+  return r + 4;
 }
 
 // One person: a dot in the colour of their latest safety status.
@@ -144,25 +178,25 @@ export function drawCluster(ctx, x, y, counts, codes) {
   return r;
 }
 
-// DWAT teams at a shelter: a diamond with the number of teams, beside the shelter.
-export function drawDwat(ctx, x, y, teams) {
-  const s = 8;
+// DWAT teams at a shelter: a 26 px diamond with the number of teams (filled: on site / 活動中;
+// white: planned / 派遣予定), the state written beneath. Returns its hit radius.
+export function drawDwat(ctx, x, y, teams, state, caption) {
+  const s = 13;
   ctx.beginPath();
   ctx.moveTo(x, y - s);
   ctx.lineTo(x + s, y);
   ctx.lineTo(x, y + s);
   ctx.lineTo(x - s, y);
   ctx.closePath();
-  ctx.fillStyle = DWAT_COLOUR;
+  ctx.fillStyle = DWAT_COLOURS[state] || DWAT_COLOURS.active;
   ctx.fill();
-  ctx.lineWidth = 1.2;
-  ctx.strokeStyle = "#ffffff";
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = DWAT_COLOURS.active;
+  if (state === "planned") ctx.setLineDash([3, 2]);
   ctx.stroke();
-  ctx.fillStyle = "#ffffff";
-  ctx.font = "bold 9px sans-serif";
-  ctx.textAlign = "center";
-  ctx.textBaseline = "middle";
-  ctx.fillText(String(teams), x, y + 0.5);
+  ctx.setLineDash([]);
+  text(ctx, String(teams), x, y + 0.5, { size: 12, colour: DWAT_INK[state] || "#ffffff", halo: false });
+  if (caption) text(ctx, caption, x, y + s + 8, { size: 10, colour: DWAT_COLOURS.active });
   return s + 2;
 }
 
@@ -173,6 +207,8 @@ export function swatch(paint, width = 30, height = 26) {
   canvas.width = width * ratio;
   canvas.height = height * ratio;
   canvas.className = "swatch";
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
   canvas.setAttribute("aria-hidden", "true");
   const ctx = canvas.getContext("2d");
   ctx.scale(ratio, ratio);
