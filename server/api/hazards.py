@@ -22,8 +22,8 @@ from ..models import HazardArea
 from ..models.auth import Role
 from ..models.geo import normalize_municipality_code
 from ..models.hazards import HazardKind
-from .errors import ApiError
-from .resources import client_address, in_session
+from ..errors import ApiError
+from .http import client_address, in_session
 
 EVERYONE = tuple(Role)
 PEOPLE_READERS = (Role.admin, Role.welfare_staff, Role.hq_viewer)

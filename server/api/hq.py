@@ -28,8 +28,8 @@ from ..auth.guard import authorize, require_role
 from ..db import readonly
 from ..domain import hq_live, hq_map
 from ..models.auth import Role
-from .errors import ApiError
-from .resources import client_address
+from ..errors import ApiError
+from .http import client_address
 
 log = logging.getLogger("tsunagu.hq")
 HQ_ROLES = (Role.admin, Role.welfare_staff, Role.hq_viewer)

@@ -24,7 +24,7 @@ from ..importers.report import ImportConflictError, ImportFileError, ImportRepor
 from ..importers.shelters_csv import import_shelters
 from ..models.auth import Role
 from ..models.geo import normalize_municipality_code
-from .errors import ApiError
+from ..errors import ApiError
 
 CITY_OFFICE = (Role.admin, Role.welfare_staff)
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}

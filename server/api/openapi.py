@@ -14,8 +14,8 @@ from starlette.routing import Route
 
 from .. import __version__
 from ..models.plans import PlanVersionPublic
-from .registry import RESOURCES
-from .resources import Resource
+from ..records.registry import RESOURCES
+from ..records.resource import Resource
 
 REF = "#/components/schemas/{model}"
 

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from starlette.requests import Request
 
-from ..api.errors import ApiError
+from ..errors import ApiError
 from ..models.auth import Role
 from .policy import Rule, rule_for
 from .principal import Principal

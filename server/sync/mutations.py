@@ -11,13 +11,13 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_core import to_jsonable_python
 from sqlmodel import Session, select
 
-from ..api.errors import ApiError, field_errors, not_found
-from ..api.resources import (Access, Resource, create_row, delete_row, get_row, row_values, to_public, update_row,
-                             within_write_scope)
-from ..auth.policy import rule_for
 from ..auth.principal import Principal
+from ..errors import ApiError, field_errors, not_found
 from ..models.base import keep_stored
 from ..models.sync import SyncConflict, SyncMutation
+from ..records.access import Access, access_for
+from ..records.resource import Resource
+from ..records.rows import create_row, delete_row, get_row, row_values, to_public, update_row, within_write_scope
 
 MAX_BATCH = 100
 
@@ -104,10 +104,7 @@ def _apply_one(session: Session, principal: Principal, resources: dict[str, Reso
 
 
 def _access(principal: Principal, resource: Resource, action: str) -> Access:
-    rule = rule_for(resource.path, principal)
-    if rule is None or action not in rule.actions:
-        raise ApiError(403, f"your role ({principal.role.value}) may not {action} {resource.path}")
-    return Access(principal, rule)
+    return access_for(principal, resource.path, action)
 
 
 def _dispatch(session: Session, principal: Principal, resource: Resource, m: Mutation, device_id: str) -> dict:
