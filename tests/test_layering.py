@@ -19,7 +19,7 @@ HTTP_LAYER = ("api/", "app.py")
 # (a subcommand loads only what it needs) and are not listed.
 TOP_LEVEL_ONLY = ["errors.py", "records/", "sync/", "auth/guard.py", "auth/policy.py", "printing/selection.py",
                   "printing/service.py", "printing/context.py", "printing/jobs.py", "api/resources.py",
-                  "api/http.py", "api/printing.py"]
+                  "api/http.py", "api/printing.py", "api/openapi.py"]
 
 
 def _modules(prefixes=None) -> list[Path]:
@@ -87,3 +87,9 @@ def test_no_import_inside_a_function(prefix):
     offenders = [f"{_rel(path)}:{line} imports {name}" for path in paths
                  for name, line, inside in _imported(path) if inside]
     assert offenders == []
+
+
+def test_path_ids_are_parsed_in_one_place():
+    """`path_uuid` (server/api/http.py) is the one parser of ids in a URL: a bad one is a 404 alike everywhere."""
+    parsers = [_rel(path) for path in _modules() if "uuid.UUID(request.path_params" in path.read_text(encoding="utf-8")]
+    assert parsers == ["api/http.py"]
