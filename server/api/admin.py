@@ -21,10 +21,10 @@ from ..domain.csvsafe import safe_row
 from ..auth.passwords import hash_password, weak_password_reason
 from ..auth.service import create_user
 from ..auth.tokens import revoke, revoke_all_for_user
+from ..errors import MAX_INT, ApiError, validation_error
 from ..models.auth import (AuditEntry, AuditEntryPublic, AuthToken, AuthTokenPublic, Mode, Role, User, UserCreate,
                            UserPublic, UserUpdate)
 from ..models.base import utcnow
-from ..errors import MAX_INT, ApiError, validation_error
 from ..records.resource import parse_datetime, parse_uuid
 from .http import client_address, in_session, path_uuid, read_body, read_json_object
 

@@ -27,8 +27,8 @@ from ..auth.audit import record
 from ..auth.guard import authorize, require_role
 from ..db import readonly
 from ..domain import hq_live, hq_map
-from ..models.auth import Role
 from ..errors import ApiError
+from ..models.auth import Role
 from .http import client_address
 
 log = logging.getLogger("tsunagu.hq")

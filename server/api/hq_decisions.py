@@ -25,12 +25,12 @@ from starlette.routing import Route
 from ..auth.audit import record
 from ..auth.guard import principal_of, require_role
 from ..domain.matching.rules import intensity_label, parse_intensity
+from ..errors import ApiError, not_found
 from ..models import District, DistrictIntensity, Shelter
 from ..models.auth import Role
 from ..models.base import utcnow
 from ..models.vocab import ShelterKind
 from ..sync.changelog import log_change
-from ..errors import ApiError, not_found
 from .http import client_address, in_session, path_uuid, read_body
 
 DECIDE = (Role.admin, Role.welfare_staff)

@@ -27,9 +27,9 @@ from ..auth.audit import record
 from ..auth.guard import require_role
 from ..db import readonly
 from ..domain import hq_live
+from ..errors import MAX_INT, ApiError
 from ..models.auth import AuthToken, User
 from ..models.base import utcnow
-from ..errors import MAX_INT, ApiError
 from .hq import HQ_ROLES, dump_finite, people_scope
 from .http import client_address
 

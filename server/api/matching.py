@@ -28,12 +28,12 @@ from ..auth.policy import sees_plan_destinations
 from ..domain.matching.propose import MatchParams
 from ..domain.matching.rules import SeismicRule, parse_intensity
 from ..domain.matching.store import ProposalStateError, confirm, latest_confirmed, run_matching
+from ..errors import ApiError, not_found
 from ..models import MatchProposal
 from ..models.auth import Role
 from ..models.geo import normalize_municipality_code
 from ..models.matching import ProposalState
 from ..models.vocab import SeismicClass
-from ..errors import ApiError, not_found
 from .http import client_address, in_session, path_uuid, read_body
 
 STAFF = (Role.admin, Role.welfare_staff)

@@ -130,7 +130,7 @@ def create_row(resource: Resource, session: Session, data: dict, access: Access 
         if existing is not None:
             if resource.is_event and within_write_scope(resource, session, existing.id, access):
                 return access.shape(to_public(resource, session, [existing]))[0], False
-            visible = session.exec(select(resource.table).where(resource.table.id == client_id, *access.clauses())).first()
+            visible = get_visible(resource, session, client_id, access)
             if visible is None:
                 # Outside the caller's scope: not "exists" (that would confirm the record), but the
                 # answer for every id the caller cannot use.
