@@ -19,7 +19,8 @@ HTTP_LAYER = ("api/", "app.py")
 # (a subcommand loads only what it needs) and are not listed.
 TOP_LEVEL_ONLY = ["errors.py", "records/", "sync/", "auth/guard.py", "auth/policy.py", "printing/selection.py",
                   "printing/service.py", "printing/context.py", "printing/jobs.py", "api/resources.py",
-                  "api/http.py", "api/printing.py", "api/openapi.py"]
+                  "api/http.py", "api/printing.py", "api/openapi.py", "printing/engine.py",
+                  "domain/matching/intensity.py", "importers/columns.py"]
 
 
 def _modules(prefixes=None) -> list[Path]:
