@@ -1,8 +1,8 @@
 """The one-way flow of docs/architecture.md, checked on the source: handler → records → domain → models.
 
 The HTTP layer is `server/api/` and `server/app.py`; nothing below it imports from `server.api`,
-and the records layer knows no HTTP. A module below the HTTP layer imports at the top: an import
-inside a function there would only hide a cycle.
+and the records layer knows no HTTP. The modules listed below import the project's own modules at
+the top: an import inside a function there would only hide a cycle.
 """
 
 from __future__ import annotations
@@ -85,8 +85,9 @@ def test_the_records_layer_knows_no_http():
 def test_no_import_inside_a_function(prefix):
     paths = _modules([prefix])
     assert paths, f"no module matches {prefix}"
+    # Only the project's own modules: a heavy or optional library (playwright, pypdf) may load late.
     offenders = [f"{_rel(path)}:{line} imports {name}" for path in paths
-                 for name, line, inside in _imported(path) if inside]
+                 for name, line, inside in _imported(path) if inside and name.split(".")[0] == "server"]
     assert offenders == []
 
 
