@@ -18,11 +18,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, field_app
-from .api import (admin, auth, exports, hazards, hq, hq_decisions, hq_stream, imports, matching, openapi, registry,
-                  sync)
-from .api.errors import ApiError
+from .api import (admin, auth, exports, hazards, hq, hq_decisions, hq_stream, imports, matching, openapi, printing,
+                  resources, sync)
+from .api.http import audit_unrecorded_refusal
 from .auth.middleware import AuthMiddleware
-from .printing.routes import routes as print_routes
+from .errors import ApiError
 from .security import SecurityHeaders
 from .db import make_engine
 from .settings import Settings, load_settings
@@ -84,16 +84,12 @@ def _too_large(max_bytes: int) -> Response:
 
 async def _api_error(request: Request, exc: ApiError) -> Response:
     if not exc.audited:  # every refusal is audited (docs/access.md), also those outside a transaction
-        from .api.resources import audit_unrecorded_refusal
-
         await audit_unrecorded_refusal(request, exc.status, exc.detail)
-    return exc.response()
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 403:  # a page refused to a signed-in role
-        from .api.resources import audit_unrecorded_refusal
-
         await audit_unrecorded_refusal(request, 403, str(exc.detail))
     if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
         detail = exc.detail
@@ -201,11 +197,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *matching.routes,
         *hq_decisions.routes,
         *hazards.routes,
-        *registry.routes,
+        *resources.routes,
         *hq.routes,
         *hq_stream.routes,
         *field_app.routes,
-        *print_routes,
+        *printing.routes,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         *vendor_mounts(),
     ]

@@ -236,7 +236,7 @@ def test_admin_endpoints(as_role, role):
 
 
 def test_every_resource_and_role_is_decided_in_the_policy():
-    from server.api.registry import RESOURCES
+    from server.records.registry import RESOURCES
 
     assert {r.path for r in RESOURCES} == set(POLICY)
     for rules in POLICY.values():

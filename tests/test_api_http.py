@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from server.api.registry import RESOURCES
+from server.records.registry import RESOURCES
 from server.app import create_app
 from server.settings import load_settings
 

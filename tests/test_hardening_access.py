@@ -12,9 +12,9 @@ import uuid
 import pytest
 from sqlmodel import Session, select
 
-from server.api.errors import ApiError
-from server.api.registry import PEOPLE, SAFETY_CHECKS
-from server.api.resources import parse_list_params
+from server.errors import ApiError
+from server.records.registry import PEOPLE, SAFETY_CHECKS
+from server.records.resource import parse_list_params
 from server.auth.policy import Rule
 from server.models import SafetyCheck, Shelter
 from server.models.auth import AuditEntry, ModeSwitch

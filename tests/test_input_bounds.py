@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlmodel import Session
 
-from server.api.registry import RESOURCES
+from server.records.registry import RESOURCES
 from server.models import District
 from server.models.geo import DistrictCreate
 from tests.test_access import World

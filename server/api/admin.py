@@ -21,11 +21,12 @@ from ..domain.csvsafe import safe_row
 from ..auth.passwords import hash_password, weak_password_reason
 from ..auth.service import create_user
 from ..auth.tokens import revoke, revoke_all_for_user
+from ..errors import MAX_INT, ApiError, validation_error
 from ..models.auth import (AuditEntry, AuditEntryPublic, AuthToken, AuthTokenPublic, Mode, Role, User, UserCreate,
                            UserPublic, UserUpdate)
 from ..models.base import utcnow
-from .errors import MAX_INT, ApiError, read_json_object, validation_error
-from .resources import _path_id, client_address, in_session, parse_datetime, parse_uuid
+from ..records.resource import parse_datetime, parse_uuid
+from .http import client_address, in_session, path_uuid, read_body, read_json_object
 
 ADMIN = Role.admin
 
@@ -44,12 +45,8 @@ async def list_users(request: Request) -> Response:
 
 @require_role(ADMIN)
 async def create_user_endpoint(request: Request) -> Response:
-    data = await read_json_object(request)
+    model = await read_body(request, UserCreate)
     principal = principal_of(request)
-    try:
-        model = UserCreate.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
 
     def run(session: Session) -> dict:
         try:
@@ -67,13 +64,9 @@ async def create_user_endpoint(request: Request) -> Response:
 
 @require_role(ADMIN)
 async def update_user(request: Request) -> Response:
-    user_id = _path_id(request)
-    data = await read_json_object(request)
+    user_id = path_uuid(request)
+    patch = await read_body(request, UserUpdate)
     principal = principal_of(request)
-    try:
-        patch = UserUpdate.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
 
     def run(session: Session) -> dict:
         user = session.get(User, user_id)
@@ -123,7 +116,7 @@ async def list_tokens(request: Request) -> Response:
 
 @require_role(ADMIN)
 async def revoke_token(request: Request) -> Response:
-    token_id = _path_id(request)
+    token_id = path_uuid(request)
     principal = principal_of(request)
 
     def run(session: Session) -> dict:

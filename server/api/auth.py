@@ -17,9 +17,9 @@ from ..auth.guard import principal_of
 from ..auth.middleware import SESSION_COOKIE
 from ..auth.service import SignInRefused, sign_in
 from ..auth.tokens import DEVICE, SESSION, revoke
+from ..errors import ApiError, check_json_value, field_errors, parse_json
 from ..models.auth import User, UserPublic
-from .errors import ApiError, check_json_value, field_errors, parse_json
-from .resources import client_address, in_session
+from .http import client_address, in_session
 
 
 class Credentials(BaseModel):

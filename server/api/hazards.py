@@ -18,12 +18,12 @@ from ..auth.audit import record
 from ..auth.guard import principal_of, require_role
 from ..auth.policy import readable, rule_for
 from ..domain.placement import people_in_hazard_areas
+from ..errors import ApiError
 from ..models import HazardArea
 from ..models.auth import Role
 from ..models.geo import normalize_municipality_code
 from ..models.hazards import HazardKind
-from .errors import ApiError
-from .resources import client_address, in_session
+from .http import client_address, in_session
 
 EVERYONE = tuple(Role)
 PEOPLE_READERS = (Role.admin, Role.welfare_staff, Role.hq_viewer)

@@ -25,10 +25,10 @@ from ..auth.audit import record
 from ..auth.guard import authorize, require_role
 from ..db import readonly
 from ..domain import hq_live, hq_map
+from ..errors import ApiError
 from ..models.auth import Role
 from ..web import templates
-from .errors import ApiError
-from .resources import client_address
+from .http import client_address
 
 log = logging.getLogger("tsunagu.hq")
 HQ_ROLES = (Role.admin, Role.welfare_staff, Role.hq_viewer)

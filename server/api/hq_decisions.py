@@ -16,7 +16,7 @@ import uuid
 from typing import Optional
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -25,13 +25,13 @@ from starlette.routing import Route
 from ..auth.audit import record
 from ..auth.guard import principal_of, require_role
 from ..domain.matching.rules import intensity_label, parse_intensity
+from ..errors import ApiError, not_found
 from ..models import District, DistrictIntensity, Shelter
 from ..models.auth import Role
 from ..models.base import utcnow
 from ..models.vocab import ShelterKind
 from ..sync.changelog import log_change
-from .errors import ApiError, not_found, read_json_object, validation_error
-from .resources import client_address, in_session
+from .http import client_address, in_session, path_uuid, read_body
 
 DECIDE = (Role.admin, Role.welfare_staff)
 READERS = (Role.admin, Role.welfare_staff, Role.hq_viewer)
@@ -81,10 +81,7 @@ async def list_intensities(request: Request) -> JSONResponse:
 
 @require_role(*DECIDE)
 async def set_intensities(request: Request) -> JSONResponse:
-    try:
-        body = DistrictValues.model_validate(await read_json_object(request))
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+    body = await read_body(request, DistrictValues)
     principal = principal_of(request)
 
     def run(session: Session) -> dict:
@@ -128,15 +125,8 @@ async def clear_intensities(request: Request) -> JSONResponse:
 
 @require_role(*DECIDE)
 async def open_request(request: Request) -> JSONResponse:
-    try:
-        shelter_id = uuid.UUID(request.path_params["id"])
-    except ValueError:
-        raise not_found("shelter") from None
-    raw = (await request.body()).strip()
-    try:
-        body = OpenRequest.model_validate(await read_json_object(request) if raw else {})
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+    shelter_id = path_uuid(request, what="shelter")
+    body = await read_body(request, OpenRequest, empty_ok=True)
     principal = principal_of(request)
 
     def run(session: Session) -> dict:

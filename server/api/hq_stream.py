@@ -28,11 +28,11 @@ from ..auth.guard import require_role
 from ..auth.policy import rule_for
 from ..db import readonly
 from ..domain import hq_live
+from ..errors import MAX_INT, ApiError
 from ..models.auth import AuthToken, User
 from ..models.base import utcnow
-from .errors import MAX_INT, ApiError
 from .hq import HQ_ROLES, dump_finite, people_scope
-from .resources import client_address
+from .http import client_address
 
 POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0

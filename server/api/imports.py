@@ -19,12 +19,12 @@ from starlette.routing import Route
 
 from ..auth.audit import record
 from ..auth.guard import principal_of, require_role
+from ..errors import ApiError
 from ..importers.people_csv import import_people
 from ..importers.report import ImportConflictError, ImportFileError, ImportReport
 from ..importers.shelters_csv import import_shelters
 from ..models.auth import Role
 from ..models.geo import normalize_municipality_code
-from .errors import ApiError
 
 CITY_OFFICE = (Role.admin, Role.welfare_staff)
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}

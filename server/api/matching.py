@@ -16,7 +16,7 @@ import uuid
 from datetime import date
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -28,13 +28,13 @@ from ..auth.policy import sees_plan_destinations
 from ..domain.matching.propose import MatchParams
 from ..domain.matching.rules import SeismicRule, parse_intensity
 from ..domain.matching.store import ProposalStateError, confirm, latest_confirmed, run_matching
+from ..errors import ApiError, not_found
 from ..models import MatchProposal
 from ..models.auth import Role
 from ..models.geo import normalize_municipality_code
 from ..models.matching import ProposalState
 from ..models.vocab import SeismicClass
-from .errors import ApiError, not_found, read_json_object, validation_error
-from .resources import client_address, in_session
+from .http import client_address, in_session, path_uuid, read_body
 
 STAFF = (Role.admin, Role.welfare_staff)
 READERS = (Role.admin, Role.welfare_staff, Role.hq_viewer)
@@ -117,11 +117,7 @@ def _username(request: Request) -> str:
 
 @require_role(*STAFF)
 async def run_endpoint(request: Request) -> JSONResponse:
-    data = await read_json_object(request) if (await request.body()).strip() else {}
-    try:
-        body = RunRequest.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+    body = await read_body(request, RunRequest, empty_ok=True)
     default = SeismicRule()
     rule = SeismicRule(
         min_intensity=parse_intensity(body.min_intensity) if body.min_intensity is not None else default.min_intensity,
@@ -143,13 +139,6 @@ async def run_endpoint(request: Request) -> JSONResponse:
         return {**proposal_summary(proposal), "diff": proposal.diff}
 
     return JSONResponse(await in_session(request, run), status_code=201)
-
-
-def _proposal_id(request: Request) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.path_params["id"])
-    except ValueError:
-        raise not_found("proposal") from None
 
 
 @require_role(*READERS)
@@ -188,7 +177,7 @@ async def latest_endpoint(request: Request) -> JSONResponse:
 
 @require_role(*READERS)
 async def detail_endpoint(request: Request) -> JSONResponse:
-    proposal_id = _proposal_id(request)
+    proposal_id = path_uuid(request, what="proposal")
     principal = principal_of(request)
 
     def run(session: Session) -> dict:
@@ -204,7 +193,7 @@ async def detail_endpoint(request: Request) -> JSONResponse:
 
 @require_role(*STAFF)
 async def confirm_endpoint(request: Request) -> JSONResponse:
-    proposal_id = _proposal_id(request)
+    proposal_id = path_uuid(request, what="proposal")
     principal = principal_of(request)
 
     def run(session: Session) -> dict:

@@ -13,9 +13,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .. import __version__
+from ..models.auth import AuditEntryPublic, AuthTokenPublic, UserCreate, UserPublic, UserUpdate
 from ..models.plans import PlanVersionPublic
-from .registry import RESOURCES
-from .resources import Resource
+from ..models.sync import SyncConflictPublic
+from ..records.registry import RESOURCES
+from ..records.resource import Resource
+from ..sync.mutations import Mutation
 
 REF = "#/components/schemas/{model}"
 
@@ -137,10 +140,6 @@ def _op(tag: str, summary: str, op_id: str, responses: dict, body: dict | None =
 
 
 def _access_and_sync_paths() -> dict[str, dict]:
-    from ..models.auth import AuditEntryPublic, AuthTokenPublic, UserCreate, UserPublic, UserUpdate
-    from ..models.sync import SyncConflictPublic
-    from ..sync.mutations import Mutation
-
     obj = {"type": "object"}
     creds = {"type": "object", "required": ["username", "password"], "properties": {
         "username": {"type": "string"}, "password": {"type": "string"}, "label": {"type": "string"}}}
@@ -194,10 +193,6 @@ def _access_and_sync_paths() -> dict[str, dict]:
 
 
 def build_openapi() -> dict[str, Any]:
-    from ..models.auth import AuditEntryPublic, AuthTokenPublic, UserCreate, UserPublic, UserUpdate
-    from ..models.sync import SyncConflictPublic
-    from ..sync.mutations import Mutation
-
     models: list[tuple[type[BaseModel], str]] = [(ErrorResponse, "serialization"), (ConflictResponse, "serialization"),
                                                   (PlanVersionPublic, "serialization"), (UserPublic, "serialization"),
                                                   (UserCreate, "validation"), (UserUpdate, "validation"),
@@ -230,10 +225,8 @@ def build_openapi() -> dict[str, Any]:
 def add_remaining_routes(doc: dict[str, Any], routes) -> dict[str, Any]:
     """Every other /api and /auth route of the app, so none is missing from the document: method,
     path parameters and the endpoint's own first docstring line (their bodies are described in docs/)."""
-    from starlette.routing import Route as StarletteRoute
-
     for route in routes:
-        if not isinstance(route, StarletteRoute) or not route.path.startswith(("/api/", "/auth/")):
+        if not isinstance(route, Route) or not route.path.startswith(("/api/", "/auth/")):
             continue
         entry = doc["paths"].setdefault(route.path, {})
         for method in sorted((route.methods or set()) - {"HEAD"}):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -12,17 +13,18 @@ from starlette.routing import Route
 from ..auth.audit import record
 from ..auth.guard import active_principal, principal_of, require_role
 from ..auth.policy import PERSONAL, rule_for
-from ..models.auth import Role
+from ..auth.principal import load_principal
+from ..errors import ApiError
+from ..models.auth import Role, User
 from ..models.base import utcnow
 from ..models.sync import SyncConflict, SyncConflictPublic
+from ..records.access import Access
+from ..records.registry import BY_PATH, RESOURCES
+from ..records.rows import get_visible, update_row, within_write_scope
 from ..sync.feed import MAX_LIMIT, changes
 from ..sync.mutations import MAX_BATCH, apply_batch
 from ..web import templates
-from .errors import ApiError, read_json_object
-from .registry import RESOURCES
-from .resources import Access, _path_id, client_address, in_session, update_row, within_write_scope
-
-BY_PATH = {r.path: r for r in RESOURCES}
+from .http import client_address, in_session, path_uuid, read_body
 
 
 async def changes_endpoint(request: Request) -> Response:
@@ -50,13 +52,23 @@ async def changes_endpoint(request: Request) -> Response:
     return JSONResponse(await in_session(request, run))
 
 
+class MutationBatch(BaseModel):
+    """`POST /api/sync/mutations`. Each mutation is checked on its own (`sync.mutations.Mutation`), so
+    one bad mutation is rejected with its reason and the rest of the batch still applies."""
+
+    mutations: list[Any]
+    device_id: str = Field(default="", description="the device's own id, for conflicts (up to 64 characters)")
+
+    @field_validator("device_id", mode="before")
+    @classmethod
+    def _device_text(cls, value: Any) -> str:
+        return str(value or "")[:64]
+
+
 async def mutations_endpoint(request: Request) -> Response:
     principal = active_principal(request)
-    body = await read_json_object(request)
-    mutations = body.get("mutations")
-    device_id = str(body.get("device_id") or "")[:64]
-    if not isinstance(mutations, list):
-        raise ApiError(422, "mutations must be a list", [{"field": "mutations", "message": "a list is required"}])
+    body = await read_body(request, MutationBatch)
+    mutations, device_id = body.mutations, body.device_id
     if len(mutations) > MAX_BATCH:
         raise ApiError(413, f"at most {MAX_BATCH} mutations per batch; send the rest in the next batch",
                        extra={"max_batch": MAX_BATCH})
@@ -109,9 +121,6 @@ async def list_conflicts(request: Request) -> Response:
 def _author_may_change(session: Session, conflict: SyncConflict, resource) -> bool:
     """Choosing the device's value applies the device user's change, so it must be one that user
     may make today (an administrator resolving it must not lend them wider rights)."""
-    from ..auth.principal import load_principal
-    from ..models.auth import User
-
     author = session.get(User, conflict.user_id)
     if author is None or not author.active:
         return False
@@ -127,22 +136,17 @@ def _author_may_change(session: Session, conflict: SyncConflict, resource) -> bo
     return within_write_scope(resource, session, conflict.record_id, access)
 
 
-def get_visible(resource, session: Session, record_id, access: Access):
-    return session.exec(select(resource.table).where(resource.table.id == record_id, *access.clauses())).first()
-
-
 class Resolution(BaseModel):
-    choice: str
+    """`POST /api/conflicts/{id}/resolve`: keep the server's value or apply the device's."""
+
+    choice: Literal["server", "client"]
 
 
 @require_role(*STAFF)
 async def resolve_conflict(request: Request) -> Response:
     principal = principal_of(request)
-    conflict_id = _path_id(request)
-    data = await read_json_object(request)
-    choice = data.get("choice")
-    if choice not in ("server", "client"):
-        raise ApiError(422, "validation failed", [{"field": "choice", "message": "server or client"}])
+    conflict_id = path_uuid(request)
+    choice = (await read_body(request, Resolution)).choice
 
     def run(session: Session) -> dict:
         conflict = session.get(SyncConflict, conflict_id)

@@ -8,9 +8,10 @@ from typing import Any, Callable
 
 from starlette.requests import Request
 
-from ..api.errors import ApiError
+from ..errors import ApiError
 from ..models.auth import Role
-from .policy import Rule, rule_for
+from ..records.access import access_for
+from .policy import Rule
 from .principal import Principal
 
 
@@ -37,10 +38,7 @@ def active_principal(request: Request) -> Principal:
 def authorize(request: Request, resource: str, action: str) -> tuple[Principal, Rule]:
     """The caller and their rule for `resource`; 401 if not signed in, 403 if the role may not `action` it."""
     principal = active_principal(request)
-    rule = rule_for(resource, principal)
-    if rule is None or action not in rule.actions:
-        raise ApiError(403, f"your role ({principal.role.value}) may not {action} {resource}")
-    return principal, rule
+    return principal, access_for(principal, resource, action).rule
 
 
 def require_role(*roles: Role) -> Callable:

@@ -1,7 +1,7 @@
 """The access matrix: for each resource and role, which actions, which rows, which fields.
 
-This is the one place where access is decided. `server/api/resources.py` asks it for every
-request; custom routes use `require_role`. docs/access.md describes the same matrix for people,
+This is the one place where access is decided. The records layer (`server/records/`) asks it
+for every operation; custom routes use `require_role`. docs/access.md describes the same matrix for people,
 and a test checks that every resource × role pair is described here.
 """
 

@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 from pydantic import ValidationError
 
 from ..domain.textnorm import fold_width, normalize_digits
+from ..models.geo import JAPAN_LAT, JAPAN_LON
 from ..models.vocab import LabelledEnum
 from .csvsource import clean_header
 from .report import ImportFileError
@@ -162,8 +163,6 @@ def parse_int(text: str) -> int:
 
 def check_coordinates(lon: float | None, lat: float | None, lon_header: str, lat_header: str) -> list[tuple[str, str]]:
     """(column, reason) for coordinates that are half given, swapped or outside Japan."""
-    from ..models.geo import JAPAN_LAT, JAPAN_LON
-
     if lon is None and lat is None:
         return []
     if lon is None:

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..errors import ApiError
 from ..progress import ProgressBar
 from .engine import EngineUnavailable
 
@@ -63,7 +64,7 @@ def _engine(settings):
 
 
 def _scope():
-    from ..api.resources import UNRESTRICTED
+    from ..records.access import UNRESTRICTED
     from .context import Reader
     from .selection import Scope
 
@@ -88,7 +89,6 @@ def _fail(message: str) -> int:
 def cmd_plan(args, settings) -> int:
     from sqlmodel import Session
 
-    from ..api.errors import ApiError
     from . import render
     from .context import plan_prints
     from .selection import plan_by_key
@@ -116,7 +116,6 @@ def cmd_plan(args, settings) -> int:
 def cmd_batch(args, settings) -> int:
     from sqlmodel import Session
 
-    from ..api.errors import ApiError
     from .selection import select_plans
     from .service import run_batch
 
@@ -146,7 +145,6 @@ def cmd_batch(args, settings) -> int:
 def cmd_field_list(args, settings) -> int:
     from sqlmodel import Session
 
-    from ..api.errors import ApiError
     from . import render
     from .service import field_list_context, field_list_ids
 

@@ -19,6 +19,7 @@ from ..domain.japan_time import today_jst
 
 from sqlmodel import Session, select
 
+from ..auth.policy import rule_for, shape
 from ..models import District, EvacuationPlan, Municipality, Person, Shelter
 from ..models.people import PersonPublic
 from ..models.plans import PlanPublic
@@ -54,8 +55,6 @@ class Reader:
 
     @classmethod
     def for_principal(cls, principal) -> "Reader":
-        from ..auth.policy import rule_for
-
         return cls(principal.username, rule_for("plans", principal), rule_for("people", principal))
 
     def shape_plan(self, item: dict) -> dict:
@@ -68,8 +67,6 @@ class Reader:
 def _shape(rule, item: dict) -> dict:
     if rule is None:
         return item
-    from ..auth.policy import shape
-
     return shape(rule, item)
 
 

@@ -29,6 +29,8 @@ import threading
 from concurrent.futures import Future
 from typing import Optional
 
+from ..settings import load_settings
+
 log = logging.getLogger("tsunagu.printing")
 
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -131,8 +133,6 @@ class PdfEngine:
                 pass
 
     def _launch(self, driver):
-        from ..settings import load_settings
-
         executable = self._executable or find_chromium(load_settings().TSUNAGU_CHROMIUM)
         try:
             return driver.chromium.launch(executable_path=executable, args=LAUNCH_ARGS)

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from ..api.errors import ApiError
+from ..errors import ApiError
 from .engine import EngineUnavailable
 
 MAX_JOBS = 20

@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 
 from . import furigana
 from .context import BatchCover, FieldList, PlanPrint
+from .engine import engine
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSS_FILE = TEMPLATES / "print.css"
@@ -138,8 +139,6 @@ class Rendered:
 
 def html_to_pdf(html: str) -> Rendered:
     from pypdf import PdfReader
-
-    from .engine import engine
 
     pdf = engine().pdf(html)
     reader = PdfReader(io.BytesIO(pdf))

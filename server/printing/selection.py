@@ -16,11 +16,14 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..api.errors import ApiError, not_found
-from ..api.resources import Access, get_row
+from ..auth.policy import rule_for
+from ..errors import ApiError, not_found
 from ..models import District, EvacuationPlan, Person, Shelter
 from ..models.auth import Role
 from ..models.vocab import CareNeed, Household, Reason
+from ..records.access import Access
+from ..records.registry import PLANS
+from ..records.rows import get_row
 from .context import FieldList, FieldListRow, Reader, age_on, date_text, today_jst
 from .i18n import resolve_language
 
@@ -39,20 +42,12 @@ class Scope:
 
     @classmethod
     def for_principal(cls, principal, plan_rule) -> "Scope":
-        from ..auth.policy import rule_for
-
         return cls(Access(principal, plan_rule), Access(principal, rule_for("people", principal)),
                    Reader.for_principal(principal))
 
     @property
     def principal(self):
         return self.plans.principal
-
-
-def _plans_resource():
-    from ..api.registry import PLANS
-
-    return PLANS
 
 
 def natural_key(text: str) -> tuple:
@@ -63,7 +58,7 @@ def natural_key(text: str) -> tuple:
 # ---- plans ----
 
 def one_plan(session: Session, plan_id: uuid.UUID, scope: Scope) -> EvacuationPlan:
-    return get_row(_plans_resource(), session, plan_id, scope.plans)
+    return get_row(PLANS, session, plan_id, scope.plans)
 
 
 def plan_by_key(session: Session, key: str, scope: Scope) -> EvacuationPlan:

@@ -14,15 +14,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from ..auth.audit import record
+from ..errors import ApiError
 from . import render
 from .context import FieldList, PlanPrint, batch_cover, plan_prints
 from .i18n import PRINT_LANGUAGES
-from .selection import Scope, district_list, one_plan, shelter_roster
+from .selection import Scope, _by_ids, district_list, one_plan, shelter_roster
 
 
 def check_language(language: Optional[str]) -> Optional[str]:
-    from ..api.errors import ApiError
-
     if language in (None, ""):
         return None
     if language not in PRINT_LANGUAGES:
@@ -57,8 +56,6 @@ def field_list_ids(field_list: FieldList) -> list[str]:
 def run_batch(engine: Engine, plan_ids: list[uuid.UUID], description: str, scope: Scope, progress=None,
               now: Optional[date] = None, duplex: bool = False) -> render.BatchResult:
     """Render a batch of already-selected (and audited) plans, in this order."""
-    from .selection import _by_ids
-
     with Session(engine) as session:
         plans = _by_ids(session, plan_ids, list(scope.plans.clauses()))
         prints = plan_prints(session, plans, scope.reader, now=now, numbered=True)

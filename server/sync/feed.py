@@ -11,11 +11,13 @@ from typing import Any, Optional
 
 from sqlmodel import Session, select
 
-from ..api.errors import ApiError
-from ..api.resources import Access, Resource, to_public
 from ..auth.policy import held_before, rule_for
 from ..auth.principal import Principal
+from ..errors import ApiError
 from ..models.sync import ChangeLog
+from ..records.access import Access
+from ..records.resource import Resource
+from ..records.rows import to_public
 from .changelog import epoch, max_seq
 
 MAX_LIMIT = 2000

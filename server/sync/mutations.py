@@ -11,13 +11,13 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_core import to_jsonable_python
 from sqlmodel import Session, select
 
-from ..api.errors import ApiError, field_errors, not_found
-from ..api.resources import (Access, Resource, create_row, delete_row, get_row, row_values, to_public, update_row,
-                             within_write_scope)
-from ..auth.policy import rule_for
 from ..auth.principal import Principal
+from ..errors import ApiError, field_errors, not_found
 from ..models.base import keep_stored
 from ..models.sync import SyncConflict, SyncMutation
+from ..records.access import Access, access_for
+from ..records.resource import Resource
+from ..records.rows import create_row, delete_row, get_row, row_values, to_public, update_row, within_write_scope
 
 MAX_BATCH = 100
 
@@ -103,30 +103,23 @@ def _apply_one(session: Session, principal: Principal, resources: dict[str, Reso
     return result
 
 
-def _access(principal: Principal, resource: Resource, action: str) -> Access:
-    rule = rule_for(resource.path, principal)
-    if rule is None or action not in rule.actions:
-        raise ApiError(403, f"your role ({principal.role.value}) may not {action} {resource.path}")
-    return Access(principal, rule)
-
-
 def _dispatch(session: Session, principal: Principal, resource: Resource, m: Mutation, device_id: str) -> dict:
     if m.op == "create":
         if m.data is None:
             raise ApiError(422, "create needs data", [{"field": "data", "message": "required"}])
-        record, created = create_row(resource, session, m.data, _access(principal, resource, "create"))
+        record, created = create_row(resource, session, m.data, access_for(principal, resource.path, "create"))
         return {"id": str(m.id), "status": "applied" if created else "duplicate", "record": record}
     if m.record_id is None:
         raise ApiError(422, f"{m.op} needs record_id", [{"field": "record_id", "message": "required"}])
     if m.op == "delete":
-        delete_row(resource, session, m.record_id, m.base_version, _access(principal, resource, "delete"))
+        delete_row(resource, session, m.record_id, m.base_version, access_for(principal, resource.path, "delete"))
         return {"id": str(m.id), "status": "applied", "record": None}
     if resource.is_event:
         raise ApiError(405, "events are append-only: a correction is a new event")
     if m.changes is None or m.base_version is None:
         raise ApiError(422, "update needs base_version and changes",
                        [{"field": "changes" if m.changes is None else "base_version", "message": "required"}])
-    access = _access(principal, resource, "update")
+    access = access_for(principal, resource.path, "update")
     return _merge_update(session, principal, resource, access, m, device_id)
 
 

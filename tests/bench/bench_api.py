@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
-from server.api.registry import PEOPLE  # noqa: E402
-from server.api.resources import Access, list_rows  # noqa: E402
+from server.records.registry import PEOPLE  # noqa: E402
+from server.records.access import Access  # noqa: E402
+from server.records.rows import list_rows  # noqa: E402
 from server.auth.audit import record  # noqa: E402
 from server.auth.policy import rule_for  # noqa: E402
 from server.auth.principal import load_principal  # noqa: E402

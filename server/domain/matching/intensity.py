@@ -21,6 +21,8 @@ from typing import Hashable, Mapping, Optional
 
 from sqlmodel import Session, select
 
+from ...models import District, DistrictIntensity
+
 
 @dataclass(frozen=True)
 class PlaceIntensity:
@@ -45,8 +47,6 @@ class PlaceIntensity:
 def load_place_intensity(session: Session, city: Optional[float] = None,
                          by_record: Optional[Mapping[str, float]] = None) -> PlaceIntensity:
     """The city-wide value, HQ's district values from the database, and any per-record values."""
-    from ...models import District, DistrictIntensity
-
     by_district = {row.district_id: row.intensity for row in session.exec(select(DistrictIntensity)).all()}
     parent = {}
     if by_district:

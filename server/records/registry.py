@@ -1,4 +1,5 @@
-"""The resources the JSON API serves, described once for routes and OpenAPI alike."""
+"""The resources: every kind of record and event, described once for the row operations, the
+routes, the sync feed and the OpenAPI document alike."""
 
 from __future__ import annotations
 
@@ -6,18 +7,18 @@ from typing import Any, Optional
 
 from pydantic_core import to_jsonable_python
 from sqlmodel import Session, select
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
+from ..auth.audit import record
 from ..domain.current_state import latest_safety_checks, latest_shelter_reports
+from ..domain.matching.store import rerun_if_shelter_changed
 from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
                       EvacuationPlan, Municipality, Person, PlanVersion, SafetyCheck, Shelter, ShelterReport)
 from ..models import dwat, events, geo, people, plans, shelters
 from ..models.vocab import (Consent, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState,
                             SafetyOutcome, SeismicClass, ShelterKind)
-from .resources import (DATETIME_SCHEMA, Access, Filter, Resource, in_session, _path_id, client_address, enum_filter, get_row,
-                        make_routes, parse_datetime, uuid_filter)
+from .access import Access
+from .resource import DATETIME_SCHEMA, Filter, Resource, enum_filter, parse_datetime, uuid_filter
+from .rows import get_row
 
 
 def _people_decorate(session: Session, rows: list[Person], items: list[dict]) -> None:
@@ -66,36 +67,27 @@ def _plan_before_write(session: Session, row: EvacuationPlan, previous: Optional
     session.add(PlanVersion(plan_id=row.id, version=row.version, data=snapshot))
 
 
-async def plan_history(request: Request) -> JSONResponse:
-    from ..auth.guard import authorize
-    from ..auth.audit import record
-
-    principal, rule = authorize(request, "plans", "read")
-    access = Access(principal, rule)
-    plan_id = _path_id(request)
-
-    def load(session: Session) -> dict[str, Any]:
-        get_row(PLANS, session, plan_id, access)
-        record(session, "read", principal=principal, resource="plans/history", record_ids=[plan_id],
-               client=client_address(request))
-        versions = session.exec(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
-                                .order_by(PlanVersion.version.desc())).all()
-        items = [plans.PlanVersionPublic.model_validate(v, from_attributes=True).model_dump(mode="json")
-                 for v in versions]
-        for item in items:  # the same fields are hidden in old versions as in the current one
-            item["data"] = access.shape([item["data"]])[0]
-        return {"items": items}
-
-    return JSONResponse(await in_session(request, load))
+def plan_history(session: Session, plan_id, access: Access, client: str = "") -> dict[str, Any]:
+    """The saved versions of a plan, newest first, shaped like the plan itself; an audited read."""
+    get_row(PLANS, session, plan_id, access)
+    record(session, "read", principal=access.principal, resource="plans/history", record_ids=[plan_id],
+           client=client)
+    versions = session.exec(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
+                            .order_by(PlanVersion.version.desc())).all()
+    items = [plans.PlanVersionPublic.model_validate(v, from_attributes=True).model_dump(mode="json")
+             for v in versions]
+    for item in items:  # the same fields are hidden in old versions as in the current one
+        item["data"] = access.shape([item["data"]])[0]
+    return {"items": items}
 
 
 MUNICIPALITIES = Resource(
     "municipalities", Municipality, geo.MunicipalityCreate, geo.MunicipalityPublic, geo.MunicipalityUpdate,
-    title="municipality", order_by=lambda t: [t.municipality_code])
+    title="municipality", order_by=lambda t: [t.municipality_code], fixed=frozenset({"municipality_code"}))
 
 DISTRICTS = Resource(
     "districts", District, geo.DistrictCreate, geo.DistrictPublic, geo.DistrictUpdate,
-    title="district", order_by=lambda t: [t.kind, t.code],
+    title="district", order_by=lambda t: [t.kind, t.code], fixed=frozenset({"kind", "code", "municipality_code"}),
     filters=[enum_filter("kind", District.kind, DistrictKind), uuid_filter("parent_id", District.parent_id),
              Filter("municipality_code", District.municipality_code), Filter("code", District.code)])
 
@@ -110,10 +102,10 @@ PEOPLE = Resource(
 PLANS = Resource(
     "plans", EvacuationPlan, plans.PlanCreate, plans.PlanPublic, plans.PlanUpdate,
     title="evacuation plan", order_by=lambda t: [t.created_at, t.id], before_write=_plan_before_write,
+    fixed=frozenset({"person_id"}),
     decorate=_plan_decorate,
     filters=[uuid_filter("person_id", EvacuationPlan.person_id), enum_filter("status", EvacuationPlan.status, PlanStatus),
-             uuid_filter("destination_shelter_id", EvacuationPlan.destination_shelter_id)],
-    extra_routes=[Route("/api/plans/{id}/history", plan_history, methods=["GET"], name="plans-history")])
+             uuid_filter("destination_shelter_id", EvacuationPlan.destination_shelter_id)])
 
 SHELTERS = Resource(
     "shelters", Shelter, shelters.ShelterCreate, shelters.ShelterPublic, shelters.ShelterUpdate,
@@ -124,7 +116,6 @@ SHELTERS = Resource(
              Filter("common_id", Shelter.common_id, description="共通ID")])
 
 
-
 def _since_filter(column) -> Filter:
     return Filter("since", column, parse_datetime, op="gte", schema=DATETIME_SCHEMA,
                   description="observed at or after (ISO 8601 with timezone)")
@@ -132,8 +123,6 @@ def _since_filter(column) -> Filter:
 
 def _shelter_report_written(session: Session, row: ShelterReport, previous: Optional[dict]) -> None:
     """A report that changes a shelter's usable state or room re-runs the matching (if in use)."""
-    from ..domain.matching.store import rerun_if_shelter_changed
-
     rerun_if_shelter_changed(session, row)
 
 
@@ -160,13 +149,13 @@ DWAT_MEMBERS = Resource(
 
 DWAT_DEPLOYMENTS = Resource(
     "dwat-deployments", DwatDeployment, dwat.DwatDeploymentCreate, dwat.DwatDeploymentPublic, dwat.DwatDeploymentUpdate,
-    title="DWAT deployment", order_by=lambda t: [t.start_date.desc(), t.id],
+    title="DWAT deployment", order_by=lambda t: [t.start_date.desc(), t.id], fixed=frozenset({"team_id"}),
     filters=[uuid_filter("team_id", DwatDeployment.team_id), uuid_filter("shelter_id", DwatDeployment.shelter_id),
              enum_filter("state", DwatDeployment.state, DeploymentState)])
 
 DWAT_REQUESTS = Resource(
     "dwat-requests", DwatRequest, dwat.DwatRequestCreate, dwat.DwatRequestPublic, dwat.DwatRequestUpdate,
-    title="DWAT request", order_by=lambda t: [t.created_at.desc(), t.id],
+    title="DWAT request", order_by=lambda t: [t.created_at.desc(), t.id], fixed=frozenset({"shelter_id"}),
     filters=[uuid_filter("shelter_id", DwatRequest.shelter_id), enum_filter("state", DwatRequest.state, RequestState)])
 
 DWAT_ACTIVITY = Resource(
@@ -176,5 +165,4 @@ DWAT_ACTIVITY = Resource(
 
 RESOURCES: list[Resource] = [MUNICIPALITIES, DISTRICTS, PEOPLE, PLANS, SHELTERS, SHELTER_REPORTS, SAFETY_CHECKS,
                              DWAT_TEAMS, DWAT_MEMBERS, DWAT_DEPLOYMENTS, DWAT_REQUESTS, DWAT_ACTIVITY]
-
-routes = [route for resource in RESOURCES for route in make_routes(resource)]
+BY_PATH: dict[str, Resource] = {r.path: r for r in RESOURCES}

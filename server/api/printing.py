@@ -6,8 +6,9 @@ Printing a plan is a read of personal data: the same policy as `GET /api/plans/{
 
 from __future__ import annotations
 
-import uuid
+from typing import Any, Literal, Optional
 
+from pydantic import BaseModel, Field, StrictBool, ValidationInfo, field_validator
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,15 +16,15 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from .. import __version__
-from ..api.errors import ApiError, not_found, read_json_object
-from ..api.resources import audit_unrecorded_refusal, client_address, in_session
 from ..auth.guard import authorize
-from ..web import templates
-from . import render
-from .engine import EngineUnavailable
-from .jobs import DONE, store_for
-from .selection import BATCH_KINDS, Scope
-from .service import (
+from ..auth.policy import rule_for
+from ..errors import ApiError
+from ..printing import render
+from ..printing.engine import EngineUnavailable
+from ..printing.jobs import DONE, store_for
+from ..printing.preview import MAX_QUERY, examples, find_plans
+from ..printing.selection import Scope, select_plans
+from ..printing.service import (
     audit_print,
     check_language,
     field_list_context,
@@ -31,6 +32,8 @@ from .service import (
     plan_context,
     run_batch,
 )
+from ..web import templates
+from .http import audit_unrecorded_refusal, client_address, in_session, path_uuid, read_body
 
 
 def _scope(request: Request) -> Scope:
@@ -40,16 +43,7 @@ def _scope(request: Request) -> Scope:
 
 def _people_scope(request: Request) -> Scope:
     principal, _ = authorize(request, "people", "list")
-    from ..auth.policy import rule_for
-
     return Scope.for_principal(principal, rule_for("plans", principal))
-
-
-def _uuid(request: Request, name: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.path_params[name])
-    except ValueError:
-        raise not_found() from None
 
 
 async def _render(function, context) -> bytes:
@@ -67,7 +61,7 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 async def plan_pdf(request: Request) -> Response:
     scope = _scope(request)
-    plan_id = _uuid(request, "plan_id")
+    plan_id = path_uuid(request, "plan_id")
     language = check_language(request.query_params.get("lang"))
     request.state.audit_refusal = ("print", "plans", [plan_id])
 
@@ -80,33 +74,43 @@ async def plan_pdf(request: Request) -> Response:
     return _pdf(await _render(render.plan_pdf, context), f"plan-{plan_id}.pdf")
 
 
-def _batch_request(data: dict) -> tuple[str, object]:
-    by = data.get("by")
-    if by not in BATCH_KINDS:
-        raise ApiError(422, "validation failed", [{"field": "by", "message": "one of " + ", ".join(BATCH_KINDS)}])
-    if by == "selection":
-        ids = data.get("ids")
-        if not isinstance(ids, list):
-            raise ApiError(422, "validation failed", [{"field": "ids", "message": "a list of plan ids"}])
-        return by, ids
-    value = data.get("value")
-    if not isinstance(value, str) or not value.strip():
-        raise ApiError(422, "validation failed", [{"field": "value", "message": f"the {by} to print"}])
-    return by, value.strip()
+class BatchRequest(BaseModel):
+    """`POST /api/print/batches`: plans by district, supporter or shelter (`value`), or by `ids`."""
+
+    by: Literal["district", "supporter", "shelter", "selection"]
+    ids: Optional[list[Any]] = Field(default=None, validate_default=True, description="plan ids, for by=selection")
+    value: Optional[str] = Field(default=None, validate_default=True, description="the district, supporter or shelter")
+    duplex: StrictBool = False
+
+    @field_validator("ids")
+    @classmethod
+    def _ids_for_selection(cls, ids: Optional[list[Any]], info: ValidationInfo) -> Optional[list[Any]]:
+        if info.data.get("by") == "selection" and ids is None:
+            raise ValueError("a list of plan ids")
+        return ids
+
+    @field_validator("value")
+    @classmethod
+    def _value_for_the_rest(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+        by = info.data.get("by")
+        if by in (None, "selection"):
+            return value
+        if value is None or not value.strip():
+            raise ValueError(f"the {by} to print")
+        return value.strip()
+
+    @property
+    def selector(self) -> Any:
+        return self.ids if self.by == "selection" else self.value
 
 
 async def batch_create(request: Request) -> Response:
     scope = _scope(request)
-    data = await read_json_object(request)
-    by, value = _batch_request(data)
-    duplex = data.get("duplex", False)
-    if not isinstance(duplex, bool):
-        raise ApiError(422, "validation failed", [{"field": "duplex", "message": "true or false"}])
+    body = await read_body(request, BatchRequest)
+    by, value, duplex = body.by, body.selector, body.duplex
     request.state.audit_refusal = ("print", "plans", [])
 
     def run(session: Session):
-        from .selection import select_plans
-
         plans, description = select_plans(session, by, value, scope)
         ids = [p.id for p in plans]
         if not ids:  # refused now, not as a failed job later
@@ -172,8 +176,6 @@ async def print_css(request: Request) -> Response:
 
 
 async def print_page(request: Request) -> Response:
-    from .preview import MAX_QUERY, examples, find_plans
-
     principal = getattr(request.state, "principal", None)
     query = request.query_params.get("q", "").strip()
     context = {"version": __version__, "principal": principal, "examples": None, "error": "", "query": query,
@@ -201,7 +203,7 @@ async def print_page(request: Request) -> Response:
 
 async def plan_preview(request: Request) -> Response:
     scope = _scope(request)
-    plan_id = _uuid(request, "plan_id")
+    plan_id = path_uuid(request, "plan_id")
     language = check_language(request.query_params.get("lang"))
 
     def run(session: Session):

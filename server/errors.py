@@ -1,4 +1,9 @@
-"""One error shape for every API answer: `{"detail": str, "errors": [{"field", "message"}]}`."""
+"""One error shape for every refusal: `{"detail": str, "errors": [{"field", "message"}]}`.
+
+Below the HTTP layer: records, sync, printing and the importers raise `ApiError`; the app turns
+it into a JSON answer (`server/app.py`), the CLI into a message. The JSON body parser lives
+here too, so that sync and the importers read JSON exactly as the handlers do.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,6 @@ import math
 from typing import Any
 
 from pydantic import ValidationError
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 
 class ApiError(Exception):
@@ -24,12 +27,13 @@ class ApiError(Exception):
         self.headers = headers
         self.audited = False  # set once an audit entry records this refusal
 
-    def response(self) -> JSONResponse:
+    def body(self) -> dict[str, Any]:
+        """The JSON answer: detail, field errors if any, and the extra keys (`current` …)."""
         body: dict[str, Any] = {"detail": self.detail}
         if self.errors:
             body["errors"] = self.errors
         body.update(self.extra)
-        return JSONResponse(body, status_code=self.status, headers=self.headers)
+        return body
 
 
 def field_errors(exc: ValidationError, prefix: str = "") -> list[dict]:
@@ -109,15 +113,4 @@ def parse_json(raw: bytes | str) -> Any:
     errors = check_json_value(data)
     if errors:
         raise ApiError(422, "validation failed", errors)
-    return data
-
-
-async def read_json_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object; 400 for malformed JSON, 422 for a non-object."""
-    raw = await request.body()
-    if not raw.strip():
-        raise ApiError(400, "request body is empty; a JSON object is expected")
-    data = parse_json(raw)
-    if not isinstance(data, dict):
-        raise ApiError(422, "a JSON object is expected", [{"field": "body", "message": "not an object"}])
     return data
