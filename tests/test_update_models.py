@@ -30,13 +30,13 @@ def test_every_master_record_has_an_update_model_and_events_none():
     assert all(r.update is None for r in RESOURCES if r.is_event)
 
 
-@pytest.mark.parametrize("create,update,editable", _pairs())
+@pytest.mark.parametrize("create,update,editable", list(_pairs()))
 def test_update_holds_exactly_the_editable_fields(create, update, editable):
     assert set(update.model_fields) - {"version"} == editable
     assert update.model_fields["version"].is_required()
 
 
-@pytest.mark.parametrize("create,update,editable", _pairs())
+@pytest.mark.parametrize("create,update,editable", list(_pairs()))
 def test_each_update_field_is_the_create_field_made_optional(create, update, editable):
     for name in editable:
         wanted = create.model_fields[name].annotation
