@@ -8,8 +8,34 @@ import { status } from './sync.js';
 import { currentSession } from './auth.js';
 import * as data from './data.js';
 import { canRecord, openSafetySheet } from './safety.js';
+import { noDeploymentNotice } from './sync-status.js';
+import { statusGlyph } from './palette.js';
 
-const state = { query: '', filter: 'all' };
+// What the list looked like, so that coming back from a person finds the same search, filter and
+// row (at the same height on the screen). Kept for the tab's life, a reload included.
+const KEY = 'tsunagu.people';
+const state = { query: '', filter: 'all', row: null, rowTop: 0, ...readState() };
+
+function readState() {
+  try { return JSON.parse(sessionStorage.getItem(KEY)) || {}; } catch { return {}; }
+}
+
+function saveState() {
+  try { sessionStorage.setItem(KEY, JSON.stringify(state)); } catch { /* private mode: memory only */ }
+}
+
+// Scroll so the row opened last is where it was; focus its link (keyboard and screen-reader users
+// land on it too). Nothing to do if it is no longer shown.
+function restoreRow(list) {
+  if (!state.row) return false;
+  const row = list.querySelector(`li.person[data-id="${CSS.escape(state.row)}"]`);
+  if (!row) return false;
+  const top = row.getBoundingClientRect().top + window.scrollY;
+  window.scrollTo(0, Math.max(0, top - state.rowTop));
+  const link = row.querySelector('a.who');
+  if (link) link.focus({ preventScroll: true });
+  return true;
+}
 
 function isUnchecked(check, since) {
   if (!check) return true;
@@ -22,11 +48,20 @@ function matches(person, key, raw) {
     || (person.register_no || '').startsWith(raw) || (person.address || '').includes(raw);
 }
 
+// Before the first sync has stored anything: what is actually happening.
+function firstSyncWords() {
+  if (status.undeployed) return t('people.first_sync_no_deployment');
+  if (status.state === 'syncing') return t('people.first_sync', { n: status.received });
+  if (status.state === 'offline') return t('people.first_sync_offline');
+  if (status.state === 'error') return t('people.first_sync_error');
+  return t('people.first_sync_waiting');
+}
+
 function statusChip(check) {
-  if (!check) return h('span', { class: 'chip s-none' }, t('people.unchecked'));
+  if (!check) return h('span', { class: 'chip s-none' }, statusGlyph('unchecked'), t('people.unchecked'));
   const flag = check._rejected ? t('sync.flag_rejected') : check._pending ? t('sync.flag_pending') : '';
   return h('span', { class: `chip s-${check.outcome}` },
-    label('SafetyOutcome', check.outcome), h('span', { class: 'when' }, ` ${fmtTime(check.observed_at)}`),
+    statusGlyph(check.outcome), label('SafetyOutcome', check.outcome), h('span', { class: 'when' }, ` ${fmtTime(check.observed_at)}`),
     flag ? h('span', { class: 'flag' }, ` ${flag}`) : null);
 }
 
@@ -52,6 +87,7 @@ export async function render(view) {
   const recordable = canRecord(role);
   const heading = h('h1', {}, t('people.title'));
   const summary = h('p', { class: 'summary', id: 'people-summary' });
+  const notice = h('div', { id: 'people-notice' });
   const search = h('input', {
     type: 'search', id: 'people-search', value: state.query, autocomplete: 'off', enterkeyhint: 'search',
   });
@@ -60,12 +96,19 @@ export async function render(view) {
   // Opening a person from the QR code on their paper plan: big, at the top, for gloved or shaky hands.
   const scanLink = h('a', { class: 'button primary big scan-link', href: '#/scan', id: 'open-scan' },
     h('img', { src: '/app/icons/qr.svg', alt: '', width: 28, height: 28 }), t('people.scan'));
-  fill(view, h('div', { class: 'title-row' }, heading, scanLink), summary,
+  fill(view, h('div', { class: 'title-row' }, heading, scanLink), notice, summary,
     h('div', { class: 'toolbar' },
       h('div', { class: 'field search' }, h('label', { for: 'people-search' }, t('people.search')), search), filters),
     list);
 
   let snapshot = null;
+  let noticeShown = null;
+  const drawNotice = () => {
+    const undeployed = status.undeployed;
+    if (undeployed === noticeShown) return;
+    noticeShown = undeployed;
+    fill(notice, undeployed ? noDeploymentNotice() : null);
+  };
   const draw = () => {
     if (!snapshot) return;
     const { people, districts, latest } = snapshot;
@@ -86,8 +129,9 @@ export async function render(view) {
       if (state.filter === 'help' && !(c && data.NEEDS_HELP.has(c.outcome))) return false;
       return matches(p, key, state.query.trim());
     });
-    summary.textContent = status.firstSync && !people.length ? t('people.first_sync', { n: status.received })
+    summary.textContent = !people.length && !status.lastSyncAt ? firstSyncWords()
       : t('people.summary', { shown: shown.length, all: people.length });
+    drawNotice();
     const groups = new Map();
     for (const p of shown) {
       if (!groups.has(p.district_id)) groups.set(p.district_id, []);
@@ -116,17 +160,26 @@ export async function render(view) {
 
   let typing = null;
   search.addEventListener('input', () => {
+    // Kept at once (opening a person right after typing keeps it); drawn after a short pause.
+    Object.assign(state, { query: search.value, row: null });
+    saveState();
     clearTimeout(typing);
-    typing = setTimeout(() => { state.query = search.value; draw(); }, 120);
+    typing = setTimeout(draw, 120);
   });
   filters.addEventListener('click', (event) => {
     const button = event.target.closest('button[data-filter]');
     if (!button) return;
-    state.filter = button.dataset.filter;
+    Object.assign(state, { filter: button.dataset.filter, row: null });
+    saveState();
     draw();
     filters.querySelector(`[data-filter="${state.filter}"]`).focus();
   });
   list.addEventListener('click', (event) => {
+    const row = event.target.closest('li.person');
+    if (row) {  // the row the user worked on: where the list comes back to
+      Object.assign(state, { row: row.dataset.id, rowTop: Math.round(row.getBoundingClientRect().top) });
+      saveState();
+    }
     const button = event.target.closest('button.check');
     if (!button) return;
     const person = snapshot.people.find((p) => p.id === button.dataset.id);
@@ -153,13 +206,15 @@ export async function render(view) {
       // Pages arriving during a sync are drawn once it completes (below), not page by page.
       if (detail && detail.pulled && status.state === 'syncing') {
         skipped = true;
-        if (!snapshot || !snapshot.people.length) summary.textContent = t('people.first_sync', { n: status.received });
+        if (!snapshot || !snapshot.people.length) summary.textContent = firstSyncWords();
         return;
       }
       if (!pending) pending = setTimeout(redraw, 300);
     }),
     on('status', () => {
       // A sync completed, or stopped part-way (offline, error) after pages arrived: draw what we have.
+      drawNotice();
+      if (!snapshot || !snapshot.people.length) draw();  // the first sync's words follow its state
       if (status.lastSyncAt !== drawnSync || (skipped && status.state !== 'syncing')) {
         drawnSync = status.lastSyncAt;
         skipped = false;
@@ -168,5 +223,6 @@ export async function render(view) {
     }),
   ];
   await load();
+  if (!restoreRow(list)) window.scrollTo(0, 0);
   return () => { offs.forEach((off) => off()); clearTimeout(pending); };
 }
