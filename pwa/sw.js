@@ -99,7 +99,8 @@ async function backgroundSend() {
   if (!session || session.locked || !existing.has(`tsunagu-user-${session.user.id}`)) return;
   const name = `tsunagu-user-${session.user.id}`;
   // A held entry (a safety check still in its undo window) is not sent yet.
-  const waiting = (await idbAll(name, 'outbox')).filter((entry) => entry.state === 'pending' && !(entry.hold_until > Date.now()));
+  const waiting = (await idbAll(name, 'outbox')).filter((entry) => entry.state === 'pending'
+    && !(entry.hold_until > Date.now() && entry.hold_until - Date.now() <= 15 * 60 * 1000));
   for (let i = 0; i < waiting.length; i += 100) {
     const response = await fetch('/api/sync/mutations', {
       method: 'POST',

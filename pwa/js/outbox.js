@@ -41,7 +41,10 @@ export async function enqueue(mutation, { hold = 0 } = {}) {
   return entry;
 }
 
-const isHeld = (entry, now = Date.now()) => !!entry.hold_until && entry.hold_until > now;
+// At most this far ahead: a hold left behind by a device clock that was set back must not keep a
+// record from being sent.
+const MAX_HOLD = 15 * 60 * 1000;
+const isHeld = (entry, now = Date.now()) => !!entry.hold_until && entry.hold_until > now && entry.hold_until - now <= MAX_HOLD;
 
 let releaseTimer = null;
 let releaseAt = Infinity;
