@@ -156,7 +156,23 @@ function registerServiceWorker() {
   }).catch((err) => console.warn('service worker not registered', err));
 }
 
+// The header gives its room back while the user reads down a list, and returns as soon as they
+// scroll up (or move focus into it): with large text a fixed header would cover a third of the
+// screen. (On short screens it is not fixed at all: app.css.)
+function headerMakesRoom() {
+  const header = document.querySelector('header.top');
+  let last = window.scrollY;
+  window.addEventListener('scroll', () => {
+    const y = window.scrollY;
+    if (y > last + 8 && y > header.offsetHeight) header.classList.add('away');
+    else if (y < last - 8 || y <= header.offsetHeight) header.classList.remove('away');
+    last = y;
+  }, { passive: true });
+  header.addEventListener('focusin', () => header.classList.remove('away'));
+}
+
 async function boot() {
+  headerMakesRoom();
   applyPalette();
   // The app places the page itself (top of a new screen, the same row of the list on return).
   if ('scrollRestoration' in history) history.scrollRestoration = 'manual';

@@ -24,17 +24,29 @@ function saveState() {
   try { sessionStorage.setItem(KEY, JSON.stringify(state)); } catch { /* private mode: memory only */ }
 }
 
-// Scroll so the row opened last is where it was; focus its link (keyboard and screen-reader users
-// land on it too). Nothing to do if it is no longer shown.
-function restoreRow(list) {
-  if (!state.row) return false;
-  const row = list.querySelector(`li.person[data-id="${CSS.escape(state.row)}"]`);
-  if (!row) return false;
-  const top = row.getBoundingClientRect().top + window.scrollY;
-  window.scrollTo(0, Math.max(0, top - state.rowTop));
-  const link = row.querySelector('a.who');
-  if (link) link.focus({ preventScroll: true });
+const rowIn = (list, id) => list.querySelector(`li.person[data-id="${CSS.escape(id)}"]`);
+
+// Scroll so that row `id` is `top` px from the top of the screen, and keep it there while the
+// sections around it are laid out for real (content-visibility: their sizes were estimates),
+// for a few frames at most. False if the row is not shown.
+async function placeRow(list, id, top) {
+  if (!rowIn(list, id)) return false;
+  for (let i = 0; i < 6; i += 1) {
+    const row = rowIn(list, id);
+    if (!row) break;
+    const off = row.getBoundingClientRect().top - top;
+    if (Math.abs(off) < 1) break;
+    window.scrollTo(0, Math.max(0, window.scrollY + off));
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+  }
   return true;
+}
+
+// The row on screen nearest the top (what the user is looking at), with its height on screen.
+function anchorRow(list) {
+  const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('li.person');
+  const row = focused || [...list.querySelectorAll('li.person')].find((r) => r.getBoundingClientRect().bottom > 0);
+  return row ? { id: row.dataset.id, top: row.getBoundingClientRect().top } : null;
 }
 
 function isUnchecked(check, since) {
@@ -102,6 +114,7 @@ export async function render(view) {
     list);
 
   let snapshot = null;
+  let drawnFor = null;  // the search and filter the list was last drawn for
   let noticeShown = null;
   const drawNotice = () => {
     const undeployed = status.undeployed;
@@ -111,6 +124,7 @@ export async function render(view) {
   };
   const draw = () => {
     if (!snapshot) return;
+    drawnFor = `${state.query}|${state.filter}`;
     const { people, districts, latest } = snapshot;
     const since = status.modeSince;
     const key = data.kanaKey(state.query);
@@ -164,7 +178,7 @@ export async function render(view) {
     Object.assign(state, { query: search.value, row: null });
     saveState();
     clearTimeout(typing);
-    typing = setTimeout(draw, 120);
+    typing = setTimeout(() => { if (drawnFor !== `${state.query}|${state.filter}`) draw(); }, 120);
   });
   filters.addEventListener('click', (event) => {
     const button = event.target.closest('button[data-filter]');
@@ -193,7 +207,9 @@ export async function render(view) {
     clearTimeout(pending);
     pending = null;
     const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('li.person');
+    const anchor = window.scrollY > 0 ? anchorRow(list) : null;  // redrawn, the list stays where the user is
     await load();
+    if (anchor) await placeRow(list, anchor.id, anchor.top);
     if (focused) {
       const again = list.querySelector(`li.person[data-id="${focused.dataset.id}"] button.check`);
       if (again) again.focus();
@@ -223,6 +239,13 @@ export async function render(view) {
     }),
   ];
   await load();
-  if (!restoreRow(list)) window.scrollTo(0, 0);
+  delete list.dataset.placed;
+  if (state.row && await placeRow(list, state.row, state.rowTop)) {
+    const link = rowIn(list, state.row).querySelector('a.who');
+    if (link) link.focus({ preventScroll: true });
+  } else {
+    window.scrollTo(0, 0);
+  }
+  list.dataset.placed = 'true';  // for scripts and tests: the list is where it will stay
   return () => { offs.forEach((off) => off()); clearTimeout(pending); };
 }

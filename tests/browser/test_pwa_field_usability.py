@@ -73,6 +73,7 @@ def in_viewport(page, selector) -> bool:
 
 
 def row_top(page, person_id) -> float:
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")  # laid out
     return page.eval_on_selector(f"li.person[data-id='{person_id}']", "el => el.getBoundingClientRect().top")
 
 
@@ -98,7 +99,7 @@ def test_list_keeps_its_place_and_a_person_opens_at_the_top(live_server, browser
     no_axe(page, "person")
 
     page.go_back()
-    page.wait_for_selector(f"li.person[data-id='{far}']")
+    page.wait_for_selector(".people-list[data-placed]")
     page.wait_for_function("(id) => document.activeElement && document.activeElement.closest(`li.person[data-id='${id}']`)", arg=far)
     assert abs(row_top(page, far) - before) <= 2, "back returns to the same row at the same height"
     shot(page, "list-back-to-the-row", size)
@@ -115,13 +116,13 @@ def test_list_keeps_its_place_and_a_person_opens_at_the_top(live_server, browser
     page.click(f"li.person[data-id='{target}'] a.who")
     page.wait_for_selector("#plan-h")
     page.click("p.back a")
-    page.wait_for_selector(f"li.person[data-id='{target}']")
+    page.wait_for_selector(".people-list[data-placed]")
     assert page.input_value("#people-search") == "さ"
     assert page.get_attribute("button[data-filter=unchecked]", "aria-pressed") == "true"
     assert page.eval_on_selector_all("li.person", "rows => rows.map(r => r.dataset.id)") == shown
     assert abs(row_top(page, target) - before) <= 2
     page.reload()  # the app reloaded (an update, say): still the same search, filter and row
-    page.wait_for_selector(f"li.person[data-id='{target}']")
+    page.wait_for_selector(".people-list[data-placed]")
     assert page.input_value("#people-search") == "さ"
     assert page.get_attribute("button[data-filter=unchecked]", "aria-pressed") == "true"
     assert in_viewport(page, f"li.person[data-id='{target}']")
@@ -229,13 +230,18 @@ def test_large_text_leaves_the_screen_usable(live_server, browser, size):
         text_size(page, percent)
         page.wait_for_selector("li.person")
         assert page.evaluate("() => parseFloat(getComputedStyle(document.documentElement).fontSize)") == 16 * percent / 100
-        page.evaluate("() => window.scrollTo(0, 1200)")
+        page.mouse.move(viewport["width"] / 2, viewport["height"] / 2)
+        page.mouse.wheel(0, 1200)  # reading down the list
         # What stays on screen while the list scrolls: the header and the menu, if they are fixed
-        covered = page.evaluate("""() => ['.top', '.nav'].map(s => document.querySelector(s).getBoundingClientRect())
-          .map(r => Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0))).reduce((a, b) => a + b, 0)""")
-        assert covered / viewport["height"] <= 0.2, f"{percent}%: header and menu cover {covered}px of {viewport['height']}"
-        header = page.eval_on_selector(".top", "el => el.getBoundingClientRect().height")
-        assert header <= max(0.2 * viewport["height"], 130), f"{percent}%: the header is {header}px tall"
+        covered = """() => ['.top', '.nav'].map(s => document.querySelector(s).getBoundingClientRect())
+          .map(r => Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0))).reduce((a, b) => a + b, 0)"""
+        try:
+            page.wait_for_function(f"() => window.scrollY > 600 && ({covered})() <= innerHeight * 0.2", timeout=5000)
+        except Exception:
+            raise AssertionError(f"{percent}%: header and menu cover {page.evaluate(covered)}px of {viewport['height']}") from None
+        if percent == 150:  # the issue's phone: a 207 px header at 150 % (at 200 % it scrolls away, above)
+            header = page.eval_on_selector(".top", "el => el.getBoundingClientRect().height")
+            assert header <= max(0.2 * viewport["height"], 130), f"{percent}%: the header is {header}px tall"
         shot(page, f"list-scrolled-text-{percent}", size)
         no_axe(page, f"people at {percent}% text")
 
