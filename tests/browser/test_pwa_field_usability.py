@@ -412,3 +412,60 @@ def test_one_palette_for_the_app_and_the_hq_map_with_shapes(live_server, browser
     no_axe(page, "people with statuses")
     assert not page.errors
     context.close()
+
+
+# ------------------------------------------------------------------ 7. supporters edited in the field
+
+def test_supporters_and_phones_edited_offline_with_the_version_check(live_server, browser):
+    from server.models import EvacuationPlan
+    from server.models.sync import SyncConflict
+
+    with live_server.session() as session:
+        plans = session.exec(sa.select(EvacuationPlan).order_by(EvacuationPlan.id).limit(50)).scalars().all()
+        plan = next(p for p in plans if len(p.supporters or []) == 1)
+    person_id, first = str(plan.person_id), plan.supporters[0]
+    alice = live_server.add_user("welfare_staff")
+    bob = live_server.add_user("welfare_staff")
+    context_a, page_a = new_device(browser, live_server)
+    context_b, page_b = new_device(browser, live_server, PHONE)
+    sign_in(page_a, alice.username)
+    sign_in(page_b, bob.username)
+
+    context_a.set_offline(True)
+    page_a.goto(f"/app/#/person/{person_id}/plan")
+    assert page_a.input_value("#sup-0-name") == first["name"]
+    page_a.fill("#sup-0-phone", "090-1111-2222")       # learnt on the visit: a new mobile number
+    page_a.fill("#sup-1-name", "山田 花子")             # and a neighbour who will help
+    page_a.fill("#sup-1-relation", "近隣住民")
+    page_a.fill("#sup-1-phone", "042-555-0101")
+    shot(page_a, "plan-supporters", "tablet")
+    no_axe(page_a, "plan edit with supporters")
+    page_a.click("form button[type=submit]")
+    page_a.wait_for_selector("section[aria-labelledby=plan-h] >> text=山田 花子")
+    assert "この端末での変更が未送信です" in page_a.inner_text("section[aria-labelledby=plan-h]")
+    page_a.wait_for_selector("#sync-bar[data-pending='1']")
+
+    context_b.set_offline(True)  # meanwhile another device changes the supporters too
+    page_b.goto(f"/app/#/person/{person_id}/plan")
+    page_b.fill("#sup-0-phone", "080-3333-4444")
+    no_axe(page_b, "plan edit with supporters (phone)")
+    page_b.click("form button[type=submit]")
+    page_b.wait_for_selector("section[aria-labelledby=plan-h] >> text=080-3333-4444")
+
+    context_a.set_offline(False)
+    page_a.wait_for_selector("#sync-bar[data-state=idle][data-pending='0']", timeout=30000)
+    with live_server.session() as session:
+        stored = session.get(EvacuationPlan, plan.id)
+        assert [(s["name"], s["phone"]) for s in stored.supporters] == [(first["name"], "090-1111-2222"), ("山田 花子", "042-555-0101")]
+        assert stored.supporters[0].get("address", "") == first.get("address", "")  # what was not on the form is kept
+
+    context_b.set_offline(False)  # same field changed on both sides: the server keeps the first, B's goes to a conflict
+    page_b.wait_for_selector("#sync-bar[data-conflicts='1']", timeout=30000)
+    with live_server.session() as session:
+        conflicts = session.exec(sa.select(SyncConflict).where(SyncConflict.record_id == plan.id)).scalars().all()
+        assert [c.field for c in conflicts] == ["supporters"]
+        assert conflicts[0].client_value[0]["phone"] == "080-3333-4444"
+        assert session.get(EvacuationPlan, plan.id).supporters[0]["phone"] == "090-1111-2222"
+    assert not page_a.errors and not page_b.errors
+    context_a.close()
+    context_b.close()
