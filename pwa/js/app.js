@@ -100,8 +100,8 @@ async function afterSignIn() {
   await sync.open(session);
   sync.startScheduler();
   sync.requestPersistentStorage();
-  if (!location.hash || location.hash.startsWith('#/sync')) location.hash = '#/people';
-  await go();
+  if (!location.hash || location.hash.startsWith('#/sync')) location.hash = '#/people';  // its hashchange draws it
+  else await go();
   sync.syncNow('sign-in');
 }
 

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from server.models import DwatMember, SafetyCheck, Shelter, ShelterReport
 
-from .pwa_helpers import PHONE, TABLET, count_rows, new_device, run_axe, sign_in, wait_controlled, wait_rows
+from .pwa_helpers import AXE, PHONE, TABLET, count_rows, new_device, run_axe, sign_in, wait_controlled, wait_rows
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]
 SIZES = {"tablet": TABLET, "portrait": {"width": 800, "height": 1280}, "phone": PHONE}
 UNDO_MS = 10_000  # pwa/js/safety.js
 
@@ -45,9 +46,7 @@ def no_axe(page, screen, paused=False):
 def axe_on_paused_clock(page):
     """axe-core waits on timers; with the page's clock stopped, move it on in small steps until
     axe is done (a few hundred milliseconds of page time, far inside the undo window)."""
-    run_axe_source = page.evaluate("() => !!window.axe")
-    if not run_axe_source:
-        from .pwa_helpers import AXE
+    if not page.evaluate("() => !!window.axe"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
     page.evaluate("""() => { window.__axe = null; axe.run(document, { resultTypes: ['violations'] })
       .then(r => { window.__axe = r.violations.map(v => ({ id: v.id, help: v.help, nodes: v.nodes.map(n => n.target).slice(0, 5) })); }); }""")
@@ -72,6 +71,13 @@ def in_viewport(page, selector) -> bool:
       return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth; }""")
 
 
+def row_ids(page, at_least=1):
+    """The people list's rows, once it is drawn and placed."""
+    page.wait_for_function("(n) => document.querySelector('.people-list[data-placed]') && document.querySelectorAll('li.person').length >= n",
+                           arg=at_least)
+    return page.eval_on_selector_all("li.person", "rows => rows.map(r => r.dataset.id)")
+
+
 def row_top(page, person_id) -> float:
     page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")  # laid out
     return page.eval_on_selector(f"li.person[data-id='{person_id}']", "el => el.getBoundingClientRect().top")
@@ -84,8 +90,7 @@ def test_list_keeps_its_place_and_a_person_opens_at_the_top(live_server, browser
     staff = live_server.add_user("welfare_staff", display_name="福祉 花子")
     context, page = new_device(browser, live_server, SIZES[size])
     sign_in(page, staff.username)
-    rows = page.eval_on_selector_all("li.person", "rows => rows.map(r => r.dataset.id)")
-    assert len(rows) >= 200
+    rows = row_ids(page, 200)
     far = rows[150]
     page.eval_on_selector(f"li.person[data-id='{far}']", "el => el.scrollIntoView({ block: 'center' })")
     before = row_top(page, far)
@@ -152,7 +157,7 @@ def test_safety_check_undo_within_the_window_and_not_after(live_server, browser,
     context, page = new_device(browser, live_server, SIZES[size])
     page.clock.install()  # the page's timers under the test's control: no waiting 10 s, no race with a slow machine
     sign_in(page, staff.username)
-    first, second, third, fourth = page.eval_on_selector_all("li.person", "rows => rows.map(r => r.dataset.id)")[:4]
+    first, second, third, fourth = row_ids(page, 4)[:4]
 
     # Undo within the window: the record never leaves the device
     pause(page)
@@ -394,7 +399,7 @@ def test_one_palette_for_the_app_and_the_hq_map_with_shapes(live_server, browser
     assert {code: entry["colour"] for code, entry in palette.items()} == hq  # the HQ map's colours are the app's
     assert len({entry["glyph"] for entry in palette.values()}) == len(palette)  # a shape for each, not colour alone
 
-    ids = page.eval_on_selector_all("li.person", "rows => rows.map(r => r.dataset.id)")[:2]
+    ids = row_ids(page, 2)[:2]
     for person_id, outcome in zip(ids, ("needs_help", "injured")):
         page.click(f"li.person[data-id='{person_id}'] button.check")
         button = page.eval_on_selector(f"#sheet button[data-outcome='{outcome}']",
