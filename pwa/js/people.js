@@ -206,10 +206,12 @@ export async function render(view) {
   const redraw = async () => {
     clearTimeout(pending);
     pending = null;
+    delete list.dataset.placed;
     const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('li.person');
     const anchor = window.scrollY > 0 ? anchorRow(list) : null;  // redrawn, the list stays where the user is
     await load();
     if (anchor) await placeRow(list, anchor.id, anchor.top);
+    list.dataset.placed = 'true';
     if (focused) {
       const again = list.querySelector(`li.person[data-id="${focused.dataset.id}"] button.check`);
       if (again) again.focus();

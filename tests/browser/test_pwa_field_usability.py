@@ -126,8 +126,11 @@ def test_list_keeps_its_place_and_a_person_opens_at_the_top(live_server, browser
     assert page.get_attribute("button[data-filter=unchecked]", "aria-pressed") == "true"
     assert page.eval_on_selector_all("li.person", "rows => rows.map(r => r.dataset.id)") == shown
     assert abs(row_top(page, target) - before) <= 2
+    synced = page.get_attribute("#sync-bar", "data-last-sync")
     page.reload()  # the app reloaded (an update, say): still the same search, filter and row
-    page.wait_for_selector(".people-list[data-placed]")
+    page.wait_for_function("(before) => { const b = document.getElementById('sync-bar'); return b && b.dataset.state === 'idle' && b.dataset.lastSync !== before; }",
+                           arg=synced)  # the sync on opening redraws the list …
+    page.wait_for_selector(".people-list[data-placed]")  # … which stays where it was
     assert page.input_value("#people-search") == "さ"
     assert page.get_attribute("button[data-filter=unchecked]", "aria-pressed") == "true"
     assert in_viewport(page, f"li.person[data-id='{target}']")
