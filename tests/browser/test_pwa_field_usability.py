@@ -409,10 +409,12 @@ def test_one_palette_for_the_app_and_the_hq_map_with_shapes(live_server, browser
                                        "el => [getComputedStyle(el).borderTopColor, el.querySelector('.glyph').textContent]")
         page.click(f"#sheet button[data-outcome='{outcome}']")
         chip = f"li.person[data-id='{person_id}'] .chip.s-{outcome}"
-        page.wait_for_selector(chip)
-        colour, glyph, text = page.eval_on_selector(chip, "el => [getComputedStyle(el).borderTopColor, el.querySelector('.glyph').textContent, el.textContent]")
         expected = palette[outcome]["colour"]
         rgb = "rgb({}, {}, {})".format(*(int(expected[i:i + 2], 16) for i in (1, 3, 5)))
+        # the list redraws as the record settles: read the chip once it is drawn and styled
+        page.wait_for_function("([sel, rgb]) => { const el = document.querySelector(sel); return el && el.isConnected && getComputedStyle(el).borderTopColor === rgb; }",
+                               arg=[chip, rgb], timeout=10000)
+        colour, glyph, text = page.eval_on_selector(chip, "el => [getComputedStyle(el).borderTopColor, el.querySelector('.glyph').textContent, el.textContent]")
         assert colour == rgb and button[0] == rgb
         assert glyph == button[1] == palette[outcome]["glyph"]
         assert text.strip().startswith(glyph)
