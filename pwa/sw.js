@@ -27,6 +27,7 @@ const PRECACHE = [
   '/app/js/events.js',
   '/app/js/i18n.js',
   '/app/js/outbox.js',
+  '/app/js/palette.js',
   '/app/js/people.js',
   '/app/js/person.js',
   '/app/js/plan-edit.js',
@@ -97,7 +98,9 @@ async function backgroundSend() {
   const deviceId = await idbGet('tsunagu-device', 'kv', 'device_id');
   if (!session || session.locked || !existing.has(`tsunagu-user-${session.user.id}`)) return;
   const name = `tsunagu-user-${session.user.id}`;
-  const waiting = (await idbAll(name, 'outbox')).filter((entry) => entry.state === 'pending');
+  // A held entry (a safety check still in its undo window) is not sent yet.
+  const waiting = (await idbAll(name, 'outbox')).filter((entry) => entry.state === 'pending'
+    && !(entry.hold_until > Date.now() && entry.hold_until - Date.now() <= 15 * 60 * 1000));
   for (let i = 0; i < waiting.length; i += 100) {
     const response = await fetch('/api/sync/mutations', {
       method: 'POST',

@@ -5,6 +5,8 @@ import { on } from './events.js';
 import { currentSession, isLocked, loadSession, refreshMe } from './auth.js';
 import * as sync from './sync.js';
 import { renderBar } from './sync-status.js';
+import { status } from './sync.js';
+import { applyPalette } from './palette.js';
 import * as people from './people.js';
 import * as person from './person.js';
 import * as planEdit from './plan-edit.js';
@@ -67,7 +69,10 @@ async function route() {
     }
     const [m, screen, names] = match;
     const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
+    // Every screen opens at its top (the people list puts itself back where it was).
+    if (screen !== people) window.scrollTo(0, 0);
     leave = (await screen.render(target, params, query, { onSignedIn: afterSignIn })) || null;
+    if (screen !== people) window.scrollTo(0, 0);
     if (screen === person && query.get('fix')) openFix(params.id, query.get('fix'));
   }
   target.setAttribute('aria-busy', 'false');
@@ -95,9 +100,23 @@ async function afterSignIn() {
   await sync.open(session);
   sync.startScheduler();
   sync.requestPersistentStorage();
-  if (!location.hash || location.hash.startsWith('#/sync')) location.hash = '#/people';
-  await go();
+  if (!location.hash || location.hash.startsWith('#/sync')) location.hash = '#/people';  // its hashchange draws it
+  else await go();
   sync.syncNow('sign-in');
+}
+
+// 「オフラインで使う準備ができました」 only when it is true: the service worker controls the page
+// (the shell opens offline) AND a full sync has stored this user's data. Said once, when it
+// becomes true during this visit; a device that was ready when opened is marked quietly.
+let offlineReady = false;
+function checkOfflineReady({ announce = true } = {}) {
+  if (offlineReady) return;
+  const controlled = 'serviceWorker' in navigator && !!navigator.serviceWorker.controller;
+  if (!controlled || !currentSession() || isLocked(currentSession()) || !status.lastSyncAt) return;
+  offlineReady = true;
+  document.documentElement.dataset.offlineReady = 'true';
+  // Never over a confirmation that offers undo: that one matters more.
+  if (announce && document.getElementById('toast').hidden) toast(t('sw.ready'));
 }
 
 function registerServiceWorker() {
@@ -105,6 +124,7 @@ function registerServiceWorker() {
   let reloading = false;
   navigator.serviceWorker.addEventListener('controllerchange', () => {
     if (reloading) location.reload();
+    else checkOfflineReady();
   });
   navigator.serviceWorker.addEventListener('message', (event) => {
     if (event.data && event.data.type === 'flush') sync.syncNow('background-sync');
@@ -129,17 +149,33 @@ function registerServiceWorker() {
       const worker = reg.installing;
       worker.addEventListener('statechange', () => {
         if (worker.state === 'installed' && navigator.serviceWorker.controller) offerUpdate(worker);
-        if (worker.state === 'activated' && !reloading) {
-          document.documentElement.dataset.offlineReady = 'true';
-          toast(t('sw.ready'));
-        }
+        if (worker.state === 'activated' && !reloading) checkOfflineReady();
       });
     });
     if (reg.active) reg.active.postMessage({ type: 'version?' });
   }).catch((err) => console.warn('service worker not registered', err));
 }
 
+// The header gives its room back while the user reads down a list, and returns as soon as they
+// scroll up (or move focus into it): with large text a fixed header would cover a third of the
+// screen. (On short screens it is not fixed at all: app.css.)
+function headerMakesRoom() {
+  const header = document.querySelector('header.top');
+  let last = window.scrollY;
+  window.addEventListener('scroll', () => {
+    const y = window.scrollY;
+    if (y > last + 8 && y > header.offsetHeight) header.classList.add('away');
+    else if (y < last - 8 || y <= header.offsetHeight) header.classList.remove('away');
+    last = y;
+  }, { passive: true });
+  header.addEventListener('focusin', () => header.classList.remove('away'));
+}
+
 async function boot() {
+  headerMakesRoom();
+  applyPalette();
+  // The app places the page itself (top of a new screen, the same row of the list on return).
+  if ('scrollRestoration' in history) history.scrollRestoration = 'manual';
   await initI18n();
   document.getElementById('lang').addEventListener('click', () => setLang(lang() === 'ja' ? 'en' : 'ja'));
   renderBar(document.getElementById('sync-bar'));
@@ -148,13 +184,21 @@ async function boot() {
   on('session', (detail) => {
     // Signing in is finished by afterSignIn (it opens the user's database first).
     if (detail.signedIn) return;
-    if (detail.signedOut) location.hash = '#/people';
+    if (detail.signedOut) {
+      offlineReady = false;
+      delete document.documentElement.dataset.offlineReady;
+      sync.markSignedOut();
+      location.hash = '#/people';
+    }
     go();
   });
+  on('status', () => checkOfflineReady());
   window.addEventListener('hashchange', go);
   const session = await loadSession();
+  if (!session) sync.markSignedOut();
   if (session) {
     await sync.open(session);
+    checkOfflineReady({ announce: false });
     sync.startScheduler();
     if (!isLocked(session)) {
       refreshMe().then(() => drawNav()).catch(() => {});

@@ -1,9 +1,10 @@
 // DWAT活動日報: the team leader's daily activity report for the active deployment.
+import { noDeploymentNotice } from './sync-status.js';
 import { field, fill, h, isoLocal, toast, todayLocal } from './ui.js';
 import { t, fmtDate } from './i18n.js';
 import { currentSession, deviceId } from './auth.js';
 import { createMutation, enqueue, find, replace } from './outbox.js';
-import { syncNow, db } from './sync.js';
+import { status, syncNow, db } from './sync.js';
 import * as data from './data.js';
 import { fixErrors } from './plan-edit.js';
 
@@ -22,7 +23,7 @@ async function deploymentLabel(deployment) {
 export async function render(view, params, query) {
   const deployments = await data.activeDeployments();
   if (!canReportDwat(currentSession().me.role) || !deployments.length) {
-    fill(view, h('h1', {}, t('dwat.title')), h('p', {}, t('dwat.none')));
+    fill(view, h('h1', {}, t('dwat.title')), status.undeployed ? noDeploymentNotice() : h('p', {}, t('dwat.none')));
     return undefined;
   }
   const fix = query.get('fix') ? await find(query.get('fix')) : null;

@@ -29,12 +29,69 @@ export function updateMutation(entity, record, base, changes) {
   return { id: uuid(), entity, op: 'update', record_id: record.id, base_version: record.version, base, changes };
 }
 
-export async function enqueue(mutation) {
+// `hold`: until when (ms since the epoch) the entry is not sent — the undo window of a safety
+// check (safety.js). A held entry is still only on this device, so withdrawing it is a true undo.
+export async function enqueue(mutation, { hold = 0 } = {}) {
   const entry = { id: mutation.id, mutation, state: 'pending', created_at: new Date().toISOString(), attempts: 0 };
+  if (hold) entry.hold_until = hold;
   await db.put('outbox', entry);
   emit('data', { outbox: true, entity: mutation.entity });
+  if (hold) scheduleRelease(hold);
   requestBackgroundSync();
   return entry;
+}
+
+// At most this far ahead: a hold left behind by a device clock that was set back must not keep a
+// record from being sent.
+const MAX_HOLD = 15 * 60 * 1000;
+const isHeld = (entry, now = Date.now()) => !!entry.hold_until && entry.hold_until > now && entry.hold_until - now <= MAX_HOLD;
+
+let releaseTimer = null;
+let releaseAt = Infinity;
+
+// When the earliest hold ends, ask for a push (sync.js listens for `outbox-release`).
+function scheduleRelease(until) {
+  if (until >= releaseAt && releaseTimer) return;
+  clearTimeout(releaseTimer);
+  releaseAt = until;
+  releaseTimer = setTimeout(() => {
+    releaseTimer = null;
+    releaseAt = Infinity;
+    emit('outbox-release', {});
+  }, Math.max(0, until - Date.now()) + 50);
+}
+
+// Hold an unsent entry until `until` (0: release it now). False if it is no longer waiting here.
+export async function hold(mutationId, until) {
+  if (sending.has(mutationId)) return false;
+  const changed = await db.tx(['outbox'], 'readwrite', async (tx) => {
+    const store = tx.objectStore('outbox');
+    const entry = await request(store.index('id').get(mutationId));
+    if (!entry || entry.state !== 'pending') return false;
+    if (until) entry.hold_until = until;
+    else delete entry.hold_until;
+    await request(store.put(entry));
+    return true;
+  });
+  if (changed) {
+    if (until) scheduleRelease(until);
+    else emit('outbox-release', {});
+  }
+  return changed;
+}
+
+// Undo: take a held (never sent) entry back out of the outbox. False if it has left already.
+export async function withdraw(mutationId) {
+  if (sending.has(mutationId)) return false;
+  const removed = await db.tx(['outbox'], 'readwrite', async (tx) => {
+    const store = tx.objectStore('outbox');
+    const entry = await request(store.index('id').get(mutationId));
+    if (!entry || entry.state !== 'pending') return false;
+    await request(store.delete(entry.seq));
+    return true;
+  });
+  if (removed) emit('data', { outbox: true, entity: 'safety-checks' });
+  return removed;
 }
 
 export async function entries() {
@@ -77,14 +134,17 @@ export async function discard(mutationId) {
 
 // A fixed version of a rejected change goes out as a new mutation (a new id: the server
 // remembers the old id with its rejection); the old entry goes in the same transaction.
-export async function replace(oldMutationId, mutation) {
+export async function replace(oldMutationId, mutation, { hold = 0 } = {}) {
   await db.tx(['outbox'], 'readwrite', async (tx) => {
     const store = tx.objectStore('outbox');
     const key = await request(store.index('id').getKey(oldMutationId));
     if (key !== undefined) await request(store.delete(key));
-    await request(store.put({ id: mutation.id, mutation, state: 'pending', created_at: new Date().toISOString(), attempts: 0 }));
+    const entry = { id: mutation.id, mutation, state: 'pending', created_at: new Date().toISOString(), attempts: 0 };
+    if (hold) entry.hold_until = hold;
+    await request(store.put(entry));
   });
   emit('data', { outbox: true, entity: mutation.entity });
+  if (hold) scheduleRelease(hold);
   requestBackgroundSync();
 }
 
@@ -110,7 +170,10 @@ export async function flush() {
   return withLock(async () => {
     let sent = 0;
     for (;;) {
-      const batch = (await entries()).filter((e) => e.state === 'pending' && !sending.has(e.id)).slice(0, BATCH);
+      const waiting = (await entries()).filter((e) => e.state === 'pending' && !sending.has(e.id));
+      const held = waiting.filter((e) => isHeld(e));
+      if (held.length) scheduleRelease(Math.min(...held.map((e) => e.hold_until)));
+      const batch = waiting.filter((e) => !isHeld(e)).slice(0, BATCH);
       if (!batch.length) return { sent };
       batch.forEach((e) => sending.add(e.id));
       let answer;

@@ -8,8 +8,46 @@ import { status } from './sync.js';
 import { currentSession } from './auth.js';
 import * as data from './data.js';
 import { canRecord, openSafetySheet } from './safety.js';
+import { noDeploymentNotice } from './sync-status.js';
+import { statusGlyph } from './palette.js';
 
-const state = { query: '', filter: 'all' };
+// What the list looked like, so that coming back from a person finds the same search, filter and
+// row (at the same height on the screen). Kept for the tab's life, a reload included.
+const KEY = 'tsunagu.people';
+const state = { query: '', filter: 'all', row: null, rowTop: 0, ...readState() };
+
+function readState() {
+  try { return JSON.parse(sessionStorage.getItem(KEY)) || {}; } catch { return {}; }
+}
+
+function saveState() {
+  try { sessionStorage.setItem(KEY, JSON.stringify(state)); } catch { /* private mode: memory only */ }
+}
+
+const rowIn = (list, id) => list.querySelector(`li.person[data-id="${CSS.escape(id)}"]`);
+
+// Scroll so that row `id` is `top` px from the top of the screen, and keep it there while the
+// sections around it are laid out for real (content-visibility: their sizes were estimates),
+// for a few frames at most. False if the row is not shown.
+async function placeRow(list, id, top) {
+  if (!rowIn(list, id)) return false;
+  for (let i = 0; i < 6; i += 1) {
+    const row = rowIn(list, id);
+    if (!row) break;
+    const off = row.getBoundingClientRect().top - top;
+    if (Math.abs(off) < 1) break;
+    window.scrollTo(0, Math.max(0, window.scrollY + off));
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done())));
+  }
+  return true;
+}
+
+// The row on screen nearest the top (what the user is looking at), with its height on screen.
+function anchorRow(list) {
+  const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('li.person');
+  const row = focused || [...list.querySelectorAll('li.person')].find((r) => r.getBoundingClientRect().bottom > 0);
+  return row ? { id: row.dataset.id, top: row.getBoundingClientRect().top } : null;
+}
 
 function isUnchecked(check, since) {
   if (!check) return true;
@@ -22,11 +60,20 @@ function matches(person, key, raw) {
     || (person.register_no || '').startsWith(raw) || (person.address || '').includes(raw);
 }
 
+// Before the first sync has stored anything: what is actually happening.
+function firstSyncWords() {
+  if (status.undeployed) return t('people.first_sync_no_deployment');
+  if (status.state === 'syncing') return t('people.first_sync', { n: status.received });
+  if (status.state === 'offline') return t('people.first_sync_offline');
+  if (status.state === 'error') return t('people.first_sync_error');
+  return t('people.first_sync_waiting');
+}
+
 function statusChip(check) {
-  if (!check) return h('span', { class: 'chip s-none' }, t('people.unchecked'));
+  if (!check) return h('span', { class: 'chip s-none' }, statusGlyph('unchecked'), t('people.unchecked'));
   const flag = check._rejected ? t('sync.flag_rejected') : check._pending ? t('sync.flag_pending') : '';
   return h('span', { class: `chip s-${check.outcome}` },
-    label('SafetyOutcome', check.outcome), h('span', { class: 'when' }, ` ${fmtTime(check.observed_at)}`),
+    statusGlyph(check.outcome), label('SafetyOutcome', check.outcome), h('span', { class: 'when' }, ` ${fmtTime(check.observed_at)}`),
     flag ? h('span', { class: 'flag' }, ` ${flag}`) : null);
 }
 
@@ -52,6 +99,7 @@ export async function render(view) {
   const recordable = canRecord(role);
   const heading = h('h1', {}, t('people.title'));
   const summary = h('p', { class: 'summary', id: 'people-summary' });
+  const notice = h('div', { id: 'people-notice' });
   const search = h('input', {
     type: 'search', id: 'people-search', value: state.query, autocomplete: 'off', enterkeyhint: 'search',
   });
@@ -60,14 +108,23 @@ export async function render(view) {
   // Opening a person from the QR code on their paper plan: big, at the top, for gloved or shaky hands.
   const scanLink = h('a', { class: 'button primary big scan-link', href: '#/scan', id: 'open-scan' },
     h('img', { src: '/app/icons/qr.svg', alt: '', width: 28, height: 28 }), t('people.scan'));
-  fill(view, h('div', { class: 'title-row' }, heading, scanLink), summary,
+  fill(view, h('div', { class: 'title-row' }, heading, scanLink), notice, summary,
     h('div', { class: 'toolbar' },
       h('div', { class: 'field search' }, h('label', { for: 'people-search' }, t('people.search')), search), filters),
     list);
 
   let snapshot = null;
+  let drawnFor = null;  // the search and filter the list was last drawn for
+  let noticeShown = null;
+  const drawNotice = () => {
+    const undeployed = status.undeployed;
+    if (undeployed === noticeShown) return;
+    noticeShown = undeployed;
+    fill(notice, undeployed ? noDeploymentNotice() : null);
+  };
   const draw = () => {
     if (!snapshot) return;
+    drawnFor = `${state.query}|${state.filter}`;
     const { people, districts, latest } = snapshot;
     const since = status.modeSince;
     const key = data.kanaKey(state.query);
@@ -86,8 +143,9 @@ export async function render(view) {
       if (state.filter === 'help' && !(c && data.NEEDS_HELP.has(c.outcome))) return false;
       return matches(p, key, state.query.trim());
     });
-    summary.textContent = status.firstSync && !people.length ? t('people.first_sync', { n: status.received })
+    summary.textContent = !people.length && !status.lastSyncAt ? firstSyncWords()
       : t('people.summary', { shown: shown.length, all: people.length });
+    drawNotice();
     const groups = new Map();
     for (const p of shown) {
       if (!groups.has(p.district_id)) groups.set(p.district_id, []);
@@ -116,17 +174,26 @@ export async function render(view) {
 
   let typing = null;
   search.addEventListener('input', () => {
+    // Kept at once (opening a person right after typing keeps it); drawn after a short pause.
+    Object.assign(state, { query: search.value, row: null });
+    saveState();
     clearTimeout(typing);
-    typing = setTimeout(() => { state.query = search.value; draw(); }, 120);
+    typing = setTimeout(() => { if (drawnFor !== `${state.query}|${state.filter}`) draw(); }, 120);
   });
   filters.addEventListener('click', (event) => {
     const button = event.target.closest('button[data-filter]');
     if (!button) return;
-    state.filter = button.dataset.filter;
+    Object.assign(state, { filter: button.dataset.filter, row: null });
+    saveState();
     draw();
     filters.querySelector(`[data-filter="${state.filter}"]`).focus();
   });
   list.addEventListener('click', (event) => {
+    const row = event.target.closest('li.person');
+    if (row) {  // the row the user worked on: where the list comes back to
+      Object.assign(state, { row: row.dataset.id, rowTop: Math.round(row.getBoundingClientRect().top) });
+      saveState();
+    }
     const button = event.target.closest('button.check');
     if (!button) return;
     const person = snapshot.people.find((p) => p.id === button.dataset.id);
@@ -139,8 +206,12 @@ export async function render(view) {
   const redraw = async () => {
     clearTimeout(pending);
     pending = null;
+    delete list.dataset.placed;
     const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('li.person');
+    const anchor = window.scrollY > 0 ? anchorRow(list) : null;  // redrawn, the list stays where the user is
     await load();
+    if (anchor) await placeRow(list, anchor.id, anchor.top);
+    list.dataset.placed = 'true';
     if (focused) {
       const again = list.querySelector(`li.person[data-id="${focused.dataset.id}"] button.check`);
       if (again) again.focus();
@@ -153,13 +224,15 @@ export async function render(view) {
       // Pages arriving during a sync are drawn once it completes (below), not page by page.
       if (detail && detail.pulled && status.state === 'syncing') {
         skipped = true;
-        if (!snapshot || !snapshot.people.length) summary.textContent = t('people.first_sync', { n: status.received });
+        if (!snapshot || !snapshot.people.length) summary.textContent = firstSyncWords();
         return;
       }
       if (!pending) pending = setTimeout(redraw, 300);
     }),
     on('status', () => {
       // A sync completed, or stopped part-way (offline, error) after pages arrived: draw what we have.
+      drawNotice();
+      if (!snapshot || !snapshot.people.length) draw();  // the first sync's words follow its state
       if (status.lastSyncAt !== drawnSync || (skipped && status.state !== 'syncing')) {
         drawnSync = status.lastSyncAt;
         skipped = false;
@@ -168,5 +241,13 @@ export async function render(view) {
     }),
   ];
   await load();
+  delete list.dataset.placed;
+  if (state.row && await placeRow(list, state.row, state.rowTop)) {
+    const link = rowIn(list, state.row).querySelector('a.who');
+    if (link) link.focus({ preventScroll: true });
+  } else {
+    window.scrollTo(0, 0);
+  }
+  list.dataset.placed = 'true';  // for scripts and tests: the list is where it will stay
   return () => { offs.forEach((off) => off()); clearTimeout(pending); };
 }

@@ -7,6 +7,7 @@ import { currentSession } from './auth.js';
 import * as data from './data.js';
 import { canRecord, openSafetySheet } from './safety.js';
 import { canEditPlans } from './plan-edit.js';
+import { statusGlyph } from './palette.js';
 
 function row(term, value) {
   if (value === null || value === undefined || value === '' || (Array.isArray(value) && !value.length)) return null;
@@ -21,7 +22,7 @@ function checkItem(check, shelters) {
   const place = check.shelter_id && shelters.get(check.shelter_id) ? ` — ${shelters.get(check.shelter_id).name}` : '';
   const flag = check._rejected ? t('sync.flag_rejected') : check._pending ? t('sync.flag_pending') : '';
   return h('li', {},
-    h('span', { class: `chip s-${check.outcome}` }, label('SafetyOutcome', check.outcome)),
+    h('span', { class: `chip s-${check.outcome}` }, statusGlyph(check.outcome), label('SafetyOutcome', check.outcome)),
     ` ${fmtDateTime(check.observed_at)}${place}`,
     check.reporter ? h('span', { class: 'muted' }, ` (${check.reporter})`) : null,
     flag ? h('span', { class: 'flag' }, ` ${flag}`) : null,

@@ -10,6 +10,30 @@ import { syncNow, db } from './sync.js';
 import * as data from './data.js';
 
 const TEXT_FIELDS = ['route_note', 'timing_note'];
+const MAX_SUPPORTERS = 3;  // the server's limit
+
+// 避難支援等実施者: name, relation and phone of up to three (what a 民生委員 most often learns on a
+// visit). Rows left without a name are dropped; an address already stored is kept as it is.
+function supportersFieldset(supporters) {
+  const rows = [...supporters, ...Array(Math.max(0, MAX_SUPPORTERS - supporters.length)).fill({})].slice(0, MAX_SUPPORTERS);
+  return h('fieldset', { class: 'supporters', id: 'plan-supporters' }, h('legend', {}, t('plan.supporters_edit')),
+    h('p', { class: 'hint' }, t('plan.supporters_hint')),
+    rows.map((s, i) => h('fieldset', { class: 'grid supporter' }, h('legend', {}, t('plan.supporter_n', { n: i + 1 })),
+      field(`sup-${i}-name`, t('plan.supporter_name'), h('input', { type: 'text', name: `sup.${i}.name`, maxlength: 100, value: s.name || '', autocomplete: 'off' })),
+      field(`sup-${i}-relation`, t('plan.supporter_relation'), h('input', { type: 'text', name: `sup.${i}.relation`, maxlength: 60, value: s.relation || '', autocomplete: 'off' })),
+      field(`sup-${i}-phone`, t('plan.supporter_phone'), h('input', { type: 'tel', name: `sup.${i}.phone`, maxlength: 40, value: s.phone || '', autocomplete: 'off', inputmode: 'tel' })))));
+}
+
+function readSupporters(values, before) {
+  const list = [];
+  for (let i = 0; i < MAX_SUPPORTERS; i += 1) {
+    const name = (values.get(`sup.${i}.name`) || '').trim();
+    if (!name) continue;
+    list.push({ ...(before[i] || {}), name, relation: (values.get(`sup.${i}.relation`) || '').trim(),
+      phone: (values.get(`sup.${i}.phone`) || '').trim() });
+  }
+  return list;
+}
 const CARE_FIELDS = ['walking_ability', 'how_to_help', 'items_to_carry', 'usual_location'];
 
 export function canEditPlans(role) {
@@ -42,6 +66,7 @@ export async function render(view, { id }, query) {
     vocabulary('PlanStatus').map((v) => h('option', { value: v.value, selected: v.value === start.status }, v[lang()] || v.ja)));
   const form = h('form', { class: 'form', novalidate: true },
     field('plan-status', t('plan.status'), statusSelect),
+    supportersFieldset(start.supporters || []),
     field('plan-destination', t('plan.destination'), shelterSelect('destination_shelter_id', start.destination_shelter_id)),
     field('plan-alternate', t('plan.alternate'), shelterSelect('alternate_shelter_id', start.alternate_shelter_id)),
     ...TEXT_FIELDS.map((f) => field(`plan-${f}`, t(`plan.${f === 'route_note' ? 'route' : 'timing'}`),
@@ -58,7 +83,9 @@ export async function render(view, { id }, query) {
     event.preventDefault();
     const values = new FormData(form);
     const next = { care: { ...(shown.care || {}) } };
+    next.supporters = readSupporters(values, shown.supporters || []);
     for (const [name, value] of values.entries()) {
+      if (name.startsWith('sup.')) continue;
       if (name.startsWith('care.')) next.care[name.slice(5)] = value.trim();
       else next[name] = name.endsWith('_shelter_id') ? (value || null) : value.trim();
     }

@@ -1,7 +1,12 @@
-// 避難所状況報告: open state, occupancy (by group), building damage, lifelines and needs.
-// Each report is a new event (nothing is overwritten); the latest by observed time is the
-// shelter's current state.
-import { field, fill, h, isoLocal, toast } from './ui.js';
+// 避難所状況報告: building damage, open state, occupancy (by group, against the capacity),
+// lifelines and needs. Each report is a new event (nothing is overwritten); the latest by
+// observed time is the shelter's current state.
+//
+// Nothing that claims a fact is preselected: damage and open state must be chosen each time
+// (the previous report is shown beside them, not carried over), the number of evacuees typed.
+// Damage comes first: it decides whether the building may be used at all. More evacuees than
+// the capacity is asked once and then sent as it is — it happens, and HQ must know.
+import { confirmDialog, field, fill, h, isoLocal, toast } from './ui.js';
 import { t, label, vocabulary, lang, fmtDateTime } from './i18n.js';
 import { currentSession, deviceId } from './auth.js';
 import { createMutation, enqueue, find, replace } from './outbox.js';
@@ -26,19 +31,23 @@ export async function reportableShelters() {
   return all.filter((s) => mine.has(s.id));
 }
 
-function radios(name, vocab, selected) {
-  return h('fieldset', { class: 'tiles' }, h('legend', {}, t(`shelter.${name}`)),
+// previous: the value of the last report, shown as a hint (never preselected).
+function radios(name, vocab, selected, previous) {
+  const hintId = `${name}-previous`;
+  return h('fieldset', { class: 'tiles', id: `fs-${name}`, 'aria-describedby': previous ? hintId : null },
+    h('legend', {}, t(`shelter.${name}`), h('span', { class: 'required' }, t('common.required'))),
     vocabulary(vocab).map((v) => {
       const id = `${name}-${v.value}`;
       return h('span', { class: 'tile' },
         h('input', { type: 'radio', name, id, value: v.value, checked: v.value === selected, required: true }),
         h('label', { for: id }, v[lang()] || v.ja));
-    }));
+    }),
+    previous ? h('p', { class: 'hint', id: hintId }, t('shelter.previous', { value: label(vocab, previous) })) : null);
 }
 
-function number(name, labelText, value) {
+function number(name, labelText, value, hint) {
   return field(`n-${name.replace('.', '-')}`, labelText,
-    h('input', { type: 'number', name, min: 0, step: 1, inputmode: 'numeric', value: String(value ?? 0) }));
+    h('input', { type: 'number', name, min: 0, step: 1, inputmode: 'numeric', value: value === null || value === undefined ? '' : String(value) }), hint);
 }
 
 function summary(report) {
@@ -61,7 +70,11 @@ export async function render(view, params, query) {
 
   const draw = async () => {
     const latest = await data.latestShelterReport(shelterId);
-    const start = fix ? fix.mutation.data : latest || {};
+    const shelter = shelters.find((s) => s.id === shelterId);
+    const capacity = shelter && Number.isInteger(shelter.capacity) ? shelter.capacity : null;
+    // A fix starts from what was typed; a new report from nothing (the last one is shown as hints).
+    const start = fix ? fix.mutation.data : {};
+    const before = latest || {};
     const groups = start.occupancy_by_group || {};
     const lifelines = start.lifelines || {};
     const needs = new Set(start.needs || []);
@@ -70,12 +83,16 @@ export async function render(view, params, query) {
     const picker = shelters.length > 1 ? field('shelter-pick', t('shelter.which'),
       h('select', { onchange: (e) => { shelterId = e.target.value; draw(); } },
         shelters.map((s) => h('option', { value: s.id, selected: s.id === shelterId }, s.name)))) : h('p', { class: 'lead' }, shelters[0].name);
+    const occupancyHint = [
+      capacity !== null ? t('shelter.capacity_n', { n: capacity }) : t('shelter.capacity_unknown'),
+      before.occupancy !== undefined ? t('shelter.previous_n', { n: before.occupancy }) : null,
+    ].filter(Boolean).join('　');
     const form = h('form', { class: 'form', novalidate: true },
-      radios('open_state', 'OpenState', start.open_state || 'open'),
-      number('occupancy', t('shelter.occupancy'), start.occupancy),
+      radios('damage', 'Damage', start.damage, before.damage),
+      radios('open_state', 'OpenState', start.open_state, before.open_state),
+      number('occupancy', t('shelter.occupancy'), start.occupancy, occupancyHint),
       h('fieldset', { class: 'grid' }, h('legend', {}, t('shelter.by_group')),
         GROUPS.map((g) => number(`group.${g}`, t(`group.${g}`), groups[g]))),
-      radios('damage', 'Damage', start.damage || 'none'),
       h('fieldset', { class: 'grid' }, h('legend', {}, t('shelter.lifelines')),
         LIFELINES.map((l) => field(`life-${l}`, t(`lifeline.${l}`), h('select', { name: `life.${l}` },
           vocabulary('LifelineState').map((v) => h('option', { value: v.value, selected: v.value === (lifelines[l] || 'unknown') }, v[lang()] || v.ja)))))),
@@ -98,11 +115,37 @@ export async function render(view, params, query) {
       const byGroup = Object.fromEntries(GROUPS.map((g) => [g, count(`group.${g}`)]));
       const occupancy = count('occupancy');
       const error = form.querySelector('#shelter-error');
-      if (Object.values(byGroup).reduce((a, b) => a + b, 0) > occupancy) {
-        error.textContent = t('shelter.groups_too_many');
-        form.querySelector('#n-occupancy').setAttribute('aria-invalid', 'true');
-        form.querySelector('#n-occupancy').focus();
+      const occupancyInput = form.querySelector('#n-occupancy');
+      const refuse = (message, target) => {
+        error.textContent = message;
+        if (target.matches('input')) target.setAttribute('aria-invalid', 'true');
+        target.focus();
+      };
+      error.textContent = '';
+      occupancyInput.removeAttribute('aria-invalid');
+      for (const name of ['damage', 'open_state']) {
+        if (!values.get(name)) {
+          refuse(t(`shelter.choose_${name}`), form.querySelector(`input[name=${name}]`));
+          return;
+        }
+      }
+      if ((values.get('occupancy') || '').trim() === '') {
+        refuse(t('shelter.occupancy_missing'), occupancyInput);
         return;
+      }
+      if (Object.values(byGroup).reduce((a, b) => a + b, 0) > occupancy) {
+        refuse(t('shelter.groups_too_many'), occupancyInput);
+        return;
+      }
+      if (capacity !== null && occupancy > capacity) {
+        const ok = await confirmDialog({
+          title: t('shelter.over_title', { n: occupancy, capacity }), body: [t('shelter.over_body')],
+          ok: t('shelter.over_send'), cancel: t('shelter.over_back'),
+        });
+        if (!ok) {
+          occupancyInput.focus();
+          return;
+        }
       }
       const other = (values.get('need_other') || '').split(/[、,，]/).map((s) => s.trim()).filter(Boolean);
       const mutation = createMutation('shelter-reports', {
@@ -121,7 +164,9 @@ export async function render(view, params, query) {
 
     fill(view, h('h1', {}, t('shelter.title')),
       fix ? h('div', { class: 'notice error' }, h('p', {}, t('sync.fix_intro')), fixErrors(fix)) : null,
-      picker, summary(latest), form);
+      picker, h('p', { class: 'capacity', id: 'shelter-capacity' },
+        capacity !== null ? t('shelter.capacity_n', { n: capacity }) : t('shelter.capacity_unknown')),
+      summary(latest), form);
   };
   await draw();
   return undefined;

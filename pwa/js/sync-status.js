@@ -7,16 +7,26 @@ import { status, syncNow, db, refreshCounts, close as closeSync } from './sync.j
 import * as outbox from './outbox.js';
 import { currentSession, offlineUntil, signOut } from './auth.js';
 
-const STATE_CLASS = { idle: 'ok', syncing: 'busy', offline: 'warn', error: 'bad', locked: 'bad' };
+const STATE_CLASS = { idle: 'ok', syncing: 'busy', offline: 'warn', error: 'bad', locked: 'bad', no_deployment: 'warn',
+  signed_out: '', never: 'warn' };
+
+// The state in words, true to the facts: never "synced" before a sync has completed.
+export function stateKey() {
+  if (!currentSession()) return 'signed_out';
+  if (status.state === 'idle' && !status.lastSyncAt) return 'never';
+  return status.state;
+}
 
 export function renderBar(el) {
   const draw = () => {
     const attention = status.rejected + status.conflicts;
+    const key = stateKey();
+    const signedIn = key !== 'signed_out';
     const parts = [
-      h('span', { class: `dot ${STATE_CLASS[status.state] || ''}`, 'aria-hidden': 'true' }),
-      h('span', { class: 'state' }, t(`sync.state_${status.state}`)),
-      h('span', {}, t('sync.last', { when: status.lastSyncAt ? fmtTime(status.lastSyncAt) : t('sync.never') })),
-      h('span', { class: status.pending ? 'count warn' : 'count' }, t('sync.waiting_n', { n: status.pending })),
+      h('span', { class: `dot ${STATE_CLASS[key] || ''}`, 'aria-hidden': 'true' }),
+      h('span', { class: 'state' }, t(`sync.state_${key}`)),
+      signedIn && status.lastSyncAt ? h('span', { class: 'last' }, t('sync.last', { when: fmtTime(status.lastSyncAt) })) : null,
+      signedIn ? h('span', { class: status.pending ? 'count warn' : 'count' }, t('sync.waiting_n', { n: status.pending })) : null,
       attention ? h('span', { class: 'count bad' }, t('sync.attention_n', { n: attention })) : null,
     ];
     fill(el, ...parts.filter(Boolean));
@@ -26,7 +36,16 @@ export function renderBar(el) {
   };
   on('status', draw);
   on('lang', draw);
+  on('session', draw);
   draw();
+}
+
+// A DWAT member without an active deployment: what it means and whom to ask.
+export function noDeploymentNotice() {
+  return h('div', { class: 'notice warn', id: 'no-deployment', role: 'status' },
+    h('h2', {}, t('dwat.no_deployment_title')),
+    h('p', {}, t('dwat.no_deployment_body')),
+    h('p', {}, t('dwat.no_deployment_ask')));
 }
 
 function describe(entry, names) {
@@ -78,8 +97,9 @@ export async function render(view) {
       Math.abs(status.clockSkewMinutes) >= 5
         ? h('div', { class: 'notice warn', role: 'alert' }, h('p', {}, t('sync.clock_skew', { n: Math.abs(status.clockSkewMinutes),
           dir: t(status.clockSkewMinutes > 0 ? 'sync.clock_fast' : 'sync.clock_slow') }))) : null,
+      status.undeployed ? noDeploymentNotice() : null,
       h('section', { class: 'card', 'aria-labelledby': 'sync-now-h' },
-        h('h2', { id: 'sync-now-h' }, t(`sync.state_${status.state}`)),
+        h('h2', { id: 'sync-now-h' }, t(`sync.state_${stateKey()}`)),
         h('dl', {},
           h('dt', {}, t('sync.last_label')), h('dd', {}, status.lastSyncAt ? fmtDateTime(status.lastSyncAt) : t('sync.never')),
           h('dt', {}, t('sync.waiting')), h('dd', {}, String(waiting.length)),
@@ -121,6 +141,7 @@ export async function render(view) {
           h('dt', {}, t('sync.user')), h('dd', {}, `${session.user.display_name || ''} (${session.user.username})`),
           h('dt', {}, t('sync.role')), h('dd', {}, label('Role', session.me.role)),
           h('dt', {}, t('sync.mode')), h('dd', {}, label('Mode', session.me.mode)),
+          h('dt', {}, t('sync.offline_ready')), h('dd', { id: 'offline-ready' }, t(document.documentElement.dataset.offlineReady === 'true' ? 'sync.offline_ready_yes' : 'sync.offline_ready_no')),
           h('dt', {}, t('sync.offline_until')), h('dd', {}, fmtDateTime(offlineUntil(session).toISOString())),
           h('dt', {}, t('sync.storage')), h('dd', {}, persisted === null ? t('sync.storage_unknown') : persisted ? t('sync.storage_persisted') : t('sync.storage_not')),
           h('dt', {}, t('sync.app_version')), h('dd', { id: 'app-version' }, document.documentElement.dataset.version || '—')),

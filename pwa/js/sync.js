@@ -19,9 +19,12 @@ const MAX_RESETS = 3;              // per cycle: a server that keeps resetting i
 
 export let db = null;
 export const status = {
-  state: 'idle',      // idle | syncing | offline | error | locked
+  // signed_out | idle | syncing | offline | error | locked | no_deployment (a DWAT member whose
+  // team has no active deployment: the server refuses them every record until it has one)
+  state: 'signed_out',
   lastSyncAt: null, pending: 0, rejected: 0, conflicts: 0, lastError: '', received: 0, firstSync: false,
   modeSince: null,
+  undeployed: false,    // the last answer was "no active deployment" (kept while retrying)
   clockSkewMinutes: 0,  // this device's clock minus the server's: a wrong clock gets records refused
 };
 
@@ -33,6 +36,8 @@ let schedulerStarted = false;
 
 // The status bar counts what waits in the outbox: keep it current as soon as the outbox changes.
 on('data', (detail) => { if (detail && detail.outbox) refreshCounts(); });
+// A held record (a safety check's undo window) may go now.
+on('outbox-release', () => { if (db) syncNow('push'); });
 
 function setStatus(patch) {
   Object.assign(status, patch);
@@ -53,8 +58,19 @@ export async function open(session) {
   status.lastSyncAt = meta.last_sync_at || null;
   status.modeSince = mode ? mode.since : null;
   status.firstSync = !meta.last_sync_at;
+  status.state = 'idle';
   await refreshCounts();
   return db;
+}
+
+// Nobody is signed in on this device: the bar must not claim anything was synced.
+export function markSignedOut() {
+  setStatus({ state: 'signed_out', undeployed: false, lastSyncAt: null, pending: 0, rejected: 0, conflicts: 0, lastError: '', received: 0, firstSync: false });
+}
+
+// The server's refusal of a DWAT member without an active deployment (server/auth/guard.py).
+export function isNoDeployment(err) {
+  return err instanceof ApiError && err.status === 403 && /^no active deployment/.test(err.message);
 }
 
 export function close() {
@@ -100,6 +116,7 @@ async function cycle(reason) {
     await refreshCounts();
     return;
   }
+  const wasUndeployed = status.undeployed;
   setStatus({ state: 'syncing' });
   try {
     await outbox.flush();
@@ -112,9 +129,10 @@ async function cycle(reason) {
       meta.last_sync_at = new Date().toISOString();
       await db.put('meta', meta, 'sync');
       setStatus({ lastSyncAt: meta.last_sync_at, firstSync: false });
+      if (wasUndeployed) await refreshMe().catch(() => {});  // the deployment began: its shelter, its scope
     }
     failures = 0;
-    setStatus({ state: 'idle', lastError: '' });
+    setStatus({ state: 'idle', lastError: '', undeployed: false });
   } catch (err) {
     handleFailure(err);
   }
@@ -128,6 +146,8 @@ function handleFailure(err) {
   }
   if (err instanceof NetworkError) {
     setStatus({ state: 'offline', lastError: err.message });
+  } else if (isNoDeployment(err)) {
+    setStatus({ state: 'no_deployment', undeployed: true, lastError: '' });  // said in words on the screens, not as a 403
   } else {
     setStatus({ state: 'error', lastError: err instanceof ApiError ? `${err.status}: ${err.message}` : String(err.message || err) });
   }

@@ -38,14 +38,20 @@ export function fill(el, ...children) {
 
 let toastTimer = null;
 
-// A short message in the polite live region (screen readers announce it).
-export function toast(message, { action, onAction, timeout = 5000 } = {}) {
+// A short message in the polite live region (screen readers announce it), with optional
+// buttons (e.g. 取り消す, メモを追加). Pressing one clears the message. Returns a function that
+// clears it now.
+export function toast(message, { action, onAction, actions = [], timeout = 5000, onTimeout } = {}) {
   const region = document.getElementById('toast');
+  const buttons = action ? [{ label: action, onClick: onAction }, ...actions] : actions;
+  const dismiss = () => { clearTimeout(toastTimer); clear(region); region.hidden = true; };
   clear(region);
-  region.append(h('p', {}, message, action ? h('button', { type: 'button', class: 'link', onclick: () => { clear(region); onAction(); } }, action) : null));
+  region.append(h('p', {}, h('span', { class: 'message' }, message),
+    buttons.map((b) => h('button', { type: 'button', class: 'link', id: b.id || null, onclick: () => { dismiss(); b.onClick(); } }, b.label))));
   region.hidden = false;
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => { clear(region); region.hidden = true; }, timeout);
+  toastTimer = setTimeout(() => { dismiss(); if (onTimeout) onTimeout(); }, timeout);
+  return dismiss;
 }
 
 // Native <dialog>: focus moves in, Esc closes, focus returns to what opened it.

@@ -84,6 +84,8 @@ def test_rejected_records_stay_until_fixed_or_discarded(live_server, browser):
 
     page.clock.set_system_time(now + dt.timedelta(hours=2))  # the tablet's clock runs two hours fast
     page.goto("/app/#/shelter-report")
+    page.click("label[for=damage-none]")  # nothing is preselected: the user says it
+    page.click("label[for=open_state-open]")
     page.fill("#n-occupancy", "30")
     page.click("form button[type=submit]")
     page.wait_for_selector("#sync-bar[data-rejected='1']")

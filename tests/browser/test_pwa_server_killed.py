@@ -23,9 +23,13 @@ def supporter_for_one_area(server):
     return server.add_user("district_supporter", district_ids=[area.id])
 
 
+UNDO_MS = 10_000  # pwa/js/safety.js
+
+
 def test_killed_during_push_then_restarted(live_server, browser):
     user = supporter_for_one_area(live_server)
     context, page = new_device(browser, live_server)
+    page.clock.install()  # to move past the safety checks' undo window without waiting for it
     sign_in(page, user.username)
     people = page.eval_on_selector_all("li.person", "rows => rows.slice(0, 5).map(r => r.dataset.id)")
 
@@ -47,6 +51,7 @@ def test_killed_during_push_then_restarted(live_server, browser):
     for person_id in people[:3]:
         record_safety(page, person_id, "needs_help", note="持病の薬が切れそう")
     expect_pending(page, 3)
+    page.clock.fast_forward(UNDO_MS + 1000)  # each is held 10 s for undo: past that, the three go in one batch
     # Routed only from now on: Playwright's routing makes the page bypass its service worker.
     context.route("**/api/sync/mutations", commit_then_die)
     context.set_offline(False)
@@ -77,6 +82,7 @@ def test_killed_during_push_then_restarted(live_server, browser):
     for person_id in people[3:5]:
         record_safety(page, person_id, "safe_home")
     expect_pending(page, 2)
+    page.clock.fast_forward(UNDO_MS + 1000)
     context.route("**/api/sync/mutations", die_first)
     context.set_offline(False)
     deadline = time.monotonic() + 20
