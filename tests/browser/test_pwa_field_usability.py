@@ -401,6 +401,8 @@ def test_one_palette_for_the_app_and_the_hq_map_with_shapes(live_server, browser
     hq = page.evaluate("() => import('/static/hq/symbols.js').then(m => m.STATUS_COLOURS)")
     assert {code: entry["colour"] for code, entry in palette.items()} == hq  # the HQ map's colours are the app's
     assert len({entry["glyph"] for entry in palette.values()}) == len(palette)  # a shape for each, not colour alone
+    hq_shapes = page.evaluate("() => import('/static/hq/symbols.js').then(m => m.STATUS_SHAPES)")
+    assert hq_shapes == {code: entry["shape"] for code, entry in palette.items()}  # the map draws the same shapes
 
     ids = row_ids(page, 2)[:2]
     for person_id, outcome in zip(ids, ("needs_help", "injured")):

@@ -1,19 +1,16 @@
-// The HQ map's colours, all in one place (the field app may share a status palette later:
-// align it here and every layer, the legend and the panel follow). Okabe–Ito colours, which
+// The HQ map's colours, all in one place (safety statuses come from the field app's palette, so
+// the app and the map cannot drift apart). Okabe–Ito colours, which
 // stay apart for the common colour-vision deficiencies; no colour is the only signal — every
 // state also has a shape, a letter or a pattern, and a label in the legend.
 
+import { STATUS_PALETTE } from "/app/js/palette.js";
+
 export const INK = "#1a1a1a";
 
-// Latest safety status of a person.
-export const STATUS_COLOURS = {
-  unchecked: "#8a8a8a",
-  safe_home: "#009e73",
-  evacuated: "#0072b2",
-  needs_help: "#e69f00",
-  injured: "#d55e00",
-  unreachable: "#cc79a7",
-};
+// Latest safety status of a person: the field app's palette (one palette for the app and the
+// map, each status with its colour AND its shape), served by the app at /app/js/palette.js.
+export const STATUS_COLOURS = Object.fromEntries(Object.entries(STATUS_PALETTE).map(([code, p]) => [code, p.colour]));
+export const STATUS_SHAPES = Object.fromEntries(Object.entries(STATUS_PALETTE).map(([code, p]) => [code, p.shape]));
 
 // Shelter open state; "unknown" = no report yet.
 export const OPEN_COLOURS = {

@@ -4,10 +4,11 @@
 
 import {
   BAR, DWAT_COLOURS, DWAT_INK, HAZARD_COLOURS, INK, OPEN_COLOURS, OPEN_GLYPHS, OPEN_GLYPH_INK, SEISMIC_COLOURS,
-  SHARE_STEPS, STATUS_COLOURS, UNUSABLE,
+  SHARE_STEPS, STATUS_COLOURS, STATUS_SHAPES, UNUSABLE,
 } from "./palette.js";
 
-export { DISTRICT_LINE, DWAT_COLOUR, HAZARD_COLOURS, NO_PEOPLE, OPEN_COLOURS, SEISMIC_COLOURS, SHARE_STEPS, STATUS_COLOURS } from "./palette.js";
+export { DISTRICT_LINE, DWAT_COLOUR, HAZARD_COLOURS, NO_PEOPLE, OPEN_COLOURS, SEISMIC_COLOURS, SHARE_STEPS, STATUS_COLOURS,
+  STATUS_SHAPES } from "./palette.js";
 
 const SEISMIC_GROUPS = {
   new_standard: "safe", old_retrofitted: "safe", old_low_risk: "safe",
@@ -140,14 +141,44 @@ export function drawShelter(ctx, x, y, shelter, unknownText = "不明") {
 
 // One person: a dot in the colour of their latest safety status.
 export function drawPerson(ctx, x, y, statusCode) {
+  // The status's shape as well as its colour (the same shapes as the field app's list).
   ctx.beginPath();
-  ctx.arc(x, y, 5, 0, Math.PI * 2);
+  statusPath(ctx, STATUS_SHAPES[statusCode] || "circle", x, y, 5.5);
   ctx.fillStyle = STATUS_COLOURS[statusCode];
   ctx.fill();
   ctx.lineWidth = 1.2;
   ctx.strokeStyle = "#ffffff";
   ctx.stroke();
+  if (STATUS_SHAPES[statusCode] === "ring") {  // a white ring inside: "not checked yet", the centre keeps its colour
+    ctx.beginPath();
+    ctx.arc(x, y, 3, 0, Math.PI * 2);
+    ctx.stroke();
+  }
   return 7;
+}
+
+// The outline of a status shape of radius r around (x, y), as a path to fill.
+function statusPath(ctx, shape, x, y, r) {
+  if (shape === "triangle") {
+    ctx.moveTo(x, y - r);
+    ctx.lineTo(x + r, y + r * 0.8);
+    ctx.lineTo(x - r, y + r * 0.8);
+  } else if (shape === "diamond") {
+    ctx.moveTo(x, y - r);
+    ctx.lineTo(x + r, y);
+    ctx.lineTo(x, y + r);
+    ctx.lineTo(x - r, y);
+  } else if (shape === "square") {
+    ctx.rect(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7);
+  } else if (shape === "cross") {
+    const a = r * 0.4;
+    ctx.moveTo(x - a, y - r); ctx.lineTo(x + a, y - r); ctx.lineTo(x + a, y - a); ctx.lineTo(x + r, y - a);
+    ctx.lineTo(x + r, y + a); ctx.lineTo(x + a, y + a); ctx.lineTo(x + a, y + r); ctx.lineTo(x - a, y + r);
+    ctx.lineTo(x - a, y + a); ctx.lineTo(x - r, y + a); ctx.lineTo(x - r, y - a); ctx.lineTo(x - a, y - a);
+  } else {
+    ctx.arc(x, y, r, 0, Math.PI * 2);
+  }
+  ctx.closePath();
 }
 
 // A cluster of people: a ring split by status, the number of people inside.
