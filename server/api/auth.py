@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..auth.audit import record
-from ..auth.guard import principal_of
+from ..auth.guard import principal_of, public, requires
 from ..auth.middleware import SESSION_COOKIE
 from ..auth.service import SignInRefused, sign_in
 from ..auth.tokens import DEVICE, SESSION, revoke
@@ -127,6 +127,7 @@ def _user_summary(user: User) -> dict:
     return UserPublic.model_validate(user, from_attributes=True).model_dump(mode="json")
 
 
+@public
 async def login(request: Request) -> Response:
     result, is_form, next_page = await _sign_in(request, SESSION)
     if is_form:
@@ -140,6 +141,7 @@ async def login(request: Request) -> Response:
     return response
 
 
+@public
 async def device_token(request: Request) -> Response:
     result, _, _ = await _sign_in(request, DEVICE)
     return JSONResponse({"token": result.secret, "token_id": str(result.token.id),
@@ -147,6 +149,7 @@ async def device_token(request: Request) -> Response:
                         status_code=201, headers={"Cache-Control": "no-store"})
 
 
+@requires("session.sign_out")
 async def logout(request: Request) -> Response:
     principal = principal_of(request)
 
@@ -162,6 +165,7 @@ async def logout(request: Request) -> Response:
     return response
 
 
+@requires("me.read")
 async def me(request: Request) -> Response:
     principal = principal_of(request)
     return JSONResponse({

@@ -16,6 +16,7 @@ from .. import __version__
 from ..models.auth import AuditEntryPublic, AuthTokenPublic, UserCreate, UserPublic, UserUpdate
 from ..models.plans import PlanVersionPublic
 from ..models.sync import SyncConflictPublic
+from ..auth.guard import public
 from ..records.registry import RESOURCES
 from ..records.resource import Resource
 from ..sync.mutations import Mutation
@@ -251,6 +252,7 @@ def add_remaining_routes(doc: dict[str, Any], routes) -> dict[str, Any]:
 _CACHE: dict[str, Any] = {}
 
 
+@public
 async def openapi_endpoint(request: Request) -> JSONResponse:
     if "doc" not in _CACHE:
         _CACHE["doc"] = add_remaining_routes(build_openapi(), request.app.routes)
