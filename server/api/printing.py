@@ -238,7 +238,7 @@ routes = [
           name="print-district-list"),
     Route("/api/print/field-lists/shelter/{key}.pdf", _field_list_endpoint("shelter"), methods=["GET"],
           name="print-shelter-list"),
-    Route("/print", declares("print.page", print_page), methods=["GET"], name="print-page"),
+    declares("print.page", Route("/print", print_page, methods=["GET"], name="print-page")),
     Route("/print/print.css", print_css, methods=["GET"], name="print-css"),
     Route("/print/preview/plans/{plan_id}", plan_preview, methods=["GET"], name="print-preview-plan"),
     Route("/print/preview/field-lists/district/{key}", _field_list_preview("district"), methods=["GET"],

@@ -89,20 +89,23 @@ def page(name: str, refusal: str = PAGE_REFUSED) -> Callable:
                 raise HTTPException(403, f"{refusal} (your role: {principal.role.value})")
             return await endpoint(request)
         wrapper.action = name
+        wrapper.page = True  # no sign-in: a redirect, not a 401 (the access test expects which)
         return wrapper
     return decorate
 
 
-def declares(name: str, endpoint: Callable) -> Callable:
-    """An endpoint that checks `name` itself (the generic record handlers ask the records layer,
-    which asks the same table): the name is only recorded, for the access test."""
+def declares(name: str, route: Any) -> Any:
+    """A route whose endpoint checks `name` itself (the generic record handlers ask the records
+    layer, which asks the same table): the name is only recorded on the route, for the access test."""
     action(name)
+    route.action = name
+    return route
 
-    @wraps(endpoint)
-    async def wrapper(request: Request) -> Any:
-        return await endpoint(request)
-    wrapper.action = name
-    return wrapper
+
+def route_action(route: Any) -> str | None:
+    """The action a route (or a Mount) declared, wherever it was declared; None if it did not."""
+    target = getattr(route, "endpoint", None) or getattr(route, "app", None)
+    return getattr(route, "action", None) or getattr(target, "action", None)
 
 
 def public(endpoint: Any) -> Any:

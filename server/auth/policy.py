@@ -186,6 +186,7 @@ ACTIONS: dict[str, Action] = {
     "me.read": Action(EVERYONE_SIGNED_IN, deployed=False, note="who am I: role, scope, mode, actions"),
     "session.sign_out": Action(EVERYONE_SIGNED_IN, deployed=False),
     "mode.read": Action(EVERYONE_SIGNED_IN, deployed=False),
+    "events.change": Action(EVERYONE_SIGNED_IN, deployed=False, note="405 to all: an event is never changed"),
     "mode.switch": Action(ADMIN, note="平常時 ⇄ 災害時, with a reason"),
     "users.list": Action(ADMIN), "users.create": Action(ADMIN), "users.update": Action(ADMIN),
     "tokens.list": Action(ADMIN), "tokens.revoke": Action(ADMIN),
