@@ -263,3 +263,17 @@ def test_me_names_the_actions_the_table_allows(table):
     assert "safety-checks.create" in staff["actions"] and "plans.update" not in staff["actions"]
     assert "dwat-activity-reports.create" not in table.client.get(
         "/api/me", headers={"Authorization": f"Bearer {table.tokens['dwat_undeployed']}"}).json()["actions"]
+
+
+def test_the_middleware_lets_through_exactly_the_public_api_routes():
+    """AuthMiddleware answers 401 itself for /api and /auth paths it does not know as public: its list
+    must agree with the routes that declare PUBLIC (else a public route would be refused, or a
+    non-public one reach its handler without a principal)."""
+    from server.auth.middleware import PUBLIC_PATHS, PUBLIC_PREFIXES
+
+    for _, path, action, _ in CALLS:
+        if not path.startswith(("/api/", "/auth/")):
+            continue
+        concrete = _url(path)
+        let_through = concrete in PUBLIC_PATHS or concrete.startswith(PUBLIC_PREFIXES)
+        assert let_through == (action == PUBLIC), path

@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse
 from ..errors import ApiError
 from ..models.auth import Role
 from ..records.access import access_for
-from .policy import PUBLIC, Rule, action, allowed
+from .policy import ACTIONS, PUBLIC, Rule, action, allowed
 from .principal import Principal
 
 
@@ -128,3 +128,29 @@ def check_filters(access, resource: str, params: dict[str, str]) -> None:
         return
     if wanted not in principal.district_ids:
         raise ApiError(404, "district not found")
+
+
+def access_table_markdown(routes: list) -> str:
+    """docs/access.md's action table, from the access table and the routes that declare each
+    action (tests/test_docs.py checks the page holds exactly this)."""
+    roles = list(Role)
+    by_action: dict[str, list[str]] = {}
+    for route in routes:
+        methods = sorted((getattr(route, "methods", None) or {"GET"}) - {"HEAD"})
+        path = "/vendor/…" if route.path.startswith("/vendor/") else route.path  # one per npm library installed
+        entry = f"{','.join(methods)} `{path}`"
+        if entry not in by_action.setdefault(route_action(route) or "?", []):
+            by_action[route_action(route) or "?"].append(entry)
+    lines = ["| action | " + " | ".join(f"`{r.value}`" for r in roles) + " | routes | note |",
+             "|---|" + "---|" * len(roles) + "---|---|"]
+    for name in sorted(ACTIONS):
+        entry = ACTIONS[name]
+        if name not in by_action:  # update / delete of an event: in the record matrix, offered by no route
+            continue
+        cells = ["✓" if r in entry.roles else "—" for r in roles]
+        note = entry.note + ("" if entry.deployed or Role.dwat_member not in entry.roles
+                             else ("; " if entry.note else "") + "DWAT also without an active deployment")
+        lines.append(f"| `{name}` | " + " | ".join(cells) + f" | {'<br>'.join(by_action.get(name, [])) or '—'} | {note} |")
+    lines.append(f"| `{PUBLIC}` | " + " | ".join("✓" for _ in roles) + " | "
+                 + "<br>".join(by_action.get(PUBLIC, [])) + " | also without an account |")
+    return "\n".join(lines) + "\n"

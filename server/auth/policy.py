@@ -216,8 +216,7 @@ def _resource_actions() -> dict[str, Action]:
     out = {}
     for resource, rules in POLICY.items():
         for op in ("list", "read", "create", "update", "delete"):
-            out[f"{resource}.{op}"] = Action(frozenset(r for r, rule in rules.items() if op in rule.actions),
-                                             note="rows and fields: the record matrix")
+            out[f"{resource}.{op}"] = Action(frozenset(r for r, rule in rules.items() if op in rule.actions))
     return out
 
 
