@@ -277,3 +277,14 @@ def test_the_middleware_lets_through_exactly_the_public_api_routes():
         concrete = _url(path)
         let_through = concrete in PUBLIC_PATHS or concrete.startswith(PUBLIC_PREFIXES)
         assert let_through == (action == PUBLIC), path
+
+
+def test_no_role_is_named_outside_the_access_table():
+    """Roles are named in server/auth/ only: HTTP handlers, printing, records and sync ask the table
+    (the issue: role tuples redefined per module, printing narrowing shelters its own way)."""
+    server = Path(__file__).resolve().parents[1] / "server"
+    files = [*(server / "api").glob("*.py"), *(server / "printing").glob("*.py"), *(server / "records").glob("*.py"),
+             *(server / "sync").glob("*.py"), server / "app.py", server / "field_app.py"]
+    naming = [f"{f.relative_to(server)}:{n}" for f in files
+              for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if re.search(r"\bRole\.", line)]
+    assert not naming

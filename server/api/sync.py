@@ -13,10 +13,10 @@ from starlette.routing import Route
 from .. import __version__
 from ..auth.audit import record
 from ..auth.guard import active_principal, page, principal_of, requires
-from ..auth.policy import PERSONAL, rule_for
+from ..auth.policy import PERSONAL, allowed, rule_for
 from ..auth.principal import load_principal
 from ..errors import ApiError
-from ..models.auth import Role, User
+from ..models.auth import User
 from ..models.base import utcnow
 from ..models.sync import SyncConflict, SyncConflictPublic
 from ..records.access import Access
@@ -127,12 +127,9 @@ def _author_may_change(session: Session, conflict: SyncConflict, resource) -> bo
     if author is None or not author.active:
         return False
     principal = load_principal(session, author)
-    rule = rule_for(resource.path, principal)
-    if rule is None or "update" not in rule.actions:
+    if not allowed(principal, f"{resource.path}.update"):  # the role, and DWAT's active deployment
         return False
-    if principal.role == Role.dwat_member and not principal.deployment_ids:
-        return False
-    access = Access(principal, rule)
+    access = Access(principal, rule_for(resource.path, principal))
     if access.clauses() and get_visible(resource, session, conflict.record_id, access) is None:
         return False
     return within_write_scope(resource, session, conflict.record_id, access)

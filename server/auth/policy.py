@@ -288,6 +288,18 @@ def sees_plan_destinations(principal: Principal) -> bool:
     return rule is not None and "read" in rule.actions and not rule.clauses(principal)
 
 
+def names_district(principal: Optional[Principal], district_id) -> bool:
+    """May the caller name this district (a list filter, a district field list)? A district
+    supporter only their own (a 福祉圏域 includes its 町丁目); other roles any (rows are scoped anyway)."""
+    return principal is None or principal.role != D or district_id in principal.district_ids
+
+
+def names_shelter(principal: Optional[Principal], shelter_id) -> bool:
+    """May the caller name this shelter (a shelter field list)? Shelter staff and DWAT members only
+    their own shelters / the deployment's; other roles any."""
+    return principal is None or principal.role not in (S, M) or shelter_id in principal.shelter_ids
+
+
 def rule_for(resource: str, principal: Principal) -> Optional[Rule]:
     return POLICY.get(resource, {}).get(principal.role)
 
