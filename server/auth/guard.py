@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from functools import wraps
 from typing import Any, Callable
-
 from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
