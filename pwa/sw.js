@@ -26,6 +26,7 @@ const PRECACHE = [
   '/app/js/dwat-report.js',
   '/app/js/events.js',
   '/app/js/i18n.js',
+  '/app/js/me.js',
   '/app/js/outbox.js',
   '/app/js/palette.js',
   '/app/js/people.js',

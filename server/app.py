@@ -21,6 +21,7 @@ from . import __version__, field_app
 from .api import (admin, auth, exports, hazards, hq, hq_decisions, hq_stream, imports, matching, openapi, printing,
                   resources, sync)
 from .api.http import audit_unrecorded_refusal
+from .auth.guard import public
 from .auth.middleware import AuthMiddleware
 from .errors import ApiError
 from .security import SecurityHeaders
@@ -140,15 +141,18 @@ class CatchAll:
                     scope, receive, send)
 
 
+@public
 async def index(request: Request) -> Response:
     return templates.TemplateResponse(request, "index.html", {"version": __version__})
 
 
+@public
 async def api_docs(request: Request) -> Response:
     doc = openapi.add_remaining_routes(openapi.build_openapi(), request.app.routes)
     return templates.TemplateResponse(request, "api_docs.html", {"doc": doc, "version": __version__})
 
 
+@public
 async def login_page(request: Request) -> Response:
     from .api.auth import safe_next
 
@@ -159,6 +163,7 @@ async def login_page(request: Request) -> Response:
                                       headers={"Referrer-Policy": "same-origin"})
 
 
+@public
 async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "version": __version__})
 
@@ -174,7 +179,7 @@ def vendor_mounts() -> list[Mount]:
     for name, sub in VENDOR.items():
         directory = PWA_DIR / "node_modules" / sub
         if directory.is_dir():
-            mounts.append(Mount(f"/vendor/{name}", StaticFiles(directory=str(directory)), name=f"vendor-{name}"))
+            mounts.append(Mount(f"/vendor/{name}", public(StaticFiles(directory=str(directory))), name=f"vendor-{name}"))
         else:
             log.warning("browser library %s is missing: run scripts/setup (npm ci in pwa/)", name)
     return mounts
@@ -202,7 +207,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *hq_stream.routes,
         *field_app.routes,
         *printing.routes,
-        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        Mount("/static", public(StaticFiles(directory=str(HERE / "static"))), name="static"),
         *vendor_mounts(),
     ]
     app = Starlette(

@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from . import __version__
+from .auth.guard import public
 from .models import auth as auth_models
 from .models import vocab
 
@@ -110,10 +111,12 @@ def shell_version(root: Path = PWA_DIR) -> str:
 NO_CACHE = {"Cache-Control": "no-cache"}
 
 
+@public
 async def app_root(request: Request) -> Response:
     return RedirectResponse("/app/", status_code=308)
 
 
+@public
 async def shell_file(request: Request) -> Response:
     name = request.path_params.get("path", "") or "index.html"
     path = shell_files().get(name)
@@ -130,6 +133,7 @@ async def shell_file(request: Request) -> Response:
     return Response(body, media_type=content_type, headers=headers)
 
 
+@public
 async def config(request: Request) -> Response:
     settings = request.app.state.settings
     return JSONResponse({
@@ -139,6 +143,7 @@ async def config(request: Request) -> Response:
     }, headers=NO_CACHE)
 
 
+@public
 async def vocab_json(request: Request) -> Response:
     return Response(_vocab_json(), media_type="application/json", headers=NO_CACHE)
 

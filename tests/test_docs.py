@@ -45,3 +45,16 @@ def test_every_cli_command_is_in_readme():
     readme = _text("README.md")
     missing = [c for c in _top_level_commands() if not re.search(rf"\btsunagu {re.escape(c)}\b", readme)]
     assert not missing, f"commands missing from README.md (as `tsunagu COMMAND`): {missing}"
+
+
+def test_access_md_shows_the_access_table():
+    """docs/access.md's action table is the code's (server/auth/policy.py ACTIONS and the routes)."""
+    from server.app import create_app
+    from server.auth.guard import access_table_markdown
+    from server.db import make_engine
+
+    routes = create_app(engine=make_engine("sqlite://")).routes
+    expected = access_table_markdown(routes)
+    text = _text("docs/access.md")
+    shown = text.split("<!-- access-table:start -->\n", 1)[1].split("<!-- access-table:end -->", 1)[0]
+    assert shown == expected, "docs/access.md's action table differs from the code; paste:\n" + expected

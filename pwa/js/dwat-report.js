@@ -3,6 +3,7 @@ import { noDeploymentNotice } from './sync-status.js';
 import { field, fill, h, isoLocal, toast, todayLocal } from './ui.js';
 import { t, fmtDate } from './i18n.js';
 import { currentSession, deviceId } from './auth.js';
+import { may } from './me.js';
 import { createMutation, enqueue, find, replace } from './outbox.js';
 import { status, syncNow, db } from './sync.js';
 import * as data from './data.js';
@@ -11,8 +12,8 @@ import { fixErrors } from './plan-edit.js';
 const COUNTS = ['people_assessed', 'consultations', 'referrals'];
 const TEXTS = ['activities', 'issues', 'requests_to_hq'];
 
-export function canReportDwat(role) {
-  return ['admin', 'welfare_staff', 'dwat_member'].includes(role);
+export function canReportDwat() {
+  return may('dwat-activity-reports.create');
 }
 
 async function deploymentLabel(deployment) {
@@ -22,7 +23,7 @@ async function deploymentLabel(deployment) {
 
 export async function render(view, params, query) {
   const deployments = await data.activeDeployments();
-  if (!canReportDwat(currentSession().me.role) || !deployments.length) {
+  if (!canReportDwat() || !deployments.length) {
     fill(view, h('h1', {}, t('dwat.title')), status.undeployed ? noDeploymentNotice() : h('p', {}, t('dwat.none')));
     return undefined;
   }

@@ -4,7 +4,7 @@
 // (nothing typed here is lost). Works offline like everything else.
 import { field, fill, h, toast } from './ui.js';
 import { t, vocabulary, lang } from './i18n.js';
-import { currentSession } from './auth.js';
+import { may } from './me.js';
 import { enqueue, find, replace, updateMutation } from './outbox.js';
 import { syncNow, db } from './sync.js';
 import * as data from './data.js';
@@ -36,8 +36,8 @@ function readSupporters(values, before) {
 }
 const CARE_FIELDS = ['walking_ability', 'how_to_help', 'items_to_carry', 'usual_location'];
 
-export function canEditPlans(role) {
-  return role === 'admin' || role === 'welfare_staff';
+export function canEditPlans() {
+  return may('plans.update');
 }
 
 function same(a, b) {
@@ -45,7 +45,7 @@ function same(a, b) {
 }
 
 export async function render(view, { id }, query) {
-  if (!canEditPlans(currentSession().me.role)) {
+  if (!canEditPlans()) {
     location.hash = `#/person/${id}`;
     return undefined;
   }

@@ -9,6 +9,7 @@
 import { confirmDialog, field, fill, h, isoLocal, toast } from './ui.js';
 import { t, label, vocabulary, lang, fmtDateTime } from './i18n.js';
 import { currentSession, deviceId } from './auth.js';
+import { may } from './me.js';
 import { createMutation, enqueue, find, replace } from './outbox.js';
 import { syncNow } from './sync.js';
 import * as data from './data.js';
@@ -18,8 +19,8 @@ const GROUPS = ['elderly', 'disabled', 'pregnant_infant', 'medical_care', 'other
 const LIFELINES = ['power', 'water', 'gas', 'comms'];
 const NEEDS = ['staff', 'food', 'water', 'blankets', 'toilets', 'medicine', 'care_goods', 'diapers', 'formula', 'generator', 'fuel'];
 
-export function canReport(role) {
-  return ['admin', 'welfare_staff', 'shelter_staff', 'dwat_member'].includes(role);
+export function canReport() {
+  return may('shelter-reports.create');
 }
 
 // The shelters this user may report for: their own (shelter staff), their deployment's (DWAT), all (city office).
@@ -60,7 +61,7 @@ function summary(report) {
 
 export async function render(view, params, query) {
   const shelters = await reportableShelters();
-  if (!canReport(currentSession().me.role) || !shelters.length) {
+  if (!canReport() || !shelters.length) {
     fill(view, h('h1', {}, t('shelter.title')), h('p', {}, t('shelter.none')));
     return undefined;
   }

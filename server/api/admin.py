@@ -15,27 +15,26 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..auth.audit import record
-from ..auth.guard import principal_of, require_role
+from ..auth.guard import principal_of, requires
 from ..auth.mode import current_switch, switch_mode
 from ..domain.csvsafe import safe_row
 from ..auth.passwords import hash_password, weak_password_reason
 from ..auth.service import create_user
 from ..auth.tokens import revoke, revoke_all_for_user
 from ..errors import MAX_INT, ApiError, validation_error
-from ..models.auth import (AuditEntry, AuditEntryPublic, AuthToken, AuthTokenPublic, Mode, Role, User, UserCreate,
+from ..models.auth import (AuditEntry, AuditEntryPublic, AuthToken, AuthTokenPublic, Mode, User, UserCreate,
                            UserPublic, UserUpdate)
 from ..models.base import utcnow
 from ..records.resource import parse_datetime, parse_uuid
 from .http import client_address, in_session, path_uuid, read_body, read_json_object
 
-ADMIN = Role.admin
 
 
 def _public_user(user: User) -> dict:
     return UserPublic.model_validate(user, from_attributes=True).model_dump(mode="json")
 
 
-@require_role(ADMIN)
+@requires("users.list")
 async def list_users(request: Request) -> Response:
     def run(session: Session) -> dict:
         users = session.exec(select(User).order_by(User.role, User.username)).all()
@@ -43,7 +42,7 @@ async def list_users(request: Request) -> Response:
     return JSONResponse(await in_session(request, run))
 
 
-@require_role(ADMIN)
+@requires("users.create")
 async def create_user_endpoint(request: Request) -> Response:
     model = await read_body(request, UserCreate)
     principal = principal_of(request)
@@ -62,7 +61,7 @@ async def create_user_endpoint(request: Request) -> Response:
     return JSONResponse(await in_session(request, run), status_code=201)
 
 
-@require_role(ADMIN)
+@requires("users.update")
 async def update_user(request: Request) -> Response:
     user_id = path_uuid(request)
     patch = await read_body(request, UserUpdate)
@@ -97,7 +96,7 @@ async def update_user(request: Request) -> Response:
     return JSONResponse(await in_session(request, run))
 
 
-@require_role(ADMIN)
+@requires("tokens.list")
 async def list_tokens(request: Request) -> Response:
     user_filter = request.query_params.get("user_id")
 
@@ -114,7 +113,7 @@ async def list_tokens(request: Request) -> Response:
     return JSONResponse(await in_session(request, run))
 
 
-@require_role(ADMIN)
+@requires("tokens.revoke")
 async def revoke_token(request: Request) -> Response:
     token_id = path_uuid(request)
     principal = principal_of(request)
@@ -142,12 +141,12 @@ def _mode_answer(switch) -> dict:
             "switched_by": str(switch.user_id) if switch.user_id else None}
 
 
+@requires("mode.read")
 async def get_mode(request: Request) -> Response:
-    principal_of(request)
     return JSONResponse(await in_session(request, lambda s: _mode_answer(current_switch(s))))
 
 
-@require_role(ADMIN)
+@requires("mode.switch")
 async def set_mode(request: Request) -> Response:
     principal = principal_of(request)
     data = await read_json_object(request)
@@ -210,7 +209,7 @@ def _page(params: dict[str, str]) -> tuple[int, int]:
     return limit, offset
 
 
-@require_role(ADMIN)
+@requires("audit.read")
 async def audit_log(request: Request) -> Response:
     params = dict(request.query_params)
     query = _audit_query(params)
@@ -225,7 +224,7 @@ async def audit_log(request: Request) -> Response:
     return JSONResponse(await in_session(request, run))
 
 
-@require_role(ADMIN)
+@requires("audit.export")
 async def audit_csv(request: Request) -> Response:
     params = dict(request.query_params)
     query = _audit_query({k: v for k, v in params.items()})

@@ -7,18 +7,23 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from ..auth.audit import record
-from ..auth.guard import principal_of
+from ..auth.guard import principal_of, public, requires
 from ..auth.middleware import SESSION_COOKIE
+from ..auth.policy import allowed_actions
 from ..auth.service import SignInRefused, sign_in
 from ..auth.tokens import DEVICE, SESSION, revoke
 from ..errors import ApiError, check_json_value, field_errors, parse_json
+from ..db import readonly
 from ..models.auth import User, UserPublic
+from ..models.geo import District, Municipality
+from ..models.shelters import Shelter
 from .http import client_address, in_session
 
 
@@ -127,6 +132,7 @@ def _user_summary(user: User) -> dict:
     return UserPublic.model_validate(user, from_attributes=True).model_dump(mode="json")
 
 
+@public
 async def login(request: Request) -> Response:
     result, is_form, next_page = await _sign_in(request, SESSION)
     if is_form:
@@ -140,6 +146,7 @@ async def login(request: Request) -> Response:
     return response
 
 
+@public
 async def device_token(request: Request) -> Response:
     result, _, _ = await _sign_in(request, DEVICE)
     return JSONResponse({"token": result.secret, "token_id": str(result.token.id),
@@ -147,6 +154,7 @@ async def device_token(request: Request) -> Response:
                         status_code=201, headers={"Cache-Control": "no-store"})
 
 
+@requires("session.sign_out")
 async def logout(request: Request) -> Response:
     principal = principal_of(request)
 
@@ -162,16 +170,40 @@ async def logout(request: Request) -> Response:
     return response
 
 
-async def me(request: Request) -> Response:
-    principal = principal_of(request)
-    return JSONResponse({
-        "user_id": str(principal.user_id), "username": principal.username, "role": principal.role.value,
+def _me(session: Session, principal) -> dict:
+    """The caller as the field app needs it offline: who, where (names for the scope's ids), the mode
+    and the actions of the access table they may perform now. Nothing about residents: not audited."""
+    user = session.get(User, principal.user_id)
+    municipality = session.exec(select(Municipality).order_by(Municipality.municipality_code)).first()
+
+    def named(model, ids) -> list[dict]:
+        rows = session.exec(select(model).where(model.id.in_(list(ids)))).all() if ids else []
+        return sorted(({"id": str(r.id), "name": r.name} for r in rows), key=lambda r: (r["name"], r["id"]))
+
+    return {
+        "user_id": str(principal.user_id), "username": principal.username,
+        "display_name": user.display_name if user else "", "role": principal.role.value,
         "role_label": principal.role.ja, "mode": principal.mode.value,
+        "municipality": {"code": municipality.municipality_code, "name": municipality.name} if municipality else None,
         "scope": {"district_ids": sorted(map(str, principal.district_ids)),
                   "shelter_ids": sorted(map(str, principal.shelter_ids)),
-                  "deployment_ids": sorted(map(str, principal.deployment_ids))},
+                  "deployment_ids": sorted(map(str, principal.deployment_ids)),
+                  "districts": named(District, principal.district_ids),
+                  "shelters": named(Shelter, principal.shelter_ids)},
+        "actions": allowed_actions(principal),
         "csrf_token": principal.csrf_token or None,
-    })
+    }
+
+
+@requires("me.read")
+async def me(request: Request) -> Response:
+    principal = principal_of(request)
+
+    def run() -> dict:
+        with Session(readonly(request.app.state.engine)) as session:
+            return _me(session, principal)
+
+    return JSONResponse(await run_in_threadpool(run), headers={"Cache-Control": "no-store"})
 
 
 routes = [

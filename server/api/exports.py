@@ -18,12 +18,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..auth.audit import record
-from ..auth.guard import principal_of, require_role
+from ..auth.guard import principal_of, requires
 from ..importers.export import export_people_csv, export_shelters_csv
 from ..models import Person, Shelter
-from ..models.auth import Role
 
-CITY_OFFICE = (Role.admin, Role.welfare_staff)
 
 
 async def _export(request: Request, resource: str, table, make: Callable) -> Response:
@@ -48,12 +46,12 @@ async def _export(request: Request, resource: str, table, make: Callable) -> Res
     })
 
 
-@require_role(*CITY_OFFICE)
+@requires("export.people")
 async def export_people(request: Request) -> Response:
     return await _export(request, "people", Person.__table__, export_people_csv)
 
 
-@require_role(*CITY_OFFICE)
+@requires("export.shelters")
 async def export_shelters(request: Request) -> Response:
     return await _export(request, "shelters", Shelter.__table__, export_shelters_csv)
 

@@ -15,18 +15,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ..auth.audit import record
-from ..auth.guard import principal_of, require_role
+from ..auth.guard import principal_of, requires
 from ..auth.policy import readable, rule_for
 from ..domain.placement import people_in_hazard_areas
 from ..errors import ApiError
 from ..models import HazardArea
-from ..models.auth import Role
 from ..models.geo import normalize_municipality_code
 from ..models.hazards import HazardKind
 from .http import client_address, in_session
 
-EVERYONE = tuple(Role)
-PEOPLE_READERS = (Role.admin, Role.welfare_staff, Role.hq_viewer)
 
 
 def _filters(request: Request) -> tuple[str | None, str | None]:
@@ -44,7 +41,7 @@ def _filters(request: Request) -> tuple[str | None, str | None]:
     return kind, code or None
 
 
-@require_role(*EVERYONE)
+@requires("hazards.read")
 async def areas(request: Request) -> JSONResponse:
     kind, code = _filters(request)
 
@@ -63,7 +60,7 @@ async def areas(request: Request) -> JSONResponse:
     return JSONResponse(await in_session(request, run))
 
 
-@require_role(*PEOPLE_READERS)
+@requires("hazards.people")
 async def people_inside(request: Request) -> JSONResponse:
     kind, code = _filters(request)
     principal = principal_of(request)

@@ -15,23 +15,20 @@ from typing import Any, Callable
 
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import __version__
 from ..auth.audit import record
-from ..auth.guard import authorize, require_role
+from ..auth.guard import authorize, page, requires
 from ..db import readonly
 from ..domain import hq_live, hq_map
 from ..errors import ApiError
-from ..models.auth import Role
 from ..web import templates
 from .http import client_address
 
 log = logging.getLogger("tsunagu.hq")
-HQ_ROLES = (Role.admin, Role.welfare_staff, Role.hq_viewer)
 # The person fields a map point reveals; a role that may not see all of them gets no points.
 POINT_FIELDS = frozenset({"id", "lon", "lat", "district_id", "latest_safety"})
 GZIP_FROM = 64 * 1024
@@ -99,7 +96,7 @@ def _finite(value: Any) -> Any:
     return value
 
 
-@require_role(*HQ_ROLES)
+@requires("hq.view")
 async def people_points(request: Request) -> Response:
     principal, scope = people_scope(request)
 
@@ -112,28 +109,28 @@ async def people_points(request: Request) -> Response:
     return await _answer(request, lambda session: hq_map.people_points(session, scope), audit)
 
 
-@require_role(*HQ_ROLES)
+@requires("hq.view")
 async def districts(request: Request) -> Response:
     authorize(request, "districts", "list")
     _, scope = people_scope(request)
     return await _answer(request, lambda session: hq_map.district_tallies(session, scope))
 
 
-@require_role(*HQ_ROLES)
+@requires("hq.view")
 async def shelters(request: Request) -> Response:
     authorize(request, "shelters", "list")
     authorize(request, "shelter-reports", "list")
     return await _answer(request, hq_map.shelter_states)
 
 
-@require_role(*HQ_ROLES)
+@requires("hq.view")
 async def deployments(request: Request) -> Response:
     authorize(request, "dwat-deployments", "list")
     authorize(request, "dwat-teams", "list")
     return await _answer(request, hq_map.current_deployments)
 
 
-@require_role(*HQ_ROLES)
+@requires("hq.view")
 async def dwat_requests(request: Request) -> Response:
     """Open DWAT requests (未対応), for the decision strip; rows scoped by the caller's policy."""
     principal, rule = authorize(request, "dwat-requests", "list")
@@ -141,12 +138,9 @@ async def dwat_requests(request: Request) -> Response:
     return await _answer(request, lambda session: hq_map.open_dwat_requests(session, scope))
 
 
-async def page(request: Request) -> Response:
-    principal = getattr(request.state, "principal", None)
-    if principal is None:
-        return RedirectResponse("/login?next=/hq", status_code=303)
-    if principal.role not in HQ_ROLES:
-        raise HTTPException(403, f"本部マップは本部・市役所の職員のみ利用できます (your role: {principal.role.value})")
+@page("hq.view", "本部マップは本部・市役所の職員のみ利用できます")
+async def page_endpoint(request: Request) -> Response:
+    principal = request.state.principal
     settings = request.app.state.settings
     return templates.TemplateResponse(request, "hq.html", {
         "version": __version__, "tile_url": settings.TSUNAGU_TILE_URL,
@@ -156,7 +150,7 @@ async def page(request: Request) -> Response:
 
 
 routes = [
-    Route("/hq", page, methods=["GET"], name="hq-page"),
+    Route("/hq", page_endpoint, methods=["GET"], name="hq-page"),
     Route("/api/hq/people-points", people_points, methods=["GET"], name="hq-people-points"),
     Route("/api/hq/districts", districts, methods=["GET"], name="hq-districts"),
     Route("/api/hq/shelters", shelters, methods=["GET"], name="hq-shelters"),

@@ -23,18 +23,15 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ..auth.audit import record
-from ..auth.guard import principal_of, require_role
+from ..auth.guard import principal_of, requires
 from ..domain.matching.rules import intensity_label, parse_intensity
 from ..errors import ApiError, not_found
 from ..models import District, DistrictIntensity, Shelter
-from ..models.auth import Role
 from ..models.base import utcnow
 from ..models.vocab import ShelterKind
 from ..sync.changelog import log_change
 from .http import client_address, in_session, path_uuid, read_body
 
-DECIDE = (Role.admin, Role.welfare_staff)
-READERS = (Role.admin, Role.welfare_staff, Role.hq_viewer)
 MAX_ITEMS = 5000
 
 
@@ -74,12 +71,12 @@ def _list(session: Session) -> dict:
     return {"items": [_item(row, district) for row, district in rows]}
 
 
-@require_role(*READERS)
+@requires("district_intensity.read")
 async def list_intensities(request: Request) -> JSONResponse:
     return JSONResponse(await in_session(request, _list))
 
 
-@require_role(*DECIDE)
+@requires("district_intensity.set")
 async def set_intensities(request: Request) -> JSONResponse:
     body = await read_body(request, DistrictValues)
     principal = principal_of(request)
@@ -110,7 +107,7 @@ async def set_intensities(request: Request) -> JSONResponse:
     return JSONResponse(await in_session(request, run))
 
 
-@require_role(*DECIDE)
+@requires("district_intensity.set")
 async def clear_intensities(request: Request) -> JSONResponse:
     principal = principal_of(request)
 
@@ -123,7 +120,7 @@ async def clear_intensities(request: Request) -> JSONResponse:
     return JSONResponse(await in_session(request, run))
 
 
-@require_role(*DECIDE)
+@requires("shelter.open_request")
 async def open_request(request: Request) -> JSONResponse:
     shelter_id = path_uuid(request, what="shelter")
     body = await read_body(request, OpenRequest, empty_ok=True)

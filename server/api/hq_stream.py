@@ -24,14 +24,14 @@ from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
 from ..auth.audit import record
-from ..auth.guard import require_role
+from ..auth.guard import requires
 from ..auth.policy import rule_for
 from ..db import readonly
 from ..domain import hq_live
 from ..errors import MAX_INT, ApiError
 from ..models.auth import AuthToken, User
 from ..models.base import utcnow
-from .hq import HQ_ROLES, dump_finite, people_scope
+from .hq import dump_finite, people_scope
 from .http import client_address
 
 POLL_SECONDS = 1.0
@@ -73,7 +73,7 @@ def still_allowed(engine, principal) -> bool:
             and user.role == principal.role)
 
 
-@require_role(*HQ_ROLES)
+@requires("hq.view")
 async def stream(request: Request) -> StreamingResponse:
     principal, scope = people_scope(request)
     request_rule = rule_for("dwat-requests", principal)  # a role that may not list them gets none

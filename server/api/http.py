@@ -93,7 +93,7 @@ def audit_refusal(request: Request, session: Session, exc: ApiError) -> None:
 
 
 async def audit_unrecorded_refusal(request: Request, status: int, detail: str) -> None:
-    """A refusal raised outside `in_session` (a role refused by `authorize` / `require_role`, a
+    """A refusal raised outside `in_session` (a role refused by `authorize` / `requires`, a
     page refused) is audited here, in a short transaction of its own. Anonymous callers are
     refused by the middleware (401) and audited there when they send a bad token."""
     principal = getattr(request.state, "principal", None)

@@ -18,15 +18,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..auth.audit import record
-from ..auth.guard import principal_of, require_role
+from ..auth.guard import principal_of, requires
 from ..errors import ApiError
 from ..importers.people_csv import import_people
 from ..importers.report import ImportConflictError, ImportFileError, ImportReport
 from ..importers.shelters_csv import import_shelters
-from ..models.auth import Role
 from ..models.geo import normalize_municipality_code
 
-CITY_OFFICE = (Role.admin, Role.welfare_staff)
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 
 
@@ -91,7 +89,7 @@ async def _run(request: Request, resource: str, importer, **options) -> Response
     return JSONResponse(report.to_dict())
 
 
-@require_role(*CITY_OFFICE)
+@requires("import.people")
 async def import_people_endpoint(request: Request) -> Response:
     code = request.query_params.get("municipality_code") or None
     if code:
@@ -102,7 +100,7 @@ async def import_people_endpoint(request: Request) -> Response:
     return await _run(request, "people", import_people, default_municipality_code=code)
 
 
-@require_role(*CITY_OFFICE)
+@requires("import.shelters")
 async def import_shelters_endpoint(request: Request) -> Response:
     return await _run(request, "shelters", import_shelters)
 

@@ -23,21 +23,18 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ..auth.audit import record
-from ..auth.guard import principal_of, require_role
+from ..auth.guard import principal_of, requires
 from ..auth.policy import sees_plan_destinations
 from ..domain.matching.propose import MatchParams
 from ..domain.matching.rules import SeismicRule, parse_intensity
 from ..domain.matching.store import ProposalStateError, confirm, latest_confirmed, run_matching
 from ..errors import ApiError, not_found
 from ..models import MatchProposal
-from ..models.auth import Role
 from ..models.geo import normalize_municipality_code
 from ..models.matching import ProposalState
 from ..models.vocab import SeismicClass
 from .http import client_address, in_session, path_uuid, read_body
 
-STAFF = (Role.admin, Role.welfare_staff)
-READERS = (Role.admin, Role.welfare_staff, Role.hq_viewer)
 RESOURCE = "matching"
 MAX_PLACES = 200_000  # per-place intensities in one run (a drill of a large city)
 
@@ -115,7 +112,7 @@ def _username(request: Request) -> str:
     return principal_of(request).username
 
 
-@require_role(*STAFF)
+@requires("matching.run")
 async def run_endpoint(request: Request) -> JSONResponse:
     body = await read_body(request, RunRequest, empty_ok=True)
     default = SeismicRule()
@@ -141,7 +138,7 @@ async def run_endpoint(request: Request) -> JSONResponse:
     return JSONResponse(await in_session(request, run), status_code=201)
 
 
-@require_role(*READERS)
+@requires("matching.read")
 async def list_endpoint(request: Request) -> JSONResponse:
     def run(session: Session) -> dict:
         rows = session.exec(select(MatchProposal).order_by(MatchProposal.created_at.desc(), MatchProposal.id)
@@ -151,7 +148,7 @@ async def list_endpoint(request: Request) -> JSONResponse:
     return JSONResponse(await in_session(request, run))
 
 
-@require_role(*READERS)
+@requires("matching.read")
 async def latest_endpoint(request: Request) -> JSONResponse:
     state = request.query_params.get("state", "")
     if state not in ("", ProposalState.proposed, ProposalState.confirmed):
@@ -175,7 +172,7 @@ async def latest_endpoint(request: Request) -> JSONResponse:
     return JSONResponse(await in_session(request, run))
 
 
-@require_role(*READERS)
+@requires("matching.read")
 async def detail_endpoint(request: Request) -> JSONResponse:
     proposal_id = path_uuid(request, what="proposal")
     principal = principal_of(request)
@@ -191,7 +188,7 @@ async def detail_endpoint(request: Request) -> JSONResponse:
     return JSONResponse(await in_session(request, run))
 
 
-@require_role(*STAFF)
+@requires("matching.confirm")
 async def confirm_endpoint(request: Request) -> JSONResponse:
     proposal_id = path_uuid(request, what="proposal")
     principal = principal_of(request)

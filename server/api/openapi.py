@@ -16,6 +16,7 @@ from .. import __version__
 from ..models.auth import AuditEntryPublic, AuthTokenPublic, UserCreate, UserPublic, UserUpdate
 from ..models.plans import PlanVersionPublic
 from ..models.sync import SyncConflictPublic
+from ..auth.guard import public
 from ..records.registry import RESOURCES
 from ..records.resource import Resource
 from ..sync.mutations import Mutation
@@ -139,6 +140,21 @@ def _op(tag: str, summary: str, op_id: str, responses: dict, body: dict | None =
     return out
 
 
+_NAMED = {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string", "format": "uuid"},
+                                                                     "name": {"type": "string"}}}}
+_IDS = {"type": "array", "items": {"type": "string", "format": "uuid"}}
+ME = {"type": "object", "required": ["user_id", "username", "role", "mode", "scope", "actions"], "properties": {
+    "user_id": {"type": "string", "format": "uuid"}, "username": {"type": "string"},
+    "display_name": {"type": "string"}, "role": {"type": "string"}, "role_label": {"type": "string"},
+    "mode": {"enum": ["normal", "disaster"]},
+    "municipality": {"type": ["object", "null"], "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
+    "scope": {"type": "object", "properties": {"district_ids": _IDS, "shelter_ids": _IDS, "deployment_ids": _IDS,
+                                               "districts": _NAMED, "shelters": _NAMED}},
+    "actions": {"type": "array", "items": {"type": "string"},
+                "description": "names of the access table's actions the caller may perform now (docs/access.md)"},
+    "csrf_token": {"type": ["string", "null"]}}}
+
+
 def _access_and_sync_paths() -> dict[str, dict]:
     obj = {"type": "object"}
     creds = {"type": "object", "required": ["username", "password"], "properties": {
@@ -154,7 +170,8 @@ def _access_and_sync_paths() -> dict[str, dict]:
                                     {"201": _json(obj, "Token, its id and expiry"), **unauthorized}, creds)},
         "/auth/logout": {"post": _op("access", "Sign out: revokes the token in use", "logout",
                                      {"200": _json(obj, "Signed out")})},
-        "/api/me": {"get": _op("access", "Who am I: role, scope, mode", "me", {"200": _json(obj, "The caller")})},
+        "/api/me": {"get": _op("access", "Who am I: role, municipality, scope, the mode in force and the actions allowed",
+                               "me", {"200": _json(ME, "The caller")})},
         "/api/mode": {"get": _op("access", "The mode in force (normal / disaster)", "get_mode", {"200": _json(obj, "Mode")}),
                       "post": _op("access", "Switch mode (administrator, with a reason)", "set_mode",
                                   {"200": _json(obj, "Mode"), "422": ERRORS["422"]},
@@ -251,6 +268,7 @@ def add_remaining_routes(doc: dict[str, Any], routes) -> dict[str, Any]:
 _CACHE: dict[str, Any] = {}
 
 
+@public
 async def openapi_endpoint(request: Request) -> JSONResponse:
     if "doc" not in _CACHE:
         _CACHE["doc"] = add_remaining_routes(build_openapi(), request.app.routes)

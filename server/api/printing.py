@@ -16,7 +16,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from .. import __version__
-from ..auth.guard import authorize
+from ..auth.guard import authorize, declares, public, requires
 from ..auth.policy import rule_for
 from ..errors import ApiError
 from ..printing import render
@@ -59,6 +59,7 @@ def _pdf(data: bytes, filename: str) -> Response:
                     headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "no-store"})
 
 
+@requires("print.plan")
 async def plan_pdf(request: Request) -> Response:
     scope = _scope(request)
     plan_id = path_uuid(request, "plan_id")
@@ -104,6 +105,7 @@ class BatchRequest(BaseModel):
         return self.ids if self.by == "selection" else self.value
 
 
+@requires("print.batch")
 async def batch_create(request: Request) -> Response:
     scope = _scope(request)
     body = await read_body(request, BatchRequest)
@@ -135,10 +137,12 @@ def _job(request: Request):
     return store_for(request.app).get(request.path_params["job"], str(principal.user_id))
 
 
+@requires("print.batch")
 async def batch_status(request: Request) -> Response:
     return JSONResponse(_job(request).public())
 
 
+@requires("print.batch")
 async def batch_pdf(request: Request) -> Response:
     job = _job(request)
     if job.state != DONE or job.pdf is None:
@@ -166,11 +170,12 @@ def _field_list_endpoint(kind: str):
         context = await _field_list(request, kind, f"{kind} list")
         return _pdf(await _render(render.field_list_pdf, context), f"{kind}-list-{request.path_params['key']}.pdf")
     endpoint.__name__ = f"{kind}_list_pdf"
-    return endpoint
+    return requires("print.field_list")(endpoint)
 
 
 # ---- the preview page and HTML previews ----
 
+@public
 async def print_css(request: Request) -> Response:
     return FileResponse(render.CSS_FILE, media_type="text/css")
 
@@ -201,6 +206,7 @@ async def print_page(request: Request) -> Response:
     return templates.TemplateResponse(request, "print_index.html", context, status_code=status)
 
 
+@requires("print.plan")
 async def plan_preview(request: Request) -> Response:
     scope = _scope(request)
     plan_id = path_uuid(request, "plan_id")
@@ -220,7 +226,7 @@ def _field_list_preview(kind: str):
         context = await _field_list(request, kind, f"{kind} list html preview")
         return HTMLResponse(render.render_html(field_list=context, preview=True))
     endpoint.__name__ = f"{kind}_list_preview"
-    return endpoint
+    return requires("print.field_list")(endpoint)
 
 
 routes = [
@@ -232,7 +238,7 @@ routes = [
           name="print-district-list"),
     Route("/api/print/field-lists/shelter/{key}.pdf", _field_list_endpoint("shelter"), methods=["GET"],
           name="print-shelter-list"),
-    Route("/print", print_page, methods=["GET"], name="print-page"),
+    declares("print.page", Route("/print", print_page, methods=["GET"], name="print-page")),
     Route("/print/print.css", print_css, methods=["GET"], name="print-css"),
     Route("/print/preview/plans/{plan_id}", plan_preview, methods=["GET"], name="print-preview-plan"),
     Route("/print/preview/field-lists/district/{key}", _field_list_preview("district"), methods=["GET"],

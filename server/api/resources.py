@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..auth.guard import authorize, check_filters
+from ..auth.guard import authorize, check_filters, declares
 from ..errors import MAX_INT, ApiError
 from ..records.access import Access
 from ..records.audit import audit_operation
@@ -167,17 +167,22 @@ def make_routes(resource: Resource, extra: tuple[Route, ...] = ()) -> list[Route
     master records, 405 for changing an event."""
     base = f"/api/{resource.path}"
     handlers = ResourceHandlers(resource)
+    # Each route declares its action of the access table; open_call checks it (authorize).
+    act = lambda op, route: declares(f"{resource.path}.{op}", route)  # noqa: E731
     routes = [
-        Route(base, handlers.list, methods=["GET"], name=f"{resource.path}-list"),
-        Route(base, handlers.create, methods=["POST"], name=f"{resource.path}-create"),
+        act("list", Route(base, handlers.list, methods=["GET"], name=f"{resource.path}-list")),
+        act("create", Route(base, handlers.create, methods=["POST"], name=f"{resource.path}-create")),
         *extra,
-        Route(base + "/{id}", handlers.detail, methods=["GET"], name=f"{resource.path}-detail"),
+        act("read", Route(base + "/{id}", handlers.detail, methods=["GET"], name=f"{resource.path}-detail")),
     ]
-    if resource.is_event:
-        routes.append(Route(base + "/{id}", event_is_immutable, methods=["PUT", "PATCH", "DELETE"]))
+    if resource.is_event:  # 405 to anyone signed in: it touches nothing and says nothing about any record
+        routes.append(declares("events.change", Route(base + "/{id}", event_is_immutable,
+                                                      methods=["PUT", "PATCH", "DELETE"])))
     else:
-        routes.append(Route(base + "/{id}", handlers.update, methods=["PATCH"], name=f"{resource.path}-update"))
-        routes.append(Route(base + "/{id}", handlers.delete, methods=["DELETE"], name=f"{resource.path}-delete"))
+        routes.append(act("update", Route(base + "/{id}", handlers.update, methods=["PATCH"],
+                                          name=f"{resource.path}-update")))
+        routes.append(act("delete", Route(base + "/{id}", handlers.delete, methods=["DELETE"],
+                                          name=f"{resource.path}-delete")))
     return routes
 
 
@@ -188,7 +193,7 @@ async def plan_history_endpoint(request: Request) -> Response:
                                                                                call.client)))
 
 
-EXTRA_ROUTES = {"plans": (Route("/api/plans/{id}/history", plan_history_endpoint, methods=["GET"],
-                                name="plans-history"),)}
+EXTRA_ROUTES = {"plans": (declares("plans.read", Route("/api/plans/{id}/history", plan_history_endpoint,
+                                                       methods=["GET"], name="plans-history")),)}
 
 routes = [route for resource in RESOURCES for route in make_routes(resource, EXTRA_ROUTES.get(resource.path, ()))]

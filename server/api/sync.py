@@ -10,12 +10,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .. import __version__
 from ..auth.audit import record
-from ..auth.guard import active_principal, principal_of, require_role
-from ..auth.policy import PERSONAL, rule_for
+from ..auth.guard import active_principal, page, principal_of, requires
+from ..auth.policy import PERSONAL, allowed, rule_for
 from ..auth.principal import load_principal
 from ..errors import ApiError
-from ..models.auth import Role, User
+from ..models.auth import User
 from ..models.base import utcnow
 from ..models.sync import SyncConflict, SyncConflictPublic
 from ..records.access import Access
@@ -27,6 +28,7 @@ from ..web import templates
 from .http import client_address, in_session, path_uuid, read_body
 
 
+@requires("sync.pull")
 async def changes_endpoint(request: Request) -> Response:
     principal = active_principal(request)
     params = request.query_params
@@ -65,6 +67,7 @@ class MutationBatch(BaseModel):
         return str(value or "")[:64]
 
 
+@requires("sync.push")
 async def mutations_endpoint(request: Request) -> Response:
     principal = active_principal(request)
     body = await read_body(request, MutationBatch)
@@ -93,10 +96,9 @@ async def mutations_endpoint(request: Request) -> Response:
     return JSONResponse(await in_session(request, run))
 
 
-STAFF = (Role.admin, Role.welfare_staff)
 
 
-@require_role(*STAFF)
+@requires("conflicts.list")
 async def list_conflicts(request: Request) -> Response:
     show = request.query_params.get("resolved", "false").lower()
     if show not in ("true", "false", "all"):
@@ -125,12 +127,9 @@ def _author_may_change(session: Session, conflict: SyncConflict, resource) -> bo
     if author is None or not author.active:
         return False
     principal = load_principal(session, author)
-    rule = rule_for(resource.path, principal)
-    if rule is None or "update" not in rule.actions:
+    if not allowed(principal, f"{resource.path}.update"):  # the role, and DWAT's active deployment
         return False
-    if principal.role == Role.dwat_member and not principal.deployment_ids:
-        return False
-    access = Access(principal, rule)
+    access = Access(principal, rule_for(resource.path, principal))
     if access.clauses() and get_visible(resource, session, conflict.record_id, access) is None:
         return False
     return within_write_scope(resource, session, conflict.record_id, access)
@@ -142,7 +141,7 @@ class Resolution(BaseModel):
     choice: Literal["server", "client"]
 
 
-@require_role(*STAFF)
+@requires("conflicts.resolve")
 async def resolve_conflict(request: Request) -> Response:
     principal = principal_of(request)
     conflict_id = path_uuid(request)
@@ -180,18 +179,9 @@ async def resolve_conflict(request: Request) -> Response:
     return JSONResponse(await in_session(request, run))
 
 
+@page("conflicts.resolve", "競合の解決は市役所の福祉担当のみ行えます (welfare staff only)")
 async def conflicts_page(request: Request) -> Response:
     """The page where welfare staff resolve conflicts (a browser page: session cookie)."""
-    from starlette.exceptions import HTTPException
-    from starlette.responses import RedirectResponse
-
-    from .. import __version__
-
-    principal = getattr(request.state, "principal", None)
-    if principal is None:
-        return RedirectResponse("/login?next=/conflicts", status_code=303)
-    if principal.role not in STAFF:
-        raise HTTPException(403, "競合の解決は市役所の福祉担当のみ行えます (welfare staff only)")
     return templates.TemplateResponse(request, "conflicts.html", {"version": __version__})
 
 

@@ -1,8 +1,11 @@
-"""The access matrix: for each resource and role, which actions, which rows, which fields.
+"""The access table: named role groups, every action a route performs, and for each record
+resource and role which actions, which rows, which fields.
 
-This is the one place where access is decided. The records layer (`server/records/`) asks it
-for every operation; custom routes use `require_role`. docs/access.md describes the same matrix for people,
-and a test checks that every resource × role pair is described here.
+This is the one place where access is decided. Every route declares the action it performs
+(`server/auth/guard.py`: `requires`, `page`, `public`, `declares`); `allowed(principal, action)`
+answers for all of them, and the records layer asks `rule_for` for the rows and fields. docs/access.md
+shows the table (tests/test_docs.py keeps it in step) and tests/test_access_table.py calls every
+route as every role in both modes against it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from sqlmodel import select
 
 from ..models import (DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
                       EvacuationPlan, Person, SafetyCheck, Shelter, ShelterReport)
-from ..models.auth import Role
+from ..models.auth import Mode, Role
 from ..models.vocab import Consent
 from .principal import Principal
 
@@ -104,6 +107,17 @@ SAFETY_HQ_FIELDS = frozenset({"id", "recorded_at", "observed_at", "person_id", "
 
 A, W, D, S, M, H = (Role.admin, Role.welfare_staff, Role.district_supporter, Role.shelter_staff,
                     Role.dwat_member, Role.hq_viewer)
+
+# ---- named role groups ----
+
+ADMIN = frozenset({A})                       # システム管理者
+CITY_OFFICE = frozenset({A, W})              # 市役所 (owns the register and the plans)
+HQ = CITY_OFFICE | {H}                       # 災害対策本部 and the city office
+FIELD = frozenset({D, S, M})                 # supporters, shelter staff, DWAT (scoped, consent in normal times)
+PRINTERS = CITY_OFFICE | FIELD               # who may read plans, so print them
+EVERYONE_SIGNED_IN = frozenset(Role)
+PUBLIC = "public"                            # the action of a route anyone may call, signed in or not
+
 OFFICE = {A: Rule(ALL), W: Rule(ALL)}
 READ_ALL = Rule(READ)
 
@@ -157,6 +171,79 @@ POLICY: dict[str, dict[Role, Rule]] = {
     },
 }
 
+# ---- the action table ----
+
+@dataclass(frozen=True)
+class Action:
+    roles: frozenset
+    modes: frozenset = frozenset(Mode)   # the modes in which it may be done at all
+    deployed: bool = True                # a DWAT member needs an active deployment (access ends with it)
+    note: str = ""
+
+
+ACTIONS: dict[str, Action] = {
+    # the caller and their session
+    "me.read": Action(EVERYONE_SIGNED_IN, deployed=False, note="who am I: role, scope, mode, actions"),
+    "session.sign_out": Action(EVERYONE_SIGNED_IN, deployed=False),
+    "mode.read": Action(EVERYONE_SIGNED_IN, deployed=False),
+    "events.change": Action(EVERYONE_SIGNED_IN, deployed=False, note="405 to all: an event is never changed"),
+    "mode.switch": Action(ADMIN, note="平常時 ⇄ 災害時, with a reason"),
+    "users.list": Action(ADMIN), "users.create": Action(ADMIN), "users.update": Action(ADMIN),
+    "tokens.list": Action(ADMIN), "tokens.revoke": Action(ADMIN),
+    "audit.read": Action(ADMIN), "audit.export": Action(ADMIN),
+    # field devices
+    "sync.pull": Action(EVERYONE_SIGNED_IN, note="rows: the caller's scope"),
+    "sync.push": Action(EVERYONE_SIGNED_IN, note="rows: the caller's write scope"),
+    "conflicts.list": Action(CITY_OFFICE), "conflicts.resolve": Action(CITY_OFFICE),
+    # bulk data
+    "import.people": Action(CITY_OFFICE), "import.shelters": Action(CITY_OFFICE),
+    "export.people": Action(CITY_OFFICE), "export.shelters": Action(CITY_OFFICE),
+    # HQ
+    "hq.view": Action(HQ, note="map page, tallies, live stream"),
+    "hazards.read": Action(EVERYONE_SIGNED_IN), "hazards.people": Action(HQ),
+    "district_intensity.read": Action(HQ), "district_intensity.set": Action(CITY_OFFICE),
+    "shelter.open_request": Action(CITY_OFFICE),
+    "matching.read": Action(HQ, note="the HQ viewer gets totals, no person's destination"),
+    "matching.run": Action(CITY_OFFICE), "matching.confirm": Action(CITY_OFFICE),
+    # printing (rows: the plans the caller may read)
+    "print.page": Action(EVERYONE_SIGNED_IN, deployed=False, note="the page explains a refusal itself"),
+    "print.plan": Action(PRINTERS), "print.batch": Action(PRINTERS), "print.field_list": Action(PRINTERS),
+}
+
+
+def _resource_actions() -> dict[str, Action]:
+    """`<resource>.<list|read|create|update|delete>` from the record matrix above, so one table answers."""
+    out = {}
+    for resource, rules in POLICY.items():
+        for op in ("list", "read", "create", "update", "delete"):
+            out[f"{resource}.{op}"] = Action(frozenset(r for r, rule in rules.items() if op in rule.actions))
+    return out
+
+
+ACTIONS.update(_resource_actions())
+
+
+def action(name: str) -> Action:
+    """The action `name`; an unknown name is a programming error caught when the route is declared."""
+    if name not in ACTIONS:
+        raise KeyError(f"no action {name!r} in the access table (server/auth/policy.py: ACTIONS)")
+    return ACTIONS[name]
+
+
+def allowed(principal: Optional[Principal], name: str) -> bool:
+    """The one question: may this caller (None: not signed in) perform the action now?"""
+    if name == PUBLIC:
+        return True
+    entry = action(name)
+    if principal is None or principal.role not in entry.roles or principal.mode not in entry.modes:
+        return False
+    return not (entry.deployed and principal.role == M and not principal.deployment_ids)
+
+
+def allowed_actions(principal: Principal) -> list[str]:
+    return sorted(name for name in ACTIONS if allowed(principal, name))
+
+
 # Resources whose reads disclose personal data of people on the register: every read is audited.
 PERSONAL = frozenset({"people", "plans", "safety-checks"})
 
@@ -199,6 +286,18 @@ def sees_plan_destinations(principal: Principal) -> bool:
     proposal's totals and the number of people per shelter."""
     rule = rule_for("plans", principal)
     return rule is not None and "read" in rule.actions and not rule.clauses(principal)
+
+
+def names_district(principal: Optional[Principal], district_id) -> bool:
+    """May the caller name this district (a list filter, a district field list)? A district
+    supporter only their own (a 福祉圏域 includes its 町丁目); other roles any (rows are scoped anyway)."""
+    return principal is None or principal.role != D or district_id in principal.district_ids
+
+
+def names_shelter(principal: Optional[Principal], shelter_id) -> bool:
+    """May the caller name this shelter (a shelter field list)? Shelter staff and DWAT members only
+    their own shelters / the deployment's; other roles any."""
+    return principal is None or principal.role not in (S, M) or shelter_id in principal.shelter_ids
 
 
 def rule_for(resource: str, principal: Principal) -> Optional[Rule]:

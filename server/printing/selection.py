@@ -16,10 +16,9 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..auth.policy import rule_for
+from ..auth.policy import names_district, names_shelter, rule_for
 from ..errors import ApiError, not_found
 from ..models import District, EvacuationPlan, Person, Shelter
-from ..models.auth import Role
 from ..models.vocab import CareNeed, Household, Reason
 from ..records.access import Access
 from ..records.registry import PLANS
@@ -84,9 +83,7 @@ def resolve_district(session: Session, key: str | uuid.UUID, scope: Scope) -> Di
         pass
     if district is None:
         district = session.exec(select(District).where(District.code == str(key)).order_by(District.code)).first()
-    principal = scope.principal
-    if district is None or (principal is not None and principal.role == Role.district_supporter
-                            and district.id not in principal.district_ids):
+    if district is None or not names_district(scope.principal, district.id):
         raise not_found("district")
     return district
 
@@ -103,9 +100,7 @@ def resolve_shelter(session: Session, key: str | uuid.UUID, scope: Scope) -> She
         shelter = session.get(Shelter, uuid.UUID(str(key)))
     except ValueError:
         shelter = None
-    principal = scope.principal
-    if shelter is None or (principal is not None and principal.role in (Role.shelter_staff, Role.dwat_member)
-                           and shelter.id not in principal.shelter_ids):
+    if shelter is None or not names_shelter(scope.principal, shelter.id):
         raise not_found("shelter")
     return shelter
 

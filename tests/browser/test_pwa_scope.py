@@ -83,3 +83,41 @@ def test_scope_shrink_drops_records_and_sign_out_wipes(live_server, browser):
     assert session_left is None
     assert not page.errors
     context.close()
+
+
+REMOVE_ACTIONS = """() => new Promise((resolve, reject) => {
+  const opened = indexedDB.open('tsunagu-device');
+  opened.onerror = () => reject(opened.error);
+  opened.onsuccess = () => {
+    const db = opened.result;
+    const tx = db.transaction('kv', 'readwrite');
+    const store = tx.objectStore('kv');
+    const read = store.get('session');
+    read.onsuccess = () => { const s = read.result; s.me.actions = []; store.put(s, 'session'); };
+    tx.oncomplete = () => { db.close(); resolve(true); };
+    tx.onerror = () => reject(tx.error);
+  };
+})"""
+
+
+def test_the_screens_follow_the_actions_of_api_me(live_server, browser):
+    """The field app has no role matrix: what it offers is what GET /api/me's `actions` allow, as kept
+    on the device. The same shelter staff, with the stored answer emptied (offline, so it is not
+    refreshed), is offered neither a safety check nor a shelter report."""
+    from .test_pwa_offline import busiest_shelter
+
+    user = live_server.add_user("shelter_staff", shelter_ids=[busiest_shelter(live_server)])
+    context, page = new_device(browser, live_server)
+    sign_in(page, user.username)
+    page.wait_for_selector("nav a[href='#/shelter-report']")
+    page.wait_for_selector("li.person button.check")
+    context.set_offline(True)
+    page.evaluate(REMOVE_ACTIONS)
+    page.reload()
+    page.wait_for_selector("li.person")
+    page.wait_for_selector("#sync-bar[data-state=offline]")
+    assert page.locator("nav a[href='#/shelter-report']").count() == 0
+    assert page.locator("li.person button.check").count() == 0
+    assert page.locator("nav a[href='#/people']").count() == 1
+    assert not page.errors
+    context.close()
