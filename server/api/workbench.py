@@ -1,0 +1,156 @@
+"""HTTP: the welfare office's workbench pages (福祉課の業務画面) — register search, the person
+page, plan authoring with the side-by-side merge.
+
+City office roles only (admin, welfare staff): anonymous callers go to /login, other roles get
+403 (until the page decorator of the one access table replaces this check). Every page that
+shows personal data is audited through the records layer and answered `Cache-Control: no-store`.
+Japanese first; `?lang=en` shows English.
+"""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from sqlmodel import Session
+
+from .. import __version__
+from ..auth.principal import Role
+from ..domain.japan_time import today_jst
+from ..models.vocab import CareNeed, Consent, PlanStatus, Reason
+from ..records.access import access_for
+from ..web import templates
+from . import workbench_data as data
+from . import workbench_plan as plans
+from .http import client_address, in_session, path_uuid
+
+OFFICE = (Role.admin, Role.welfare_staff)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _signed_in(request: Request):
+    """The principal, a redirect to /login, or 403 for roles outside the city office."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return None, RedirectResponse(f"/login?next={target}", status_code=303)
+    if principal.role not in OFFICE:
+        raise HTTPException(403, "業務画面は市役所の福祉担当のみ使えます (city welfare office only)")
+    return principal, None
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "ja"
+
+
+def _page(request: Request, name: str, context: dict, status: int = 200) -> Response:
+    lang = _lang(request)
+    base = {"version": __version__, "lang": lang, "Reason": Reason, "CareNeed": CareNeed, "Consent": Consent,
+            "PlanStatus": PlanStatus, "path": request.url.path, "labels": plans.LABELS,
+            "t": (lambda ja, en: en if lang == "en" else ja)}
+    return templates.TemplateResponse(request, f"workbench/{name}", {**base, **context}, status_code=status,
+                                      headers=NO_STORE)
+
+
+def _accesses(principal):
+    return (access_for(principal, "people", "list"), access_for(principal, "plans", "read"),
+            access_for(principal, "safety-checks", "list"))
+
+
+async def register_page(request: Request) -> Response:
+    principal, redirect = _signed_in(request)
+    if redirect:
+        return redirect
+    people, plan_access, _ = _accesses(principal)
+    search = data.parse_search(dict(request.query_params))
+
+    def run(session: Session):
+        found = None if search.errors else data.run_search(session, search, people, plan_access,
+                                                           client_address(request))
+        return found, data.districts(session)
+
+    found, districts = await in_session(request, run)
+    query = {k: v for k, v in search.values.items() if v}
+    return _page(request, "register.html", {"search": search, "found": found, "districts": districts,
+                                            "query": query}, status=422 if search.errors else 200)
+
+
+async def person_page(request: Request) -> Response:
+    principal, redirect = _signed_in(request)
+    if redirect:
+        return redirect
+    people, plan_access, safety = _accesses(principal)
+    person_id = path_uuid(request, "person_id", "person")
+
+    def run(session: Session):
+        return data.person_page(session, person_id, people, plan_access, safety, client_address(request),
+                                today_jst())
+
+    context = await in_session(request, run)
+    return _page(request, "person.html", context)
+
+
+def _plan_context(session: Session, person_id, people, plan_access, today) -> dict:
+    row = data.get_row(data.PEOPLE, session, person_id, people)
+    plan = plans.current_plan(session, person_id, plan_access)
+    return {"row": row, "plan": plan, "options": plans.options_for(session, row, today)}
+
+
+async def plan_form(request: Request) -> Response:
+    principal, redirect = _signed_in(request)
+    if redirect:
+        return redirect
+    people, plan_access, _ = _accesses(principal)
+    person_id = path_uuid(request, "person_id", "person")
+
+    def run(session: Session):
+        context = _plan_context(session, person_id, people, plan_access, today_jst())
+        stored = plans.public(session, context["plan"], plan_access)
+        data.audit_operation(session, people, "read", data.PEOPLE, [person_id], client=client_address(request))
+        if context["plan"] is not None:
+            data.audit_operation(session, plan_access, "read", data.PLANS, [context["plan"].id],
+                                 client=client_address(request))
+        return {**context, "values": plans.plan_to_form(stored), "version": stored["version"] if stored else "",
+                "outcome": None}
+
+    return _page(request, "plan.html", await in_session(request, run))
+
+
+async def plan_save(request: Request) -> Response:
+    principal, redirect = _signed_in(request)
+    if redirect:
+        return redirect
+    people, _, _ = _accesses(principal)
+    plan_access = access_for(principal, "plans", "update")
+    person_id = path_uuid(request, "person_id", "person")
+    form = await request.form()
+    values = plans.resolve_merge(form) if form.get("merge") else plans.read_form(form)
+    raw_version = form.get("version") or ""
+    version = int(raw_version) if raw_version.isdigit() else None
+
+    def run(session: Session):
+        today = today_jst()
+        context = _plan_context(session, person_id, people, plan_access, today)
+        outcome = plans.save_plan(session, context["row"], context["plan"], values, version, plan_access, today,
+                                  client_address(request))
+        if outcome.status == 200:
+            context["plan"] = plans.current_plan(session, person_id, plan_access)
+        return {**context, "values": outcome.values, "outcome": outcome,
+                "version": outcome.version if outcome.version is not None else (raw_version or "")}
+
+    context = await in_session(request, run)
+    status = context["outcome"].status
+    name = "merge.html" if status == 409 else "plan.html"
+    if status == 409:
+        theirs, mine = context["outcome"].theirs, context["values"]
+        context["rows"] = [(group, keys, any(theirs[k] != mine[k] for k in keys)) for group, keys in plans.MERGE_GROUPS]
+    return _page(request, name, context, status=status)
+
+
+routes = [
+    Route("/workbench", register_page, methods=["GET"], name="workbench-register"),
+    Route("/workbench/people/{person_id}", person_page, methods=["GET"], name="workbench-person"),
+    Route("/workbench/people/{person_id}/plan", plan_form, methods=["GET"], name="workbench-plan"),
+    Route("/workbench/people/{person_id}/plan", plan_save, methods=["POST"], name="workbench-plan-save"),
+]
