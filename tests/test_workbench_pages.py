@@ -133,6 +133,15 @@ def test_search_and_person_page_are_audited(client, engine, city):
     assert "佐藤 太郎" not in str([e.detail for e in _audits(engine, "list", "people")])
 
 
+def test_history_names_the_fields_and_shelters(client, city):
+    client.patch(f"/api/plans/{city['taro_plan']['id']}",
+                 json={"version": 1, "destination_shelter_id": city["welfare"]["id"], "route_note": "表通り"})
+    page = client.get(f"/workbench/people/{city['taro']['id']}").text
+    history = page[page.index('id="h-history"'):]
+    assert "避難先" in history and "ひかりプラザ" in history and city["welfare"]["id"] not in history
+    assert "避難経路" in history and "表通り" in history
+
+
 def test_person_page_shows_every_part(client, city):
     factories.create(client, "safety-checks", {"person_id": city["taro"]["id"], "outcome": "safe_home",
                                                "observed_at": factories.now_jst()})
@@ -222,6 +231,7 @@ def test_a_stale_save_gets_the_merge_screen_with_both_values(client, engine, cit
     assert page.status_code == 409
     assert "表通り" in page.text and "裏の坂道" in page.text
     assert 'name="mine.route_note" value="裏の坂道"' in page.text
+    assert "作成中" in page.text  # values are shown as labels (status), not codes
     assert _audits(engine, "denied", "plans")[-1].status == 409
     # choose ours for the route: saved over version 2
     merged = client.post(f"/workbench/people/{pid}/plan", data={

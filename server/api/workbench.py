@@ -144,6 +144,7 @@ async def plan_save(request: Request) -> Response:
     name = "merge.html" if status == 409 else "plan.html"
     if status == 409:
         theirs, mine = context["outcome"].theirs, context["values"]
+        context["names"] = {str(o.shelter_id): o.name for o in context["options"]}
         context["rows"] = [(group, keys, any(theirs[k] != mine[k] for k in keys)) for group, keys in plans.MERGE_GROUPS]
     return _page(request, name, context, status=status)
 

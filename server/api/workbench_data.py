@@ -20,7 +20,8 @@ from sqlmodel import Session, select
 
 from ..domain.current_state import latest_shelter_reports
 from ..domain.workbench.adapters import person_from_row, plan_from_dict, plan_from_row, shelter_from_row
-from ..domain.workbench.plan_rules import destination_problems, missing_for_done, plan_diff, shelter_options
+from ..domain.workbench.plan_rules import (change_label, destination_problems, missing_for_done, plan_diff,
+                                           shelter_options)
 from ..models import District, EvacuationPlan, Person, Shelter
 from ..models.vocab import CareNeed, Consent, DistrictKind, PlanStatus, Reason
 from ..records.access import Access
@@ -187,6 +188,30 @@ def destination_state(session: Session, person_row: Person, shelter_id: Optional
             "walking_m": options[0].walking_m if options else None}
 
 
+def _text(value: Any) -> str:
+    """A changed value as a line of the history table (a supporter by name and relation)."""
+    if value is None:
+        return ""
+    if hasattr(value, "relation"):
+        return " ".join(x for x in (value.name, value.relation, value.phone) if x)
+    if isinstance(value, PlanStatus):
+        return value.ja
+    return str(value)
+
+
+def _shown(session: Session, change) -> dict:
+    before, after = change.before, change.after
+    if change.path in ("destination_id", "alternate_id"):  # a shelter by its name, not its id
+        before, after = ((_shelter_name(session, v) if v else None) for v in (before, after))
+    return {"path": change.path, "label": change_label(change), "kind": change.kind,
+            "before": _text(before), "after": _text(after)}
+
+
+def _shelter_name(session: Session, shelter_id) -> str:
+    shelter = session.get(Shelter, uuid.UUID(str(shelter_id)))
+    return shelter.name if shelter else str(shelter_id)
+
+
 def history_with_diffs(session: Session, plan: EvacuationPlan, plan_access: Access, client: str) -> list[dict]:
     """The plan's saved versions, newest first, each with what changed to reach the next one."""
     versions = plan_history(session, plan.id, plan_access, client=client)["items"]
@@ -197,7 +222,7 @@ def history_with_diffs(session: Session, plan: EvacuationPlan, plan_access: Acce
     for item in versions:
         older = plan_from_dict(item["data"])
         out.append({"from": item["version"], "to": after_version, "saved_at": item["saved_at"],
-                    "changes": plan_diff(older, newer)})
+                    "changes": [_shown(session, c) for c in plan_diff(older, newer)]})
         newer, after_version = older, item["version"]
     return out
 
