@@ -248,3 +248,53 @@ def test_english_toggle(client, city):
     page = client.get("/workbench?lang=en")
     assert '<html lang="en">' in page.text and "Search the register" in page.text
     assert '<html lang="ja">' in client.get("/workbench").text
+
+
+def _person_form(**over) -> dict:
+    data = {"register_no": "NW-0001", "municipality_code": "132144", "name": "新規 幸子", "name_kana": "しんき さちこ",
+            "birth_date": "1938-05-05", "sex": "female", "address": "東京都国分寺市戸倉1-2-3", "household": "alone",
+            "preferred_language": "ja", "consent": "yes", "consent_date": "2025-06-01", "version": ""}
+    data.update(over)
+    return data
+
+
+def test_new_person_is_created_and_lands_on_their_page(client, engine, city):
+    assert client.get("/workbench/people/new").status_code == 200
+    form = _person_form(reasons=["care_level_3plus", "medical_care"], care_needs="oxygen",
+                        district_id=city["chome_a"]["id"], e1_name="新規 次郎", e1_relation="次男", e1_phone="03-1234-5678")
+    answer = client.post("/workbench/people/new", data=form, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    stored = client.get("/api/people?register_no=NW-0001").json()["items"][0]
+    assert answer.headers["location"] == f"/workbench/people/{stored['id']}"
+    assert stored["reasons"] == ["care_level_3plus", "medical_care"] and stored["care_needs"] == ["oxygen"]
+    assert stored["emergency_contacts"][0]["name"] == "新規 次郎"
+    assert stored["id"] in _audits(engine, "create", "people")[-1].record_ids
+
+
+def test_bad_person_input_is_422_with_fields_and_nothing_lost(client, city):
+    answer = client.post("/workbench/people/new", data=_person_form(
+        birth_date="2999-01-01", register_no="KB-0001", notes="大事なメモ"))
+    assert answer.status_code == 422
+    assert 'id="err-birth_date"' in answer.text and "大事なメモ" in answer.text
+    assert client.get("/api/people?register_no=KB-0001").json()["total"] == 1
+
+
+def test_editing_a_person_someone_else_saved_gets_the_merge(client, city):
+    pid = city["other"]["id"]
+    form = client.get(f"/workbench/people/{pid}/edit")
+    assert form.status_code == 200 and "鈴木 一郎" in form.text
+    assert client.patch(f"/api/people/{pid}", json={"version": 1, "phone": "042-999-0000"}).status_code == 200
+    mine = _person_form(register_no="ZZ-0003", name="鈴木 一郎", notes="玄関に段差", consent="not_asked",
+                        consent_date="", phone="042-100-0000", version="1")
+    page = client.post(f"/workbench/people/{pid}/edit", data=mine)
+    assert page.status_code == 409
+    assert 'name="theirs.phone" value="04-2999-0000"' in page.text  # their save, as stored (normalised)
+    assert 'name="mine.notes" value="玄関に段差"' in page.text      # what we typed, kept
+    assert "未確認" in page.text  # consent shown by its label
+    merged = client.post(f"/workbench/people/{pid}/edit", data={
+        "merge": "1", "version": "2", **{f"theirs.{k}": v for k, v in mine.items()},
+        **{f"mine.{k}": v for k, v in mine.items()}, "theirs.phone": "042-999-0000", "pick.phone": "theirs",
+        "pick.notes": "mine"}, follow_redirects=False)
+    assert merged.status_code == 303
+    stored = client.get(f"/api/people/{pid}").json()
+    assert stored["phone"] == "04-2999-0000" and stored["notes"] == "玄関に段差" and stored["version"] == 3

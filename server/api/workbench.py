@@ -18,10 +18,11 @@ from sqlmodel import Session
 from .. import __version__
 from ..auth.principal import Role
 from ..domain.japan_time import today_jst
-from ..models.vocab import CareNeed, Consent, PlanStatus, Reason
+from ..models.vocab import CareNeed, Consent, Household, PlanStatus, Reason, Sex
 from ..records.access import access_for
 from ..web import templates
 from . import workbench_data as data
+from . import workbench_person as persons
 from . import workbench_plan as plans
 from .http import client_address, in_session, path_uuid
 
@@ -47,7 +48,8 @@ def _lang(request: Request) -> str:
 def _page(request: Request, name: str, context: dict, status: int = 200) -> Response:
     lang = _lang(request)
     base = {"version": __version__, "lang": lang, "Reason": Reason, "CareNeed": CareNeed, "Consent": Consent,
-            "PlanStatus": PlanStatus, "path": request.url.path, "labels": plans.LABELS,
+            "PlanStatus": PlanStatus, "Sex": Sex, "Household": Household, "path": request.url.path,
+            "labels": persons.LABELS if name.startswith("person_form") else plans.LABELS,
             "t": (lambda ja, en: en if lang == "en" else ja)}
     return templates.TemplateResponse(request, f"workbench/{name}", {**base, **context}, status_code=status,
                                       headers=NO_STORE)
@@ -141,16 +143,104 @@ async def plan_save(request: Request) -> Response:
 
     context = await in_session(request, run)
     status = context["outcome"].status
-    name = "merge.html" if status == 409 else "plan.html"
-    if status == 409:
-        theirs, mine = context["outcome"].theirs, context["values"]
-        context["names"] = {str(o.shelter_id): o.name for o in context["options"]}
-        context["rows"] = [(group, keys, any(theirs[k] != mine[k] for k in keys)) for group, keys in plans.MERGE_GROUPS]
-    return _page(request, name, context, status=status)
+    if status != 409:
+        return _page(request, "plan.html", context, status=status)
+    names = {str(o.shelter_id): o.name for o in context["options"]}
+    lang = _lang(request)
+
+    def show(key: str, value: str) -> str:
+        if key in ("destination_shelter_id", "alternate_shelter_id"):
+            return names.get(value, value)
+        if key == "status" and value in {m.value for m in PlanStatus}:
+            return PlanStatus(value).en if lang == "en" else PlanStatus(value).ja
+        if key in ("consent", "carer_accompanies"):
+            return ("yes" if lang == "en" else "はい") if value else ""
+        return value
+
+    context["rows"] = _merge_rows(plans.MERGE_GROUPS, plans.LABELS, context["outcome"].theirs, context["values"],
+                                  show, lang)
+    context["action"] = f"/workbench/people/{person_id}/plan" + ("?lang=en" if lang == "en" else "")
+    return _page(request, "merge.html", context, status=409)
+
+
+def _merge_rows(groups, labels, theirs: dict, mine: dict, show, lang: str) -> list[dict]:
+    """One row per field group: both sides' raw values (carried in the form) and as shown."""
+    rows = []
+    for group, keys in groups:
+        label = labels[group][1] if lang == "en" else labels[group][0]
+        rows.append({"group": group, "label": label, "differs": any(theirs[k] != mine[k] for k in keys),
+                     "theirs": [(k, theirs[k], show(k, theirs[k])) for k in keys],
+                     "mine": [(k, mine[k], show(k, mine[k])) for k in keys]})
+    return rows
+
+
+# ---- a register entry: new and edit ----
+
+async def person_form(request: Request) -> Response:
+    principal, redirect = _signed_in(request)
+    if redirect:
+        return redirect
+    people, _, _ = _accesses(principal)
+    new = "person_id" not in request.path_params
+    person_id = None if new else path_uuid(request, "person_id", "person")
+
+    def run(session: Session):
+        row = None if new else data.get_row(data.PEOPLE, session, person_id, people)
+        stored = None if row is None else people.shape(data.to_public(data.PEOPLE, session, [row]))[0]
+        if row is not None:
+            data.audit_operation(session, people, "read", data.PEOPLE, [row.id], client=client_address(request))
+        return {"row": row, "values": persons.person_to_form(stored), "version": stored["version"] if stored else "",
+                "outcome": None, "districts": data.districts(session)}
+
+    return _page(request, "person_form.html", await in_session(request, run))
+
+
+async def person_save(request: Request) -> Response:
+    principal, redirect = _signed_in(request)
+    if redirect:
+        return redirect
+    new = "person_id" not in request.path_params
+    access = access_for(principal, "people", "create" if new else "update")
+    person_id = None if new else path_uuid(request, "person_id", "person")
+    form = await request.form()
+    values = persons.resolve_merge(form) if form.get("merge") else persons.read_form(form)
+    raw_version = form.get("version") or ""
+    version = int(raw_version) if raw_version.isdigit() else None
+
+    def run(session: Session):
+        row = None if new else data.get_row(data.PEOPLE, session, person_id, access)
+        outcome, saved_id = persons.save_person(session, row, values, version, access, client_address(request))
+        return {"row": row, "values": outcome.values, "outcome": outcome, "saved_id": saved_id,
+                "version": outcome.version if outcome.version is not None else raw_version,
+                "districts": data.districts(session)}
+
+    context = await in_session(request, run)
+    outcome = context["outcome"]
+    lang = _lang(request)
+    suffix = "?lang=en" if lang == "en" else ""
+    if outcome.status == 200:
+        return RedirectResponse(f"/workbench/people/{context['saved_id']}{suffix}", status_code=303)
+    if outcome.status != 409:
+        return _page(request, "person_form.html", context, status=outcome.status)
+    names = {str(d.id): d.name for d in context["districts"]}
+
+    def show(key: str, value: str) -> str:
+        if key == "district_id":
+            return names.get(value, value)
+        ja, en = persons.choice_label(key, value)
+        return en if lang == "en" else ja
+
+    context["rows"] = _merge_rows(persons.MERGE_GROUPS, persons.LABELS, outcome.theirs, context["values"], show, lang)
+    context["action"] = f"/workbench/people/{person_id}/edit{suffix}"
+    return _page(request, "merge.html", context, status=409)
 
 
 routes = [
     Route("/workbench", register_page, methods=["GET"], name="workbench-register"),
+    Route("/workbench/people/new", person_form, methods=["GET"], name="workbench-person-new"),
+    Route("/workbench/people/new", person_save, methods=["POST"], name="workbench-person-create"),
+    Route("/workbench/people/{person_id}/edit", person_form, methods=["GET"], name="workbench-person-edit"),
+    Route("/workbench/people/{person_id}/edit", person_save, methods=["POST"], name="workbench-person-save"),
     Route("/workbench/people/{person_id}", person_page, methods=["GET"], name="workbench-person"),
     Route("/workbench/people/{person_id}/plan", plan_form, methods=["GET"], name="workbench-plan"),
     Route("/workbench/people/{person_id}/plan", plan_save, methods=["POST"], name="workbench-plan-save"),

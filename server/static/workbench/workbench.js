@@ -26,6 +26,8 @@ async function submit(form) {
     if (!main) throw new Error(`unexpected answer ${response.status}`);
     document.getElementById("main").replaceWith(main);
     document.title = page.title;
+    // a save that created or updated a person answers with the person page (after a redirect)
+    if (response.redirected) history.replaceState(null, "", response.url);
     document.body.dataset.status = String(response.status);
     const focus = main.querySelector("[role=alert], [role=status]");
     if (focus) { focus.tabIndex = -1; focus.focus(); }
