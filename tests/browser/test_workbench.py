@@ -130,3 +130,30 @@ def test_a_409_becomes_a_merge_and_nothing_typed_is_lost(live_server, staff_page
         stored = s.get(EvacuationPlan, plan.id)
     assert stored.route_note == "裏の坂道を通って公民館へ" and stored.care["allergies"] == "そば"
     assert stored.version == plan.version + 2
+
+
+def test_new_person_from_the_register_page(live_server, staff_page, artifacts):
+    page = staff_page
+    page.click("#new-person")
+    page.wait_for_selector("#e-register_no")
+    _no_violations(page)
+    page.fill("#e-register_no", "WB-NEW-2")
+    page.fill("#e-municipality_code", "132144")
+    page.fill("#e-name", "登録 花")
+    page.fill("#e-name_kana", "とうろく はな")
+    page.fill("#e-birth_date", "1941-02-03")
+    page.fill("#e-address", "東京都国分寺市本町1-1")
+    page.check("#e-reasons-care_level_3plus")
+    page.check("#e-care_needs-wheelchair")
+    page.fill("#e-birth_date", "2999-01-01")  # a mistake first: refused, nothing lost
+    page.click("#save-person")
+    page.wait_for_selector("#err-birth_date")
+    assert page.input_value("#e-name") == "登録 花" and page.is_checked("#e-care_needs-wheelchair")
+    page.fill("#e-birth_date", "1941-02-03")
+    page.click("#save-person")
+    page.wait_for_selector("#h-plan")
+    assert "/workbench/people/" in page.url and "WB-NEW-2" in page.content()
+    page.screenshot(path=str(artifacts / "workbench-new-person.png"), full_page=True)
+    with live_server.session() as s:
+        person = s.exec(select(Person).where(Person.register_no == "WB-NEW-2")).one()
+    assert person.care_needs == ["wheelchair"] and person.reasons == ["care_level_3plus"]
