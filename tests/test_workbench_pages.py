@@ -173,6 +173,8 @@ def test_author_a_plan_from_nothing_to_done(client, city):
     assert form.status_code == 200 and "ひかりプラザ" in form.text
     # the general shelter (old, undiagnosed building) is listed as refused, with why
     assert re.search(r"disabled>第二小学校.*受入不可", form.text)
+    verdicts = form.text[form.text.index('id="shelter-verdicts"'):]
+    assert "旧耐震で安全が確認されていません" in verdicts and "指定できます" in verdicts
     today = date.today().isoformat()
     saved = client.post(f"/workbench/people/{pid}/plan", data=_plan_form(
         status="done", s1_name="山田 一郎", s1_relation="長男", destination_shelter_id=city["welfare"]["id"],
