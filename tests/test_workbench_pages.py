@@ -156,8 +156,13 @@ def test_person_page_shows_every_part(client, city):
         assert text in page, text
 
 
-def test_unknown_person_is_404(client, city):
-    assert client.get("/workbench/people/00000000-0000-0000-0000-000000000000").status_code == 404
+def test_unknown_person_is_404_page_and_audited(client, engine, city):
+    missing = "00000000-0000-0000-0000-000000000000"
+    for path in (f"/workbench/people/{missing}", f"/workbench/people/{missing}/plan",
+                 f"/workbench/people/{missing}/edit"):
+        answer = client.get(path)
+        assert answer.status_code == 404 and "見つかりません" in answer.text
+    assert missing in _audits(engine, "denied", "people")[-1].record_ids
     assert client.get("/workbench/people/not-a-uuid").status_code == 404
 
 

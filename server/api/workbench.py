@@ -18,6 +18,7 @@ from sqlmodel import Session
 from .. import __version__
 from ..auth.principal import Role
 from ..domain.japan_time import today_jst
+from ..errors import ApiError
 from ..models.vocab import CareNeed, Consent, Household, PlanStatus, Reason, Sex
 from ..records.access import access_for
 from ..web import templates
@@ -39,6 +40,19 @@ def _signed_in(request: Request):
     if principal.role not in OFFICE:
         raise HTTPException(403, "業務画面は市役所の福祉担当のみ使えます (city welfare office only)")
     return principal, None
+
+
+async def _run(request: Request, fn, person_id=None):
+    """One transaction; a person outside the caller's scope or unknown is an HTML 404 page, and
+    the refusal is audited (by `in_session`) like the API's."""
+    if person_id is not None:
+        request.state.audit_refusal = ("read", "people", [person_id])
+    try:
+        return await in_session(request, fn)
+    except ApiError as exc:
+        if exc.status == 404:
+            raise HTTPException(404, "この方は見つかりません (no such person in your scope)") from None
+        raise
 
 
 def _lang(request: Request) -> str:
@@ -72,7 +86,7 @@ async def register_page(request: Request) -> Response:
                                                            client_address(request))
         return found, data.districts(session)
 
-    found, districts = await in_session(request, run)
+    found, districts = await _run(request, run)
     query = {k: v for k, v in search.values.items() if v}
     return _page(request, "register.html", {"search": search, "found": found, "districts": districts,
                                             "query": query}, status=422 if search.errors else 200)
@@ -89,7 +103,7 @@ async def person_page(request: Request) -> Response:
         return data.person_page(session, person_id, people, plan_access, safety, client_address(request),
                                 today_jst())
 
-    context = await in_session(request, run)
+    context = await _run(request, run, person_id)
     return _page(request, "person.html", context)
 
 
@@ -116,7 +130,7 @@ async def plan_form(request: Request) -> Response:
         return {**context, "values": plans.plan_to_form(stored), "version": stored["version"] if stored else "",
                 "outcome": None}
 
-    return _page(request, "plan.html", await in_session(request, run))
+    return _page(request, "plan.html", await _run(request, run, person_id))
 
 
 async def plan_save(request: Request) -> Response:
@@ -141,7 +155,7 @@ async def plan_save(request: Request) -> Response:
         return {**context, "values": outcome.values, "outcome": outcome,
                 "version": outcome.version if outcome.version is not None else (raw_version or "")}
 
-    context = await in_session(request, run)
+    context = await _run(request, run, person_id)
     status = context["outcome"].status
     if status != 409:
         return _page(request, "plan.html", context, status=status)
@@ -192,7 +206,7 @@ async def person_form(request: Request) -> Response:
         return {"row": row, "values": persons.person_to_form(stored), "version": stored["version"] if stored else "",
                 "outcome": None, "districts": data.districts(session)}
 
-    return _page(request, "person_form.html", await in_session(request, run))
+    return _page(request, "person_form.html", await _run(request, run, person_id))
 
 
 async def person_save(request: Request) -> Response:
@@ -214,7 +228,7 @@ async def person_save(request: Request) -> Response:
                 "version": outcome.version if outcome.version is not None else raw_version,
                 "districts": data.districts(session)}
 
-    context = await in_session(request, run)
+    context = await _run(request, run, person_id)
     outcome = context["outcome"]
     lang = _lang(request)
     suffix = "?lang=en" if lang == "en" else ""

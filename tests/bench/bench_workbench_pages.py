@@ -32,16 +32,20 @@ from server.models import District, EvacuationPlan, Person  # noqa: E402
 from server.models.auth import User  # noqa: E402
 
 
-def measure(client: TestClient, urls: list[str], runs: int) -> tuple[float, float]:
-    samples = []
+def measure(client: TestClient, urls: list[str], runs: int) -> tuple[float, float, float]:
+    """Median and p90 wall time, and median CPU time of this process (the machine is shared:
+    the wall time also measures waiting for a core, the CPU time what the request costs)."""
+    samples, cpu = [], []
+    client.get(urls[0])  # warm-up
     for i in range(runs):
         url = urls[i % len(urls)]
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         answer = client.get(url)
         samples.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         assert answer.status_code == 200, (url, answer.status_code)
     samples.sort()
-    return statistics.median(samples) * 1000, samples[int(len(samples) * 0.9)] * 1000
+    return statistics.median(samples) * 1000, samples[int(len(samples) * 0.9)] * 1000, statistics.median(cpu) * 1000
 
 
 def main() -> None:
@@ -80,14 +84,15 @@ def main() -> None:
     }
     medians = []
     for label, urls in searches.items():
-        p50, p90 = measure(client, urls, args.runs)
+        p50, p90, cpu = measure(client, urls, args.runs)
         medians.append(p50)
-        print(f"register search, {label:28s} p50 {p50:7.1f} ms   p90 {p90:7.1f} ms")
+        print(f"register search, {label:28s} p50 {p50:7.1f} ms   p90 {p90:7.1f} ms   cpu p50 {cpu:7.1f} ms")
     print(f"register search, median of the medians: {statistics.median(medians):.1f} ms (target ≤ 100 ms)")
-    p50, p90 = measure(client, [f"/workbench/people/{pid}" for pid in with_plans], args.runs)
-    print(f"person page (with plan, history, checks)  p50 {p50:7.1f} ms   p90 {p90:7.1f} ms (target ≤ 200 ms)")
-    p50, p90 = measure(client, [f"/workbench/people/{pid}/plan" for pid in with_plans], args.runs)
-    print(f"plan form (shelter options ranked)        p50 {p50:7.1f} ms   p90 {p90:7.1f} ms")
+    p50, p90, cpu = measure(client, [f"/workbench/people/{pid}" for pid in with_plans], args.runs)
+    print(f"person page (plan, history, checks)          p50 {p50:7.1f} ms   p90 {p90:7.1f} ms   cpu p50 {cpu:7.1f} ms"
+          " (target ≤ 200 ms)")
+    p50, p90, cpu = measure(client, [f"/workbench/people/{pid}/plan" for pid in with_plans], args.runs)
+    print(f"plan form (shelter options ranked)           p50 {p50:7.1f} ms   p90 {p90:7.1f} ms   cpu p50 {cpu:7.1f} ms")
 
 
 if __name__ == "__main__":
