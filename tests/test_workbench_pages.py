@@ -80,6 +80,7 @@ def test_welfare_staff_signed_in_by_cookie_sees_the_page(anon_client, make_user,
     ("plan_status=drafting", {"KB-0002"}),
     ("plan_status=not_started", {"KB-0001", "ZZ-0003"}),  # no plan counts as not started
     ("supporter=近所", {"KB-0002"}),
+    ("supporter=近所良子", {"KB-0002"}),    # a supporter's name without its space
     ("supporter=近隣住民", set()),          # a supporter's relation is not their name
     ("supporter=%", set()),                # LIKE wildcards are taken literally
 ])

@@ -133,9 +133,12 @@ def search_clauses(session: Session, search: Search) -> list:
     if v["supporter"]:
         pattern = _like(re.sub(r"\s+", "", v["supporter"]))
         dialect = session.get_bind().dialect.name
-        # The whole list's text without spaces holds every name without spaces: a cheap LIKE
-        # first, so the JSON is opened only for plans that may match.
-        prefilter = _no_spaces(sa.cast(EvacuationPlan.supporters, sa.String)).like(pattern, escape="\\")
+        # A cheap LIKE on the list's raw text first, so the JSON is opened only for plans that may
+        # match: the typed characters in order, anything between (a name's spaces; looser, never
+        # stricter than the exact test that follows).
+        text = re.sub(r"\s+", "", v["supporter"])
+        loose = "%" + "%".join(_like(ch)[1:-1] for ch in text) + "%"
+        prefilter = sa.cast(EvacuationPlan.supporters, sa.String).like(loose, escape="\\")
         clauses.append(Person.id.in_(select(EvacuationPlan.person_id)
                                      .where(prefilter, _supporter_name_clause(dialect, pattern))))
     return clauses
