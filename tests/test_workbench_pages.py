@@ -306,3 +306,11 @@ def test_editing_a_person_someone_else_saved_gets_the_merge(client, city):
     assert merged.status_code == 303
     stored = client.get(f"/api/people/{pid}").json()
     assert stored["phone"] == "04-2999-0000" and stored["notes"] == "玄関に段差" and stored["version"] == 3
+
+
+def test_two_first_plans_at_once_become_a_merge(client, city):
+    pid = city["hanako"]["id"]
+    factories.create(client, "plans", {"person_id": pid, "route_note": "先に保存した経路"})
+    page = client.post(f"/workbench/people/{pid}/plan", data=_plan_form(route_note="あとから書いた経路"))
+    assert page.status_code == 409
+    assert "先に保存した経路" in page.text and 'name="mine.route_note" value="あとから書いた経路"' in page.text

@@ -164,6 +164,9 @@ def _check_rules(session: Session, person: Person, plan: Optional[EvacuationPlan
 
 def save_plan(session: Session, person: Person, plan: Optional[EvacuationPlan], values: dict[str, str],
               version: Optional[int], access: Access, today: date, client: str) -> Outcome:
+    if plan is not None and version is None:  # the form had no plan; someone made one since
+        current = public(session, plan, access)
+        return Outcome(409, values, theirs=plan_to_form(current), version=current["version"])
     errors: list[dict] = []
     data = form_to_data(values, errors)
     if errors:
