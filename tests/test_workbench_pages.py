@@ -150,8 +150,10 @@ def test_person_page_shows_every_part(client, city):
     client.patch(f"/api/plans/{city['taro_plan']['id']}",
                  json={"version": 1, "destination_shelter_id": bare["id"],
                        "supporters": [{"name": "近所 良子", "relation": "近隣住民", "phone": "042-300-0000"}]})
+    factories.create(client, "shelter-reports", {"shelter_id": bare["id"], "open_state": "full",
+                                                 "observed_at": factories.now_jst()})
     page = client.get(f"/workbench/people/{city['taro']['id']}").text
-    for text in ("KB-0002", "東京都国分寺市光町2-1", "在宅酸素", "近所 良子", "みどり荘", "safe_home",
+    for text in ("KB-0002", "東京都国分寺市光町2-1", "在宅酸素", "近所 良子", "みどり荘", "在宅・無事", "女", "現在: 満員",
                  f"/api/print/plans/{city['taro_plan']['id']}.pdf", "版 1 → 2", "supporters[近所 良子].phone",
                  "必要な設備がありません"):  # the stored destination lacks oxygen: its state says so
         assert text in page, text

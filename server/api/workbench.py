@@ -19,7 +19,7 @@ from .. import __version__
 from ..auth.principal import Role
 from ..domain.japan_time import today_jst
 from ..errors import ApiError
-from ..models.vocab import CareNeed, Consent, Household, PlanStatus, Reason, Sex
+from ..models.vocab import CareNeed, Consent, Household, OpenState, PlanStatus, Reason, SafetyOutcome, Sex
 from ..records.access import access_for
 from ..web import templates
 from . import workbench_data as data
@@ -62,7 +62,8 @@ def _lang(request: Request) -> str:
 def _page(request: Request, name: str, context: dict, status: int = 200) -> Response:
     lang = _lang(request)
     base = {"version": __version__, "lang": lang, "Reason": Reason, "CareNeed": CareNeed, "Consent": Consent,
-            "PlanStatus": PlanStatus, "Sex": Sex, "Household": Household, "path": request.url.path,
+            "PlanStatus": PlanStatus, "Sex": Sex, "Household": Household, "SafetyOutcome": SafetyOutcome,
+            "OpenState": OpenState, "path": request.url.path,
             "labels": persons.LABELS if name.startswith("person_form") else plans.LABELS,
             "t": (lambda ja, en: en if lang == "en" else ja)}
     return templates.TemplateResponse(request, f"workbench/{name}", {**base, **context}, status_code=status,
