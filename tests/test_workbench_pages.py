@@ -102,7 +102,8 @@ def test_district_filter_takes_a_chome_or_its_welfare_area(client, city):
 def test_bad_search_input_is_422_with_the_field(client, city, query, field):
     page = client.get(f"/workbench?{query}")
     assert page.status_code == 422
-    assert f'id="err-{field}"' in page.text or field == "page"
+    assert f'<li data-field="{field}">' in page.text
+    assert field == "page" or f'id="err-{field}"' in page.text  # marked beside the field too
 
 
 def test_search_is_paginated_with_the_total(client, city):
