@@ -317,3 +317,11 @@ def test_two_first_plans_at_once_become_a_merge(client, city):
     page = client.post(f"/workbench/people/{pid}/plan", data=_plan_form(route_note="あとから書いた経路"))
     assert page.status_code == 409
     assert "先に保存した経路" in page.text and 'name="mine.route_note" value="あとから書いた経路"' in page.text
+
+
+def test_person_page_lists_when_the_entry_was_written(client, city):
+    pid = city["other"]["id"]
+    assert client.patch(f"/api/people/{pid}", json={"version": 1, "notes": "追記"}).status_code == 200
+    page = client.get(f"/workbench/people/{pid}").text
+    changes = page[page.index('id="entry-changes"'):page.index("</ul>", page.index('id="entry-changes"'))]
+    assert changes.count("<li>") == 2  # created, then updated

@@ -19,10 +19,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..domain.current_state import latest_shelter_reports
+from ..domain.japan_time import JST
 from ..domain.workbench.adapters import person_from_row, plan_from_dict, plan_from_row, shelter_from_row
 from ..domain.workbench.plan_rules import (change_label, destination_problems, missing_for_done, plan_diff,
                                            shelter_options)
-from ..models import District, EvacuationPlan, Person, Shelter
+from ..models import ChangeLog, District, EvacuationPlan, Person, Shelter
 from ..models.vocab import CareNeed, Consent, DistrictKind, PlanStatus, Reason
 from ..records.access import Access
 from ..records.audit import audit_operation
@@ -254,6 +255,11 @@ def person_page(session: Session, person_id: uuid.UUID, access: Access, plan_acc
                                                  "alternate_shelter_id", today)
         context["history"] = history_with_diffs(session, plan, plan_access, client)
         context["missing"] = missing_for_done(plan_from_row(plan))
+    # When the register entry was written (the change log is indexed by record): earlier values
+    # of a register entry are not kept (only plans keep versions), who wrote is in the audit log.
+    context["changes"] = [at.astimezone(JST) for at in session.exec(select(ChangeLog.at).where(ChangeLog.entity == "people",
+                                                                 ChangeLog.record_id == row.id)
+                                      .order_by(ChangeLog.seq.desc()).limit(20)).all()]
     checks = list_rows(SAFETY_CHECKS, session, [SAFETY_CHECKS.table.person_id == row.id], 10, 0, safety_access)
     context["safety"] = checks["items"]
     if checks["items"]:
