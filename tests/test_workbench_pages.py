@@ -325,3 +325,11 @@ def test_person_page_lists_when_the_entry_was_written(client, city):
     page = client.get(f"/workbench/people/{pid}").text
     changes = page[page.index('id="entry-changes"'):page.index("</ul>", page.index('id="entry-changes"'))]
     assert changes.count("<li>") == 2  # created, then updated
+
+
+def test_print_links_on_the_person_page_lead_to_the_print_routes(client, city):
+    page = client.get(f"/workbench/people/{city['taro']['id']}").text
+    preview = re.search(r'href="(/print/preview/plans/[0-9a-f-]+)"', page).group(1)
+    assert client.get(preview).status_code == 200
+    district_pdf = re.search(r'href="(/api/print/field-lists/district/[0-9a-f-]+\.pdf)"', page).group(1)
+    assert district_pdf.endswith(f"{city['chome_b']['id']}.pdf")
