@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, field_app
 from .api import (admin, auth, exports, hazards, hq, hq_decisions, hq_stream, imports, matching, openapi, printing,
-                  resources, sync)
+                  resources, sync, workbench)
 from .api.http import audit_unrecorded_refusal
 from .auth.guard import public
 from .auth.middleware import AuthMiddleware
@@ -207,6 +207,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *hq_stream.routes,
         *field_app.routes,
         *printing.routes,
+        *workbench.routes,
         Mount("/static", public(StaticFiles(directory=str(HERE / "static"))), name="static"),
         *vendor_mounts(),
     ]

@@ -206,6 +206,8 @@ ACTIONS: dict[str, Action] = {
     "matching.read": Action(HQ, note="the HQ viewer gets totals, no person's destination"),
     "matching.run": Action(CITY_OFFICE), "matching.confirm": Action(CITY_OFFICE),
     # printing (rows: the plans the caller may read)
+    "workbench.view": Action(CITY_OFFICE, note="the welfare office's workbench: register search, person pages, forms"),
+    "workbench.edit": Action(CITY_OFFICE, note="saves from the workbench; rows through the records layer"),
     "print.page": Action(EVERYONE_SIGNED_IN, deployed=False, note="the page explains a refusal itself"),
     "print.plan": Action(PRINTERS), "print.batch": Action(PRINTERS), "print.field_list": Action(PRINTERS),
 }
