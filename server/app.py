@@ -21,7 +21,9 @@ from . import __version__, field_app
 from .api import (admin, auth, exports, hazards, hq, hq_decisions, hq_stream, imports, matching, openapi, printing,
                   resources, sync, workbench)
 from .api.http import audit_unrecorded_refusal
+from .auth.demo_users import DEMO_PREFIX, DEMO_ROLES
 from .auth.guard import public
+from .auth.policy import landing_page
 from .auth.middleware import AuthMiddleware
 from .errors import ApiError
 from .security import SecurityHeaders
@@ -143,7 +145,17 @@ class CatchAll:
 
 @public
 async def index(request: Request) -> Response:
-    return templates.TemplateResponse(request, "index.html", {"version": __version__})
+    """The front door: what each part is for, the signed-in user's own work first, and in demo mode
+    which demo account plays which role (never their passwords)."""
+    principal = getattr(request.state, "principal", None)
+    context: dict = {"version": __version__, "signed_in": principal is not None}
+    if principal is not None:
+        context.update(landing=landing_page(principal.role), role_label=principal.role.ja, role_en=principal.role.en)
+    if request.app.state.settings.TSUNAGU_DEMO:
+        context["demo_accounts"] = [
+            {"username": DEMO_PREFIX + name, "role_ja": role.ja, "role_en": role.en, "landing": landing_page(role)}
+            for name, role in DEMO_ROLES]
+    return templates.TemplateResponse(request, "index.html", context)
 
 
 @public

@@ -69,9 +69,10 @@ def test_form_sign_in_redirects_and_login_page_has_no_inline_script(anon_client,
     page = anon_client.get("/login")
     assert page.status_code == 200 and "<script" not in page.text
     r = anon_client.post("/auth/login", data={"username": "kanri3", "password": PERSONA_PASSWORD}, follow_redirects=False)
-    assert r.status_code == 303 and "tsunagu_session" in r.headers["set-cookie"] and r.headers["location"] == "/"
+    assert r.status_code == 303 and "tsunagu_session" in r.headers["set-cookie"] and r.headers["location"] == "/workbench"
     assert 'value="/hq"' in anon_client.get("/login?next=/hq").text
-    for target, expected in (("/hq", "/hq"), ("//evil.example", "/"), ("https://evil.example/", "/")):
+    # no page asked for (or an unsafe one): the page where an administrator works
+    for target, expected in (("/hq", "/hq"), ("//evil.example", "/workbench"), ("https://evil.example/", "/workbench")):
         r = anon_client.post("/auth/login", data={"username": "kanri3", "password": PERSONA_PASSWORD, "next": target},
                              follow_redirects=False)
         assert r.headers["location"] == expected

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from ..auth.audit import record
 from ..auth.guard import principal_of, public, requires
 from ..auth.middleware import SESSION_COOKIE
-from ..auth.policy import allowed_actions
+from ..auth.policy import allowed_actions, landing_page
 from ..auth.service import SignInRefused, sign_in
 from ..auth.tokens import DEVICE, SESSION, revoke
 from ..errors import ApiError, check_json_value, field_errors, parse_json
@@ -136,7 +136,10 @@ def _user_summary(user: User) -> dict:
 async def login(request: Request) -> Response:
     result, is_form, next_page = await _sign_in(request, SESSION)
     if is_form:
-        response: Response = RedirectResponse(safe_next(next_page), status_code=303)
+        target = safe_next(next_page)
+        if target == "/":  # no page asked for: the page where this role works
+            target = landing_page(result.user.role)
+        response: Response = RedirectResponse(target, status_code=303)
     else:
         response = JSONResponse({"user": _user_summary(result.user), "csrf_token": result.token.csrf_token,
                                  "expires_at": result.token.expires_at.isoformat()})

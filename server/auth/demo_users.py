@@ -15,6 +15,9 @@ from .principal import active_deployments
 from .tokens import revoke_all_for_user
 
 DEMO_PREFIX = "demo-"
+# One account per role (the front page names them in demo mode; the passwords stay in the terminal).
+DEMO_ROLES = (("admin", Role.admin), ("fukushi", Role.welfare_staff), ("minsei", Role.district_supporter),
+              ("hinanjo", Role.shelter_staff), ("dwat", Role.dwat_member), ("honbu", Role.hq_viewer))
 
 
 @dataclass
@@ -37,17 +40,16 @@ def seed_demo_users(session: Session, *, demo_mode: bool) -> list[DemoAccount]:
     if team is not None:
         leader = session.exec(select(DwatMember).where(DwatMember.team_id == team.id)
                               .order_by(DwatMember.role != MemberRole.leader, DwatMember.name)).first()
-    plan = [
-        ("admin", Role.admin, {}, "すべて / everything"),
-        ("fukushi", Role.welfare_staff, {}, "すべて / everything"),
-        ("minsei", Role.district_supporter, {"district_ids": [area.id] if area else []},
-         f"福祉圏域 {area.name}" if area else "(no district)"),
-        ("hinanjo", Role.shelter_staff, {"shelter_ids": [shelter.id] if shelter else []},
-         shelter.name if shelter else "(no shelter)"),
-        ("dwat", Role.dwat_member, {"dwat_member_id": leader.id if leader else None},
-         f"{team.name} (派遣中のみ / only while deployed)" if team else "(no team)"),
-        ("honbu", Role.hq_viewer, {}, "すべて・限られた項目 / everything, fewer fields"),
-    ]
+    scopes = {
+        "admin": ({}, "すべて / everything"),
+        "fukushi": ({}, "すべて / everything"),
+        "minsei": ({"district_ids": [area.id] if area else []}, f"福祉圏域 {area.name}" if area else "(no district)"),
+        "hinanjo": ({"shelter_ids": [shelter.id] if shelter else []}, shelter.name if shelter else "(no shelter)"),
+        "dwat": ({"dwat_member_id": leader.id if leader else None},
+                 f"{team.name} (派遣中のみ / only while deployed)" if team else "(no team)"),
+        "honbu": ({}, "すべて・限られた項目 / everything, fewer fields"),
+    }
+    plan = [(name, role, *scopes[name]) for name, role in DEMO_ROLES]
     accounts = []
     for name, role, scope, scope_text in plan:
         username = DEMO_PREFIX + name

@@ -242,6 +242,17 @@ def allowed(principal: Optional[Principal], name: str) -> bool:
     return not (entry.deployed and principal.role == M and not principal.deployment_ids)
 
 
+# Where each role works: the first of these pages its role may open (after sign-in, `/` leads there).
+LANDINGS = (("workbench.view", "/workbench"), ("hq.view", "/hq"))
+FIELD_APP = "/app/"
+
+
+def landing_page(role: Role) -> str:
+    """The page a role lands on after signing in: the office on the workbench, HQ on the map, the
+    field roles (民生委員, shelter staff, DWAT) in the field app."""
+    return next((path for name, path in LANDINGS if role in action(name).roles), FIELD_APP)
+
+
 def allowed_actions(principal: Principal) -> list[str]:
     return sorted(name for name in ACTIONS if allowed(principal, name))
 
