@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import uuid
 
 import pytest
@@ -12,6 +13,13 @@ from starlette.requests import Request
 
 from server.api.http import path_uuid, read_body
 from server.errors import ApiError
+
+
+def run(coroutine):
+    """Run a coroutine to its end on a thread of its own: the browser tests' Playwright keeps an
+    event loop running in the main thread of the same pytest run, where asyncio.run is refused."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class Example(BaseModel):
@@ -28,7 +36,7 @@ def _request(body: bytes, path_params=None) -> Request:
 
 
 def _read(body: bytes, **kw):
-    return asyncio.run(read_body(_request(body), Example, **kw))
+    return run(read_body(_request(body), Example, **kw))
 
 
 def test_read_body_gives_the_model():
@@ -48,7 +56,7 @@ def test_read_body_refuses_with_the_fields_named(body, status, field):
 def test_an_empty_body_may_mean_every_default():
     class Defaults(BaseModel):
         count: int = 3
-    assert asyncio.run(read_body(_request(b" "), Defaults, empty_ok=True)) == Defaults()
+    assert run(read_body(_request(b" "), Defaults, empty_ok=True)) == Defaults()
 
 
 def test_path_uuid_reads_the_id_or_answers_not_found():

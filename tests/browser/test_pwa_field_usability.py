@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from server.models import DwatMember, SafetyCheck, Shelter, ShelterReport
+from server.models import DwatDeployment, DwatMember, SafetyCheck, Shelter, ShelterReport
 
 from .pwa_helpers import AXE, PHONE, TABLET, count_rows, new_device, run_axe, sign_in, wait_controlled, wait_rows
 
@@ -368,7 +368,10 @@ def test_status_words_say_what_is_true(live_server, browser, size):
 
     # A DWAT member whose team has no active deployment: said in words, with whom to ask
     with live_server.session() as session:
-        member = session.exec(sa.select(DwatMember).order_by(DwatMember.name).limit(1)).scalar_one()
+        # the demo city has teams on site: take a member of a team that has no deployment at all
+        deployed = sa.select(DwatDeployment.team_id)
+        member = session.exec(sa.select(DwatMember).where(DwatMember.team_id.not_in(deployed))
+                              .order_by(DwatMember.name).limit(1)).scalar_one()
     dwat = live_server.add_user("dwat_member", dwat_member_id=member.id)
     context, page = new_device(browser, live_server, SIZES[size])
     page.goto("/app/")
