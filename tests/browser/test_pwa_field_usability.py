@@ -79,8 +79,12 @@ def row_ids(page, at_least=1):
 
 
 def row_top(page, person_id) -> float:
+    """The row's height on screen, less the sticky header's height: a background sync may change the
+    status bar's words and so the header's height (which moves everything below it), and that is not
+    the list losing its place."""
     page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")  # laid out
-    return page.eval_on_selector(f"li.person[data-id='{person_id}']", "el => el.getBoundingClientRect().top")
+    return page.eval_on_selector(f"li.person[data-id='{person_id}']",
+                                 "el => el.getBoundingClientRect().top - document.querySelector('header.top').offsetHeight")
 
 
 # ------------------------------------------------------------------ 2. never lose your place
