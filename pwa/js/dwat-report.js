@@ -4,7 +4,7 @@ import { field, fill, h, isoLocal, toast, todayLocal } from './ui.js';
 import { t, fmtDate } from './i18n.js';
 import { currentSession, deviceId } from './auth.js';
 import { createMutation, enqueue, find, replace } from './outbox.js';
-import { status, syncNow, db } from './sync.js';
+import { status, syncNow, opened } from './sync.js';
 import * as data from './data.js';
 import { fixErrors } from './plan-edit.js';
 
@@ -16,6 +16,7 @@ export function canReportDwat(role) {
 }
 
 async function deploymentLabel(deployment) {
+  const db = await opened();
   const [team, shelter] = await Promise.all([db.get('dwat-teams', deployment.team_id), db.get('shelters', deployment.shelter_id)]);
   return `${team ? team.name : t('dwat.team')} → ${shelter ? shelter.name : t('dwat.shelter')}（${fmtDate(deployment.start_date)}〜）`;
 }

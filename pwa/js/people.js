@@ -385,7 +385,12 @@ export async function render(view) {
       }
     }),
   ];
-  await load();
+  try {
+    await load();
+  } catch (err) {
+    offs.forEach((off) => off());  // a screen that failed to draw must not go on listening
+    throw err;
+  }
   delete list.dataset.placed;
   if (state.row && await placeRow(list, state.row, state.rowTop)) {
     const link = rowIn(list, state.row).querySelector('a.who');
