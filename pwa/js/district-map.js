@@ -50,8 +50,14 @@ export function districtMap({ title, districts, stops, shelters, here, start, on
   const outlines = districts.flatMap((d) => rings(d.geometry).map((ring) => s('polygon', {
     class: 'outline', points: ring.map(([lon, lat]) => `${x(lon).toFixed(1)},${y(lat).toFixed(1)}`).join(' '),
   })));
-  const path = stops.filter(({ person }) => located(person)).map(({ person }) => `${x(person.lon).toFixed(1)},${y(person.lat).toFixed(1)}`);
-  const route = path.length > 1 ? s('polyline', { class: 'route', points: path.join(' ') }) : null;
+  // One walk per 町丁目 (the list walks each district on its own).
+  const walks = new Map();
+  for (const { person } of stops) {
+    if (!located(person)) continue;
+    if (!walks.has(person.district_id)) walks.set(person.district_id, []);
+    walks.get(person.district_id).push(`${x(person.lon).toFixed(1)},${y(person.lat).toFixed(1)}`);
+  }
+  const route = s('g', {}, [...walks.values()].filter((p) => p.length > 1).map((p) => s('polyline', { class: 'route', points: p.join(' ') })));
   const shelterMarks = shelters.filter(inside).map((sh) => s('g', { class: 'shelter' },
     s('title', {}, sh.name),
     s('rect', { x: x(sh.lon) - r, y: y(sh.lat) - r, width: 2 * r, height: 2 * r }),
