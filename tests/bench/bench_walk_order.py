@@ -6,7 +6,7 @@ Debian's headless Chromium runs pwa/js/walk-order.js (served to the page as the 
 on 2,000 houses spread over one 町丁目-sized square — the worst case: the app orders each 町丁目
 on its own, and a 福祉圏域 of 2,000 is several of them. Each run orders the houses from a fresh
 start point (nearest neighbour, then the bounded 2-opt). Printed: the median and the slowest run
-in milliseconds, and the walk's length against the nearest-neighbour walk alone. Target: median ≤ 200 ms.
+in milliseconds. Target: median ≤ 200 ms.
 """
 
 from __future__ import annotations
