@@ -23,6 +23,7 @@ const PRECACHE = [
   '/app/js/auth.js',
   '/app/js/data.js',
   '/app/js/db.js',
+  '/app/js/district-map.js',
   '/app/js/dwat-report.js',
   '/app/js/events.js',
   '/app/js/i18n.js',
@@ -40,6 +41,7 @@ const PRECACHE = [
   '/app/js/sync-status.js',
   '/app/js/sync.js',
   '/app/js/ui.js',
+  '/app/js/walk-order.js',
   '/app/vendor/jsqr/jsQR.js',  // the QR decoder (npm), served by the server from node_modules
 ];
 

@@ -68,6 +68,9 @@ async function route() {
       return;
     }
     const [m, screen, names] = match;
+    // Only on an open database: signing in again reopens it, and a route (a lock, a language
+    // switch, a hash change) may come while it opens.
+    await sync.opened();
     const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1])]));
     // Every screen opens at its top (the people list puts itself back where it was).
     if (screen !== people) window.scrollTo(0, 0);

@@ -1,6 +1,6 @@
-// What the screens show: the server's copies from IndexedDB with this device's own changes
+// What the screens show (read through sync.opened(): never a closed database): the server's copies from IndexedDB with this device's own changes
 // (the outbox, sent or not yet) laid over them.
-import { db } from './sync.js';
+import { opened } from './sync.js';
 import * as outbox from './outbox.js';
 
 export const NEEDS_HELP = new Set(['needs_help', 'injured']);
@@ -19,6 +19,7 @@ function later(a, b) {
 
 // person id → the latest safety check (by observed time), the device's own included.
 export async function latestSafety(entries) {
+  const db = await opened();
   const latest = new Map();
   for (const check of await db.all('safety-checks')) latest.set(check.person_id, later(latest.get(check.person_id), check));
   for (const check of localChecks(entries)) latest.set(check.person_id, later(latest.get(check.person_id), check));
@@ -26,12 +27,14 @@ export async function latestSafety(entries) {
 }
 
 export async function peopleList() {
+  const db = await opened();
   const [people, districts, entries] = await Promise.all([db.all('people'), db.all('districts'), outbox.entries()]);
   const latest = await latestSafety(entries);
   return { people, districts: new Map(districts.map((d) => [d.id, d])), latest };
 }
 
 export async function checksFor(personId) {
+  const db = await opened();
   const [stored, entries] = await Promise.all([db.allBy('safety-checks', 'person_id', personId), outbox.entries()]);
   const mine = localChecks(entries).filter((c) => c.person_id === personId);
   const ids = new Set(stored.map((c) => c.id));
@@ -41,6 +44,7 @@ export async function checksFor(personId) {
 
 // The plan as the server has it, with this device's unsent edits applied in order.
 export async function planFor(personId) {
+  const db = await opened();
   const [plans, entries] = await Promise.all([db.allBy('plans', 'person_id', personId), outbox.entries()]);
   const plan = plans[0];
   if (!plan) return null;
@@ -50,23 +54,24 @@ export async function planFor(personId) {
   return shown;
 }
 
-export async function person(id) { return db.get('people', id); }
+export async function person(id) { return (await opened()).get('people', id); }
 
 // A plan as the server has it, by its own id (what the QR code printed on a plan carries).
-export async function plan(id) { return db.get('plans', id); }
+export async function plan(id) { return (await opened()).get('plans', id); }
 
 // The person with this 登録者番号 (printed on the plan), if they are on this device.
 export async function personByRegisterNo(registerNo) {
-  return (await db.all('people')).find((p) => p.register_no === registerNo) || null;
+  return (await (await opened()).all('people')).find((p) => p.register_no === registerNo) || null;
 }
 
 export async function shelters() {
-  const all = await db.all('shelters');
+  const all = await (await opened()).all('shelters');
   const kindOrder = { designated_welfare: 0, agreement_welfare: 1, designated: 2 };
   return all.sort((a, b) => (kindOrder[a.kind] ?? 9) - (kindOrder[b.kind] ?? 9) || a.name.localeCompare(b.name, 'ja'));
 }
 
 export async function latestShelterReport(shelterId) {
+  const db = await opened();
   const [stored, entries] = await Promise.all([db.allBy('shelter-reports', 'shelter_id', shelterId), outbox.entries()]);
   const mine = entries.filter((e) => e.mutation.entity === 'shelter-reports' && e.mutation.data.shelter_id === shelterId)
     .map((e) => ({ ...e.mutation.data, _pending: e.state === 'pending' }));
@@ -74,10 +79,11 @@ export async function latestShelterReport(shelterId) {
 }
 
 export async function activeDeployments() {
-  return (await db.all('dwat-deployments')).filter((d) => d.state === 'active');
+  return (await (await opened()).all('dwat-deployments')).filter((d) => d.state === 'active');
 }
 
 export async function dwatReports(deploymentId) {
+  const db = await opened();
   const [stored, entries] = await Promise.all([db.allBy('dwat-activity-reports', 'deployment_id', deploymentId), outbox.entries()]);
   const mine = entries.filter((e) => e.mutation.entity === 'dwat-activity-reports' && e.mutation.data.deployment_id === deploymentId)
     .map((e) => ({ ...e.mutation.data, _pending: e.state === 'pending' }));

@@ -5,7 +5,7 @@ import { t, fmtDate } from './i18n.js';
 import { currentSession, deviceId } from './auth.js';
 import { may } from './me.js';
 import { createMutation, enqueue, find, replace } from './outbox.js';
-import { status, syncNow, db } from './sync.js';
+import { status, syncNow, opened } from './sync.js';
 import * as data from './data.js';
 import { fixErrors } from './plan-edit.js';
 
@@ -17,6 +17,7 @@ export function canReportDwat() {
 }
 
 async function deploymentLabel(deployment) {
+  const db = await opened();
   const [team, shelter] = await Promise.all([db.get('dwat-teams', deployment.team_id), db.get('shelters', deployment.shelter_id)]);
   return `${team ? team.name : t('dwat.team')} → ${shelter ? shelter.name : t('dwat.shelter')}（${fmtDate(deployment.start_date)}〜）`;
 }

@@ -1,7 +1,7 @@
 // わたしの担当: the people of this user's scope by district, with their latest safety status.
 // Search by kana (ひらがな or カタカナ), name, register number or address; filters for
 // "not yet checked" and "needs help". A safety check is two taps: 安否確認, then the outcome.
-import { fill, h } from './ui.js';
+import { fill, h, toast } from './ui.js';
 import { t, label, fmtTime, age } from './i18n.js';
 import { on } from './events.js';
 import { status } from './sync.js';
@@ -10,11 +10,60 @@ import * as data from './data.js';
 import { canRecord, openSafetySheet } from './safety.js';
 import { noDeploymentNotice } from './sync-status.js';
 import { statusGlyph } from './palette.js';
+import { walkOrder, nearestOrder, districtStart } from './walk-order.js';
+import { districtMap } from './district-map.js';
 
 // What the list looked like, so that coming back from a person finds the same search, filter and
 // row (at the same height on the screen). Kept for the tab's life, a reload included.
 const KEY = 'tsunagu.people';
-const state = { query: '', filter: 'all', row: null, rowTop: 0, ...readState() };
+const state = { query: '', filter: 'all', row: null, rowTop: 0, start: null, ...readState() };
+
+// 歩く順 / あいうえお順 / 近い順: the user's choice, kept on this device across sessions.
+const SORT_KEY = 'tsunagu.people.sort';
+const SORTS = ['walk', 'kana', 'near'];
+function readSort() {
+  try { return localStorage.getItem(SORT_KEY); } catch { return null; }
+}
+function saveSort(sort) {
+  try { localStorage.setItem(SORT_KEY, sort); } catch { /* private mode: this visit only */ }
+}
+
+// The device's position, when the user allowed it (asked only on their tap, or already granted).
+let here = null;
+function locate() {
+  return new Promise((resolve) => {
+    if (!navigator.geolocation) { resolve(null); return; }
+    navigator.geolocation.getCurrentPosition(
+      (pos) => { here = { lon: pos.coords.longitude, lat: pos.coords.latitude }; resolve(here); },
+      () => resolve(null), { enableHighAccuracy: false, timeout: 10000, maximumAge: 60000 });
+  });
+}
+async function positionGranted() {
+  try { return navigator.permissions && (await navigator.permissions.query({ name: 'geolocation' })).state === 'granted'; } catch { return false; }
+}
+
+const keyOf = (p) => p.register_no || p.id;
+const located = (p) => typeof p.lon === 'number' && typeof p.lat === 'number';
+
+// One district's people in the chosen order. Walking starts from the start the user chose (a
+// point on the map, a person's home), else from where the device is, else from the district's
+// centre — the printed 安否確認リスト's start, so then both lists agree.
+function orderMembers(members, district, sort) {
+  if (sort === 'kana') {
+    return [...members].sort((a, b) => (a.name_kana || a.register_no || '').localeCompare(b.name_kana || b.register_no || '', 'ja'));
+  }
+  const points = members.map((p) => ({ key: keyOf(p), lon: p.lon, lat: p.lat }));
+  const byKey = new Map(members.map((p) => [keyOf(p), p]));
+  let keys;
+  if (sort === 'near' && here) keys = nearestOrder(points, here);
+  else {
+    const chosen = state.start && state.start.kind === 'person' ? members.find((p) => p.id === state.start.id && located(p)) : null;
+    const kind = state.start ? state.start.kind : '';
+    const start = chosen || (kind === 'point' ? state.start : null) || (kind === 'centre' ? null : here) || districtStart(district, points);
+    keys = start ? walkOrder(points, start) : points.map((p) => p.key).sort();
+  }
+  return keys.map((k) => byKey.get(k));
+}
 
 function readState() {
   try { return JSON.parse(sessionStorage.getItem(KEY)) || {}; } catch { return {}; }
@@ -77,7 +126,7 @@ function statusChip(check) {
     flag ? h('span', { class: 'flag' }, ` ${flag}`) : null);
 }
 
-function personRow(person, check, recordable) {
+function personRow(person, check, recordable, n, district) {
   const name = person.name || person.register_no;
   const facts = [
     person.birth_date ? t('people.age', { n: age(person.birth_date) }) : null,
@@ -86,9 +135,12 @@ function personRow(person, check, recordable) {
   ].filter(Boolean).join('・');
   return h('li', { class: 'person', dataset: { id: person.id } },
     h('a', { class: 'who', href: `#/person/${person.id}` },
+      n ? h('span', { class: 'seq' }, `${n}.`) : null,
       h('span', { class: 'name' }, name),
       person.name_kana ? h('span', { class: 'kana' }, person.name_kana) : null,
-      facts ? h('span', { class: 'facts' }, facts) : null),
+      facts ? h('span', { class: 'facts' }, facts) : null,
+      // Every row says where: the street address, or (hidden for this role) the 町丁目 at least.
+      h('span', { class: 'address' }, person.address || (district ? district.name : t('people.no_address')))),
     statusChip(check),
     recordable ? h('button', { type: 'button', class: 'button check', dataset: { id: person.id } },
       t('people.record'), h('span', { class: 'sr' }, `: ${name}`)) : null);
@@ -105,15 +157,23 @@ export async function render(view) {
   });
   const filters = h('div', { class: 'filters', role: 'group', 'aria-label': t('people.filter') });
   const list = h('div', { class: 'people-list' });
+  const sorts = h('div', { class: 'filters sorts', role: 'group', 'aria-label': t('people.sort') });
+  const startBox = h('div', { class: 'start-box' });
+  const mapBox = h('div', { class: 'map-box' });
+  const mapDetails = h('details', { class: 'map', id: 'map-details' }, h('summary', {}, t('map.title')), mapBox);
+  let sort = SORTS.includes(readSort()) ? readSort() : (role === 'district_supporter' ? 'walk' : 'kana');
   // Opening a person from the QR code on their paper plan: big, at the top, for gloved or shaky hands.
   const scanLink = h('a', { class: 'button primary big scan-link', href: '#/scan', id: 'open-scan' },
     h('img', { src: '/app/icons/qr.svg', alt: '', width: 28, height: 28 }), t('people.scan'));
   fill(view, h('div', { class: 'title-row' }, heading, scanLink), notice, summary,
     h('div', { class: 'toolbar' },
       h('div', { class: 'field search' }, h('label', { for: 'people-search' }, t('people.search')), search), filters),
+    h('div', { class: 'toolbar order' }, sorts, startBox), mapDetails,
     list);
 
   let snapshot = null;
+  let orders = null;  // { sig, byDistrict: Map(districtId → ordered people) }: recomputed only when something changed
+  let shelters = [];
   let drawnFor = null;  // the search and filter the list was last drawn for
   let noticeShown = null;
   const drawNotice = () => {
@@ -146,31 +206,116 @@ export async function render(view) {
     summary.textContent = !people.length && !status.lastSyncAt ? firstSyncWords()
       : t('people.summary', { shown: shown.length, all: people.length });
     drawNotice();
-    const groups = new Map();
-    for (const p of shown) {
-      if (!groups.has(p.district_id)) groups.set(p.district_id, []);
-      groups.get(p.district_id).push(p);
-    }
-    const ordered = [...groups.entries()].sort(([a], [b]) => ((districts.get(a) || {}).code || '~').localeCompare((districts.get(b) || {}).code || '~'));
+    const effective = sort === 'near' && !here ? 'walk' : sort;
+    const { byDistrict, number } = orderAll(effective);
+    drawSorts(effective);
+    const visible = new Set(shown.map((p) => p.id));
     const fragment = document.createDocumentFragment();
-    for (const [districtId, members] of ordered) {
-      members.sort((a, b) => (a.name_kana || a.register_no || '').localeCompare(b.name_kana || b.register_no || '', 'ja'));
+    for (const [districtId, all] of byDistrict) {
+      const members = all.filter((p) => visible.has(p.id));
+      if (!members.length) continue;
       const district = districts.get(districtId);
       const headingId = `d-${districtId || 'none'}`;
       fragment.append(h('section', { class: 'district', 'aria-labelledby': headingId },
         h('h2', { id: headingId }, district ? district.name : t('people.no_district'), h('span', { class: 'count' }, ` ${members.length}`)),
-        h('ul', { class: 'people' }, members.map((p) => personRow(p, latest.get(p.id), recordable)))));
+        h('ul', { class: 'people' }, members.map((p) => personRow(p, latest.get(p.id), recordable, effective === 'kana' ? null : number.get(p.id), district)))));
     }
+    if (mapDetails.open) drawMap(byDistrict, number);
     if (!shown.length) fragment.append(h('p', { class: 'empty' }, people.length ? t('people.none_match') : t('people.none')));
     fill(list, fragment);
     // For scripts and tests: how many rows, for which search, and after which completed sync this was drawn.
-    Object.assign(list.dataset, { count: String(shown.length), query: state.query, synced: status.lastSyncAt || '' });
+    Object.assign(list.dataset, { count: String(shown.length), query: state.query, synced: status.lastSyncAt || '', sort: effective });
   };
 
+  // Every district's people in order (all of them: a number stays the same under any filter).
+  function orderAll(effective) {
+    const { people, districts } = snapshot;
+    const sig = [effective, JSON.stringify(state.start), here ? `${here.lon},${here.lat}` : ''].join('|');
+    if (orders && orders.sig === sig && orders.people === people) return orders;
+    const groups = new Map();
+    for (const p of people) {
+      if (!groups.has(p.district_id)) groups.set(p.district_id, []);
+      groups.get(p.district_id).push(p);
+    }
+    const code = (id) => (districts.get(id) || {}).code || '~';
+    const byDistrict = new Map([...groups.entries()].sort(([a], [b]) => code(a).localeCompare(code(b), 'ja', { numeric: true }))
+      .map(([id, members]) => [id, orderMembers(members, districts.get(id), effective)]));
+    const number = new Map();
+    let n = 0;
+    for (const members of byDistrict.values()) for (const p of members) number.set(p.id, (n += 1));
+    orders = { sig, people, byDistrict, number };
+    return orders;
+  }
+
+  function drawSorts(effective) {
+    fill(sorts, SORTS.map((key) => h('button', {
+      type: 'button', class: 'filter', 'aria-pressed': String(effective === key), dataset: { sort: key },
+      disabled: key === 'near' && !here,
+    }, t(`people.sort_${key}`))),
+    here ? null : h('button', { type: 'button', class: 'button secondary', id: 'use-position' }, t('people.use_position')));
+    if (effective !== 'walk') { fill(startBox); return; }
+    const options = [['centre', t('people.start_centre')]];
+    if (here) options.push(['here', t('people.start_here')]);
+    if (state.start && state.start.kind === 'point') options.push(['point', t('people.start_point')]);
+    const people = [...orders.byDistrict.values()].flat().filter(located);
+    for (const p of people) options.push([`person:${p.id}`, t('people.start_person', { name: p.name || p.register_no })]);
+    const current = !state.start ? (here ? 'here' : 'centre') : state.start.kind === 'person' ? `person:${state.start.id}` : state.start.kind;
+    const select = h('select', { id: 'walk-start' }, options.map(([value, text]) => h('option', { value, selected: value === current }, text)));
+    fill(startBox, h('div', { class: 'field' }, h('label', { for: 'walk-start' }, t('people.start')), select));
+  }
+
+  function drawMap(byDistrict, number) {
+    const { districts } = snapshot;
+    const shownDistricts = [...byDistrict.keys()].map((id) => districts.get(id)).filter(Boolean);
+    const stops = [...byDistrict.values()].flat().map((person) => ({ person, n: number.get(person.id) }));
+    const start = state.start && state.start.kind === 'point' ? state.start
+      : state.start && state.start.kind === 'person' ? (stops.find((x) => x.person.id === state.start.id) || {}).person : null;
+    const map = districtMap({
+      title: t('map.svg_title'), districts: shownDistricts, stops, shelters, here, start,
+      labels: { here: t('map.here'), start: t('map.start'), caption: t('map.caption') },
+      onPick: (point) => { setStart({ kind: 'point', lon: point.lon, lat: point.lat }); },
+    });
+    fill(mapBox, map || h('p', {}, t('map.none')));
+  }
+
+  function setStart(start) {
+    Object.assign(state, { start, row: null });
+    saveState();
+    if (sort !== 'walk') { sort = 'walk'; saveSort(sort); }
+    draw();
+  }
+
   const load = async () => {
-    snapshot = await data.peopleList();
+    [snapshot, shelters] = await Promise.all([data.peopleList(), data.shelters()]);
     draw();
   };
+  sorts.addEventListener('click', async (event) => {
+    if (event.target.closest('#use-position')) {
+      if (!await locate()) { toast(t('people.position_denied')); return; }
+      draw();
+      const near = sorts.querySelector('[data-sort="near"]');
+      if (near) near.focus();
+      return;
+    }
+    const button = event.target.closest('button[data-sort]');
+    if (!button || button.disabled) return;
+    sort = button.dataset.sort;
+    saveSort(sort);
+    Object.assign(state, { row: null });
+    draw();
+    sorts.querySelector(`[data-sort="${sort}"]`).focus();
+  });
+  startBox.addEventListener('change', (event) => {
+    const value = event.target.value;
+    if (value === 'point') return;
+    setStart(value === 'centre' || value === 'here' ? (value === 'centre' && here ? { kind: 'centre' } : null)
+      : { kind: 'person', id: value.slice('person:'.length) });
+    const again = startBox.querySelector('select');
+    if (again) again.focus();
+  });
+  mapDetails.addEventListener('toggle', () => { if (mapDetails.open && snapshot) draw(); });
+  // Already allowed (a previous visit): the walk starts from where the device is.
+  positionGranted().then((granted) => (granted && !here ? locate() : null)).then((found) => { if (found && snapshot) draw(); });
 
   let typing = null;
   search.addEventListener('input', () => {
@@ -240,7 +385,12 @@ export async function render(view) {
       }
     }),
   ];
-  await load();
+  try {
+    await load();
+  } catch (err) {
+    offs.forEach((off) => off());  // a screen that failed to draw must not go on listening
+    throw err;
+  }
   delete list.dataset.placed;
   if (state.row && await placeRow(list, state.row, state.rowTop)) {
     const link = rowIn(list, state.row).querySelector('a.who');

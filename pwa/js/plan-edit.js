@@ -6,7 +6,7 @@ import { field, fill, h, toast } from './ui.js';
 import { t, vocabulary, lang } from './i18n.js';
 import { may } from './me.js';
 import { enqueue, find, replace, updateMutation } from './outbox.js';
-import { syncNow, db } from './sync.js';
+import { syncNow, opened } from './sync.js';
 import * as data from './data.js';
 
 const TEXT_FIELDS = ['route_note', 'timing_note'];
@@ -50,7 +50,7 @@ export async function render(view, { id }, query) {
     return undefined;
   }
   const person = await data.person(id);
-  const stored = person ? (await db.allBy('plans', 'person_id', id))[0] : null;
+  const stored = person ? (await (await opened()).allBy('plans', 'person_id', id))[0] : null;
   if (!person || !stored) {
     fill(view, h('h1', {}, t('plan.title')), h('p', {}, t('plan.none')));
     return undefined;

@@ -3,7 +3,7 @@
 import { confirmDialog, fill, h, toast } from './ui.js';
 import { t, label, fmtDateTime, fmtTime } from './i18n.js';
 import { on } from './events.js';
-import { status, syncNow, db, refreshCounts, close as closeSync } from './sync.js';
+import { status, syncNow, opened, refreshCounts, close as closeSync } from './sync.js';
 import * as outbox from './outbox.js';
 import { currentSession, offlineUntil, signOut } from './auth.js';
 
@@ -76,7 +76,10 @@ function show(value) {
 }
 
 export async function render(view) {
+  let left = false;
   const draw = async () => {
+    const db = await opened();
+    if (left) return;  // a redraw that waited for the database must not draw over the next screen
     const session = currentSession();
     const [entries, notices, people, shelters, plans] = await Promise.all([
       outbox.entries(), db.all('notices'), db.all('people'), db.all('shelters'), db.all('plans')]);
@@ -157,7 +160,7 @@ export async function render(view) {
     clearTimeout(timer); timer = setTimeout(draw, 200);
   })];
   await draw();
-  return () => { offs.forEach((off) => off()); clearTimeout(timer); };
+  return () => { left = true; offs.forEach((off) => off()); clearTimeout(timer); };
 }
 
 // Signing out wipes this device's data; unsent records would be lost, so say so plainly first.

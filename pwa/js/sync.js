@@ -18,6 +18,19 @@ const BACKOFF_MAX = 5 * 60 * 1000;
 const MAX_RESETS = 3;              // per cycle: a server that keeps resetting is an error, not a loop
 
 export let db = null;
+
+// The user's database, once it is open. Screens and data functions read through `opened()`, never
+// through `db` directly: `db` is null while nobody is signed in and for a moment while signing in
+// again reopens it (open() closes the old connection first), and a screen drawn or redrawn in that
+// moment — a route render, a status or data event — would read null (the flaky page error
+// "Cannot read properties of null (reading 'all')" after a re-sign-in). `opened()` waits instead.
+function deferred() {
+  let resolve;
+  const promise = new Promise((done) => { resolve = done; });
+  return { promise, resolve };
+}
+let ready = deferred();
+export function opened() { return ready.promise; }
 export const status = {
   // signed_out | idle | syncing | offline | error | locked | no_deployment (a DWAT member whose
   // team has no active deployment: the server refuses them every record until it has one)
@@ -51,7 +64,8 @@ export async function readMeta() {
 
 export async function open(session) {
   close();
-  db = await openUserDb(session.user.id);
+  const idb = await openUserDb(session.user.id);
+  db = idb;
   outbox.useDb(db, session.user.id);
   const meta = await readMeta();
   const mode = await db.get('meta', 'mode');
@@ -59,6 +73,7 @@ export async function open(session) {
   status.modeSince = mode ? mode.since : null;
   status.firstSync = !meta.last_sync_at;
   status.state = 'idle';
+  ready.resolve(idb);  // screens waiting for the database go on, with the status already true
   await refreshCounts();
   return db;
 }
@@ -77,6 +92,7 @@ export function close() {
   clearTimeout(retryTimer);
   if (db) db.close();
   db = null;
+  ready = deferred();
   outbox.useDb(null, '');
 }
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..auth.policy import names_district, names_shelter, rule_for
+from ..domain.walk_order import Point, district_start, walk_order
 from ..errors import ApiError, not_found
 from ..models import District, EvacuationPlan, Person, Shelter
 from ..models.vocab import CareNeed, Household, Reason
@@ -237,6 +238,24 @@ def _check_fields_visible(scope: Scope) -> None:
         raise ApiError(403, "your role sees too few fields of people for a field list")
 
 
+def _walking_order(people: list[Person], districts: dict) -> list[Person]:
+    """By 町丁目 (district code), and within each in 歩く順 from its centre: the field app's order
+    for a device that does not know where it is (server/domain/walk_order.py)."""
+    groups: dict = {}
+    for person in people:
+        groups.setdefault(person.district_id, []).append(person)
+    out: list[Person] = []
+    for district_id in sorted(groups, key=lambda d: natural_key(districts[d].code)):
+        members = groups[district_id]
+        district = districts[district_id]
+        points = [Point(p.register_no, p.lon, p.lat) for p in members]
+        start = district_start((district.centroid_lon, district.centroid_lat), points)
+        by_key = {p.register_no: p for p in members}
+        keys = walk_order(points, start) if start else sorted(by_key)
+        out.extend(by_key[k] for k in keys)
+    return out
+
+
 def district_list(session: Session, key, scope: Scope, now: Optional[date] = None,
                   visits: int = VISITS) -> FieldList:
     """The 民生委員's door-to-door list for a district (a 福祉圏域 lists each of its 町丁目)."""
@@ -247,7 +266,7 @@ def district_list(session: Session, key, scope: Scope, now: Optional[date] = Non
     people = list(session.exec(select(Person).where(Person.district_id.in_(ids), *scope.people.clauses())).all())
     plans = {p.person_id: p for p in _plans_of(session, [p.id for p in people])}
     shelters = _shelter_names(session, plans.values())
-    people.sort(key=lambda p: (natural_key(districts[p.district_id].code), natural_key(p.address), p.register_no))
+    people = _walking_order(people, districts)
     now = now or today_jst()
     visible = _visible(scope)
     rows = []
