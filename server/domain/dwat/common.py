@@ -1,10 +1,5 @@
-"""What every DWAT module shares: structured problems (code + Japanese + English), the error
-that carries them, date windows, and the plain site and deployment records.
-
-Why structured problems rather than exception text: the API that comes later answers a 4xx
-with field errors, and the field app shows Japanese first with English available. A problem
-therefore carries a stable `code` (for tests and clients), a `field`, and both messages.
-"""
+"""What every DWAT module shares: the refusal (structured problems are server/domain/problems.py),
+date windows, and the plain site and deployment records."""
 
 from __future__ import annotations
 
@@ -13,50 +8,18 @@ from datetime import date, datetime, timedelta
 from typing import Hashable, Iterable, Iterator, Optional
 
 from ...models.vocab import DeploymentState
-
-ERROR, WARNING = "error", "warning"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding of a check. `severity` is `error` (refused) or `warning` (shown, allowed)."""
-
-    code: str
-    ja: str
-    en: str
-    field: str = ""
-    severity: str = ERROR
-
-    def to_dict(self) -> dict:
-        return {"code": self.code, "field": self.field, "severity": self.severity, "ja": self.ja, "en": self.en}
+from ..problems import ERROR, WARNING, Problem, Refused, error, warning  # noqa: F401 (shared by the DWAT modules)
+from ..problems import raise_errors as _raise_errors
 
 
-def error(code: str, ja: str, en: str, field: str = "") -> Problem:
-    return Problem(code, ja, en, field, ERROR)
 
-
-def warning(code: str, ja: str, en: str, field: str = "") -> Problem:
-    return Problem(code, ja, en, field, WARNING)
-
-
-class DwatError(ValueError):
-    """Raised by every DWAT function that refuses its input. Nothing was changed: the functions
-    are pure and return new values, so a refusal leaves the caller's objects as they were."""
-
-    def __init__(self, problems: Iterable[Problem]):
-        self.problems = tuple(problems)
-        super().__init__("; ".join(f"{p.code}: {p.en}" for p in self.problems) or "refused")
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(p.code for p in self.problems)
+class DwatError(Refused):
+    """Raised by every DWAT function that refuses its input."""
 
 
 def raise_errors(problems: Iterable[Problem]) -> None:
     """Raise DwatError with the errors among `problems` (warnings alone pass)."""
-    errors = [p for p in problems if p.severity == ERROR]
-    if errors:
-        raise DwatError(errors)
+    _raise_errors(problems, DwatError)
 
 
 def require_aware(at: datetime, field: str = "at") -> None:

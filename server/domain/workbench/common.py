@@ -1,9 +1,8 @@
 """The inputs every workbench module shares: person, plan and shelter facts, and the error.
 
-Structured problems (code + Japanese + English + field + severity) are the DWAT layer's
-`Problem` — imported, not copied, because the later API answers both with the same 4xx
-field-error shape. `WorkbenchError` mirrors `DwatError`: a refusal carries every problem
-found, and nothing the caller holds was changed (the functions return new values).
+Structured problems (code + Japanese + English + field + severity) and the refusal that carries
+them are shared with the DWAT layer (server/domain/problems.py): the API answers both with the
+same 4xx field-error shape.
 """
 
 from __future__ import annotations
@@ -14,7 +13,8 @@ from datetime import date
 from typing import Hashable, Iterable, Optional
 
 from ...models.vocab import Consent, PlanStatus, SeismicClass, ShelterKind
-from ..dwat.common import ERROR, WARNING, Problem, error, warning
+from ..problems import ERROR, WARNING, Problem, Refused, error, warning
+from ..problems import raise_errors as _raise_errors
 from ..matching.rules import ELDERLY_AGE, age_on
 from ..textnorm import normalize_text
 
@@ -23,23 +23,13 @@ __all__ = ["ERROR", "WARNING", "Problem", "error", "warning", "WorkbenchError", 
            "check_not_future"]
 
 
-class WorkbenchError(ValueError):
+class WorkbenchError(Refused):
     """Raised by every workbench function that refuses its input; carries every problem."""
-
-    def __init__(self, problems: Iterable[Problem]):
-        self.problems = tuple(problems)
-        super().__init__("; ".join(f"{p.code}: {p.en}" for p in self.problems) or "refused")
-
-    @property
-    def codes(self) -> tuple[str, ...]:
-        return tuple(p.code for p in self.problems)
 
 
 def raise_errors(problems: Iterable[Problem]) -> None:
     """Raise WorkbenchError with the errors among `problems` (warnings alone pass)."""
-    errors = [p for p in problems if p.severity == ERROR]
-    if errors:
-        raise WorkbenchError(errors)
+    _raise_errors(problems, WorkbenchError)
 
 
 def check_not_future(value: Optional[date], today: date, field: str = "consent_date") -> list[Problem]:
