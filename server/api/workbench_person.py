@@ -12,15 +12,11 @@ from typing import Any, Optional
 
 from sqlmodel import Session
 
-from ..auth.audit import record
-from ..errors import ApiError
 from ..models import Person
 from ..models.vocab import CareNeed, Consent, Household, Reason, Sex
 from ..records.access import Access
-from ..records.audit import audit_operation
 from ..records.registry import PEOPLE
-from ..records.rows import create_row, update_row
-from .workbench_plan import Outcome
+from .workbench_plan import Outcome, save_record
 
 CONTACT_FIELDS = ("name", "relation", "phone")
 CONTACT_KEYS = tuple(f"e{i}_{f}" for i in range(1, 4) for f in CONTACT_FIELDS)
@@ -99,21 +95,10 @@ def save_person(session: Session, row: Optional[Person], values: dict[str, str],
                 access: Access, client: str) -> tuple[Outcome, Optional[str]]:
     """(outcome, the saved person's id)."""
     data = form_to_data(values)
-    try:
-        with session.begin_nested():
-            if row is None:
-                saved, _ = create_row(PEOPLE, session, data, access)
-            else:
-                saved = update_row(PEOPLE, session, row.id, {"version": version, **data}, access)
-    except ApiError as exc:
-        record(session, "denied", principal=access.principal, resource="people",
-               record_ids=[row.id] if row else [], status=exc.status, detail=f"workbench save: {exc.detail}"[:300],
-               client=client)
-        if exc.status == 409 and "current" in exc.extra:
-            current = exc.extra["current"]
-            return Outcome(409, values, theirs=person_to_form(current), version=current["version"]), None
-        return Outcome(exc.status, values, list(exc.errors or [{"field": "", "message": exc.detail}])), None
-    audit_operation(session, access, "update" if row else "create", PEOPLE, [saved["id"]], client=client)
+    saved, refused = save_record(PEOPLE, session, row.id if row else None, version, data, access, client, values,
+                                 person_to_form)
+    if refused:
+        return refused, None
     return Outcome(200, person_to_form(saved), version=saved["version"]), saved["id"]
 
 

@@ -97,6 +97,29 @@ class Outcome:
     version: Optional[int] = None
 
 
+def save_record(resource, session: Session, row_id: Optional[uuid.UUID], version: Optional[int], data: dict,
+                access: Access, client: str, values: dict[str, str], to_form) -> tuple[Optional[dict], Optional[Outcome]]:
+    """Create or update one record through the records layer (version check, scope, change log) and
+    audit it; a refusal is audited too and comes back as an Outcome that keeps what was typed, a
+    stale version as the merge (their saved values beside ours)."""
+    try:
+        with session.begin_nested():
+            if row_id is None:
+                saved, _ = create_row(resource, session, data, access)
+            else:
+                saved = update_row(resource, session, row_id, {"version": version, **data}, access)
+    except ApiError as exc:
+        record(session, "denied", principal=access.principal, resource=resource.path,
+               record_ids=[row_id] if row_id else [], status=exc.status, detail=f"workbench save: {exc.detail}"[:300],
+               client=client)
+        if exc.status == 409 and "current" in exc.extra:
+            current = exc.extra["current"]
+            return None, Outcome(409, values, theirs=to_form(current), version=current["version"])
+        return None, Outcome(exc.status, values, list(exc.errors or [{"field": "", "message": exc.detail}]))
+    audit_operation(session, access, "create" if row_id is None else "update", resource, [saved["id"]], client=client)
+    return saved, None
+
+
 def _day(values: dict, key: str, errors: list) -> Optional[date]:
     if not values[key]:
         return None
@@ -178,21 +201,10 @@ def save_plan(session: Session, person: Person, plan: Optional[EvacuationPlan], 
     if refusals:
         return Outcome(422, values, refusals)
     data["status"] = status
-    try:
-        with session.begin_nested():
-            if plan is None:
-                saved, _ = create_row(PLANS, session, {"person_id": person.id, **data}, access)
-            else:
-                saved = update_row(PLANS, session, plan.id, {"version": version, **data}, access)
-    except ApiError as exc:
-        record(session, "denied", principal=access.principal, resource="plans",
-               record_ids=[plan.id] if plan else [], status=exc.status, detail=f"workbench save: {exc.detail}"[:300],
-               client=client)
-        if exc.status == 409 and "current" in exc.extra:
-            current = exc.extra["current"]
-            return Outcome(409, values, theirs=plan_to_form(current), version=current["version"])
-        return Outcome(exc.status, values, list(exc.errors or [{"field": "", "message": exc.detail}]))
-    audit_operation(session, access, "update" if plan else "create", PLANS, [saved["id"]], client=client)
+    saved, refused = save_record(PLANS, session, plan.id if plan else None, version,
+                                 data if plan else {"person_id": person.id, **data}, access, client, values, plan_to_form)
+    if refused:
+        return refused
     return Outcome(200, plan_to_form(saved), warnings=warnings, version=saved["version"])
 
 
