@@ -8,3 +8,11 @@ export function may(action) {
   const me = currentSession() && currentSession().me;
   return Boolean(me && Array.isArray(me.actions) && me.actions.includes(action));
 }
+
+// The only fields the user may change with `action` (e.g. a 民生委員's `plans.update`: the
+// supporters), or null when the table does not narrow them.
+export function writableFields(action) {
+  const me = currentSession() && currentSession().me;
+  const fields = me && me.writable && me.writable[action];
+  return Array.isArray(fields) ? fields : null;
+}

@@ -4,7 +4,7 @@
 // (nothing typed here is lost). Works offline like everything else.
 import { field, fill, h, toast } from './ui.js';
 import { t, vocabulary, lang } from './i18n.js';
-import { may } from './me.js';
+import { may, writableFields } from './me.js';
 import { enqueue, find, replace, updateMutation } from './outbox.js';
 import { syncNow, opened } from './sync.js';
 import * as data from './data.js';
@@ -64,16 +64,21 @@ export async function render(view, { id }, query) {
     h('option', { value: '' }, t('common.none')), shelters.map((s) => h('option', { value: s.id, selected: s.id === value }, s.name)));
   const statusSelect = h('select', { name: 'status' },
     vocabulary('PlanStatus').map((v) => h('option', { value: v.value, selected: v.value === start.status }, v[lang()] || v.ja)));
+  // A 民生委員 may correct the supporters only (the server's access table says which fields).
+  const only = writableFields('plans.update');
+  const shows = (name) => !only || only.includes(name);
   const form = h('form', { class: 'form', novalidate: true },
-    field('plan-status', t('plan.status'), statusSelect),
-    supportersFieldset(start.supporters || []),
-    field('plan-destination', t('plan.destination'), shelterSelect('destination_shelter_id', start.destination_shelter_id)),
-    field('plan-alternate', t('plan.alternate'), shelterSelect('alternate_shelter_id', start.alternate_shelter_id)),
-    ...TEXT_FIELDS.map((f) => field(`plan-${f}`, t(`plan.${f === 'route_note' ? 'route' : 'timing'}`),
+    shows('status') ? field('plan-status', t('plan.status'), statusSelect) : null,
+    shows('supporters') ? supportersFieldset(start.supporters || []) : null,
+    shows('destination_shelter_id') ? field('plan-destination', t('plan.destination'),
+      shelterSelect('destination_shelter_id', start.destination_shelter_id)) : null,
+    shows('alternate_shelter_id') ? field('plan-alternate', t('plan.alternate'),
+      shelterSelect('alternate_shelter_id', start.alternate_shelter_id)) : null,
+    ...TEXT_FIELDS.filter(shows).map((f) => field(`plan-${f}`, t(`plan.${f === 'route_note' ? 'route' : 'timing'}`),
       h('textarea', { name: f, rows: 3, maxlength: 1000, value: start[f] || '' }))),
-    h('fieldset', {}, h('legend', {}, t('plan.care')),
+    shows('care') ? h('fieldset', {}, h('legend', {}, t('plan.care')),
       ...CARE_FIELDS.map((f) => field(`care-${f}`, t(`care.${f}`),
-        h('textarea', { name: `care.${f}`, rows: 2, maxlength: 1000, value: (start.care || {})[f] || '' })))),
+        h('textarea', { name: `care.${f}`, rows: 2, maxlength: 1000, value: (start.care || {})[f] || '' })))) : null,
     h('p', { class: 'error', role: 'alert', id: 'plan-error' }),
     h('div', { class: 'actions' },
       h('a', { class: 'button secondary', href: `#/person/${id}` }, t('common.cancel')),
@@ -82,8 +87,8 @@ export async function render(view, { id }, query) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const values = new FormData(form);
-    const next = { care: { ...(shown.care || {}) } };
-    next.supporters = readSupporters(values, shown.supporters || []);
+    const next = shows('care') ? { care: { ...(shown.care || {}) } } : {};
+    if (shows('supporters')) next.supporters = readSupporters(values, shown.supporters || []);
     for (const [name, value] of values.entries()) {
       if (name.startsWith('sup.')) continue;
       if (name.startsWith('care.')) next.care[name.slice(5)] = value.trim();

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from ..auth.audit import record
 from ..auth.guard import principal_of, public, requires
 from ..auth.middleware import SESSION_COOKIE
-from ..auth.policy import allowed_actions, landing_page
+from ..auth.policy import allowed_actions, landing_page, writable_fields
 from ..auth.service import SignInRefused, sign_in
 from ..auth.tokens import DEVICE, SESSION, revoke
 from ..errors import ApiError, check_json_value, field_errors, parse_json
@@ -194,6 +194,7 @@ def _me(session: Session, principal) -> dict:
                   "districts": named(District, principal.district_ids),
                   "shelters": named(Shelter, principal.shelter_ids)},
         "actions": allowed_actions(principal),
+        "writable": writable_fields(principal),
         "csrf_token": principal.csrf_token or None,
     }
 

@@ -152,6 +152,8 @@ ME = {"type": "object", "required": ["user_id", "username", "role", "mode", "sco
                                                "districts": _NAMED, "shelters": _NAMED}},
     "actions": {"type": "array", "items": {"type": "string"},
                 "description": "names of the access table's actions the caller may perform now (docs/access.md)"},
+    "writable": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                 "description": "`<resource>.update` → the only fields the caller may change, where the table narrows them"},
     "csrf_token": {"type": ["string", "null"]}}}
 
 

@@ -38,6 +38,7 @@ class Rule:
     create_ref: str = ""                   # field named in the error when a create falls outside write scope
     hidden: frozenset = frozenset()        # dotted field paths removed from answers
     only: Optional[frozenset] = None       # if set: the only fields returned
+    writable: Optional[frozenset] = None   # if set: the only fields an update may change
 
     def clauses(self, principal: Principal) -> list:
         return self.scope(principal) if self.scope else []
@@ -133,7 +134,9 @@ POLICY: dict[str, dict[Role, Rule]] = {
     },
     "plans": {
         **OFFICE,
-        D: Rule(READ, plan_clauses, hidden=PLAN_SUPPORTER_HIDDEN),
+        # 民生委員 learn on their visits who helps and how to reach them: they may correct the
+        # supporters (and their phone numbers), nothing else of a plan.
+        D: Rule(READ | {"update"}, plan_clauses, hidden=PLAN_SUPPORTER_HIDDEN, writable=frozenset({"supporters"})),
         S: Rule(READ, plan_clauses),
         M: Rule(READ, plan_clauses),
     },
@@ -255,6 +258,16 @@ def landing_page(role: Role) -> str:
 
 def allowed_actions(principal: Principal) -> list[str]:
     return sorted(name for name in ACTIONS if allowed(principal, name))
+
+
+def writable_fields(principal: Principal) -> dict[str, list[str]]:
+    """`<resource>.update` → the only fields this caller may change, where a rule narrows them."""
+    out = {}
+    for resource, rules in POLICY.items():
+        rule = rules.get(principal.role)
+        if rule is not None and rule.writable is not None and allowed(principal, f"{resource}.update"):
+            out[f"{resource}.update"] = sorted(rule.writable)
+    return out
 
 
 # Resources whose reads disclose personal data of people on the register: every read is audited.

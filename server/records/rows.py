@@ -174,6 +174,7 @@ def update_row(resource: Resource, session: Session, row_id: uuid.UUID, data: di
         raise ApiError(409, f"stale version: you edited version {patch.version}, the record is at version {row.version}",
                        extra={"current": access.shape(to_public(resource, session, [row]))[0]})
     changes = patch.model_dump(exclude_unset=True, exclude={"version"})
+    check_writable(access, changes, previous)
     merged = {**{k: _plain(v) for k, v in previous.items()}, **changes}
     try:
         model = resource.create.model_validate(merged, context=context)
@@ -195,6 +196,19 @@ def update_row(resource: Resource, session: Session, row_id: uuid.UUID, data: di
     log_change(session, resource.path, row.id, before=previous)
     session.expire(row)
     return access.shape(to_public(resource, session, [session.get(resource.table, row_id)]))[0]
+
+
+def check_writable(access: Access, changes: dict, previous: dict) -> None:
+    """A rule that narrows what a role may change (a 民生委員 corrects a plan's supporters only):
+    a change to any other field is refused, naming it; a field sent unchanged is not a change."""
+    writable = getattr(access.rule, "writable", None)
+    if writable is None:
+        return
+    refused = sorted(name for name, value in changes.items()
+                     if name not in writable and _plain(value) != _plain(previous.get(name)))
+    if refused:
+        raise ApiError(403, "your role may not change these fields",
+                       [{"field": name, "message": "not changeable by your role"} for name in refused])
 
 
 def delete_row(resource: Resource, session: Session, row_id: uuid.UUID, version: int | None,

@@ -17,7 +17,8 @@ from ..models.base import keep_stored
 from ..models.sync import SyncConflict, SyncMutation
 from ..records.access import Access, access_for
 from ..records.resource import Resource
-from ..records.rows import create_row, delete_row, get_row, row_values, to_public, update_row, within_write_scope
+from ..records.rows import (check_writable, create_row, delete_row, get_row, row_values, to_public, update_row,
+                            within_write_scope)
 
 MAX_BATCH = 100
 
@@ -149,6 +150,7 @@ def _merge_update(session: Session, principal: Principal, resource: Resource, ac
     if unknown:
         raise ApiError(422, "unknown fields", [{"field": f"changes.{f}", "message": "unknown field"} for f in unknown])
     current = {k: to_jsonable_python(v) for k, v in row_values(resource, row).items()}
+    check_writable(access, m.changes, current)  # before a conflict could carry a field the role may not change
     read = _as_read(resource, row.version, m.changes, current)
     apply: dict[str, Any] = {}
     conflicts: list[SyncConflict] = []

@@ -488,3 +488,37 @@ def test_supporters_and_phones_edited_offline_with_the_version_check(live_server
     assert not page_a.errors and not page_b.errors
     context_a.close()
     context_b.close()
+
+
+def test_a_minsei_corrects_supporters_offline_and_sees_only_them(live_server, browser):
+    """Item 7 for 民生委員: the plan edit shows them the supporters only, works offline, and the
+    correction reaches the server through the outbox with the version check."""
+    from server.models import EvacuationPlan, Person
+
+    with live_server.session() as session:
+        rows = session.exec(sa.select(EvacuationPlan, Person).join(Person, Person.id == EvacuationPlan.person_id)
+                            .where(Person.consent == "yes", Person.district_id.is_not(None))
+                            .order_by(EvacuationPlan.id).limit(200)).all()
+        plan, person = next((p, q) for p, q in rows if len(p.supporters or []) == 1)
+    minsei = live_server.add_user("district_supporter", district_ids=[person.district_id])
+    context, page = new_device(browser, live_server, PHONE)
+    sign_in(page, minsei.username)
+    context.set_offline(True)
+    page.goto(f"/app/#/person/{person.id}/plan")
+    page.wait_for_selector("#sup-0-phone")
+    # nothing but the supporters on their form
+    for other in ("select[name=status]", "select[name=destination_shelter_id]", "textarea[name=route_note]",
+                  "textarea[name='care.how_to_help']"):
+        assert page.query_selector(other) is None, other
+    page.fill("#sup-0-phone", "090-7777-8888")
+    no_axe(page, "plan edit for a 民生委員")
+    shot(page, "plan-supporters-minsei", "phone")
+    page.click("form button[type=submit]")
+    page.wait_for_selector("#sync-bar[data-pending='1']")
+    context.set_offline(False)
+    page.wait_for_selector("#sync-bar[data-state=idle][data-pending='0']", timeout=30000)
+    with live_server.session() as session:
+        stored = session.get(EvacuationPlan, plan.id)
+        assert stored.supporters[0]["phone"] == "090-7777-8888"
+        assert stored.route_note == plan.route_note and stored.status == plan.status
+    assert not page.errors
