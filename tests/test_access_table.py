@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import anyio
+from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlmodel import Session, select
 from starlette.routing import Mount, Route
@@ -156,7 +157,10 @@ def _first_status(app, url: str, headers: dict) -> int:
             await started.wait()
             tg.cancel_scope.cancel()
 
-    anyio.run(main)
+    # on a thread of its own: when the browser tests ran first in this pytest process, Playwright's
+    # event loop is running in the main thread, where anyio.run is refused
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(anyio.run, main).result()
     return status[0]
 
 
