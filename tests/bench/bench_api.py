@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench_city import big_city  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
@@ -28,9 +29,6 @@ from server.auth.audit import record  # noqa: E402
 from server.auth.policy import rule_for  # noqa: E402
 from server.auth.principal import load_principal  # noqa: E402
 from server.auth.tokens import DEVICE, find_token, issue_token  # noqa: E402
-from server.db import make_engine  # noqa: E402
-from server.demo_city import build_demo_city, load_demo_city  # noqa: E402
-from server.migrate import upgrade  # noqa: E402
 from server.models import District, Person  # noqa: E402
 from server.models.auth import ModeSwitch, User  # noqa: E402
 
@@ -44,12 +42,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=300)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="tsunagu-bench-"))
-    engine = make_engine(f"sqlite:///{tmp / 'bench.sqlite3'}")
-    upgrade(engine)
-    t0 = time.perf_counter()
-    load_demo_city(engine, build_demo_city(people=args.people))
-    print(f"setup: {args.people} people built and loaded in {time.perf_counter() - t0:.1f} s")
+    engine = big_city(args.people, "tsunagu-bench-")
 
     with Session(engine, expire_on_commit=False) as s:
         # the busiest 町丁目, so a page of 100 is full

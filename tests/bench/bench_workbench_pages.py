@@ -13,21 +13,19 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench_city import big_city  # noqa: E402
+
 from sqlmodel import Session, select  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from server.app import create_app  # noqa: E402
 from server.auth.tokens import DEVICE, issue_token  # noqa: E402
-from server.db import make_engine  # noqa: E402
-from server.demo_city import build_demo_city, load_demo_city  # noqa: E402
-from server.migrate import upgrade  # noqa: E402
 from server.models import District, EvacuationPlan, Person  # noqa: E402
 from server.models.auth import User  # noqa: E402
 
@@ -53,12 +51,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="tsunagu-bench-wb-"))
-    engine = make_engine(f"sqlite:///{tmp / 'bench.sqlite3'}")
-    upgrade(engine)
-    t0 = time.perf_counter()
-    load_demo_city(engine, build_demo_city(people=args.people))
-    print(f"setup: {args.people} people built and loaded in {time.perf_counter() - t0:.1f} s")
+    engine = big_city(args.people, "tsunagu-bench-wb-")
     with Session(engine, expire_on_commit=False) as s:
         staff = User(username="bench-fukushi", role="welfare_staff", password_hash="x")
         s.add(staff)
