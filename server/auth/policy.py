@@ -157,6 +157,8 @@ POLICY: dict[str, dict[Role, Rule]] = {
         S: Rule(READ | {"create"}, write_scope=own_shelters(ShelterReport.shelter_id), create_ref="shelter_id"),
         M: Rule(READ | {"create"}, write_scope=own_shelters(ShelterReport.shelter_id), create_ref="shelter_id"),
     },
+    # answers per recipient category (Art. 49-11): the office keeps them
+    "consents": {**OFFICE},
     "dwat-teams": {**OFFICE, H: READ_ALL, M: Rule(READ, own_team(DwatTeam.id))},
     "dwat-members": {**OFFICE, H: READ_ALL, M: Rule(READ, own_team(DwatMember.team_id))},
     "dwat-deployments": {
@@ -272,7 +274,7 @@ def writable_fields(principal: Principal) -> dict[str, list[str]]:
 
 
 # Resources whose reads disclose personal data of people on the register: every read is audited.
-PERSONAL = frozenset({"people", "plans", "safety-checks"})
+PERSONAL = frozenset({"people", "plans", "safety-checks", "consents"})
 
 
 

@@ -12,6 +12,7 @@ CSV import still sets): 同意 counts as consent, 不同意 as refusal, 未確�
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Optional
 
@@ -166,3 +167,80 @@ def holdings_report(session: Session, as_of: date, ordinance: Ordinance | str) -
             for pid in h.person_ids:
                 last[(h.recipient_name, pid)] = h.on
     return report, last
+
+
+# ---- for whom a list, export or print is made ----
+
+OFFICE_LINE = "庁内限り・同意のない方を含む（外部提供不可） / Office only: includes people who have not consented"
+
+
+@dataclass(frozen=True)
+class ShareTarget:
+    """Who a list, export or print is for. The city office names an outside recipient (category and
+    name) or makes it for its own use; a field user (民生委員 …) is the recipient themselves, their
+    scope already holds only whom the rule allows (server/auth/policy.py: people_clauses)."""
+
+    recipient: Optional[Recipient]   # Recipient.office, an outside category, or None (no category known)
+    name: str
+    mode: Mode
+    ordinance: Ordinance
+    by_office: bool
+
+    @property
+    def outside(self) -> bool:
+        return self.recipient != Recipient.office
+
+    @property
+    def recorded(self) -> bool:
+        """A handover record (提供記録) is written: an outside recipient with a known category."""
+        return self.outside and self.recipient is not None
+
+    def people_clause(self):
+        """The extra WHERE on Person an office-made list for an outside recipient needs (normal mode)."""
+        if self.by_office and self.outside and self.mode == Mode.normal:
+            return shareable_clause(self.recipient, self.ordinance)
+        return None
+
+    @property
+    def line(self) -> str:
+        """What every page (or the top of the list) says about the sharing."""
+        if not self.outside:
+            return OFFICE_LINE if self.mode == Mode.normal else "庁内限り（災害時） / Office use only (disaster mode)"
+        who = " ".join(x for x in ((self.recipient.ja if self.recipient else ""), self.name) if x)
+        if self.mode == Mode.disaster:
+            rule = "災害時のため同意の有無によらず掲載（法第49条の11第3項）"
+        elif self.recipient is None:
+            rule = "平常時：名簿情報の提供に同意した方のみ掲載"
+        elif self.ordinance == Ordinance.opt_out:
+            rule = "平常時：条例により、提供を拒否した方を除いて掲載"
+        else:
+            rule = "平常時：この提供先への提供に同意した方のみ掲載"
+        return f"提供先: {who} · {rule}"
+
+
+class TargetError(ValueError):
+    def __init__(self, errors: list[dict]):
+        super().__init__("; ".join(e["message"] for e in errors))
+        self.errors = errors
+
+
+def target_for(principal, recipient: Optional[str] = None, recipient_name: Optional[str] = None) -> ShareTarget:
+    """The target of a list made by `principal`: an office user names it (no recipient, or
+    "office": the office's own use; else a category and the recipient's name, e.g. 東消防署);
+    a field user is the recipient. TargetError (field errors) for a bad category or a missing name."""
+    mode, ordinance = Mode(principal.mode), Ordinance(getattr(principal, "ordinance", "opt_in"))
+    if not principal.is_city_office:
+        return ShareTarget(principal.share_category, principal.username, mode, ordinance, False)
+    raw = (recipient or "").strip()
+    if not raw or raw == Recipient.office.value:
+        return ShareTarget(Recipient.office, "", mode, ordinance, True)
+    try:
+        category = parse_recipient(raw)
+    except ValueError:
+        raise TargetError([{"field": "recipient", "message": "one of " + ", ".join(
+            f"{r.value} ({r.ja})" for r in Recipient)}]) from None
+    name = " ".join((recipient_name or "").split())
+    if not name or len(name) > 200:
+        raise TargetError([{"field": "recipient_name", "message":
+                            "提供先の名称を入力してください（200文字以内） / the recipient's name (at most 200 characters)"}])
+    return ShareTarget(category, name, mode, ordinance, True)
