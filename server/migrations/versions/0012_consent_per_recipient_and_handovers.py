@@ -82,8 +82,8 @@ def _carry_over(conn, utc_type) -> None:
     person = sa.table('person', sa.column('id', sa.Uuid()), sa.column('consent', sa.String()),
                       sa.column('consent_date', sa.Date()), sa.column('updated_at', utc_type()))
     consent = sa.table('person_consent', *(sa.column(n) for n in (
-        'person_id', 'recipient', 'answer', 'method', 'note', 'recorded_by')),
-        sa.column('id', sa.Uuid()), sa.column('answered_on', sa.Date()), sa.column('recorded_at', utc_type()))
+        'recipient', 'answer', 'method', 'note', 'recorded_by')),
+        sa.column('id', sa.Uuid()), sa.column('person_id', sa.Uuid()), sa.column('answered_on', sa.Date()), sa.column('recorded_at', utc_type()))
     now = datetime.now(timezone.utc)
     counts = {"yes": 0, "no": 0}
     rows = conn.execute(sa.select(person.c.id, person.c.consent, person.c.consent_date, person.c.updated_at)
