@@ -20,7 +20,7 @@ from .. import __version__
 from ..auth.guard import authorize, declares, public, requires
 from ..auth.policy import rule_for
 from ..domain.japan_time import today_jst
-from ..domain.share_records import ShareTarget, TargetError, record_handover, target_for
+from ..domain.share_records import OUTSIDE, ShareTarget, TargetError, record_handover, target_for
 from ..errors import ApiError
 from ..models import EvacuationPlan
 from ..models.vocab import ShareMedium
@@ -223,7 +223,7 @@ async def print_page(request: Request) -> Response:
     principal = getattr(request.state, "principal", None)
     query = request.query_params.get("q", "").strip()
     context = {"version": __version__, "principal": principal, "examples": None, "error": "", "query": query,
-               "found": None, "more": False, "query_error": ""}
+               "found": None, "more": False, "query_error": "", "recipients": OUTSIDE}
     status = 200 if principal is not None else 401
     if principal is not None:
         try:

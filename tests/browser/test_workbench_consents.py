@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from server.domain.japan_time import today_jst
-from server.models import PersonConsent
+from server.models import PersonConsent, ShareHandover
 from server.printing.consent_letters import slip_code
 from tests import factories
 from tests.browser.conftest import PASSWORD, ROOT
@@ -106,3 +106,22 @@ def test_record_reply_slips_with_the_keyboard(live_server, staff_page):
     _no_violations(page)
     page.goto("/workbench/sharing")
     _no_violations(page)
+
+
+def test_the_print_page_names_the_recipient_of_a_print(live_server, staff_page):
+    """On /print the office chooses for whom (Art. 49-11): the PDF links and the batch carry it."""
+    page = staff_page
+    page.goto("/print")
+    page.wait_for_selector("#share-form")
+    _no_violations(page)
+    page.select_option("#share-recipient", "fire")
+    page.fill("#share-name", "東消防署")
+    link = page.locator("a[data-share]").first.get_attribute("href")
+    assert "recipient=fire" in link and "recipient_name=" in link
+    answer = page.request.get(link)
+    assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
+    with live_server.session() as s:
+        handover = s.exec(select(ShareHandover).where(ShareHandover.recipient_name == "東消防署")).one()
+    assert handover.recipient == "fire" and handover.handed_by == page.staff.username
+    page.select_option("#share-recipient", "")
+    assert "recipient=" not in page.locator("a[data-share]").first.get_attribute("href")
