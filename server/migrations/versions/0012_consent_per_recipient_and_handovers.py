@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column('recipient', sa.String(length=40), nullable=False),
         sa.Column('recipient_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column('handed_on', sa.Date(), nullable=False),
-        sa.Column('person_ids', sa.JSON(), nullable=True),
+        sa.Column('person_ids', sa.JSON(), nullable=False),
         sa.Column('mode', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column('medium', sa.String(length=40), nullable=False),
         sa.Column('what', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
