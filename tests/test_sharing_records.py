@@ -235,3 +235,16 @@ def test_after_0012_the_rule_gives_the_same_answer_as_before(world, engine):
         s.commit()
         after = decide(s, ids, Recipient.fire, Mode.normal, "opt_in").included
     assert set(before) == set(after) and {c for c, p in world.people.items() if p.id in after} == EXPECTED[("opt_in", "fire")]
+
+
+def test_the_person_page_shows_the_answer_in_force_per_category(world, client_for, engine):
+    office = client_for("welfare_staff")
+    page = office.get(f"/workbench/people/{world.people['P-WD'].id}")
+    assert page.status_code == 200
+    row = page.text.split('data-recipient="minsei"')[1].split("</tr>")[0]
+    assert "不同意" in row and "2025-06-01" in row and "<td>2</td>" in row  # the withdrawal is in force
+    assert "回答なし" in page.text.split('data-recipient="fire"')[1].split("</tr>")[0]
+    assert "/workbench/consents?code=P-WD" in page.text
+    with Session(engine) as s:
+        assert s.exec(select(AuditEntry).where(AuditEntry.resource == "consents",
+                                               AuditEntry.action == "read")).first() is not None
