@@ -41,6 +41,13 @@ def _bool(value: str) -> bool:
     raise ValueError(f"not a boolean: {value!r}")
 
 
+def _ordinance(value: str) -> str:
+    value = value.strip()
+    if value not in ("opt_in", "opt_out"):
+        raise ValueError("opt_in (share only with consent) or opt_out (share everyone but those who refused)")
+    return value
+
+
 SETTINGS: list[Setting] = [
     Setting("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'tsunagu.sqlite3'}",
             "SQLAlchemy URL of the database. SQLite (WAL mode) by default; "
@@ -70,6 +77,10 @@ SETTINGS: list[Setting] = [
     Setting("TSUNAGU_TILE_ATTRIBUTION",
             '<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>',
             "Attribution shown under the basemap (HTML; the tile provider's terms say what it must be)."),
+    Setting("TSUNAGU_SHARING_ORDINANCE", "opt_in",
+            "Normal-times sharing with outside recipients (Art. 49-11, 条例): opt_in shares only people who "
+            "consented for that recipient category (the law's default); opt_out, where the city's ordinance "
+            "says so, shares everyone but those who refused. Disaster mode shares everyone either way.", _ordinance),
     Setting("TSUNAGU_CHROMIUM", "",
             "The Chromium (or Chrome) binary that prints PDFs and runs the browser tests; empty: the first "
             "of chromium, chromium-browser, google-chrome on PATH (scripts/setup installs Debian's chromium)."),

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from server.cli import main
 from server.models.auth import AuditEntry
-from tests.printing_helpers import flat, load_city, page_count, pdf_text
+from tests.printing_helpers import flat, load_city, page_count, page_texts, pdf_text
 
 
 @pytest.fixture
@@ -25,6 +25,7 @@ def test_print_plan_by_register_number_and_id(city, engine, tmp_path, capsys):
     assert "IndividualEvacuationPlan" in flat(pdf_text(out.read_bytes(), tmp_path))
     assert main(["print", "plan", str(plan.id), "-o", str(out)]) == 0
     assert person.name.replace(" ", "") in flat(pdf_text(out.read_bytes(), tmp_path))
+    assert all("庁内限り" in flat(page) for page in page_texts(out.read_bytes(), tmp_path))  # Art. 49-11
     with Session(engine) as s:
         entries = s.exec(select(AuditEntry).where(AuditEntry.action == "print")).all()
     assert [e.record_ids for e in entries] == [[str(plan.id)]] * 2
@@ -50,6 +51,7 @@ def test_print_batch_with_progress_bar_and_field_lists(city, engine, tmp_path, c
     chome = next(d for d in city.chome if any(p.district_id == d.id for p in city.people))
     assert main(["print", "field-list", "--district", chome.code, "-o", str(listing)]) == 0
     assert "安否確認リスト" in flat(pdf_text(listing.read_bytes(), tmp_path))
+    assert all("庁内限り" in flat(page) for page in page_texts(listing.read_bytes(), tmp_path))
     assert main(["print", "field-list", "--shelter", str(shelter.id), "-o", str(listing)]) == 0
     assert f"{count} people" in capsys.readouterr().out
     assert main(["print", "field-list", "--district", "NOPE", "-o", str(listing)]) == 1

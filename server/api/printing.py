@@ -6,10 +6,11 @@ Printing a plan is a read of personal data: the same policy as `GET /api/plans/{
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, Field, StrictBool, ValidationInfo, field_validator
-from sqlmodel import Session
+from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -18,7 +19,11 @@ from starlette.routing import Route
 from .. import __version__
 from ..auth.guard import authorize, declares, public, requires
 from ..auth.policy import rule_for
+from ..domain.japan_time import today_jst
+from ..domain.share_records import OUTSIDE, ShareTarget, TargetError, record_handover, target_for
 from ..errors import ApiError
+from ..models import EvacuationPlan
+from ..models.vocab import ShareMedium
 from ..printing import render
 from ..printing.engine import EngineUnavailable
 from ..printing.jobs import DONE, store_for
@@ -36,14 +41,40 @@ from ..web import templates
 from .http import audit_unrecorded_refusal, client_address, in_session, path_uuid, read_body
 
 
-def _scope(request: Request) -> Scope:
+def _target(principal, recipient: Optional[str], name: Optional[str]) -> ShareTarget:
+    """For whom (Art. 49-11): the office names an outside recipient or prints for itself."""
+    try:
+        return target_for(principal, recipient, name)
+    except TargetError as exc:
+        raise ApiError(422, "validation failed", exc.errors) from None
+
+
+def _scope(request: Request, target_params: Optional[tuple] = None) -> Scope:
     principal, rule = authorize(request, "plans", "read")
-    return Scope.for_principal(principal, rule)
+    params = target_params or (request.query_params.get("recipient"), request.query_params.get("recipient_name"))
+    return Scope.for_principal(principal, rule, _target(principal, *params))
 
 
 def _people_scope(request: Request) -> Scope:
     principal, _ = authorize(request, "people", "list")
-    return Scope.for_principal(principal, rule_for("plans", principal))
+    target = _target(principal, request.query_params.get("recipient"), request.query_params.get("recipient_name"))
+    return Scope.for_principal(principal, rule_for("plans", principal), target)
+
+
+def _handover(session: Session, scope: Scope, person_ids: list, what: str) -> None:
+    """The 提供記録 of a print handed to an outside recipient (the office's own prints have none)."""
+    target = scope.target
+    if target is not None and target.recorded:
+        record_handover(session, scope.principal, target.recipient, target.name, person_ids, ShareMedium.print,
+                        what, today_jst())
+
+
+def _plan_people(session: Session, plan_ids: list) -> list:
+    rows = []
+    for start in range(0, len(plan_ids), 500):
+        rows += session.exec(select(EvacuationPlan.person_id).where(
+            EvacuationPlan.id.in_(plan_ids[start:start + 500]))).all()
+    return rows
 
 
 async def _render(function, context) -> bytes:
@@ -69,6 +100,7 @@ async def plan_pdf(request: Request) -> Response:
     def run(session: Session):
         context = plan_context(session, plan_id, scope, language=language)
         audit_print(session, scope, "plans", [plan_id], client=client_address(request))
+        _handover(session, scope, _plan_people(session, [plan_id]), f"plan {plan_id}")
         return context
 
     context = await in_session(request, run)
@@ -82,6 +114,9 @@ class BatchRequest(BaseModel):
     ids: Optional[list[Any]] = Field(default=None, validate_default=True, description="plan ids, for by=selection")
     value: Optional[str] = Field(default=None, validate_default=True, description="the district, supporter or shelter")
     duplex: StrictBool = False
+    recipient: Optional[str] = Field(default=None, description="Art. 49-11: the outside recipient category "
+                                     "(minsei, fire …); none: the office's own print")
+    recipient_name: Optional[str] = Field(default=None, max_length=200, description="the recipient, e.g. 東消防署")
 
     @field_validator("ids")
     @classmethod
@@ -107,8 +142,8 @@ class BatchRequest(BaseModel):
 
 @requires("print.batch")
 async def batch_create(request: Request) -> Response:
-    scope = _scope(request)
     body = await read_body(request, BatchRequest)
+    scope = _scope(request, (body.recipient, body.recipient_name))
     by, value, duplex = body.by, body.selector, body.duplex
     request.state.audit_refusal = ("print", "plans", [])
 
@@ -119,6 +154,7 @@ async def batch_create(request: Request) -> Response:
             raise ApiError(422, "validation failed", [{"field": "ids" if by == "selection" else "value",
                                                        "message": "selects no plan you may print"}])
         audit_print(session, scope, "plans", ids, client=client_address(request), detail=f"batch by {by}")
+        _handover(session, scope, [p.person_id for p in plans], f"plan batch: {description}")
         return ids, description
 
     ids, description = await in_session(request, run)
@@ -150,7 +186,7 @@ async def batch_pdf(request: Request) -> Response:
     return _pdf(job.pdf, f"plans-{job.id[:8]}.pdf")
 
 
-async def _field_list(request: Request, kind: str, detail: str):
+async def _field_list(request: Request, kind: str, detail: str, record: bool = True):
     """The field list the URL names, within the reader's scope; the read is audited."""
     scope = _people_scope(request)
     key = request.path_params["key"]
@@ -160,6 +196,9 @@ async def _field_list(request: Request, kind: str, detail: str):
         context = field_list_context(session, kind, key, scope)
         audit_print(session, scope, "field-list", [key, *field_list_ids(context)], client=client_address(request),
                     detail=detail)
+        if record:
+            _handover(session, scope, [uuid.UUID(i) for i in field_list_ids(context)],
+                      f"{context.title}: {context.subject}")
         return context
 
     return await in_session(request, run)
@@ -184,7 +223,7 @@ async def print_page(request: Request) -> Response:
     principal = getattr(request.state, "principal", None)
     query = request.query_params.get("q", "").strip()
     context = {"version": __version__, "principal": principal, "examples": None, "error": "", "query": query,
-               "found": None, "more": False, "query_error": ""}
+               "found": None, "more": False, "query_error": "", "recipients": OUTSIDE}
     status = 200 if principal is not None else 401
     if principal is not None:
         try:
@@ -223,7 +262,7 @@ async def plan_preview(request: Request) -> Response:
 
 def _field_list_preview(kind: str):
     async def endpoint(request: Request) -> Response:
-        context = await _field_list(request, kind, f"{kind} list html preview")
+        context = await _field_list(request, kind, f"{kind} list html preview", record=False)
         return HTMLResponse(render.render_html(field_list=context, preview=True))
     endpoint.__name__ = f"{kind}_list_preview"
     return requires("print.field_list")(endpoint)

@@ -19,6 +19,7 @@ from .. import __version__
 from ..auth.guard import page
 from ..domain.japan_time import today_jst
 from ..errors import ApiError
+from ..models.auth import Mode
 from ..models.vocab import CareNeed, Consent, Household, OpenState, PlanStatus, Reason, SafetyOutcome, Sex
 from ..records.access import access_for
 from ..web import templates
@@ -54,9 +55,23 @@ def _page(request: Request, name: str, context: dict, status: int = 200) -> Resp
             "PlanStatus": PlanStatus, "Sex": Sex, "Household": Household, "SafetyOutcome": SafetyOutcome,
             "OpenState": OpenState, "path": request.url.path,
             "labels": persons.LABELS if name.startswith("person_form") else plans.LABELS,
-            "t": (lambda ja, en: en if lang == "en" else ja)}
+            "t": (lambda ja, en: en if lang == "en" else ja),
+            "office_banner": office_banner(request, lang)}
     return templates.TemplateResponse(request, f"workbench/{name}", {**base, **context}, status_code=status,
                                       headers=NO_STORE)
+
+
+def office_banner(request: Request, lang: str) -> str:
+    """Art. 49-11: the workbench is the office's own view; in normal times it lists people who have
+    not consented, so every page says it is not to be handed to an outside recipient."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        return ""
+    if principal.mode == Mode.disaster:
+        return "庁内用の画面です（災害時）" if lang == "ja" else "Office use only (disaster mode)"
+    return ("庁内限り：同意のない方も表示しています。外部への提供は、提供先を指定した印刷・CSV出力で行ってください（提供記録が残ります）。"
+            if lang == "ja" else "Office use only: this page shows people who have not consented. Hand lists to "
+            "outside recipients only through a print or export that names the recipient (a handover record is kept).")
 
 
 def _accesses(principal):

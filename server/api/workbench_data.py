@@ -23,11 +23,11 @@ from ..domain.japan_time import JST
 from ..domain.workbench.adapters import person_from_row, plan_from_dict, plan_from_row, shelter_from_row
 from ..domain.workbench.plan_rules import (change_label, destination_problems, missing_for_done, plan_diff,
                                            shelter_options)
-from ..models import ChangeLog, District, EvacuationPlan, Person, Shelter
-from ..models.vocab import CareNeed, Consent, DistrictKind, PlanStatus, Reason
+from ..models import ChangeLog, District, EvacuationPlan, Person, PersonConsent, Shelter
+from ..models.vocab import CareNeed, Consent, ConsentAnswer, ConsentMethod, DistrictKind, PlanStatus, Reason, Recipient
 from ..records.access import Access
 from ..records.audit import audit_operation
-from ..records.registry import PEOPLE, PLANS, SAFETY_CHECKS, plan_history
+from ..records.registry import CONSENTS, PEOPLE, PLANS, SAFETY_CHECKS, plan_history
 from ..records.rows import get_row, list_rows, to_public
 
 PAGE_SIZE = 50
@@ -235,6 +235,21 @@ def history_with_diffs(session: Session, plan: EvacuationPlan, plan_access: Acce
     return out
 
 
+def consents_in_force(session: Session, row: Person, access: Access, client: str) -> list[dict]:
+    """Art. 49-11: per outside recipient category, the answer in force (the latest by day, then by
+    when recorded) and how many answers were given; without one, the blanket person.consent decides."""
+    answers = session.exec(select(PersonConsent).where(PersonConsent.person_id == row.id)
+                           .order_by(PersonConsent.answered_on, PersonConsent.recorded_at, PersonConsent.id)).all()
+    if answers:
+        audit_operation(session, access, "read", CONSENTS, [a.id for a in answers], client=client)
+    latest = {a.recipient: a for a in answers}
+    counts: dict[str, int] = {}
+    for a in answers:
+        counts[a.recipient] = counts.get(a.recipient, 0) + 1
+    return [{"recipient": r, "answer": latest.get(r.value), "count": counts.get(r.value, 0)}
+            for r in Recipient if r != Recipient.office]
+
+
 def person_page(session: Session, person_id: uuid.UUID, access: Access, plan_access: Access,
                 safety_access: Access, client: str, today: date) -> dict[str, Any]:
     row, plan = person_and_plan(session, person_id, access, plan_access)
@@ -260,6 +275,7 @@ def person_page(session: Session, person_id: uuid.UUID, access: Access, plan_acc
     context["changes"] = [at.astimezone(JST) for at in session.exec(select(ChangeLog.at).where(ChangeLog.entity == "people",
                                                                  ChangeLog.record_id == row.id)
                                       .order_by(ChangeLog.seq.desc()).limit(20)).all()]
+    context["consents"] = consents_in_force(session, row, access, client)
     checks = list_rows(SAFETY_CHECKS, session, [SAFETY_CHECKS.table.person_id == row.id], 10, 0, safety_access)
     context["safety"] = checks["items"]
     if checks["items"]:

@@ -16,7 +16,7 @@ from ..db import readonly, write_lock
 from ..models.auth import AuthToken
 from ..models.base import utcnow
 from .audit import record
-from .principal import load_principal
+from .principal import load_principal, sharing_ordinance
 from .tokens import SESSION, find_token
 
 SESSION_COOKIE = "tsunagu_session"
@@ -93,7 +93,7 @@ class AuthMiddleware:
             if via_bearer and token.kind == SESSION:
                 # a session secret is a cookie, not a bearer token
                 return JSONResponse({"detail": "invalid token"}, status_code=401), None
-            principal = load_principal(session, user, token)
+            principal = load_principal(session, user, token, ordinance=sharing_ordinance(request.app))
             if not via_bearer and request.method not in SAFE_METHODS:
                 sent = request.headers.get(CSRF_HEADER, "")
                 if not sent or not hmac.compare_digest(sent, token.csrf_token):

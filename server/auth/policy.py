@@ -21,6 +21,7 @@ from ..models import (DwatActivityReport, DwatDeployment, DwatMember, DwatReques
                       EvacuationPlan, Person, SafetyCheck, Shelter, ShelterReport)
 from ..models.auth import Mode, Role
 from ..models.vocab import Consent
+from ..domain.share_records import held_by_consent, shareable_clause
 from .principal import Principal
 
 Clauses = Callable[[Principal], list]
@@ -70,7 +71,7 @@ def people_clauses(p: Principal) -> list:
     else:
         return [sa.false()]
     if p.consent_only:
-        clauses.append(Person.consent == Consent.yes)
+        clauses.append(shareable_clause(p.share_category, p.ordinance))
     return clauses
 
 
@@ -156,6 +157,8 @@ POLICY: dict[str, dict[Role, Rule]] = {
         S: Rule(READ | {"create"}, write_scope=own_shelters(ShelterReport.shelter_id), create_ref="shelter_id"),
         M: Rule(READ | {"create"}, write_scope=own_shelters(ShelterReport.shelter_id), create_ref="shelter_id"),
     },
+    # answers per recipient category (Art. 49-11): the office keeps them
+    "consents": {**OFFICE},
     "dwat-teams": {**OFFICE, H: READ_ALL, M: Rule(READ, own_team(DwatTeam.id))},
     "dwat-members": {**OFFICE, H: READ_ALL, M: Rule(READ, own_team(DwatMember.team_id))},
     "dwat-deployments": {
@@ -271,7 +274,7 @@ def writable_fields(principal: Principal) -> dict[str, list[str]]:
 
 
 # Resources whose reads disclose personal data of people on the register: every read is audited.
-PERSONAL = frozenset({"people", "plans", "safety-checks"})
+PERSONAL = frozenset({"people", "plans", "safety-checks", "consents"})
 
 
 
@@ -292,8 +295,10 @@ def held_before(session, p: Principal, entity: str, befores: dict) -> set:
                                                             Person.id.in_(_assigned_people(p.shelter_ids)))).all())
         else:
             held = set()
-        if p.consent_only:
+        if p.consent_only and p.share_category is None and p.ordinance == "opt_in":
             held = {rid for rid in held if known[rid].get("consent") == Consent.yes.value}
+        elif p.consent_only and held:
+            held = held_by_consent(session, p, held, {rid: known[rid].get("consent") for rid in held})
         return held
     if entity == "plans":
         if not people_clauses(p):

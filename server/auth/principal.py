@@ -13,6 +13,8 @@ from ..models.dwat import DwatDeployment, DwatMember
 from ..models.geo import District
 from ..models.vocab import DeploymentState
 from ..domain.japan_time import today_jst
+from ..models.vocab import Recipient
+from ..domain.share_records import category_of
 from .mode import current_mode
 
 
@@ -29,6 +31,10 @@ class Principal:
     shelter_ids: frozenset = field(default_factory=frozenset)   # own shelters, or the active deployment's
     deployment_ids: frozenset = field(default_factory=frozenset)
     team_id: uuid.UUID | None = None
+    # Art. 49-11: the recipient category the user receives register data as (None: the blanket
+    # answer decides) and the city's ordinance setting (opt_in / opt_out).
+    share_category: Recipient | None = None
+    ordinance: str = "opt_in"
 
     @property
     def is_city_office(self) -> bool:
@@ -41,6 +47,13 @@ class Principal:
         return self.mode == Mode.normal and self.role in (Role.district_supporter, Role.shelter_staff, Role.dwat_member)
 
 
+def sharing_ordinance(app) -> str:
+    """The city's TSUNAGU_SHARING_ORDINANCE (opt_in when the app's settings do not say)."""
+    settings = getattr(getattr(app, "state", None), "settings", None)
+    values = getattr(settings, "values", {}) or {}
+    return values.get("TSUNAGU_SHARING_ORDINANCE", "opt_in")
+
+
 def active_deployments(session: Session, team_id: uuid.UUID, today: date | None = None) -> list[DwatDeployment]:
     today = today or today_jst()
     rows = session.exec(select(DwatDeployment).where(DwatDeployment.team_id == team_id,
@@ -48,7 +61,7 @@ def active_deployments(session: Session, team_id: uuid.UUID, today: date | None 
     return [d for d in rows if d.start_date <= today and (d.end_date is None or d.end_date >= today)]
 
 
-def load_principal(session: Session, user: User, token: AuthToken | None = None) -> Principal:
+def load_principal(session: Session, user: User, token: AuthToken | None = None, ordinance: str = "opt_in") -> Principal:
     mode = current_mode(session)
     districts: set = set()
     shelters: set = set()
@@ -70,4 +83,5 @@ def load_principal(session: Session, user: User, token: AuthToken | None = None)
     return Principal(user_id=user.id, username=user.username, role=Role(user.role), mode=mode,
                      token_id=token.id if token else None, token_kind=token.kind if token else "",
                      csrf_token=token.csrf_token if token else "", district_ids=frozenset(districts),
-                     shelter_ids=frozenset(shelters), deployment_ids=frozenset(deployments), team_id=team_id)
+                     shelter_ids=frozenset(shelters), deployment_ids=frozenset(deployments), team_id=team_id,
+                     share_category=category_of(user.role, user.affiliation), ordinance=ordinance)

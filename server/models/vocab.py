@@ -50,6 +50,44 @@ class Consent(LabelledEnum):
     not_asked = ("not_asked", "未確認", "not asked")
 
 
+class Recipient(LabelledEnum):
+    """避難支援等関係者: the outside recipient categories a person's consent is asked for (Art. 49-11),
+    plus the office itself (which needs no consent)."""
+
+    minsei = ("minsei", "民生委員", "welfare commissioners")
+    jishubo = ("jishubo", "自主防災組織", "voluntary disaster-prevention groups")
+    jichikai = ("jichikai", "自治会", "neighbourhood associations")
+    fire = ("fire", "消防", "fire service")
+    police = ("police", "警察", "police")
+    shakyo = ("shakyo", "社会福祉協議会", "council of social welfare")
+    houkatsu = ("houkatsu", "地域包括支援センター", "community comprehensive support centres")
+    office = ("office", "市役所内部", "the city office itself")
+
+
+class ConsentAnswer(LabelledEnum):
+    consented = ("consented", "同意", "consented")
+    refused = ("refused", "不同意", "refused")
+
+
+class ConsentMethod(LabelledEnum):
+    written = ("written", "書面", "in writing")
+    oral = ("oral", "口頭", "orally")
+    migrated = ("migrated", "移行", "carried over from the single consent")
+
+
+class Ordinance(LabelledEnum):
+    """The city's setting: opt_in is the law's default; opt_out needs an ordinance (条例)."""
+
+    opt_in = ("opt_in", "同意者のみ提供（法の原則）", "consenting people only (default)")
+    opt_out = ("opt_out", "条例により拒否者以外を提供", "everyone but those who refused (ordinance)")
+
+
+class ShareMedium(LabelledEnum):
+    list = ("list", "名簿", "list")
+    export = ("export", "CSV出力", "export")
+    print = ("print", "印刷", "print")
+
+
 class Reason(LabelledEnum):
     """避難支援等を必要とする事由 — why the person needs support to evacuate."""
 

@@ -63,12 +63,21 @@ def _engine(settings):
     return engine
 
 
-def _scope():
+def _scope(engine, settings):
+    """The operator's scope: everyone, printed as the office's own (Art. 49-11: 庁内限り on every page)."""
+    from sqlmodel import Session
+
+    from ..auth.mode import current_mode
+    from ..domain.share_records import ShareTarget
+    from ..models.vocab import Ordinance, Recipient
     from ..records.access import UNRESTRICTED
     from .context import Reader
     from .selection import Scope
 
-    return Scope(UNRESTRICTED, UNRESTRICTED, Reader(f"cli:{getpass.getuser()}"))
+    with Session(engine) as session:
+        mode = current_mode(session)
+    target = ShareTarget(Recipient.office, "", mode, Ordinance(settings.TSUNAGU_SHARING_ORDINANCE), True)
+    return Scope(UNRESTRICTED, UNRESTRICTED, Reader(f"cli:{getpass.getuser()}"), target)
 
 
 def _audit(session, scope, resource: str, ids: list, detail: str) -> None:
@@ -93,12 +102,13 @@ def cmd_plan(args, settings) -> int:
     from .context import plan_prints
     from .selection import plan_by_key
 
-    scope = _scope()
     engine = _engine(settings)
+    scope = _scope(engine, settings)
     try:
         with Session(engine) as session:
             plan = plan_by_key(session, args.plan, scope)
             context = plan_prints(session, [plan], scope.reader, language=args.lang)[0]
+            context.share_line = scope.share_line
             _audit(session, scope, "plans", [plan.id], "cli plan")
             session.commit()
     except ApiError as exc:
@@ -121,8 +131,8 @@ def cmd_batch(args, settings) -> int:
 
     by, value = (("district", args.district) if args.district else ("shelter", args.shelter) if args.shelter
                  else ("supporter", args.supporter) if args.supporter else ("selection", args.ids))
-    scope = _scope()
     engine = _engine(settings)
+    scope = _scope(engine, settings)
     try:
         with Session(engine) as session:
             plans, description = select_plans(session, by, value, scope)
@@ -149,8 +159,8 @@ def cmd_field_list(args, settings) -> int:
     from .service import field_list_context, field_list_ids
 
     kind, key = ("district", args.district) if args.district else ("shelter", args.shelter)
-    scope = _scope()
     engine = _engine(settings)
+    scope = _scope(engine, settings)
     try:
         with Session(engine) as session:
             context = field_list_context(session, kind, key, scope)

@@ -170,6 +170,7 @@ class PlanPrint:
     printed: DateText
     printed_by: str
     sequence: Optional[int] = None    # No. in a batch (its index lists it)
+    share_line: str = ""              # Art. 49-11: for whom, or office use only (on every page)
 
     kind = "plan"
 
@@ -201,6 +202,7 @@ class BatchCover:
     total_pages: Optional[int] = None  # pages of the whole batch, once printed
     duplex: bool = False    # for double-sided printing: every plan starts on a new sheet
     blank_page: bool = False  # a blank page ends the cover and index (duplex, odd length)
+    share_line: str = ""      # Art. 49-11: for whom, or office use only
 
     kind = "cover"
 

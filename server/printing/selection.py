@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..auth.policy import names_district, names_shelter, rule_for
+from ..domain.share_records import ShareTarget
 from ..domain.walk_order import Point, district_start, walk_order
 from ..errors import ApiError, not_found
 from ..models import District, EvacuationPlan, Person, Shelter
@@ -39,11 +40,22 @@ class Scope:
     plans: Access = field(default_factory=Access)
     people: Access = field(default_factory=Access)
     reader: Reader = field(default_factory=Reader)
+    target: Optional[ShareTarget] = None   # for whom (Art. 49-11); None: the CLI, the office's own
 
     @classmethod
-    def for_principal(cls, principal, plan_rule) -> "Scope":
-        return cls(Access(principal, plan_rule), Access(principal, rule_for("people", principal)),
-                   Reader.for_principal(principal))
+    def for_principal(cls, principal, plan_rule, target: Optional[ShareTarget] = None) -> "Scope":
+        """The reader's scope; for an office print for an outside recipient in normal mode, narrowed
+        to the people the sharing rule allows for that recipient."""
+        share = target.people_clause() if target is not None else None
+        extra_people = () if share is None else (share,)
+        extra_plans = () if share is None else (EvacuationPlan.person_id.in_(select(Person.id).where(share)),)
+        return cls(Access(principal, plan_rule, extra_plans), Access(principal, rule_for("people", principal),
+                                                                      extra_people),
+                   Reader.for_principal(principal), target)
+
+    @property
+    def share_line(self) -> str:
+        return self.target.line if self.target is not None else ""
 
     @property
     def principal(self):
@@ -227,6 +239,8 @@ def _household(person: Person) -> str:
 
 def _mode_note(scope: Scope) -> str:
     principal = scope.principal
+    if scope.share_line:
+        return scope.share_line
     if principal is not None and principal.consent_only:
         return "平常時のため、名簿情報の提供に同意した方のみ掲載しています。"
     return ""

@@ -38,7 +38,9 @@ def audit_print(session: Session, scope: Scope, resource: str, ids: list, *, cli
 def plan_context(session: Session, plan_id: uuid.UUID, scope: Scope, *, language: Optional[str] = None,
                  now: Optional[date] = None) -> PlanPrint:
     plan = one_plan(session, plan_id, scope)
-    return plan_prints(session, [plan], scope.reader, now=now, language=language)[0]
+    context = plan_prints(session, [plan], scope.reader, now=now, language=language)[0]
+    context.share_line = scope.share_line
+    return context
 
 
 def field_list_context(session: Session, kind: str, key, scope: Scope, now: Optional[date] = None) -> FieldList:
@@ -59,5 +61,8 @@ def run_batch(engine: Engine, plan_ids: list[uuid.UUID], description: str, scope
     with Session(engine) as session:
         plans = _by_ids(session, plan_ids, list(scope.plans.clauses()))
         prints = plan_prints(session, plans, scope.reader, now=now, numbered=True)
+    for p in prints:
+        p.share_line = scope.share_line
     cover = batch_cover(prints, description, scope.reader, now=now, duplex=duplex)
+    cover.share_line = scope.share_line
     return render.batch_pdf(prints, cover, progress=progress)

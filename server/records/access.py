@@ -16,9 +16,10 @@ class Access:
 
     principal: Any = None
     rule: Any = None
+    extra: tuple = ()   # further WHERE clauses on top of the rule's (e.g. Art. 49-11 sharing for a recipient)
 
     def clauses(self) -> list:
-        return self.rule.clauses(self.principal) if self.rule else []
+        return (self.rule.clauses(self.principal) if self.rule else []) + list(self.extra)
 
     def write_clauses(self) -> list:
         return self.rule.write_clauses(self.principal) if self.rule else []

@@ -12,9 +12,10 @@ from ..auth.audit import record
 from ..domain.current_state import latest_safety_checks, latest_shelter_reports
 from ..domain.matching.store import rerun_if_shelter_changed
 from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
-                      EvacuationPlan, Municipality, Person, PlanVersion, SafetyCheck, Shelter, ShelterReport)
-from ..models import dwat, events, geo, people, plans, shelters
-from ..models.vocab import (Consent, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState,
+                      EvacuationPlan, Municipality, Person, PersonConsent, PlanVersion, SafetyCheck, Shelter,
+                      ShelterReport)
+from ..models import dwat, events, geo, people, plans, sharing, shelters
+from ..models.vocab import (Consent, ConsentAnswer, Recipient, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState,
                             SafetyOutcome, SeismicClass, ShelterKind)
 from .access import Access
 from .resource import DATETIME_SCHEMA, Filter, Resource, enum_filter, parse_datetime, uuid_filter
@@ -163,6 +164,14 @@ DWAT_ACTIVITY = Resource(
     title="DWAT activity report", order_by=lambda t: [t.report_date.desc(), t.observed_at.desc(), t.id],
     filters=[uuid_filter("deployment_id", DwatActivityReport.deployment_id), _since_filter(DwatActivityReport.observed_at)])
 
+CONSENTS = Resource(
+    "consents", PersonConsent, sharing.PersonConsentCreate, sharing.PersonConsentPublic,
+    title="consent answer per recipient category (Art. 49-11)",
+    order_by=lambda t: [t.person_id, t.recipient, t.answered_on, t.recorded_at],
+    filters=[uuid_filter("person_id", PersonConsent.person_id),
+             enum_filter("recipient", PersonConsent.recipient, Recipient),
+             enum_filter("answer", PersonConsent.answer, ConsentAnswer)])
+
 RESOURCES: list[Resource] = [MUNICIPALITIES, DISTRICTS, PEOPLE, PLANS, SHELTERS, SHELTER_REPORTS, SAFETY_CHECKS,
-                             DWAT_TEAMS, DWAT_MEMBERS, DWAT_DEPLOYMENTS, DWAT_REQUESTS, DWAT_ACTIVITY]
+                             DWAT_TEAMS, DWAT_MEMBERS, DWAT_DEPLOYMENTS, DWAT_REQUESTS, DWAT_ACTIVITY, CONSENTS]
 BY_PATH: dict[str, Resource] = {r.path: r for r in RESOURCES}

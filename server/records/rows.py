@@ -138,6 +138,8 @@ def create_row(resource: Resource, session: Session, data: dict, access: Access 
             raise ApiError(409, "a record with this id exists",
                            extra={"current": access.shape(to_public(resource, session, [visible]))[0]})
     values = {name: getattr(model, name) for name in resource.field_names}
+    if "recorded_by" in values and access.principal is not None:
+        values["recorded_by"] = access.principal.username  # who recorded it is the caller, not what they say
     check_references_and_uniques(resource, session, values, None)
     row = resource.table(**values)
     if client_id is not None:

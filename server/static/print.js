@@ -55,7 +55,7 @@ if (form) {
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": await csrfToken() },
         body: JSON.stringify({ by: by.value, value: chosen ? chosen.value : "",
-                               duplex: form.querySelector("#batch-duplex").checked }),
+                               duplex: form.querySelector("#batch-duplex").checked, ...shareTarget() }),
       });
       const job = await answer.json();
       if (!answer.ok) { text.textContent = job.detail; return; }
@@ -64,4 +64,30 @@ if (form) {
       text.textContent = String(error.message || error);
     }
   });
+}
+
+// Art. 49-11: the office names the outside recipient a print is for (or none: the office's own).
+// The batch request carries it, and every PDF link gets it as ?recipient=&recipient_name=.
+function shareTarget() {
+  const recipient = document.getElementById("share-recipient");
+  if (!recipient || !recipient.value) return {};
+  return { recipient: recipient.value, recipient_name: document.getElementById("share-name").value };
+}
+
+function updateShareLinks() {
+  const target = shareTarget();
+  for (const link of document.querySelectorAll("a[data-share]")) {
+    const url = new URL(link.getAttribute("href"), location.href);
+    url.searchParams.delete("recipient");
+    url.searchParams.delete("recipient_name");
+    for (const [key, value] of Object.entries(target)) url.searchParams.set(key, value);
+    link.setAttribute("href", url.pathname + url.search);
+  }
+}
+
+const shareForm = document.getElementById("share-form");
+if (shareForm) {
+  shareForm.addEventListener("input", updateShareLinks);
+  shareForm.addEventListener("change", updateShareLinks);
+  shareForm.addEventListener("submit", (event) => event.preventDefault());
 }

@@ -23,44 +23,16 @@ from datetime import date
 from typing import Hashable, Iterable, Mapping, Optional, Sequence
 
 from ...models.auth import Mode
-from ...models.vocab import LabelledEnum
+from ...models.vocab import ConsentAnswer, ConsentMethod, Ordinance, Recipient, ShareMedium
 from .common import Problem, check_not_future, error, raise_errors
 
 
-class Recipient(LabelledEnum):
-    fire = ("fire", "消防", "fire service")
-    police = ("police", "警察", "police")
-    minsei = ("minsei", "民生委員", "welfare commissioners")
-    shakyo = ("shakyo", "社会福祉協議会", "council of social welfare")
-    jishubo = ("jishubo", "自主防災組織", "voluntary disaster-prevention groups")
-    jichikai = ("jichikai", "自治会", "neighbourhood associations")
-    office = ("office", "市役所内部", "the city office itself")
-
+# The vocabularies live with the models (the consent and handover tables store them).
+Answer = ConsentAnswer
+Method = ConsentMethod
+Medium = ShareMedium
 
 OUTSIDE = tuple(r for r in Recipient if r != Recipient.office)
-
-
-class Answer(LabelledEnum):
-    consented = ("consented", "同意", "consented")
-    refused = ("refused", "不同意", "refused")
-
-
-class Method(LabelledEnum):
-    written = ("written", "書面", "in writing")
-    oral = ("oral", "口頭", "orally")
-
-
-class Ordinance(LabelledEnum):
-    """The city's setting: opt_in is the law's default; opt_out needs an ordinance (条例)."""
-
-    opt_in = ("opt_in", "同意者のみ提供（法の原則）", "consenting people only (default)")
-    opt_out = ("opt_out", "条例により拒否者以外を提供", "everyone but those who refused (ordinance)")
-
-
-class Medium(LabelledEnum):
-    list = ("list", "名簿", "list")
-    export = ("export", "CSV出力", "export")
-    print = ("print", "印刷", "print")
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,10 @@ async function submit(form) {
     // a save that created or updated a person answers with the person page (after a redirect)
     if (response.redirected) history.replaceState(null, "", response.url);
     document.body.dataset.status = String(response.status);
-    const focus = main.querySelector("[role=alert], [role=status]");
-    if (focus) { focus.tabIndex = -1; focus.focus(); }
+    // the reply-entry screen goes straight on to the next slip; other forms focus the outcome
+    const next = response.ok && main.querySelector("[data-wb-autofocus]");
+    const focus = next || main.querySelector("[role=alert], [role=status]");
+    if (focus) { if (!next) focus.tabIndex = -1; focus.focus(); }
   } catch (error) {
     // Nothing typed is lost: the form stays as it is, with a message.
     if (button) button.disabled = false;
@@ -50,4 +52,27 @@ document.addEventListener("submit", (event) => {
   if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-wb-post")) return;
   event.preventDefault();
   submit(form);
+});
+
+// 「すべて同意」「すべて不同意」「選択を消す」 on the reply-entry screen: set every category at once.
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("button[data-all]") : null;
+  if (!button) return;
+  const form = button.closest("form");
+  for (const radio of form.querySelectorAll("input[type=radio]")) {
+    if (radio.value === button.dataset.all) radio.checked = true;
+  }
+});
+
+// The code field starts focused (a scanner types into it and ends with Enter).
+const first = document.querySelector("[data-wb-autofocus]");
+if (first) first.focus();
+
+// Enter in the code field (typed, or the end of a scan) goes on to the answers instead of saving.
+document.addEventListener("keydown", (event) => {
+  const field = event.target;
+  if (event.key !== "Enter" || !(field instanceof HTMLInputElement) || !field.hasAttribute("data-wb-autofocus")) return;
+  event.preventDefault();
+  const radio = field.form && field.form.querySelector("input[type=radio]");
+  if (radio) radio.focus();
 });
