@@ -135,7 +135,7 @@ def supporter_page(session: Session, supporter_id: uuid.UUID, access: Access, pl
         lines.append({"plan": plan, "person": people.get(plan.person_id), "relation": _get(copy, "relation") or "",
                       "differs": differs})
     load = load_of(session, row, plans)
-    districts = {d.id: d for d in session.exec(select(District))}
+    districts = {str(d.id): d for d in session.exec(select(District))}
     person = session.get(Person, row.person_id) if row.person_id else None
     return {"row": row, "lines": lines, "load": load, "threshold": threshold_of(row), "districts": districts,
             "self_person": person}
