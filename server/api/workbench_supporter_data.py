@@ -236,9 +236,13 @@ def mark_left(session: Session, row: SupporterRecord, version: Optional[int], le
 
 # ---- duplicate candidates ----
 
-def open_candidates(session: Session, access: Access, client: str) -> list[dict]:
-    pairs = session.exec(select(SupporterCandidate).where(SupporterCandidate.state == "open")
-                         .order_by(SupporterCandidate.created_at, SupporterCandidate.id)).all()
+def open_candidates(session: Session, access: Access, client: str, page: int = 1) -> dict[str, Any]:
+    """One page of the open pairs (a city migrating years of free text may have thousands)."""
+    where = [SupporterCandidate.state == "open"]
+    total = session.exec(select(sa.func.count()).select_from(SupporterCandidate).where(*where)).one()
+    pairs = session.exec(select(SupporterCandidate).where(*where)
+                         .order_by(SupporterCandidate.created_at, SupporterCandidate.id)
+                         .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     ids = {i for p in pairs for i in (p.a_id, p.b_id)}
     rows = {r.id: r for r in session.exec(select(SupporterRecord).where(SupporterRecord.id.in_(list(ids)),
                                                                         *access.clauses()))} if ids else {}
@@ -246,7 +250,7 @@ def open_candidates(session: Session, access: Access, client: str) -> list[dict]
     out = [{"pair": p, "a": rows[p.a_id], "b": rows[p.b_id], "a_count": counts.get(p.a_id, 0),
             "b_count": counts.get(p.b_id, 0)} for p in pairs if p.a_id in rows and p.b_id in rows]
     audit_operation(session, access, "list", SUPPORTERS, sorted(rows, key=str), client=client)
-    return out
+    return {"items": out, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE))}
 
 
 def decide_candidate(session: Session, candidate_id: uuid.UUID, decision: str, keep: str, access: Access,

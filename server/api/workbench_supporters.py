@@ -151,7 +151,9 @@ async def supporter_left(request: Request) -> Response:
 @page("workbench.view", REFUSED)
 async def candidates_page(request: Request) -> Response:
     access = access_for(request.state.principal, "supporters", "list")
-    pairs = await _run(request, lambda session: data.open_candidates(session, access, client_address(request)))
+    raw = request.query_params.get("page", "1")
+    number = int(raw) if raw.isdigit() and 0 < int(raw) < 100000 else 1
+    pairs = await _run(request, lambda session: data.open_candidates(session, access, client_address(request), number))
     return _show(request, "supporter_candidates.html", {"pairs": pairs, "decided": None})
 
 
