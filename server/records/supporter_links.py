@@ -117,7 +117,6 @@ def refresh_plan_copies(session: Session, plans_resource, row: SupporterRecord, 
     relation stays the plan's own — 長男 of this person). Returns the plan ids rewritten."""
     if previous is None or all(previous.get(k) == getattr(row, k) for k in COPIED):
         return []
-    from .rows import update_row  # rows imports the registry's hooks' callers; kept one-way at runtime
     changed = []
     for plan in linked_plans(session, row.id):
         lines = [dict(s) if isinstance(s, dict) else s.model_dump(mode="json") for s in plan.supporters or ()]
