@@ -72,7 +72,7 @@ def migrate_supporters(conn) -> Report:
     rows = conn.execute(sa.select(_PLAN.c.id, _PLAN.c.person_id, _PLAN.c.supporters, _PLAN.c.version)).all()
     existing = _existing(conn)
     known = {e.id for e in existing}
-    result = migrate_free_text((_as_plan(r) for r in rows), existing, new_id=lambda n: uuid.uuid4())
+    result = migrate_free_text((_as_plan(r) for r in rows), existing, new_id=lambda n: uuid.uuid4(), star=True)
     now = datetime.now(timezone.utc)
     new_entries = [e for e in result.entries if e.id not in known]
     _insert(conn, _SUPPORTER, [{
