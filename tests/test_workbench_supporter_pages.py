@@ -208,3 +208,9 @@ def test_removing_the_only_supporter_still_warns(client, register):
         **done, "s1_supporter_id": "", "s1_name": "", "version": str(plan["version"])})
     assert page.status_code == 200 and "最後の避難支援等実施者を外しました" in page.text
     assert client.get(f"/api/plans/{plan['id']}").json()["status"] == "drafting"
+
+
+def test_person_page_links_a_linked_supporter_to_the_register(client, register):
+    plan = link(client, register["yoshiko"])
+    page = client.get(f"/workbench/people/{plan['person_id']}")
+    assert f'href="/workbench/supporters/{register["yoshiko"]["id"]}"' in page.text
