@@ -214,3 +214,16 @@ def test_person_page_links_a_linked_supporter_to_the_register(client, register):
     plan = link(client, register["yoshiko"])
     page = client.get(f"/workbench/people/{plan['person_id']}")
     assert f'href="/workbench/supporters/{register["yoshiko"]["id"]}"' in page.text
+
+
+def test_the_counts_follow_every_plan_write(client, register):
+    """The plan counts are kept between requests: a plan write must show at once."""
+    def count() -> str:
+        page = client.get("/workbench/supporters?kind=minsei").text
+        return page.split(">民生 一郎</a>")[1].split("<td")[4].split(">", 1)[1].split("<")[0]
+
+    assert count() == "0"
+    plan = link(client, register["minsei"])
+    assert count() == "1"
+    client.patch(f"/api/plans/{plan['id']}", json={"version": plan["version"], "supporters": []})
+    assert count() == "0"
