@@ -98,6 +98,10 @@ def test_a_changed_phone_is_copied_to_every_linked_plan_with_a_version_bump(clie
         logged = {str(c.record_id) for c in s.exec(select(ChangeLog).where(ChangeLog.entity == "plans")).all()}
         kept = s.exec(select(PlanVersion).where(PlanVersion.plan_id == uuid.UUID(plans[0]["id"]))).all()
     assert {p["id"] for p in plans} <= logged
+    with Session(engine) as s:
+        copied = s.exec(select(AuditEntry).where(AuditEntry.resource == "plans", AuditEntry.action == "update",
+                                                 AuditEntry.detail.contains("copied"))).all()
+    assert [sorted(c.record_ids) for c in copied] == [sorted(p["id"] for p in plans)]
     assert [v.data["supporters"][0]["phone"] for v in kept] == ["042-325-0011"]
 
 

@@ -146,6 +146,9 @@ def refresh_plan_copies(session: Session, plans_resource, row: SupporterRecord, 
                 line.update({k: getattr(row, k) for k in COPIED})
         update_row(plans_resource, session, plan.id, {"version": plan.version, "supporters": lines})
         changed.append(plan.id)
+    if changed:  # who changed the entry is in the entry's own audit row, in the same transaction
+        record(session, "update", resource="plans", record_ids=changed,
+               detail=f"supporter {row.id}: contact copied from the register")
     return changed
 
 
