@@ -96,3 +96,11 @@ def test_elderly_from_birth_date_or_flag():
     assert SupporterEntry("A", "a", birth_date=date(1950, 1, 1)).is_elderly(date(2026, 1, 1))
     assert not SupporterEntry("A", "a", birth_date=date(1962, 1, 2)).is_elderly(date(2026, 1, 1))
     assert SupporterEntry("A", "a", elderly=True).is_elderly(date(2026, 1, 1))
+
+
+def test_star_pairs_grow_with_the_group_not_its_square():
+    from server.domain.workbench.supporters import SupporterEntry, candidate_pairs
+    group = [SupporterEntry(f"S{i:03d}", "本町自主防災会", phone=f"090-0000-{i:04d}") for i in range(30)]
+    assert len(candidate_pairs(group)) == 30 * 29 // 2
+    star = candidate_pairs(group, star=True)
+    assert len(star) == 29 and {p.a for p in star} == {"S000"}

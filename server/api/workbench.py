@@ -26,6 +26,7 @@ from ..web import templates
 from . import workbench_data as data
 from . import workbench_person as persons
 from . import workbench_plan as plans
+from .workbench_supporter_data import supporter_loads
 from .http import client_address, in_session, path_uuid
 
 REFUSED = "業務画面は市役所の福祉担当のみ使えます (city welfare office only)"
@@ -129,8 +130,9 @@ async def plan_form(request: Request) -> Response:
         if context["plan"] is not None:
             data.audit_operation(session, plan_access, "read", data.PLANS, [context["plan"].id],
                                  client=client_address(request))
-        return {**context, "values": plans.plan_to_form(stored), "version": stored["version"] if stored else "",
-                "outcome": None}
+        values = plans.plan_to_form(stored)
+        return {**context, "values": values, "version": stored["version"] if stored else "",
+                "outcome": None, "loads": supporter_loads(session, values)}
 
     return _page(request, "plan.html", await _run(request, run, person_id))
 
@@ -150,7 +152,8 @@ async def plan_save(request: Request) -> Response:
         today = today_jst()
         context = _plan_context(session, person_id, people, plan_access, today)
         outcome = plans.save_plan(session, context["row"], context["plan"], values, version, plan_access, today,
-                                  client_address(request))
+                                  client_address(request), access_for(principal, "supporters", "create"))
+        context["loads"] = supporter_loads(session, outcome.values)
         if outcome.status == 200:
             context["plan"] = plans.current_plan(session, person_id, plan_access)
         return {**context, "values": outcome.values, "outcome": outcome,

@@ -15,21 +15,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Optional
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..auth.audit import record
 from ..domain.workbench.adapters import person_from_row, plan_from_dict, plan_from_row, shelter_from_row
-from ..domain.workbench.common import CARE_LABELS, WorkbenchError
+from ..domain.workbench.common import CARE_LABELS, WorkbenchError, name_key
+from ..domain.workbench.supporters import guess_kind, phone_key
 from ..domain.workbench.plan_rules import check_save, destination_problems, shelter_options
 from ..errors import ApiError
-from ..models import EvacuationPlan, Person, Shelter
+from ..models import EvacuationPlan, Person, Shelter, SupporterRecord
 from ..models.vocab import PlanStatus
 from ..records.access import Access
 from ..records.audit import audit_operation
-from ..records.registry import PLANS
+from ..records.registry import PLANS, SUPPORTERS
 from ..records.rows import create_row, to_public, update_row
 
-SUPPORTER_FIELDS = ("name", "relation", "address", "phone")
+SUPPORTER_FIELDS = ("name", "relation", "address", "phone", "supporter_id")
 SUPPORTER_SLOTS = 3
 CARE_KEYS = tuple(f"care.{name}" for name in CARE_LABELS)
 SUPPORTER_KEYS = tuple(f"s{i}_{f}" for i in range(1, SUPPORTER_SLOTS + 1) for f in SUPPORTER_FIELDS)
@@ -64,7 +66,7 @@ def plan_to_form(plan: Optional[dict]) -> dict[str, str]:
         values[key] = ("on" if value else "") if isinstance(value, bool) else ("" if value is None else str(value))
     for i, s in enumerate(plan.get("supporters") or [], start=1):
         for f in SUPPORTER_FIELDS:
-            values[f"s{i}_{f}"] = s.get(f, "") or ""
+            values[f"s{i}_{f}"] = str(s.get(f, "") or "")
     for key in CARE_KEYS:
         values[key] = (plan.get("care") or {}).get(key[5:], "") or ""
     return values
@@ -145,6 +147,7 @@ def form_to_data(values: dict[str, str], errors: list) -> dict[str, Any]:
     for i in range(1, SUPPORTER_SLOTS + 1):
         s = {f: values[f"s{i}_{f}"] for f in SUPPORTER_FIELDS}
         if any(s.values()):
+            s["supporter_id"] = s["supporter_id"] or None
             supporters.append(s)
     status = values["status"] or PlanStatus.drafting.value
     if status not in {m.value for m in PlanStatus}:
@@ -186,7 +189,8 @@ def _check_rules(session: Session, person: Person, plan: Optional[EvacuationPlan
 
 
 def save_plan(session: Session, person: Person, plan: Optional[EvacuationPlan], values: dict[str, str],
-              version: Optional[int], access: Access, today: date, client: str) -> Outcome:
+              version: Optional[int], access: Access, today: date, client: str,
+              supporter_access: Optional[Access] = None) -> Outcome:
     if plan is not None and version is None:  # the form had no plan; someone made one since
         current = public(session, plan, access)
         return Outcome(409, values, theirs=plan_to_form(current), version=current["version"])
@@ -201,11 +205,71 @@ def save_plan(session: Session, person: Person, plan: Optional[EvacuationPlan], 
     if refusals:
         return Outcome(422, values, refusals)
     data["status"] = status
+    # The supporters' entries made on the spot are kept only if the plan is saved.
+    nested = session.begin_nested()
+    link_errors = link_supporters(session, data["supporters"], supporter_access, client)
+    if link_errors:
+        nested.rollback()
+        return Outcome(422, values, link_errors)
     saved, refused = save_record(PLANS, session, plan.id if plan else None, version,
                                  data if plan else {"person_id": person.id, **data}, access, client, values, plan_to_form)
     if refused:
+        nested.rollback()
+        record(session, "denied", principal=access.principal, resource=PLANS.path,
+               record_ids=[plan.id] if plan else [], status=refused.status, detail="workbench plan save refused",
+               client=client)
         return refused
+    nested.commit()
     return Outcome(200, plan_to_form(saved), warnings=warnings, version=saved["version"])
+
+
+def link_supporters(session: Session, lines: list[dict], access: Optional[Access], client: str) -> list[dict]:
+    """Supporters are people, not free text: a line chosen from the register copies the entry's
+    name, phone and address (the entry is the source); a line typed by hand is linked to the
+    entry with the same name and phone (the domain's key), or an entry is made on the spot (kind
+    guessed from the relation; staff complete it on the supporter's page). Field errors, if any."""
+    errors: list[dict] = []
+    if access is None:
+        return errors
+    for i, line in enumerate(lines):
+        if line.get("supporter_id"):
+            try:
+                entry = session.exec(select(SupporterRecord).where(
+                    SupporterRecord.id == uuid.UUID(str(line["supporter_id"])), *access.clauses())).first()
+            except ValueError:
+                entry = None
+            if entry is None:
+                errors.append({"field": f"supporters[{i}].name",
+                               "message": "台帳にない支援者です。選び直してください (not in the supporter register; choose again)"})
+                continue
+        elif line.get("name"):
+            entry = _same_entry(session, line, access)
+            if entry is None:
+                try:
+                    with session.begin_nested():
+                        made, _ = create_row(SUPPORTERS, session, {
+                            "kind": guess_kind(line.get("relation") or "").value, "name": line["name"],
+                            "phone": line.get("phone") or "", "address": line.get("address") or ""}, access)
+                except ApiError as exc:
+                    errors.extend({"field": f"supporters[{i}].{e.get('field') or 'name'}", "message": e["message"]}
+                                  for e in exc.errors or [{"message": exc.detail}])
+                    continue
+                audit_operation(session, access, "create", SUPPORTERS, [made["id"]], client=client)
+                entry = session.get(SupporterRecord, uuid.UUID(made["id"]))
+        else:
+            continue
+        line.update(supporter_id=entry.id, name=entry.name, phone=entry.phone, address=entry.address or line["address"])
+    return errors
+
+
+def _same_entry(session: Session, line: dict, access: Access) -> Optional[SupporterRecord]:
+    """The active entry with the same normalised name and phone digits, if there is one."""
+    key = (name_key(line["name"]), phone_key(line.get("phone") or ""))
+    bare = line["name"].replace(" ", "").replace("\u3000", "")
+    found = session.exec(select(SupporterRecord).where(
+        SupporterRecord.active, sa.func.replace(sa.func.replace(SupporterRecord.name, " ", ""), "\u3000", "") == bare,
+        *access.clauses())).all()
+    return next((e for e in found if (name_key(e.name), phone_key(e.phone)) == key), None)
 
 
 def options_for(session: Session, person: Person, today: date) -> list:

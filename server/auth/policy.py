@@ -141,6 +141,10 @@ POLICY: dict[str, dict[Role, Rule]] = {
         S: Rule(READ, plan_clauses),
         M: Rule(READ, plan_clauses),
     },
+    # 支援者台帳: contact data of people who are not on the register and never consented to be
+    # shared. The office only: a 民生委員 sees the supporters of the plans they may read on the
+    # plans themselves (name, relation, phone), not the register (addresses, birth years, notes).
+    "supporters": {**OFFICE},
     "safety-checks": {
         **OFFICE,
         D: Rule(READ | {"create"}, safety_clauses, create_ref="person_id"),
@@ -274,7 +278,7 @@ def writable_fields(principal: Principal) -> dict[str, list[str]]:
 
 
 # Resources whose reads disclose personal data of people on the register: every read is audited.
-PERSONAL = frozenset({"people", "plans", "safety-checks", "consents"})
+PERSONAL = frozenset({"people", "plans", "safety-checks", "consents", "supporters"})
 
 
 

@@ -10,10 +10,12 @@ from .auth import AuditEntry, AuthToken, ModeSwitch, User
 from .plans import EvacuationPlan, PlanVersion
 from .sharing import PersonConsent, ShareHandover
 from .shelters import Shelter
+from .supporters import SupporterCandidate, SupporterRecord
 from .sync import ChangeLog, SyncConflict, SyncEpoch, SyncMutation
 
 __all__ = [
     "AuditEntry", "AuthToken", "ChangeLog", "ModeSwitch", "SyncConflict", "SyncEpoch", "SyncMutation", "User",
     "District", "DwatActivityReport", "DwatDeployment", "DwatMember", "DwatRequest", "DwatTeam",
     "DistrictIntensity", "EvacuationPlan", "HazardArea", "MatchProposal", "Municipality", "Person", "PersonConsent", "ShareHandover", "PlanVersion", "SafetyCheck", "Shelter", "ShelterReport",
+    "SupporterCandidate", "SupporterRecord",
 ]

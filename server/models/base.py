@@ -98,7 +98,7 @@ class PublicEventMeta(SQLModel):
 
 
 # Input fields normalised by `NormalisedCodes`, by name, with the importer's functions.
-CODE_NORMALISERS = {"phone": normalize_phone, "postal_code": normalize_postal_code}
+CODE_NORMALISERS = {"phone": normalize_phone, "phone_alt": normalize_phone, "postal_code": normalize_postal_code}
 KEEP_STORED = "keep_stored"
 
 

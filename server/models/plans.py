@@ -21,6 +21,9 @@ class Supporter(BaseModel):
     relation: str = Field(default="", max_length=60, description="e.g. 長男, 近隣住民, 自主防災組織")
     address: str = Field(default="", max_length=300)
     phone: str = Field(default="", max_length=40)
+    # The supporter register entry (支援者台帳) this line copies its name and phone from; None for
+    # free text not (yet) linked. Readers that know only name/relation/phone keep working.
+    supporter_id: Optional[uuid.UUID] = Field(default=None, description="支援者台帳 entry (supporters resource)")
 
 
 class SupporterInput(NormalisedCodes, Supporter):

@@ -13,13 +13,14 @@ from ..domain.current_state import latest_safety_checks, latest_shelter_reports
 from ..domain.matching.store import rerun_if_shelter_changed
 from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
                       EvacuationPlan, Municipality, Person, PersonConsent, PlanVersion, SafetyCheck, Shelter,
-                      ShelterReport)
-from ..models import dwat, events, geo, people, plans, sharing, shelters
+                      ShelterReport, SupporterRecord)
+from ..models import dwat, events, geo, people, plans, sharing, shelters, supporters
 from ..models.vocab import (Consent, ConsentAnswer, Recipient, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState,
                             SafetyOutcome, SeismicClass, ShelterKind)
 from .access import Access
-from .resource import DATETIME_SCHEMA, Filter, Resource, enum_filter, parse_datetime, uuid_filter
+from .resource import DATETIME_SCHEMA, Filter, Resource, enum_filter, parse_bool, parse_datetime, uuid_filter
 from .rows import get_row
+from .supporter_links import after_plan_write, after_supporter_write, check_links
 
 
 def _people_decorate(session: Session, rows: list[Person], items: list[dict]) -> None:
@@ -61,11 +62,20 @@ def _plan_decorate(session: Session, rows: list[EvacuationPlan], items: list[dic
 
 
 def _plan_before_write(session: Session, row: EvacuationPlan, previous: Optional[dict]) -> None:
-    """Every save keeps the previous version of the plan."""
+    """Every save keeps the previous version of the plan. A supporter line may link only an
+    existing register entry; a supporter newly over their threshold flags their other done plans."""
+    check_links(session, row.supporters, previous)
+    after_plan_write(session, PLANS, row, previous)
     if previous is None:
         return
     snapshot = to_jsonable_python(previous)
     session.add(PlanVersion(plan_id=row.id, version=row.version, data=snapshot))
+
+
+def _supporter_before_write(session: Session, row: SupporterRecord, previous: Optional[dict]) -> None:
+    """The register entry is the source of the plans' copies: a changed name / phone / address is
+    copied to every linked plan; an entry marked left flags its done plans 要見直し."""
+    after_supporter_write(session, PLANS, row, previous)
 
 
 def plan_history(session: Session, plan_id, access: Access, client: str = "") -> dict[str, Any]:
@@ -107,6 +117,15 @@ PLANS = Resource(
     decorate=_plan_decorate,
     filters=[uuid_filter("person_id", EvacuationPlan.person_id), enum_filter("status", EvacuationPlan.status, PlanStatus),
              uuid_filter("destination_shelter_id", EvacuationPlan.destination_shelter_id)])
+
+SUPPORTERS = Resource(
+    "supporters", SupporterRecord, supporters.SupporterCreate, supporters.SupporterPublic, supporters.SupporterUpdate,
+    title="supporter", order_by=lambda t: [t.name_kana, t.name, t.id], before_write=_supporter_before_write,
+    filters=[Filter("kind", SupporterRecord.kind, description="minsei, jichikai, jishubo, neighbour, family, "
+                                                               "care_manager, business, other"),
+             Filter("active", SupporterRecord.active, parse_bool, schema={"type": "boolean"}),
+             uuid_filter("district_id", SupporterRecord.district_id, "町丁目 the supporter lives in"),
+             uuid_filter("person_id", SupporterRecord.person_id)])
 
 SHELTERS = Resource(
     "shelters", Shelter, shelters.ShelterCreate, shelters.ShelterPublic, shelters.ShelterUpdate,
@@ -172,6 +191,6 @@ CONSENTS = Resource(
              enum_filter("recipient", PersonConsent.recipient, Recipient),
              enum_filter("answer", PersonConsent.answer, ConsentAnswer)])
 
-RESOURCES: list[Resource] = [MUNICIPALITIES, DISTRICTS, PEOPLE, PLANS, SHELTERS, SHELTER_REPORTS, SAFETY_CHECKS,
+RESOURCES: list[Resource] = [MUNICIPALITIES, DISTRICTS, PEOPLE, PLANS, SUPPORTERS, SHELTERS, SHELTER_REPORTS, SAFETY_CHECKS,
                              DWAT_TEAMS, DWAT_MEMBERS, DWAT_DEPLOYMENTS, DWAT_REQUESTS, DWAT_ACTIVITY, CONSENTS]
 BY_PATH: dict[str, Resource] = {r.path: r for r in RESOURCES}

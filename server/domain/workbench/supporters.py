@@ -123,11 +123,12 @@ class Migration:
 
 
 def migrate_free_text(plans: Iterable[Plan], existing: Sequence[SupporterEntry] = (),
-                      new_id: Optional[Callable[[int], Hashable]] = None) -> Migration:
+                      new_id: Optional[Callable[[int], Hashable]] = None, *, star: bool = False) -> Migration:
     """Turn plans' free-text supporters into entries. Same normalised name + phone digits →
     the same entry (also an `existing` one); a supporter already linked (`supporter_id`) keeps
     its entry. Then candidate pairs: same name but another (or no) phone, and a kana-only name
-    equal to another entry's name_kana or kana name. Ids: `new_id(n)`, default "S00001" …"""
+    equal to another entry's name_kana or kana name. Ids: `new_id(n)`, default "S00001" …
+    `star`: see `candidate_pairs`."""
     new_id = new_id or (lambda n: f"S{n:05d}")
     entries: dict[Hashable, SupporterEntry] = {e.id: e for e in existing}
     by_key = {(name_key(e.name), phone_key(e.phone)): e.id for e in existing}
@@ -149,12 +150,17 @@ def migrate_free_text(plans: Iterable[Plan], existing: Sequence[SupporterEntry] 
                 by_key[key] = entry.id
             ids.append(by_key[key])
         links[plan.id] = tuple(dict.fromkeys(ids))
-    return Migration(tuple(entries.values()), links, tuple(candidate_pairs(entries.values())))
+    return Migration(tuple(entries.values()), links, tuple(candidate_pairs(entries.values(), star=star)))
 
 
-def candidate_pairs(entries: Iterable[SupporterEntry]) -> list[CandidatePair]:
+def candidate_pairs(entries: Iterable[SupporterEntry], *, star: bool = False) -> list[CandidatePair]:
     """Pairs staff should look at: equal names with different (or missing) phones, and a
-    kana-only name equal to another entry's kana. Each pair once, in a stable order."""
+    kana-only name equal to another entry's kana. Each pair once, in a stable order.
+
+    `star`: pair each member of a group only with the group's first entry, not with every other
+    member. "〇〇町自主防災会" written with 200 members' phones is 199 pairs to look at, not
+    19,900 (merging them one by one still merges the whole group: a merge re-points the pairs
+    of the entry it removes)."""
     entries = list(entries)
     by_name: dict[str, list] = {}
     by_kana: dict[str, list] = {}
@@ -168,7 +174,7 @@ def candidate_pairs(entries: Iterable[SupporterEntry]) -> list[CandidatePair]:
     for group, reason in [(g, "same_name_other_phone") for g in by_name.values()] + \
                          [(g, "kana_match") for g in by_kana.values()]:
         for i, a in enumerate(group):
-            for b in group[i + 1:]:
+            for b in (group[i + 1:] if not star else group[1:] if i == 0 else ()):
                 if a.id == b.id or (reason == "same_name_other_phone" and phone_key(a.phone) == phone_key(b.phone)):
                     continue
                 key = tuple(sorted((str(a.id), str(b.id))))

@@ -11,7 +11,7 @@ async function csrfToken() {
   return csrf;
 }
 
-async function submit(form) {
+async function submit(form, submitter) {
   const button = form.querySelector("button[type=submit]");
   if (button) button.disabled = true;
   try {
@@ -19,7 +19,7 @@ async function submit(form) {
       method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": await csrfToken(),
                 "Accept": "text/html"},
-      body: new URLSearchParams(new FormData(form)),
+      body: new URLSearchParams(new FormData(form, submitter || null)),
     });
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
     const main = page.getElementById("main");
@@ -51,7 +51,67 @@ document.addEventListener("submit", (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-wb-post")) return;
   event.preventDefault();
-  submit(form);
+  submit(form, event.submitter);
+});
+
+// The plan form's supporters: search the register as you type (/workbench/supporters/search,
+// an audited read) and choose an entry; its name, phone and address fill the slot and the
+// hidden supporter_id links it. Listeners sit on the document: a saved form replaces <main>.
+let searchTimer = null;
+
+function slotField(slot, name) {
+  return document.getElementById(`p-s${slot}_${name}`);
+}
+
+function choose(slot, item) {
+  slotField(slot, "supporter_id").value = item.id;
+  slotField(slot, "name").value = item.name;
+  slotField(slot, "phone").value = item.phone;
+  if (item.address) slotField(slot, "address").value = item.address;
+  const linked = slotField(slot, "linked");
+  const over = item.count + 1 > item.threshold;
+  linked.textContent = `台帳の支援者: ${item.name}（計画 ${item.count} 件${over ? `・上限 ${item.threshold} 件を超えます` : ""}）`;
+  slotField(slot, "results").replaceChildren();
+  slotField(slot, "search").value = "";
+}
+
+async function search(input) {
+  const slot = input.dataset.wbSupporterSearch;
+  const list = slotField(slot, "results");
+  const text = input.value.trim();
+  if (!text) { list.replaceChildren(); return; }
+  const response = await fetch(`/workbench/supporters/search?q=${encodeURIComponent(text)}`, {credentials: "same-origin"});
+  if (!response.ok) return;
+  const {items} = await response.json();
+  list.replaceChildren(...items.map((item) => {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = `${item.name}（${item.kind}${item.phone ? "・" + item.phone : ""}・計画 ${item.count} 件）`;
+    button.addEventListener("click", () => choose(slot, item));
+    li.append(button);
+    return li;
+  }));
+  if (!items.length) {
+    const li = document.createElement("li");
+    li.textContent = "台帳に見つかりません。下に入力すると保存時に登録されます (not found: type below to add)";
+    list.append(li);
+  }
+}
+
+document.addEventListener("input", (event) => {
+  const input = event.target;
+  if (!(input instanceof HTMLInputElement) || !input.dataset.wbSupporterSearch) return;
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => search(input), 250);
+});
+
+document.addEventListener("click", (event) => {
+  const button = event.target;
+  if (!(button instanceof HTMLButtonElement) || !button.dataset.wbUnlink) return;
+  const slot = button.dataset.wbUnlink;
+  slotField(slot, "supporter_id").value = "";
+  slotField(slot, "linked").textContent = "";
 });
 
 // 「すべて同意」「すべて不同意」「選択を消す」 on the reply-entry screen: set every category at once.

@@ -1,0 +1,238 @@
+"""Plans ↔ supporter register entries: the copies on plans, the load, and the review flags.
+
+A plan's `supporters` JSON keeps each supporter's name, address and phone as a copy (every
+reader — field app, printing, sync, matching — reads it); `supporter_id` on the line links the
+register entry, which is the source. So:
+
+* when an entry's name, phone or address changes, every linked plan's copy is rewritten through
+  the records layer (`update_row`: version bump, saved previous version, change log, so devices
+  fetch it) — `refresh_plan_copies`;
+* when an entry is marked left (辞退・転出), or a plan write puts a supporter over their
+  threshold (`OVERLOAD_THRESHOLD`, 民生委員 `MINSEI_OVERLOAD_THRESHOLD`), the linked plans that
+  are done (作成済) become 要見直し through `domain.workbench.review` — `flag_plans`;
+* `supporter_review_reasons` says, for the plans linked to a left or overloaded supporter, why:
+  the review list shows these reasons.
+
+The plan resource is passed in (the registry describes both resources; this module must not
+import it back).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any, Hashable, Iterable, Optional
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ..auth.audit import record
+from ..domain.workbench.adapters import plan_from_row
+from ..domain.workbench.review import State, Trigger, review_triggers
+from ..domain.workbench.supporters import (Availability, SupporterEntry, SupporterKind, SupporterLoad,
+                                           supporter_load, threshold_for)
+from ..errors import ApiError
+from ..models import ChangeLog, EvacuationPlan, SupporterRecord
+from ..models.vocab import PlanStatus
+from .access import UNRESTRICTED, Access
+from .rows import update_row
+
+COPIED = ("name", "phone", "address")
+
+
+def entry_from_row(row: SupporterRecord) -> SupporterEntry:
+    """The domain's entry for a stored row (birth year → 1 January: flags an elderly supporter
+    a few months early rather than late)."""
+    return SupporterEntry(row.id, row.name, SupporterKind(row.kind), row.name_kana, row.phone, row.address,
+                          frozenset(row.area_district_ids or ()), Availability(row.availability),
+                          row.lives_outside_city, date(row.birth_year, 1, 1) if row.birth_year else None,
+                          row.elderly, row.person_id, row.active)
+
+
+def line_ids(supporters: Iterable[Any]) -> list[uuid.UUID]:
+    """The register ids a plan's supporter lines link, in order, once each."""
+    out = []
+    for s in supporters or ():
+        value = s.get("supporter_id") if isinstance(s, dict) else getattr(s, "supporter_id", None)
+        if value:
+            try:
+                out.append(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+            except ValueError:
+                continue
+    return list(dict.fromkeys(out))
+
+
+def linked_plans(session: Session, supporter_id: uuid.UUID, access: Access = UNRESTRICTED) -> list[EvacuationPlan]:
+    """The plans (in the caller's scope) with a line linked to this entry. The text test narrows
+    the scan; the JSON test decides (an id inside a note would not count)."""
+    rows = session.exec(select(EvacuationPlan).where(
+        EvacuationPlan.supporters.cast(sa.String).contains(str(supporter_id)), *access.clauses())).all()
+    return [r for r in rows if supporter_id in line_ids(r.supporters)]
+
+
+# One per database: (the state it was counted at, entry id → plan count). Counting reads every
+# plan's JSON (~0.4 s CPU on 50,000 plans); the list pages ask on every request.
+_COUNTS: dict[str, tuple[tuple, dict]] = {}
+
+
+def _state_key(session: Session) -> tuple:
+    """Changes when any plan is written: every write through the records layer, sync or an
+    importer adds a change-log row (its `at` tells a reused seq after a rollback apart); the
+    plan count covers a bulk load that logs nothing."""
+    last = session.exec(select(ChangeLog.seq, ChangeLog.at).order_by(ChangeLog.seq.desc()).limit(1)).first()
+    plans = session.exec(select(sa.func.count()).select_from(EvacuationPlan)).one()
+    return (tuple(last) if last else None, plans)
+
+
+def plan_counts(session: Session) -> dict[uuid.UUID, int]:
+    """Entry id → number of plans naming it, for the whole city, in one query over the JSON;
+    kept until the next plan write."""
+    url = str(session.get_bind().url)
+    key = _state_key(session)
+    cached = _COUNTS.get(url)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        sql = ("SELECT json_extract(s.value, '$.supporter_id') AS sid, count(DISTINCT p.id) FROM evacuation_plan p, "
+               "json_each(p.supporters) s WHERE json_extract(s.value, '$.supporter_id') IS NOT NULL GROUP BY sid")
+    else:
+        sql = ("SELECT s.value ->> 'supporter_id' AS sid, count(DISTINCT p.id) FROM evacuation_plan p, "
+               "json_array_elements(p.supporters) s WHERE s.value ->> 'supporter_id' IS NOT NULL GROUP BY sid")
+    out = {}
+    for sid, count in session.execute(sa.text(sql)).all():
+        try:
+            out[uuid.UUID(str(sid))] = count
+        except ValueError:
+            continue
+    _COUNTS[url] = (key, out)
+    return out
+
+
+def load_of(session: Session, row: SupporterRecord, plans: list[EvacuationPlan]) -> SupporterLoad:
+    """The domain's load for one entry (count, over the threshold, night/day mismatches)."""
+    # Which plans need help at night is not stored yet: only the day mismatch (away by day) shows.
+    found = supporter_load({p.id: [row.id] for p in plans}, {row.id: entry_from_row(row)})
+    return found.get(row.id) or SupporterLoad(row.id, (), False, (), (), bool(row.lives_outside_city))
+
+
+def threshold_of(row: SupporterRecord) -> int:
+    return threshold_for(entry_from_row(row))
+
+
+def check_links(session: Session, supporters: Iterable[Any], previous: Optional[dict] = None) -> None:
+    """A plan line may newly link only an entry that exists (422, naming the line), like any other
+    id; a link the plan already had is not re-checked (the plan stays editable)."""
+    errors = []
+    had = set(line_ids((previous or {}).get("supporters") or ()))
+    for i, s in enumerate(supporters or ()):
+        ids = line_ids([s])
+        if ids and ids[0] not in had and session.get(SupporterRecord, ids[0]) is None:
+            errors.append({"field": f"supporters.{i}.supporter_id", "message": f"no supporter with id {ids[0]}"})
+    if errors:
+        raise ApiError(422, "validation failed", errors)
+
+
+def refresh_plan_copies(session: Session, plans_resource, row: SupporterRecord, previous: Optional[dict]) -> list:
+    """After an entry's name, phone or address changed: rewrite every linked plan's copy (the
+    relation stays the plan's own — 長男 of this person). Returns the plan ids rewritten."""
+    if previous is None or all(previous.get(k) == getattr(row, k) for k in COPIED):
+        return []
+    changed = []
+    for plan in linked_plans(session, row.id):
+        lines = [dict(s) if isinstance(s, dict) else s.model_dump(mode="json") for s in plan.supporters or ()]
+        for line in lines:
+            if str(line.get("supporter_id") or "") == str(row.id):
+                line.update({k: getattr(row, k) for k in COPIED})
+        update_row(plans_resource, session, plan.id, {"version": plan.version, "supporters": lines})
+        changed.append(plan.id)
+    if changed:  # who changed the entry is in the entry's own audit row, in the same transaction
+        record(session, "update", resource="plans", record_ids=changed,
+               detail=f"supporter {row.id}: contact copied from the register")
+    return changed
+
+
+def flag_plans(session: Session, plans_resource, triggers: dict[Hashable, tuple[Trigger, ...]]) -> list:
+    """Done plans among `triggers` become 要見直し through the records layer; an audit entry per
+    batch names the plans and the reasons (codes only, no names)."""
+    flagged = []
+    for plan_id, reasons in triggers.items():
+        plan = session.get(EvacuationPlan, plan_id)
+        if plan is None or plan.status != PlanStatus.done:
+            continue
+        update_row(plans_resource, session, plan.id, {"version": plan.version, "status": PlanStatus.needs_review.value})
+        flagged.append(plan.id)
+    if flagged:
+        codes = sorted({t.code for ts in triggers.values() for t in ts})
+        record(session, "review_flag", resource="plans", record_ids=flagged, detail="要見直し: " + ", ".join(codes))
+    return flagged
+
+
+def _state(plans: list[EvacuationPlan], entries: dict, links: dict) -> State:
+    return State(plans={p.id: plan_from_row(p) for p in plans}, supporters=entries, links=links)
+
+
+def after_supporter_write(session: Session, plans_resource, row: SupporterRecord, previous: Optional[dict]) -> list:
+    """The supporter resource's hook: refresh copies, then flag plans if the entry was marked left."""
+    refresh_plan_copies(session, plans_resource, row, previous)
+    if previous is None or not previous.get("active") or row.active:
+        return []
+    plans = linked_plans(session, row.id)
+    was = entry_from_row(row)
+    before_entry = SupporterEntry(**{**was.__dict__, "active": True})
+    links = {p.id: [row.id] for p in plans}
+    triggers = review_triggers(_state(plans, {row.id: before_entry}, links), _state(plans, {row.id: was}, links))
+    return flag_plans(session, plans_resource, triggers)
+
+
+def after_plan_write(session: Session, plans_resource, plan: EvacuationPlan, previous: Optional[dict]) -> list:
+    """The plan resource's hook: a supporter newly on this plan who is now over their threshold
+    flags every done plan they are on (any of them may be the one they cannot reach at 3 a.m.)."""
+    before_ids = set(line_ids((previous or {}).get("supporters") or ()))
+    added = [sid for sid in line_ids(plan.supporters) if sid not in before_ids]
+    if not added:
+        return []
+    triggers: dict = {}
+    for sid in added:
+        entry_row = session.get(SupporterRecord, sid)
+        if entry_row is None:
+            continue
+        others = [p for p in linked_plans(session, sid) if p.id != plan.id]
+        entry = {sid: entry_from_row(entry_row)}
+        before = {p.id: [sid] for p in others}
+        after = {**before, plan.id: [sid]}
+        found = review_triggers(_state(others, entry, before), _state([*others, plan], entry, after))
+        for pid, ts in found.items():
+            triggers.setdefault(pid, ())
+            triggers[pid] += ts
+    # This plan's own status is the caller's to set (it is being saved now); flag the others.
+    triggers.pop(plan.id, None)
+    return flag_plans(session, plans_resource, triggers)
+
+
+def supporter_review_reasons(session: Session, plan_ids: Optional[Iterable] = None) -> dict[uuid.UUID, list[Trigger]]:
+    """Plan id → the supporter reasons it needs review now: a linked entry left, or is over the
+    threshold. For the review list (it shows why); `plan_ids` narrows to those plans."""
+    counts = plan_counts(session)
+    wanted = None if plan_ids is None else set(plan_ids)
+    query = select(EvacuationPlan)
+    if wanted is not None:
+        query = query.where(EvacuationPlan.id.in_(list(wanted)))
+    plans = [p for p in session.exec(query).all() if line_ids(p.supporters)]
+    ids = {sid for p in plans for sid in line_ids(p.supporters)}
+    rows = {r.id: r for r in session.exec(select(SupporterRecord).where(SupporterRecord.id.in_(list(ids))))} if ids else {}
+    out: dict = {}
+    for p in plans:
+        for sid in line_ids(p.supporters):
+            row = rows.get(sid)
+            if row is None:
+                continue
+            if not row.active:
+                out.setdefault(p.id, []).append(Trigger("supporter_left", "避難支援等実施者が辞退・転出しました",
+                                                        "a supporter left", sid))
+            limit = threshold_of(row)
+            if counts.get(sid, 0) > limit:
+                out.setdefault(p.id, []).append(Trigger("supporter_overloaded",
+                                                        f"避難支援等実施者の担当が{limit}件を超えています",
+                                                        f"a supporter is on more than {limit} plans", sid))
+    return out
