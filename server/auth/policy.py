@@ -11,14 +11,14 @@ route as every role in both modes against it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
 from sqlmodel import select
 
-from ..models import (DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
-                      EvacuationPlan, Person, SafetyCheck, Shelter, ShelterReport)
+from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
+                      EvacuationPlan, Municipality, Person, SafetyCheck, Shelter, ShelterReport)
 from ..models.auth import Mode, Role
 from ..models.vocab import Consent
 from .principal import Principal
@@ -39,13 +39,21 @@ class Rule:
     hidden: frozenset = frozenset()        # dotted field paths removed from answers
     only: Optional[frozenset] = None       # if set: the only fields returned
     writable: Optional[frozenset] = None   # if set: the only fields an update may change
+    # the rows of the caller's municipalities (set for every rule from MUNICIPAL below); called
+    # only when the installation has several municipalities, so a single city adds no clause
+    municipal: Optional[Callable[[Principal, bool], list]] = None
 
     def clauses(self, principal: Principal) -> list:
-        return self.scope(principal) if self.scope else []
+        return [*(self.scope(principal) if self.scope else []), *self._municipal(principal, False)]
 
     def write_clauses(self, principal: Principal) -> list:
         chosen = self.write_scope or self.scope
-        return chosen(principal) if chosen else []
+        return [*(chosen(principal) if chosen else []), *self._municipal(principal, True)]
+
+    def _municipal(self, principal: Principal, write: bool) -> list:
+        if self.municipal is None or principal.municipality_codes is None:
+            return []
+        return self.municipal(principal, write)
 
 
 # ---- row scopes ----
@@ -60,17 +68,27 @@ def _assigned_people(shelter_ids) -> Any:
     )
 
 
+def _own_people(p: Principal) -> list:
+    """The register of the caller's municipalities ([] = all: one municipality in the installation)."""
+    return [] if p.municipality_codes is None else [Person.municipality_code.in_(sorted(p.municipality_codes))]
+
+
 def people_clauses(p: Principal) -> list:
+    """The people a role may see. The municipality is part of it: city staff never read another
+    city's register. Shelter staff and DWAT see whom their shelters expect or received — in 広域避難
+    that includes people of another municipality the shelter accepts (Shelter.accepts_from)."""
     if p.is_city_office or p.role == Role.hq_viewer:
-        return []
+        return _own_people(p)
     if p.role == Role.district_supporter:
-        clauses = [Person.district_id.in_(list(p.district_ids))]
+        clauses = [Person.district_id.in_(list(p.district_ids)), *_own_people(p)]
     elif p.role in (Role.shelter_staff, Role.dwat_member):
         clauses = [Person.id.in_(_assigned_people(p.shelter_ids))]
     else:
         return [sa.false()]
     if p.consent_only:
         clauses.append(Person.consent == Consent.yes)
+    elif p.mixed_modes:  # only some of the caller's municipalities declared a disaster
+        clauses.append(sa.or_(Person.consent == Consent.yes, Person.municipality_code.in_(sorted(p.disaster_codes))))
     return clauses
 
 
@@ -98,6 +116,43 @@ def own_deployments(column) -> Clauses:
     return lambda p: [column.in_(list(p.deployment_ids))]
 
 
+# ---- municipalities (several in one installation; docs/access.md "Municipalities") ----
+
+def _codes(p: Principal) -> list[str]:
+    return sorted(p.municipality_codes or ())
+
+
+def accepting_shelters(codes) -> Any:
+    """Shelters of other municipalities open to people of `codes` (広域避難, Shelter.accepts_from). The
+    JSON list is matched as text ('"132144"'), which both SQLite and PostgreSQL store verbatim."""
+    text = sa.cast(Shelter.accepts_from, sa.String)
+    return sa.or_(*[text.like(f'%"{code}"%') for code in codes]) if codes else sa.false()
+
+
+def municipal_shelters(p: Principal, write: bool = False) -> Any:
+    """The caller's municipalities' shelters, and for reading also those that accept its people."""
+    own = Shelter.municipality_code.in_(_codes(p))
+    return own if write else sa.or_(own, accepting_shelters(_codes(p)))
+
+
+def _by_shelter(column) -> Callable[[Principal, bool], list]:
+    return lambda p, write: [column.in_(select(Shelter.id).where(municipal_shelters(p, write)))]
+
+
+MUNICIPAL: dict[str, Callable[[Principal, bool], list]] = {
+    "municipalities": lambda p, write: [Municipality.municipality_code.in_(_codes(p))],
+    "districts": lambda p, write: [District.municipality_code.in_(_codes(p))],
+    "shelters": lambda p, write: [municipal_shelters(p, write)],
+    "shelter-reports": _by_shelter(ShelterReport.shelter_id),
+    "dwat-deployments": _by_shelter(DwatDeployment.shelter_id),
+    "dwat-requests": _by_shelter(DwatRequest.shelter_id),
+    "dwat-activity-reports": lambda p, write: [DwatActivityReport.deployment_id.in_(
+        select(DwatDeployment.id).where(DwatDeployment.shelter_id.in_(
+            select(Shelter.id).where(municipal_shelters(p, write)))))],
+    # people, plans and safety checks: in people_clauses (shelter staff see accepted people of
+    # other municipalities); DWAT teams and members: the prefecture's, shared by its municipalities
+}
+
 # ---- field sets ----
 
 PERSON_HQ_FIELDS = frozenset({"id", "version", "created_at", "updated_at", "register_no", "district_id",
@@ -106,8 +161,8 @@ PERSON_SUPPORTER_HIDDEN = frozenset({"reason_note"})
 PLAN_SUPPORTER_HIDDEN = frozenset({"care.conditions", "care.doctor", "care.blood_type"})
 SAFETY_HQ_FIELDS = frozenset({"id", "recorded_at", "observed_at", "person_id", "outcome", "shelter_id"})
 
-A, W, D, S, M, H = (Role.admin, Role.welfare_staff, Role.district_supporter, Role.shelter_staff,
-                    Role.dwat_member, Role.hq_viewer)
+A, W, D, S, M, H, P = (Role.admin, Role.welfare_staff, Role.district_supporter, Role.shelter_staff,
+                       Role.dwat_member, Role.hq_viewer, Role.prefecture_coordinator)
 
 # ---- named role groups ----
 
@@ -115,6 +170,8 @@ ADMIN = frozenset({A})                       # システム管理者
 CITY_OFFICE = frozenset({A, W})              # 市役所 (owns the register and the plans)
 HQ = CITY_OFFICE | {H}                       # 災害対策本部 and the city office
 FIELD = frozenset({D, S, M})                 # supporters, shelter staff, DWAT (scoped, consent in normal times)
+PREFECTURE = frozenset({P})                  # 都道府県DWAT事務局: DWAT across its municipalities, never the register
+DWAT_COORDINATION = CITY_OFFICE | PREFECTURE  # who dispatches DWAT teams
 PRINTERS = CITY_OFFICE | FIELD               # who may read plans, so print them
 EVERYONE_SIGNED_IN = frozenset(Role)
 PUBLIC = "public"                            # the action of a route anyone may call, signed in or not
@@ -123,8 +180,8 @@ OFFICE = {A: Rule(ALL), W: Rule(ALL)}
 READ_ALL = Rule(READ)
 
 POLICY: dict[str, dict[Role, Rule]] = {
-    "municipalities": {**OFFICE, D: READ_ALL, S: READ_ALL, M: READ_ALL, H: READ_ALL},
-    "districts": {**OFFICE, D: READ_ALL, S: READ_ALL, M: READ_ALL, H: READ_ALL},
+    "municipalities": {**OFFICE, D: READ_ALL, S: READ_ALL, M: READ_ALL, H: READ_ALL, P: READ_ALL},
+    "districts": {**OFFICE, D: READ_ALL, S: READ_ALL, M: READ_ALL, H: READ_ALL, P: READ_ALL},
     "people": {
         **OFFICE,
         D: Rule(READ, people_clauses, hidden=PERSON_SUPPORTER_HIDDEN),
@@ -148,31 +205,34 @@ POLICY: dict[str, dict[Role, Rule]] = {
         H: Rule(READ, safety_clauses, only=SAFETY_HQ_FIELDS),
     },
     "shelters": {
-        **OFFICE, D: READ_ALL, M: READ_ALL, H: READ_ALL,
+        **OFFICE, D: READ_ALL, M: READ_ALL, H: READ_ALL, P: READ_ALL,
         S: Rule(READ | {"update"}, write_scope=own_shelters(Shelter.id)),
     },
     "shelter-reports": {
-        **OFFICE, D: READ_ALL, H: READ_ALL,
+        **OFFICE, D: READ_ALL, H: READ_ALL, P: READ_ALL,
         S: Rule(READ | {"create"}, write_scope=own_shelters(ShelterReport.shelter_id), create_ref="shelter_id"),
         M: Rule(READ | {"create"}, write_scope=own_shelters(ShelterReport.shelter_id), create_ref="shelter_id"),
     },
-    "dwat-teams": {**OFFICE, H: READ_ALL, M: Rule(READ, own_team(DwatTeam.id))},
-    "dwat-members": {**OFFICE, H: READ_ALL, M: Rule(READ, own_team(DwatMember.team_id))},
+    "dwat-teams": {**OFFICE, H: READ_ALL, P: READ_ALL, M: Rule(READ, own_team(DwatTeam.id))},
+    "dwat-members": {**OFFICE, H: READ_ALL, P: READ_ALL, M: Rule(READ, own_team(DwatMember.team_id))},
     "dwat-deployments": {
-        **OFFICE, H: READ_ALL,
+        **OFFICE, H: READ_ALL, P: Rule(READ | WRITE),
         S: Rule(READ, own_shelters(DwatDeployment.shelter_id)),
         M: Rule(READ, own_team(DwatDeployment.team_id)),
     },
     "dwat-requests": {
-        **OFFICE, H: READ_ALL,
+        **OFFICE, H: READ_ALL, P: Rule(READ | {"update"}),
         S: Rule(READ | {"create"}, own_shelters(DwatRequest.shelter_id), create_ref="shelter_id"),
         M: Rule(READ, own_shelters(DwatRequest.shelter_id)),
     },
     "dwat-activity-reports": {
-        **OFFICE, H: READ_ALL,
+        **OFFICE, H: READ_ALL, P: READ_ALL,
         M: Rule(READ | {"create"}, own_deployments(DwatActivityReport.deployment_id), create_ref="deployment_id"),
     },
 }
+
+POLICY = {resource: {role: replace(rule, municipal=MUNICIPAL.get(resource)) for role, rule in rules.items()}
+          for resource, rules in POLICY.items()}
 
 # ---- the action table ----
 
@@ -284,6 +344,8 @@ def held_before(session, p: Principal, entity: str, befores: dict) -> set:
         if not people_clauses(p):
             return set(befores)
         known = {rid: b for rid, b in befores.items() if b}
+        if p.is_city_office or p.role == Role.hq_viewer:  # scoped by municipality only
+            return {rid for rid, b in known.items() if b.get("municipality_code") in p.municipality_codes}
         if p.role == Role.district_supporter:
             held = {rid for rid, b in known.items() if b.get("district_id") and
                     uuid.UUID(b["district_id"]) in p.district_ids}
@@ -294,6 +356,9 @@ def held_before(session, p: Principal, entity: str, befores: dict) -> set:
             held = set()
         if p.consent_only:
             held = {rid for rid in held if known[rid].get("consent") == Consent.yes.value}
+        elif p.mixed_modes:
+            held = {rid for rid in held if known[rid].get("consent") == Consent.yes.value
+                    or known[rid].get("municipality_code") in p.disaster_codes}
         return held
     if entity == "plans":
         if not people_clauses(p):
@@ -310,8 +375,8 @@ def sees_plan_destinations(principal: Principal) -> bool:
     the content of their evacuation plan — for the whole register. Only a role that reads every
     plan sees them per person; the others (the HQ viewer, who may not read plans) get the
     proposal's totals and the number of people per shelter."""
-    rule = rule_for("plans", principal)
-    return rule is not None and "read" in rule.actions and not rule.clauses(principal)
+    rule = rule_for("plans", principal)  # the role's own row scope; the municipality narrows any role
+    return rule is not None and "read" in rule.actions and not (rule.scope and rule.scope(principal))
 
 
 def names_district(principal: Optional[Principal], district_id) -> bool:
