@@ -172,6 +172,7 @@ HQ = CITY_OFFICE | {H}                       # 災害対策本部 and the city o
 FIELD = frozenset({D, S, M})                 # supporters, shelter staff, DWAT (scoped, consent in normal times)
 PREFECTURE = frozenset({P})                  # 都道府県DWAT事務局: DWAT across its municipalities, never the register
 DWAT_COORDINATION = CITY_OFFICE | PREFECTURE  # who dispatches DWAT teams
+MULTI_MUNICIPALITY = frozenset({A, H, P})    # roles an account may hold for several municipalities
 PRINTERS = CITY_OFFICE | FIELD               # who may read plans, so print them
 EVERYONE_SIGNED_IN = frozenset(Role)
 PUBLIC = "public"                            # the action of a route anyone may call, signed in or not
