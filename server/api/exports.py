@@ -30,9 +30,11 @@ async def _export(request: Request, resource: str, table, make: Callable) -> Res
     client = request.client.host if request.client else ""
 
     def run() -> bytes:
-        body = make(engine)
+        codes = principal.municipality_codes  # several municipalities: the caller's own only
+        body = make(engine, codes)
         with Session(engine) as session:
-            rows = session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            where = [] if codes is None else [table.c.municipality_code.in_(sorted(codes))]
+            rows = session.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
             record(session, "export", principal=principal, resource=resource, detail=f"csv rows={rows}",
                    client=client)
             session.commit()

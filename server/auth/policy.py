@@ -20,6 +20,7 @@ from sqlmodel import select
 from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
                       EvacuationPlan, Municipality, Person, SafetyCheck, Shelter, ShelterReport)
 from ..models.auth import Mode, Role
+from ..models.shelters import accepts_people_of
 from ..models.vocab import Consent
 from .principal import Principal
 
@@ -122,17 +123,10 @@ def _codes(p: Principal) -> list[str]:
     return sorted(p.municipality_codes or ())
 
 
-def accepting_shelters(codes) -> Any:
-    """Shelters of other municipalities open to people of `codes` (広域避難, Shelter.accepts_from). The
-    JSON list is matched as text ('"132144"'), which both SQLite and PostgreSQL store verbatim."""
-    text = sa.cast(Shelter.accepts_from, sa.String)
-    return sa.or_(*[text.like(f'%"{code}"%') for code in codes]) if codes else sa.false()
-
-
 def municipal_shelters(p: Principal, write: bool = False) -> Any:
     """The caller's municipalities' shelters, and for reading also those that accept its people."""
     own = Shelter.municipality_code.in_(_codes(p))
-    return own if write else sa.or_(own, accepting_shelters(_codes(p)))
+    return own if write else sa.or_(own, accepts_people_of(_codes(p)))
 
 
 def _by_shelter(column) -> Callable[[Principal, bool], list]:

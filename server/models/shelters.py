@@ -7,6 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Optional
 
+import sqlalchemy as sa
 from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
@@ -116,6 +117,14 @@ class Shelter(ShelterFields, RecordMeta, table=True):
     opened_on_request_at: Optional[datetime] = Field(default=None, sa_type=UTCDateTime,
                                                      description="開設要請の日時 (協定福祉避難所)")
     opened_on_request_by: str = Field(default="", max_length=100, description="開設要請をした職員")
+
+
+def accepts_people_of(codes) -> Any:
+    """SQL: shelters whose `accepts_from` names one of `codes` (広域避難). The JSON list is matched as
+    text ('"132144"'): both SQLite and PostgreSQL keep the JSON text as written."""
+    text = sa.cast(Shelter.accepts_from, sa.String)
+    codes = sorted(codes)
+    return sa.or_(*[text.like(f'%"{code}"%') for code in codes]) if codes else sa.false()
 
 
 class ShelterCreate(CreateMixin, ShelterFields):
