@@ -143,8 +143,15 @@ MUNICIPAL: dict[str, Callable[[Principal, bool], list]] = {
     "dwat-activity-reports": lambda p, write: [DwatActivityReport.deployment_id.in_(
         select(DwatDeployment.id).where(DwatDeployment.shelter_id.in_(
             select(Shelter.id).where(municipal_shelters(p, write)))))],
-    # people, plans and safety checks: in people_clauses (shelter staff see accepted people of
-    # other municipalities); DWAT teams and members: the prefecture's, shared by its municipalities
+    # people, plans and safety checks: the city office's rule has no row scope, so its municipality
+    # is added here; the other roles' scopes (people_clauses) carry it themselves (shelter staff
+    # and DWAT see accepted people of other municipalities). DWAT teams and members: the
+    # prefecture's, shared by its municipalities.
+    "people": lambda p, write: _own_people(p) if p.is_city_office else [],
+    "plans": lambda p, write: [EvacuationPlan.person_id.in_(select(Person.id).where(*_own_people(p)))]
+    if p.is_city_office else [],
+    "safety-checks": lambda p, write: [SafetyCheck.person_id.in_(select(Person.id).where(*_own_people(p)))]
+    if p.is_city_office else [],
 }
 
 # ---- field sets ----
