@@ -29,12 +29,14 @@ def load_demo_city(engine: Engine, city: DemoCity, replace: bool = False, alongs
     Refuses (ValueError) when the database already holds people, so the demo never mixes
     with a real register. With `replace=True` the demo city's earlier rows — and
     everything that refers to them, such as safety checks and shelter reports — are
-    deleted first; people of other municipalities still make it refuse.
+    deleted first; people of other municipalities still make it refuse. `alongside=True` loads a
+    neighbouring demo municipality (`tsunagu demo --cities 2`) next to the demo city just loaded:
+    no such check, no hazard areas.
     """
     with engine.begin() as conn:
-        if replace:
+        if replace and not alongside:
             delete_demo_data(conn)
-        people = conn.execute(sa.select(sa.func.count()).select_from(Person.__table__)).scalar_one()
+        people = 0 if alongside else conn.execute(sa.select(sa.func.count()).select_from(Person.__table__)).scalar_one()
         if people:
             hint = "" if replace else "; use replace=True (tsunagu demo --replace) to reload the demo city"
             raise ValueError(f"the database already holds {people} people, not loading the demo city{hint}")

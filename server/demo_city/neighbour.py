@@ -43,7 +43,10 @@ def build_neighbour(seed: int, people: int, now: date | None = None) -> DemoCity
             d.centroid_lon += dx
     for s in city.shelters:
         s.municipality_code = NEIGHBOUR_CODE
-        s.name = f"むすび町{s.name}"
+        renamed = s.name.replace("つなぎ市", NEIGHBOUR_NAME)
+        s.name = renamed if renamed != s.name else f"{NEIGHBOUR_NAME}{s.name}"
+        s.address = s.address.replace("つなぎ市", NEIGHBOUR_NAME)
+        s.operator = s.operator.replace("つなぎ市", NEIGHBOUR_NAME)
         if s.common_id:
             s.common_id = s.common_id[0] + NEIGHBOUR_CODE5 + s.common_id[6:]
         if s.lon is not None:
