@@ -257,3 +257,18 @@ def test_demo_with_two_cities(engine):
         assert codes == {MUNICIPALITY_CODE, NEIGHBOUR_CODE}
         assert len(set(s.exec(select(Shelter.common_id).where(Shelter.common_id.is_not(None))).all())) == \
             s.exec(select(sa.func.count()).select_from(Shelter).where(Shelter.common_id.is_not(None))).one()
+
+
+def test_an_office_imports_its_own_register_only(cities, client_for):
+    """A CSV with both cities' people, imported by city B's office: city A's rows are refused (their
+    register numbers are kept by another municipality), B's are valid."""
+    everything = client_for("admin", municipality_codes=[A, B]).get("/api/exports/people.csv")
+    assert everything.status_code == 200 and f"{A}-yes" in everything.text
+    staff_b = client_for("welfare_staff", municipality_codes=[B])
+    report = staff_b.post("/api/imports/people", content=everything.content,
+                          headers={"Content-Type": "text/csv"}).json()
+    assert report["counts"]["valid"] == 2 and report["counts"]["invalid"] == 2, report
+    assert staff_b.post("/api/imports/people?apply=1", content=everything.content,
+                        headers={"Content-Type": "text/csv"}).json()["counts"]["updated"] == 0
+    with Session(cities.engine) as s:
+        assert s.get(Person, cities.people[(A, "yes")].id).version == 1
