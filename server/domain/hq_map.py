@@ -250,11 +250,11 @@ def shelter_states(session: Session, scope: list = ()) -> dict[str, Any]:
                                          for code, (ja, en) in BLOCKED_LABELS.items()]}
 
 
-def some_shelter_states(session: Session, shelter_ids: list[uuid.UUID]) -> list[dict]:
-    """The given shelters' current states (unknown ids are absent)."""
+def some_shelter_states(session: Session, shelter_ids: list[uuid.UUID], scope: list = ()) -> list[dict]:
+    """The given shelters' current states (unknown ids and those out of `scope` are absent)."""
     if not shelter_ids:
         return []
-    rows = session.execute(_shelter_query(shelter_ids).where(Shelter.id.in_(shelter_ids))).all()
+    rows = session.execute(_shelter_query(shelter_ids).where(Shelter.id.in_(shelter_ids), *scope)).all()
     return _with_matching([_shelter_item(r) for r in rows], _matching_blocked(session))
 
 
@@ -281,11 +281,11 @@ def current_deployments(session: Session, scope: list = ()) -> dict[str, Any]:
     return {"items": [_deployment_item(r) for r in rows], "states": vocabulary(DeploymentState)}
 
 
-def some_deployments(session: Session, deployment_ids: list[uuid.UUID]) -> list[dict]:
-    """The given deployments, whatever their state (the map drops ended ones)."""
+def some_deployments(session: Session, deployment_ids: list[uuid.UUID], scope: list = ()) -> list[dict]:
+    """The given deployments in `scope`, whatever their state (the map drops ended ones)."""
     if not deployment_ids:
         return []
-    rows = session.execute(_deployment_query().where(DwatDeployment.id.in_(deployment_ids))).all()
+    rows = session.execute(_deployment_query().where(DwatDeployment.id.in_(deployment_ids), *scope)).all()
     return [_deployment_item(r) for r in rows]
 
 
