@@ -272,3 +272,14 @@ def test_an_office_imports_its_own_register_only(cities, client_for):
                         headers={"Content-Type": "text/csv"}).json()["counts"]["updated"] == 0
     with Session(cities.engine) as s:
         assert s.get(Person, cities.people[(A, "yes")].id).version == 1
+
+
+def test_a_city_administrator_manages_the_devices_of_its_own_accounts(cities, client_for):
+    admin_a = client_for("admin", municipality_codes=[A])
+    staff_b = client_for("welfare_staff", municipality_codes=[B])
+    admin_all = client_for("admin", municipality_codes=[A, B])
+    b_tokens = [t["id"] for t in admin_all.get(f"/api/tokens?user_id={staff_b.user.id}").json()["items"]]
+    assert b_tokens
+    assert not admin_a.get(f"/api/tokens?user_id={staff_b.user.id}").json()["items"]
+    assert admin_a.post(f"/api/tokens/{b_tokens[0]}/revoke").status_code == 404
+    assert staff_b.get("/api/me").status_code == 200

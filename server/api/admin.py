@@ -111,9 +111,14 @@ async def update_user(request: Request) -> Response:
     return JSONResponse(await in_session(request, run))
 
 
+def _visible_users(session: Session, principal) -> list:
+    return [u.id for u in session.exec(select(User)).all() if sees_account(principal, u)]
+
+
 @requires("tokens.list")
 async def list_tokens(request: Request) -> Response:
     user_filter = request.query_params.get("user_id")
+    principal = principal_of(request)
 
     def run(session: Session) -> dict:
         query = select(AuthToken).order_by(AuthToken.created_at.desc())
@@ -122,6 +127,8 @@ async def list_tokens(request: Request) -> Response:
                 query = query.where(AuthToken.user_id == uuid.UUID(user_filter))
             except ValueError:
                 raise ApiError(422, "invalid query parameters", [{"field": "user_id", "message": "not a UUID"}]) from None
+        if principal.municipality_codes is not None:  # a city's administrator: its accounts' tokens
+            query = query.where(AuthToken.user_id.in_(_visible_users(session, principal)))
         rows = session.exec(query.limit(500)).all()
         return {"items": [AuthTokenPublic.model_validate(t, from_attributes=True).model_dump(mode="json") for t in rows]}
 
@@ -134,7 +141,9 @@ async def revoke_token(request: Request) -> Response:
     principal = principal_of(request)
 
     def run(session: Session) -> dict:
-        if session.get(AuthToken, token_id) is None:
+        token = session.get(AuthToken, token_id)
+        if token is None or (principal.municipality_codes is not None
+                             and token.user_id not in _visible_users(session, principal)):
             raise ApiError(404, "token not found")
         revoked = revoke(session, token_id)
         record(session, "token_revoke", principal=principal, resource="tokens", record_ids=[token_id],
