@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from server.models import District, Municipality, Person, Shelter
 from server.models.auth import User
+from tests.test_data_migrations import bare_engine  # noqa: F401  (fixture)
 
 A, B = "132144", "132021"  # two neighbouring cities (codes with their check digits)
 LON, LAT = 139.45, 35.69
@@ -209,26 +210,28 @@ def test_the_prefecture_coordinator_never_reads_the_register(cities, client_for)
                                                                            str(cities.shelter[B].id)}
 
 
-def test_migration_0010_puts_a_single_city_database_in_its_municipality(tmp_path):
-    from server.db import make_engine
+def test_migration_0010_puts_a_single_city_database_in_its_municipality(bare_engine):
+    """A populated single-city database (SQLite file or a PostgreSQL schema of its own): its
+    accounts join the municipality, its mode switches become the municipality's."""
     from server.migrate import upgrade
     from tests.test_data_migrations import insert
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
-    upgrade(engine, "0009")
-    with engine.begin() as conn:
+    upgrade(bare_engine, "0009")
+    with bare_engine.begin() as conn:
         insert(conn, "municipality", municipality_code=A, name="市A")
         user = insert(conn, "app_user", username="fukushi", role="welfare_staff", password_hash="x",
                       district_ids=[], shelter_ids=[])
         shelter = insert(conn, "shelter", municipality_code=A, name="避難所", kind="designated_welfare",
                          seismic_class="unknown")
-        conn.execute(sa.text("INSERT INTO mode_switch (at, mode, reason) VALUES ('2026-01-01 00:00:00', 'disaster', 'x')"))
-    upgrade(engine)
-    with Session(engine) as s:
+        conn.execute(sa.text("INSERT INTO mode_switch (at, mode, reason) VALUES ('2026-01-01 00:00:00+00', 'disaster', 'x')"))
+    upgrade(bare_engine)
+    with Session(bare_engine) as s:
         assert s.get(User, user).municipality_codes == [A]
         assert s.get(Shelter, shelter).accepts_from == []
         assert s.exec(sa.text("SELECT municipality_code FROM mode_switch")).all() == [(A,)]
-    engine.dispose()
+        from server.auth.mode import current_mode
+
+        assert current_mode(s, A) == "disaster" and current_mode(s) == "disaster"
 
 
 def test_demo_with_two_cities(engine):
