@@ -6,6 +6,7 @@ route across the border."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -286,3 +287,23 @@ def test_a_city_administrator_manages_the_devices_of_its_own_accounts(cities, cl
     assert not admin_a.get(f"/api/tokens?user_id={staff_b.user.id}").json()["items"]
     assert admin_a.post(f"/api/tokens/{b_tokens[0]}/revoke").status_code == 404
     assert staff_b.get("/api/me").status_code == 200
+
+
+def test_sync_conflicts_stay_with_their_municipality(cities, client_for):
+    """A conflict holds the values of its record: another city's office neither lists nor resolves it."""
+    from server.models.sync import SyncConflict
+
+    staff_a = client_for("welfare_staff", municipality_codes=[A])
+    staff_b = client_for("welfare_staff", municipality_codes=[B])
+    person_b = cities.people[(B, "yes")]
+    with Session(cities.engine) as s:
+        conflict = SyncConflict(entity="people", record_id=person_b.id, field="notes", base_value="",
+                                server_value="事務所の値", client_value="端末の値", mutation_id=uuid.uuid4(),
+                                user_id=staff_b.user.id)
+        s.add(conflict)
+        s.commit()
+        conflict_id = conflict.id
+    assert [c["id"] for c in staff_b.get("/api/conflicts").json()["items"]] == [str(conflict_id)]
+    assert staff_a.get("/api/conflicts").json()["items"] == []
+    assert staff_a.post(f"/api/conflicts/{conflict_id}/resolve", json={"choice": "server"}).status_code == 404
+    assert staff_b.post(f"/api/conflicts/{conflict_id}/resolve", json={"choice": "server"}).status_code == 200
