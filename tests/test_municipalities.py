@@ -307,3 +307,15 @@ def test_sync_conflicts_stay_with_their_municipality(cities, client_for):
     assert staff_a.get("/api/conflicts").json()["items"] == []
     assert staff_a.post(f"/api/conflicts/{conflict_id}/resolve", json={"choice": "server"}).status_code == 404
     assert staff_b.post(f"/api/conflicts/{conflict_id}/resolve", json={"choice": "server"}).status_code == 200
+
+
+def test_a_city_administrator_reads_the_audit_of_its_own_accounts(cities, client_for):
+    admin_a = client_for("admin", municipality_codes=[A])
+    staff_b = client_for("welfare_staff", municipality_codes=[B])
+    staff_b.get("/api/people")  # audited lists
+    admin_a.get("/api/people")
+    admin_all = client_for("admin", municipality_codes=[A, B])
+    assert str(staff_b.user.id) in {e["user_id"] for e in admin_all.get("/api/audit?limit=1000").json()["items"]}
+    own = admin_a.get("/api/audit?limit=1000").json()["items"]
+    assert own and str(staff_b.user.id) not in {e["user_id"] for e in own}
+    assert str(staff_b.user.id) not in admin_a.get("/api/audit.csv").text

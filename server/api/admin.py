@@ -258,6 +258,14 @@ def _audit_query(params: dict[str, str]):
     return query
 
 
+def _own_entries(session: Session, principal, query):
+    """A city's administrator reads the entries of its own municipalities' accounts (several
+    municipalities in the installation); the installation's administrator reads all."""
+    if principal.municipality_codes is None:
+        return query
+    return query.where(AuditEntry.user_id.in_(_visible_users(session, principal)))
+
+
 def _page(params: dict[str, str]) -> tuple[int, int]:
     try:
         limit = int(params.get("limit", 100))
@@ -273,10 +281,13 @@ def _page(params: dict[str, str]) -> tuple[int, int]:
 @requires("audit.read")
 async def audit_log(request: Request) -> Response:
     params = dict(request.query_params)
-    query = _audit_query(params)
+    base = _audit_query(params)
     limit, offset = _page(params)
 
+    principal = principal_of(request)
+
     def run(session: Session) -> dict:
+        query = _own_entries(session, principal, base)
         total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
         rows = session.exec(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
         return {"items": [AuditEntryPublic.model_validate(r, from_attributes=True).model_dump(mode="json") for r in rows],
@@ -295,7 +306,7 @@ async def audit_csv(request: Request) -> Response:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(["id", "日時(UTC)", "利用者ID", "ユーザー名", "役割", "操作", "対象", "記録ID", "モード", "状態", "詳細", "接続元"])
-        for r in session.exec(query.order_by(AuditEntry.id)).all():
+        for r in session.exec(_own_entries(session, principal, query).order_by(AuditEntry.id)).all():
             # attempted usernames, paths and details are whatever a caller sent: escaped like every CSV cell
             writer.writerow(safe_row([r.id, r.at.isoformat(), r.user_id or "", r.username, r.role, r.action, r.resource,
                              " ".join(r.record_ids), r.mode, r.status, r.detail, r.client]))
