@@ -5,7 +5,12 @@ role, 401 (a JSON route) or a redirect to the sign-in page (an HTML page) for no
 record id are also called with an id in the caller's scope (found) and one outside it (404, like an id
 that does not exist). A route added without an action fails `test_every_route_declares_an_action`.
 
-One app, one database and the personas for the whole module: ~1,500 calls.
+Two municipalities share the installation (several municipalities, docs/access.md): the personas
+are city A's (the prefecture coordinator has both), and city B's records are out of every city
+persona's scope — the in/out-of-scope test and `test_the_other_city_is_absent` answer 404 / absent
+for them, as for any record outside a scope.
+
+One app, one database and the personas for the whole module: ~1,700 calls.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import re
 import shutil
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import anyio
@@ -29,14 +34,16 @@ from server.auth.guard import route_action
 from server.auth.policy import ACTIONS, POLICY, PUBLIC, allowed, allowed_actions, rule_for
 from server.auth.principal import load_principal
 from server.auth.tokens import DEVICE, issue_token
-from server.models import SafetyCheck
+from server.models import (District, DwatActivityReport, DwatDeployment, DwatRequest, EvacuationPlan, Municipality,
+                           Person, SafetyCheck, Shelter, ShelterReport)
 from server.models.auth import Mode, ModeSwitch, User
 from server.records.registry import BY_PATH
 from tests.conftest import PG_URL, _pg_engine, _sqlite_engine
 from tests.test_access import World
 
 PERSONAS = ["admin", "welfare_staff", "district_supporter", "shelter_staff", "dwat_member", "dwat_undeployed",
-            "hq_viewer", "anonymous"]
+            "hq_viewer", "prefecture_coordinator", "anonymous"]
+CITY_A, CITY_B = "132144", "132021"  # 国分寺市 (the World's) and 立川市, with their check digits
 STREAMS = {"/api/hq/stream"}  # server-sent events: only the status of the answer is read
 
 
@@ -92,12 +99,15 @@ class Table:
             for person in self.world.people.values():  # an event per person, so scope shows on safety checks
                 s.add(SafetyCheck(person_id=person.id, outcome="safe_home", observed_at=datetime.now(timezone.utc) - timedelta(minutes=5)))
             s.commit()
+        self.city_b = other_city(engine, self.world)
         self.users, self.tokens, self.principals = {}, {}, {}
         for persona in PERSONAS[:-1]:
             role = "dwat_member" if persona == "dwat_undeployed" else persona
             scope = {} if persona == "dwat_undeployed" else self.world.scope_for(role)
+            codes = [CITY_A, CITY_B] if persona == "prefecture_coordinator" else [CITY_A]
             with Session(engine, expire_on_commit=False) as s:
-                user = User(username=f"t-{persona}", role=role, password_hash="x", display_name=persona, **scope)
+                user = User(username=f"t-{persona}", role=role, password_hash="x", display_name=persona,
+                            municipality_codes=codes, **scope)
                 s.add(user)
                 s.commit()
                 self.users[persona] = user
@@ -130,6 +140,42 @@ class Table:
         body = {"json": {}} if method in ("POST", "PUT", "PATCH") else {}
         r = self.client.request(method, url, headers=headers, follow_redirects=False, **body)
         return r.status_code, r.headers
+
+
+def other_city(engine, world) -> dict[str, uuid.UUID]:
+    """City B next to the World's city A: a record of every municipal kind (resource path → id)."""
+    now = datetime.now(timezone.utc) - timedelta(minutes=5)
+    with Session(engine, expire_on_commit=False) as s:
+        s.add_all([Municipality(municipality_code=CITY_A, name="市A"), Municipality(municipality_code=CITY_B, name="市B")])
+        for shelter in (world.s1, world.s2):  # the World's shelters are city A's
+            row = s.get(Shelter, shelter.id)
+            row.municipality_code = CITY_A
+            s.add(row)
+        area = District(municipality_code=CITY_B, code="BX", name="BX", kind="welfare_area")
+        s.add(area)
+        s.flush()
+        chome = District(municipality_code=CITY_B, code="BX1", name="BX1", kind="chome", parent_id=area.id)
+        shelter = Shelter(name="SB", kind="designated_welfare", capacity=10, municipality_code=CITY_B)
+        s.add_all([chome, shelter])
+        s.flush()
+        person = Person(register_no="B-CITY", municipality_code=CITY_B, name="市B住民", birth_date=date(1940, 1, 1),
+                        sex="female", address="住所", district_id=chome.id, consent="yes", consent_date=date(2025, 4, 1))
+        s.add(person)
+        s.flush()
+        plan = EvacuationPlan(person_id=person.id, destination_shelter_id=shelter.id)
+        check = SafetyCheck(person_id=person.id, outcome="safe_home", observed_at=now)
+        report = ShelterReport(shelter_id=shelter.id, open_state="open", observed_at=now)
+        deployment = DwatDeployment(team_id=world.deployment.team_id, shelter_id=shelter.id,
+                                    start_date=date.today() + timedelta(days=3), state="planned")
+        s.add_all([plan, check, report, deployment])
+        s.flush()
+        request = DwatRequest(shelter_id=shelter.id, needs=["介護福祉士"])
+        activity = DwatActivityReport(deployment_id=deployment.id, report_date=date.today(), observed_at=now)
+        s.add_all([request, activity])
+        s.commit()
+        return {"districts": chome.id, "shelters": shelter.id, "people": person.id, "plans": plan.id,
+                "safety-checks": check.id, "shelter-reports": report.id, "dwat-deployments": deployment.id,
+                "dwat-requests": request.id, "dwat-activity-reports": activity.id}
 
 
 def _first_status(app, url: str, headers: dict) -> int:
@@ -292,3 +338,69 @@ def test_no_role_is_named_outside_the_access_table():
     naming = [f"{f.relative_to(server)}:{n}" for f in files
               for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if re.search(r"\bRole\.", line)]
     assert not naming
+
+
+# ---- several municipalities: city A's personas never reach city B's records ----
+
+CITY_PERSONAS = ["admin", "welfare_staff", "district_supporter", "shelter_staff", "dwat_member", "hq_viewer"]
+MUNICIPAL_RECORDS = ["districts", "shelters", "people", "plans", "safety-checks", "shelter-reports",
+                     "dwat-deployments", "dwat-requests", "dwat-activity-reports"]
+REGISTER = ["people", "plans", "safety-checks"]
+
+
+def _get(table: Table, persona: str, url: str):
+    return table.client.get(url, headers={"Authorization": f"Bearer {table.tokens[persona]}"})
+
+
+@pytest.mark.parametrize("mode", ["normal", "disaster"])
+@pytest.mark.parametrize("resource", MUNICIPAL_RECORDS)
+def test_the_other_city_is_absent(table, mode, resource):
+    """Each city persona × city B's record: 404 like an id that does not exist (403 where the role
+    may not read the resource at all), and absent from every list, the HQ map and the sync feed."""
+    table.set_mode(mode)
+    record_id = str(table.city_b[resource])
+    for persona in CITY_PERSONAS:
+        status = _get(table, persona, f"/api/{resource}/{record_id}").status_code
+        expected = 404 if allowed(table.principal(persona), f"{resource}.read") else 403
+        assert status == expected, (persona, resource, mode, status)
+        listing = _get(table, persona, f"/api/{resource}?limit=500")
+        if listing.status_code == 200:
+            assert record_id not in {i["id"] for i in listing.json()["items"]}, (persona, resource)
+        feed = _get(table, persona, "/api/sync/changes?limit=2000")
+        if feed.status_code == 200:
+            assert record_id not in {i["id"] for i in feed.json()["items"]}, (persona, resource, "sync")
+
+
+def test_the_hq_map_of_city_a_has_no_city_b_rows(table):
+    table.set_mode("disaster")
+    for persona in ("admin", "welfare_staff", "hq_viewer"):
+        points = _get(table, persona, "/api/hq/people-points").json()
+        assert str(table.city_b["people"]) not in str(points), persona
+        shelters = _get(table, persona, "/api/hq/shelters").json()["items"]
+        assert {s["name"] for s in shelters} == {"S1", "S2"}, persona
+        assert str(table.city_b["dwat-requests"]) not in str(_get(table, persona, "/api/hq/dwat-requests").json())
+
+
+@pytest.mark.parametrize("mode", ["normal", "disaster"])
+def test_the_prefecture_sees_dwat_of_both_cities_and_no_register(table, mode):
+    table.set_mode(mode)
+    persona = "prefecture_coordinator"
+    for resource in MUNICIPAL_RECORDS:
+        record_id = str(table.city_b[resource])
+        answer = _get(table, persona, f"/api/{resource}/{record_id}")
+        if resource in REGISTER:
+            assert answer.status_code == 403, resource
+            assert _get(table, persona, f"/api/{resource}").status_code == 403, resource
+        else:
+            assert answer.status_code == 200, resource
+            listed = {i["id"] for i in _get(table, persona, f"/api/{resource}?limit=500").json()["items"]}
+            assert record_id in listed, resource
+    assert _get(table, persona, "/api/hq/people-points").status_code == 403
+    feed = _get(table, persona, "/api/sync/changes?limit=2000").json()["items"]
+    assert feed and not {i["entity"] for i in feed} & set(REGISTER)
+    # dispatch: the coordinator updates a request of city B
+    request = _get(table, persona, f"/api/dwat-requests/{table.city_b['dwat-requests']}").json()
+    changed = table.client.patch(f"/api/dwat-requests/{request['id']}", json={"version": request["version"],
+                                                                             "note": "県が調整中"},
+                                 headers={"Authorization": f"Bearer {table.tokens[persona]}"})
+    assert changed.status_code == 200 and changed.json()["note"] == "県が調整中"

@@ -48,7 +48,7 @@ def test_demo_mode_names_the_demo_accounts_without_passwords(engine, make_user):
         page = c.get("/").text
     assert "デモ用アカウント" in page
     rows = {"demo-fukushi": "/workbench", "demo-honbu": "/hq", "demo-minsei": "/app/", "demo-hinanjo": "/app/",
-            "demo-dwat": "/app/", "demo-admin": "/workbench"}
+            "demo-dwat": "/app/", "demo-admin": "/workbench", "demo-pref": "/app/"}
     for username, landing in rows.items():
         assert f"<code>{username}</code>" in page
         row = page.split(f"<code>{username}</code>", 1)[1].split("</tr>", 1)[0]

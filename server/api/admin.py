@@ -19,12 +19,14 @@ from ..auth.guard import principal_of, requires
 from ..auth.mode import current_switch, switch_mode
 from ..domain.csvsafe import safe_row
 from ..auth.passwords import hash_password, weak_password_reason
+from ..auth.municipalities import MunicipalityRefused, account_municipalities, installed, sees_account
 from ..auth.service import create_user
 from ..auth.tokens import revoke, revoke_all_for_user
 from ..errors import MAX_INT, ApiError, validation_error
 from ..models.auth import (AuditEntry, AuditEntryPublic, AuthToken, AuthTokenPublic, Mode, User, UserCreate,
                            UserPublic, UserUpdate)
 from ..models.base import utcnow
+from ..models.geo import normalize_municipality_code
 from ..records.resource import parse_datetime, parse_uuid
 from .http import client_address, in_session, path_uuid, read_body, read_json_object
 
@@ -36,8 +38,11 @@ def _public_user(user: User) -> dict:
 
 @requires("users.list")
 async def list_users(request: Request) -> Response:
+    principal = principal_of(request)
+
     def run(session: Session) -> dict:
-        users = session.exec(select(User).order_by(User.role, User.username)).all()
+        users = [u for u in session.exec(select(User).order_by(User.role, User.username)).all()
+                 if sees_account(principal, u)]
         return {"items": [_public_user(u) for u in users], "total": len(users)}
     return JSONResponse(await in_session(request, run))
 
@@ -49,7 +54,9 @@ async def create_user_endpoint(request: Request) -> Response:
 
     def run(session: Session) -> dict:
         try:
-            user = create_user(session, model)
+            user = create_user(session, model, by=principal)
+        except MunicipalityRefused as exc:
+            raise ApiError(422, "validation failed", [{"field": "municipality_codes", "message": str(exc)}]) from None
         except ValueError as exc:
             raise ApiError(422, "validation failed", [{"field": "password", "message": str(exc)}]) from None
         except LookupError as exc:
@@ -69,11 +76,19 @@ async def update_user(request: Request) -> Response:
 
     def run(session: Session) -> dict:
         user = session.get(User, user_id)
-        if user is None:
+        if user is None or not sees_account(principal, user):
             raise ApiError(404, "user not found")
         if patch.version != user.version:
             raise ApiError(409, "stale version", extra={"current": _public_user(user)})
         changes = patch.model_dump(exclude_unset=True, exclude={"version", "password"})
+        if "municipality_codes" in changes or "role" in changes:
+            try:
+                changes["municipality_codes"] = account_municipalities(
+                    session, changes.get("role") or user.role,
+                    changes["municipality_codes"] if changes.get("municipality_codes") is not None
+                    else user.municipality_codes, by=principal)
+            except MunicipalityRefused as exc:
+                raise ApiError(422, "validation failed", [{"field": "municipality_codes", "message": str(exc)}]) from None
         for key, value in changes.items():
             setattr(user, key, value)
         if patch.password is not None:
@@ -96,9 +111,14 @@ async def update_user(request: Request) -> Response:
     return JSONResponse(await in_session(request, run))
 
 
+def _visible_users(session: Session, principal) -> list:
+    return [u.id for u in session.exec(select(User)).all() if sees_account(principal, u)]
+
+
 @requires("tokens.list")
 async def list_tokens(request: Request) -> Response:
     user_filter = request.query_params.get("user_id")
+    principal = principal_of(request)
 
     def run(session: Session) -> dict:
         query = select(AuthToken).order_by(AuthToken.created_at.desc())
@@ -107,6 +127,8 @@ async def list_tokens(request: Request) -> Response:
                 query = query.where(AuthToken.user_id == uuid.UUID(user_filter))
             except ValueError:
                 raise ApiError(422, "invalid query parameters", [{"field": "user_id", "message": "not a UUID"}]) from None
+        if principal.municipality_codes is not None:  # a city's administrator: its accounts' tokens
+            query = query.where(AuthToken.user_id.in_(_visible_users(session, principal)))
         rows = session.exec(query.limit(500)).all()
         return {"items": [AuthTokenPublic.model_validate(t, from_attributes=True).model_dump(mode="json") for t in rows]}
 
@@ -119,7 +141,9 @@ async def revoke_token(request: Request) -> Response:
     principal = principal_of(request)
 
     def run(session: Session) -> dict:
-        if session.get(AuthToken, token_id) is None:
+        token = session.get(AuthToken, token_id)
+        if token is None or (principal.municipality_codes is not None
+                             and token.user_id not in _visible_users(session, principal)):
             raise ApiError(404, "token not found")
         revoked = revoke(session, token_id)
         record(session, "token_revoke", principal=principal, resource="tokens", record_ids=[token_id],
@@ -132,18 +156,51 @@ async def revoke_token(request: Request) -> Response:
 class ModeRequest(BaseModel):
     mode: Mode
     reason: str = Field(min_length=1, max_length=300, description="e.g. the name of the earthquake")
+    municipality_code: str | None = Field(default=None, max_length=6,
+                                          description="whose mode; default: the caller's only municipality")
 
 
-def _mode_answer(switch) -> dict:
+def _mode_answer(switch, code: str | None = None) -> dict:
     if switch is None:
-        return {"mode": Mode.normal.value, "since": None, "reason": "", "switched_by": None}
+        return {"mode": Mode.normal.value, "since": None, "reason": "", "switched_by": None, "municipality_code": code}
     return {"mode": switch.mode, "since": switch.at.isoformat(), "reason": switch.reason,
-            "switched_by": str(switch.user_id) if switch.user_id else None}
+            "switched_by": str(switch.user_id) if switch.user_id else None, "municipality_code": code}
+
+
+def _mode_municipality(session: Session, principal, asked: str | None) -> tuple[str | None, list[str]]:
+    """The municipality a mode read or switch is about, and the caller's municipalities.
+
+    None: the installation has several and the caller works for several, and none was named."""
+    every = installed(session)
+    mine = sorted(principal.municipality_codes) if principal.municipality_codes is not None else every
+    if asked:
+        try:
+            code = normalize_municipality_code(asked)
+        except ValueError as exc:
+            raise ApiError(422, "validation failed", [{"field": "municipality_code", "message": str(exc)}]) from None
+        if every and code not in mine:
+            raise ApiError(422, "validation failed", [{"field": "municipality_code",
+                                                       "message": f"{code} is not one of your municipalities"}])
+        return code, mine
+    if len(every) <= 1:
+        return (every[0] if every else ""), mine
+    return (mine[0] if len(mine) == 1 else None), mine
 
 
 @requires("mode.read")
 async def get_mode(request: Request) -> Response:
-    return JSONResponse(await in_session(request, lambda s: _mode_answer(current_switch(s))))
+    """The mode in force for a municipality (?municipality_code=, default: the caller's only one);
+    for a caller of several municipalities without one named, each of theirs."""
+    principal = principal_of(request)
+
+    def run(session: Session) -> dict:
+        code, mine = _mode_municipality(session, principal, request.query_params.get("municipality_code"))
+        if code is not None:
+            single = len(installed(session)) <= 1
+            return _mode_answer(current_switch(session, None if single else code), code or None)
+        each = [_mode_answer(current_switch(session, c), c) for c in mine]
+        return {"mode": principal.mode.value, "municipality_code": None, "municipalities": each}
+    return JSONResponse(await in_session(request, run))
 
 
 @requires("mode.switch")
@@ -161,10 +218,14 @@ async def set_mode(request: Request) -> Response:
         raise validation_error(exc) from None
 
     def run(session: Session) -> dict:
-        switch = switch_mode(session, wanted.mode, wanted.reason, principal.user_id)
-        record(session, "mode_switch", principal=principal, resource="mode", detail=f"{wanted.mode.value}",
+        code, _ = _mode_municipality(session, principal, wanted.municipality_code)
+        if code is None:
+            raise ApiError(422, "validation failed", [{"field": "municipality_code", "message":
+                           "name the municipality whose mode changes (you work for several)"}])
+        switch = switch_mode(session, wanted.mode, wanted.reason, principal.user_id, code)
+        record(session, "mode_switch", principal=principal, resource="mode", detail=f"{wanted.mode.value} {code}".strip(),
                client=client_address(request))
-        return _mode_answer(switch)
+        return _mode_answer(switch, code or None)
 
     return JSONResponse(await in_session(request, run))
 
@@ -197,6 +258,14 @@ def _audit_query(params: dict[str, str]):
     return query
 
 
+def _own_entries(session: Session, principal, query):
+    """A city's administrator reads the entries of its own municipalities' accounts (several
+    municipalities in the installation); the installation's administrator reads all."""
+    if principal.municipality_codes is None:
+        return query
+    return query.where(AuditEntry.user_id.in_(_visible_users(session, principal)))
+
+
 def _page(params: dict[str, str]) -> tuple[int, int]:
     try:
         limit = int(params.get("limit", 100))
@@ -212,10 +281,13 @@ def _page(params: dict[str, str]) -> tuple[int, int]:
 @requires("audit.read")
 async def audit_log(request: Request) -> Response:
     params = dict(request.query_params)
-    query = _audit_query(params)
+    base = _audit_query(params)
     limit, offset = _page(params)
 
+    principal = principal_of(request)
+
     def run(session: Session) -> dict:
+        query = _own_entries(session, principal, base)
         total = session.exec(select(sa.func.count()).select_from(query.subquery())).one()
         rows = session.exec(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
         return {"items": [AuditEntryPublic.model_validate(r, from_attributes=True).model_dump(mode="json") for r in rows],
@@ -234,7 +306,7 @@ async def audit_csv(request: Request) -> Response:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(["id", "日時(UTC)", "利用者ID", "ユーザー名", "役割", "操作", "対象", "記録ID", "モード", "状態", "詳細", "接続元"])
-        for r in session.exec(query.order_by(AuditEntry.id)).all():
+        for r in session.exec(_own_entries(session, principal, query).order_by(AuditEntry.id)).all():
             # attempted usernames, paths and details are whatever a caller sent: escaped like every CSV cell
             writer.writerow(safe_row([r.id, r.at.isoformat(), r.user_id or "", r.username, r.role, r.action, r.resource,
                              " ".join(r.record_ids), r.mode, r.status, r.detail, r.client]))

@@ -21,7 +21,7 @@ from ..auth.service import SignInRefused, sign_in
 from ..auth.tokens import DEVICE, SESSION, revoke
 from ..errors import ApiError, check_json_value, field_errors, parse_json
 from ..db import readonly
-from ..models.auth import User, UserPublic
+from ..models.auth import Mode, User, UserPublic
 from ..models.geo import District, Municipality
 from ..models.shelters import Shelter
 from .http import client_address, in_session
@@ -177,7 +177,11 @@ def _me(session: Session, principal) -> dict:
     """The caller as the field app needs it offline: who, where (names for the scope's ids), the mode
     and the actions of the access table they may perform now. Nothing about residents: not audited."""
     user = session.get(User, principal.user_id)
-    municipality = session.exec(select(Municipality).order_by(Municipality.municipality_code)).first()
+    query = select(Municipality).order_by(Municipality.municipality_code)
+    if principal.municipality_codes is not None:  # several in the installation: the caller's own
+        query = query.where(Municipality.municipality_code.in_(sorted(principal.municipality_codes)))
+    theirs = session.exec(query).all()
+    municipality = theirs[0] if theirs else None
 
     def named(model, ids) -> list[dict]:
         rows = session.exec(select(model).where(model.id.in_(list(ids)))).all() if ids else []
@@ -188,6 +192,10 @@ def _me(session: Session, principal) -> dict:
         "display_name": user.display_name if user else "", "role": principal.role.value,
         "role_label": principal.role.ja, "mode": principal.mode.value,
         "municipality": {"code": municipality.municipality_code, "name": municipality.name} if municipality else None,
+        "municipalities": [{"code": m.municipality_code, "name": m.name,
+                            "mode": (Mode.disaster if m.municipality_code in principal.disaster_codes
+                                     else Mode.normal).value if principal.mixed_modes else principal.mode.value}
+                           for m in theirs],
         "scope": {"district_ids": sorted(map(str, principal.district_ids)),
                   "shelter_ids": sorted(map(str, principal.shelter_ids)),
                   "deployment_ids": sorted(map(str, principal.deployment_ids)),

@@ -41,12 +41,13 @@ async def _export(request: Request, resource: str, table, make: Callable, where=
     client = request.client.host if request.client else ""
 
     def run() -> bytes:
-        body = make(engine)
+        codes = principal.municipality_codes  # several municipalities: the caller's own only
+        body = make(engine, codes)
         with Session(engine) as session:
-            count = sa.select(sa.func.count()).select_from(table)
+            clauses = [] if codes is None else [table.c.municipality_code.in_(sorted(codes))]
             if where is not None:
-                count = count.where(where)
-            rows = session.execute(count).scalar_one()
+                clauses.append(where)
+            rows = session.execute(sa.select(sa.func.count()).select_from(table).where(*clauses)).scalar_one()
             record(session, "export", principal=principal, resource=resource, detail=f"csv rows={rows}",
                    client=client)
             if on_export is not None:
@@ -75,11 +76,14 @@ async def export_people(request: Request) -> Response:
                              headers={"X-Tsunagu-Sharing": quote(target.line)})
 
     def handover(session: Session) -> None:
-        ids = session.exec(select(Person.id).where(where) if where is not None else select(Person.id)).all()
+        codes = principal.municipality_codes
+        clauses = ([] if codes is None else [Person.municipality_code.in_(sorted(codes))]) + \
+            ([] if where is None else [where])
+        ids = session.exec(select(Person.id).where(*clauses)).all()
         record_handover(session, principal, target.recipient, target.name, ids, ShareMedium.export,
                         "people CSV", today_jst())
 
-    return await _export(request, "people", Person.__table__, lambda engine: export_people_csv(engine, where),
+    return await _export(request, "people", Person.__table__, lambda engine, codes: export_people_csv(engine, codes, where),
                          where=where, on_export=handover, filename=f"people-{target.recipient.value}",
                          headers={"X-Tsunagu-Sharing": quote(target.line)})
 

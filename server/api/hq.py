@@ -118,16 +118,18 @@ async def districts(request: Request) -> Response:
 
 @requires("hq.view")
 async def shelters(request: Request) -> Response:
-    authorize(request, "shelters", "list")
+    principal, rule = authorize(request, "shelters", "list")
     authorize(request, "shelter-reports", "list")
-    return await _answer(request, hq_map.shelter_states)
+    scope = rule.clauses(principal)  # several municipalities: the caller's (and those accepting its people)
+    return await _answer(request, lambda session: hq_map.shelter_states(session, scope))
 
 
 @requires("hq.view")
 async def deployments(request: Request) -> Response:
-    authorize(request, "dwat-deployments", "list")
+    principal, rule = authorize(request, "dwat-deployments", "list")
     authorize(request, "dwat-teams", "list")
-    return await _answer(request, hq_map.current_deployments)
+    scope = rule.clauses(principal)
+    return await _answer(request, lambda session: hq_map.current_deployments(session, scope))
 
 
 @requires("hq.view")

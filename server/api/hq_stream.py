@@ -17,6 +17,7 @@ import asyncio
 import time
 from typing import AsyncIterator
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -73,11 +74,18 @@ def still_allowed(engine, principal) -> bool:
             and user.role == principal.role)
 
 
+def _clauses(principal, resource: str) -> list:
+    rule = rule_for(resource, principal)
+    return rule.clauses(principal) if rule is not None else [sa.false()]
+
+
 @requires("hq.view")
 async def stream(request: Request) -> StreamingResponse:
     principal, scope = people_scope(request)
     request_rule = rule_for("dwat-requests", principal)  # a role that may not list them gets none
     request_scope = request_rule.clauses(principal) if request_rule and "list" in request_rule.actions else None
+    # several municipalities: the caller's shelters and deployments only (rules: hq.view's roles list both)
+    shelter_scope, deployment_scope = (_clauses(principal, "shelters"), _clauses(principal, "dwat-deployments"))
     requested = _requested_seq(request)
     engine = request.app.state.engine
     client = client_address(request)
@@ -95,7 +103,8 @@ async def stream(request: Request) -> StreamingResponse:
     def poll(seq: int) -> dict | None:
         # Every second per open map: read without the write lock, write only an audit entry.
         with Session(readonly(engine)) as session:
-            message = hq_live.updates_after(session, seq, scope, request_scope=request_scope)
+            message = hq_live.updates_after(session, seq, scope, request_scope=request_scope,
+                                            shelter_scope=shelter_scope, deployment_scope=deployment_scope)
         if message and message["people"]:
             ids = [p["id"] for p in message["people"]]
             with Session(engine) as session:

@@ -97,12 +97,15 @@ async def import_people_endpoint(request: Request) -> Response:
             code = normalize_municipality_code(code)
         except ValueError as exc:
             raise ApiError(422, "bad municipality_code", [{"field": "municipality_code", "message": str(exc)}]) from None
-    return await _run(request, "people", import_people, default_municipality_code=code)
+    codes = principal_of(request).municipality_codes  # several municipalities: the caller's own only
+    if code is None and codes is not None and len(codes) == 1:
+        code = next(iter(codes))
+    return await _run(request, "people", import_people, default_municipality_code=code, municipality_codes=codes)
 
 
 @requires("import.shelters")
 async def import_shelters_endpoint(request: Request) -> Response:
-    return await _run(request, "shelters", import_shelters)
+    return await _run(request, "shelters", import_shelters, municipality_codes=principal_of(request).municipality_codes)
 
 
 routes = [

@@ -108,6 +108,27 @@ def proposal_detail(p: MatchProposal, per_person: bool = True) -> dict:
             "unplaced": [{"person_id": u[0], "reason": u[1]} for u in p.unplaced]}
 
 
+def _municipality(principal, asked: Optional[str]) -> Optional[str]:
+    """The municipality a run is for. Several in the installation: one of the caller's, by default
+    their only one (its people, its shelters and those accepting its people)."""
+    codes = principal.municipality_codes
+    if codes is None:
+        return asked
+    if asked is None and len(codes) == 1:
+        return next(iter(codes))
+    if asked not in codes:
+        raise ApiError(422, "validation failed", [{"field": "municipality_code",
+                                                   "message": "name one of your municipalities"}])
+    return asked
+
+
+def _in_scope(principal, proposal: Optional[MatchProposal]) -> bool:
+    """A proposal of the caller's municipalities (several in the installation), else as if absent."""
+    if proposal is None or principal.municipality_codes is None:
+        return proposal is not None
+    return (proposal.params or {}).get("municipality_code") in principal.municipality_codes
+
+
 def _username(request: Request) -> str:
     return principal_of(request).username
 
@@ -124,13 +145,14 @@ async def run_endpoint(request: Request) -> JSONResponse:
         else default.unverified)
     by_record = {str(k): round(v, 2) for k, v in {**(body.intensity_by_shelter or {}),
                                                    **(body.intensity_by_person or {})}.items()}
-    params = MatchParams(max_walk_m=body.max_walk_m, detour=body.detour, municipality_code=body.municipality_code)
     principal = principal_of(request)
+    code = _municipality(principal, body.municipality_code)
+    params = MatchParams(max_walk_m=body.max_walk_m, detour=body.detour, municipality_code=code)
 
     def run(session: Session) -> dict:
         proposal = run_matching(session, intensity=parse_intensity(body.intensity), rule=rule, params=params,
                                 today=body.today, trigger="manual", created_by=principal.username,
-                                municipality_code=body.municipality_code, intensity_by_record=by_record)
+                                municipality_code=code, intensity_by_record=by_record)
         record(session, "match_run", principal=principal, resource=RESOURCE, record_ids=[proposal.id],
                status=201, client=client_address(request))
         return {**proposal_summary(proposal), "diff": proposal.diff}
@@ -140,10 +162,12 @@ async def run_endpoint(request: Request) -> JSONResponse:
 
 @requires("matching.read")
 async def list_endpoint(request: Request) -> JSONResponse:
+    principal = principal_of(request)
+
     def run(session: Session) -> dict:
         rows = session.exec(select(MatchProposal).order_by(MatchProposal.created_at.desc(), MatchProposal.id)
-                            .limit(50)).all()
-        return {"items": [proposal_summary(p) for p in rows]}
+                            .limit(50 if principal.municipality_codes is None else 500)).all()
+        return {"items": [proposal_summary(p) for p in rows if _in_scope(principal, p)][:50]}
 
     return JSONResponse(await in_session(request, run))
 
@@ -156,13 +180,16 @@ async def latest_endpoint(request: Request) -> JSONResponse:
     principal = principal_of(request)
 
     def run(session: Session) -> dict:
-        if state == ProposalState.confirmed:
+        if state == ProposalState.confirmed and principal.municipality_codes is None:
             proposal = latest_confirmed(session)
         else:
-            query = select(MatchProposal).order_by(MatchProposal.created_at.desc(), MatchProposal.id).limit(1)
+            query = select(MatchProposal).order_by(MatchProposal.created_at.desc(), MatchProposal.id)
             if state:
                 query = query.where(MatchProposal.state == state)
-            proposal = session.exec(query).first()
+            if principal.municipality_codes is None:
+                proposal = session.exec(query.limit(1)).first()
+            else:  # the latest of the caller's municipalities
+                proposal = next((p for p in session.exec(query.limit(500)) if _in_scope(principal, p)), None)
         if proposal is None:
             raise not_found("proposal")
         record(session, "read", principal=principal, resource=RESOURCE, record_ids=[proposal.id],
@@ -179,7 +206,7 @@ async def detail_endpoint(request: Request) -> JSONResponse:
 
     def run(session: Session) -> dict:
         proposal = session.get(MatchProposal, proposal_id)
-        if proposal is None:
+        if not _in_scope(principal, proposal):
             raise not_found("proposal")
         record(session, "read", principal=principal, resource=RESOURCE, record_ids=[proposal.id],
                client=client_address(request))
@@ -194,7 +221,7 @@ async def confirm_endpoint(request: Request) -> JSONResponse:
     principal = principal_of(request)
 
     def run(session: Session) -> dict:
-        if session.get(MatchProposal, proposal_id) is None:
+        if not _in_scope(principal, session.get(MatchProposal, proposal_id)):
             raise not_found("proposal")
         try:
             proposal = confirm(session, proposal_id, principal.username)

@@ -104,20 +104,33 @@ async def list_conflicts(request: Request) -> Response:
     if show not in ("true", "false", "all"):
         raise ApiError(422, "invalid query parameters", [{"field": "resolved", "message": "true, false or all"}])
 
+    principal = principal_of(request)
+
     def run(session: Session) -> dict:
         query = select(SyncConflict).order_by(SyncConflict.created_at)
         if show == "false":
             query = query.where(SyncConflict.resolved_at.is_(None))
         elif show == "true":
             query = query.where(SyncConflict.resolved_at.is_not(None))
-        rows = session.exec(query.limit(1000)).all()
+        rows = [c for c in session.exec(query.limit(1000)).all() if _sees_conflict(session, principal, c)]
         if rows:  # conflicts hold the values of both sides: a read of personal data, audited by record id
-            record(session, "list", principal=principal_of(request), resource="conflicts",
+            record(session, "list", principal=principal, resource="conflicts",
                    record_ids=sorted({str(c.record_id) for c in rows}), detail=f"{len(rows)} conflict(s)",
                    client=client_address(request))
         return {"items": [SyncConflictPublic.model_validate(c, from_attributes=True).model_dump(mode="json") for c in rows]}
 
     return JSONResponse(await in_session(request, run))
+
+
+def _sees_conflict(session: Session, principal, conflict: SyncConflict) -> bool:
+    """A conflict holds values of its record: shown only to a caller whose scope holds the record
+    (several municipalities: an office sees its own municipalities' conflicts; one: every office)."""
+    resource = BY_PATH.get(conflict.entity)
+    rule = rule_for(conflict.entity, principal) if resource is not None else None
+    if rule is None:
+        return False
+    access = Access(principal, rule)
+    return not access.clauses() or get_visible(resource, session, conflict.record_id, access) is not None
 
 
 def _author_may_change(session: Session, conflict: SyncConflict, resource) -> bool:
@@ -149,7 +162,7 @@ async def resolve_conflict(request: Request) -> Response:
 
     def run(session: Session) -> dict:
         conflict = session.get(SyncConflict, conflict_id)
-        if conflict is None:
+        if conflict is None or not _sees_conflict(session, principal, conflict):
             raise ApiError(404, "conflict not found")
         if conflict.resolved_at is not None:
             raise ApiError(409, "already resolved", extra={"resolution": conflict.resolution})

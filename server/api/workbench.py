@@ -89,7 +89,7 @@ async def register_page(request: Request) -> Response:
     def run(session: Session):
         found = None if search.errors else data.run_search(session, search, people, plan_access,
                                                            client_address(request))
-        return found, data.districts(session)
+        return found, data.districts(session, people)
 
     found, districts = await _run(request, run)
     query = {k: v for k, v in search.values.items() if v}
@@ -114,7 +114,8 @@ async def person_page(request: Request) -> Response:
 def _plan_context(session: Session, person_id, people, plan_access, today) -> dict:
     row = data.get_row(data.PEOPLE, session, person_id, people)
     plan = plans.current_plan(session, person_id, plan_access)
-    return {"row": row, "plan": plan, "options": plans.options_for(session, row, today)}
+    return {"row": row, "plan": plan,
+            "options": plans.options_for(session, row, today, several=people.principal.municipality_codes is not None)}
 
 
 @page("workbench.view", REFUSED)
@@ -207,7 +208,7 @@ async def person_form(request: Request) -> Response:
         if row is not None:
             data.audit_operation(session, people, "read", data.PEOPLE, [row.id], client=client_address(request))
         return {"row": row, "values": persons.person_to_form(stored), "version": stored["version"] if stored else "",
-                "outcome": None, "districts": data.districts(session)}
+                "outcome": None, "districts": data.districts(session, people)}
 
     return _page(request, "person_form.html", await _run(request, run, person_id))
 
@@ -228,7 +229,7 @@ async def person_save(request: Request) -> Response:
         outcome, saved_id = persons.save_person(session, row, values, version, access, client_address(request))
         return {"row": row, "values": outcome.values, "outcome": outcome, "saved_id": saved_id,
                 "version": outcome.version if outcome.version is not None else raw_version,
-                "districts": data.districts(session)}
+                "districts": data.districts(session, access)}
 
     context = await _run(request, run, person_id)
     outcome = context["outcome"]

@@ -145,8 +145,11 @@ def search_clauses(session: Session, search: Search) -> list:
     return clauses
 
 
-def districts(session: Session) -> list[District]:
-    return list(session.exec(select(District).order_by(District.kind.desc(), District.code)).all())
+def districts(session: Session, access: Access) -> list[District]:
+    """The districts to search by: the caller's municipalities' (several in the installation)."""
+    codes = getattr(access.principal, "municipality_codes", None)
+    where = [] if codes is None else [District.municipality_code.in_(sorted(codes))]
+    return list(session.exec(select(District).where(*where).order_by(District.kind.desc(), District.code)).all())
 
 
 def run_search(session: Session, search: Search, access: Access, plan_access: Access, client: str) -> dict:

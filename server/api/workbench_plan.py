@@ -25,6 +25,7 @@ from ..domain.workbench.supporters import guess_kind, phone_key
 from ..domain.workbench.plan_rules import check_save, destination_problems, shelter_options
 from ..errors import ApiError
 from ..models import EvacuationPlan, Person, Shelter, SupporterRecord
+from ..models.shelters import accepts_people_of
 from ..models.vocab import PlanStatus
 from ..records.access import Access
 from ..records.audit import audit_operation
@@ -272,9 +273,15 @@ def _same_entry(session: Session, line: dict, access: Access) -> Optional[Suppor
     return next((e for e in found if (name_key(e.name), phone_key(e.phone)) == key), None)
 
 
-def options_for(session: Session, person: Person, today: date) -> list:
-    """Every shelter for the destination picker: eligible first, nearest first; refused ones with why."""
-    shelters = session.exec(select(Shelter)).all()
+def options_for(session: Session, person: Person, today: date, several: bool = False) -> list:
+    """Every shelter for the destination picker: eligible first, nearest first; refused ones with why.
+    With several municipalities in the installation: the person's municipality's shelters and
+    those of others that accept its people (広域避難)."""
+    query = select(Shelter)
+    if several:
+        query = query.where(sa.or_(Shelter.municipality_code == person.municipality_code,
+                                   accepts_people_of([person.municipality_code])))
+    shelters = session.exec(query).all()
     return shelter_options(person_from_row(person), [shelter_from_row(s) for s in shelters], today)
 
 

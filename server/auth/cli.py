@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from ..models.auth import Role, User, UserCreate
+from .municipalities import installed
 from .service import create_user
 
 
@@ -31,12 +32,15 @@ def _create(args, settings, role: str) -> int:
     password = _read_password(args)
     try:
         data = UserCreate(username=args.username, password=password, role=role,
-                          display_name=args.display_name or args.username)
+                          display_name=args.display_name or args.username,
+                          municipality_codes=args.municipality or [])
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             print(f"error: {'.'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr)
         return 2
     with Session(engine) as session:
+        if getattr(args, "all_municipalities", False):
+            data.municipality_codes = installed(session)
         try:
             user = create_user(session, data)
         except (ValueError, LookupError) as exc:
@@ -79,6 +83,12 @@ def add_users_parser(subparsers) -> None:
         if name == "create":
             p.add_argument("--role", required=True, choices=[r.value for r in Role])
         p.add_argument("--display-name", default="")
+        p.add_argument("--municipality", action="append", metavar="CODE",
+                       help="the account's municipality (市区町村コード; repeat for a prefecture role); "
+                            "needed when the installation has several")
+        if name == "create-admin":
+            p.add_argument("--all-municipalities", action="store_true",
+                           help="an administrator of the whole installation (several municipalities)")
         p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
         p.set_defaults(func=func)
     lst = sub.add_parser("list", help="list accounts (no secrets)")

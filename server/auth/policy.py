@@ -11,15 +11,16 @@ route as every role in both modes against it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
 from sqlmodel import select
 
-from ..models import (DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
-                      EvacuationPlan, Person, SafetyCheck, Shelter, ShelterReport)
+from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
+                      EvacuationPlan, Municipality, Person, SafetyCheck, Shelter, ShelterReport)
 from ..models.auth import Mode, Role
+from ..models.shelters import accepts_people_of
 from ..models.vocab import Consent
 from ..domain.share_records import held_by_consent, shareable_clause
 from .principal import Principal
@@ -40,13 +41,21 @@ class Rule:
     hidden: frozenset = frozenset()        # dotted field paths removed from answers
     only: Optional[frozenset] = None       # if set: the only fields returned
     writable: Optional[frozenset] = None   # if set: the only fields an update may change
+    # the rows of the caller's municipalities (set for every rule from MUNICIPAL below); called
+    # only when the installation has several municipalities, so a single city adds no clause
+    municipal: Optional[Callable[[Principal, bool], list]] = None
 
     def clauses(self, principal: Principal) -> list:
-        return self.scope(principal) if self.scope else []
+        return [*(self.scope(principal) if self.scope else []), *self._municipal(principal, False)]
 
     def write_clauses(self, principal: Principal) -> list:
         chosen = self.write_scope or self.scope
-        return chosen(principal) if chosen else []
+        return [*(chosen(principal) if chosen else []), *self._municipal(principal, True)]
+
+    def _municipal(self, principal: Principal, write: bool) -> list:
+        if self.municipal is None or principal.municipality_codes is None:
+            return []
+        return self.municipal(principal, write)
 
 
 # ---- row scopes ----
@@ -61,17 +70,28 @@ def _assigned_people(shelter_ids) -> Any:
     )
 
 
+def _own_people(p: Principal) -> list:
+    """The register of the caller's municipalities ([] = all: one municipality in the installation)."""
+    return [] if p.municipality_codes is None else [Person.municipality_code.in_(sorted(p.municipality_codes))]
+
+
 def people_clauses(p: Principal) -> list:
+    """The people a role may see. The municipality is part of it: city staff never read another
+    city's register. Shelter staff and DWAT see whom their shelters expect or received — in 広域避難
+    that includes people of another municipality the shelter accepts (Shelter.accepts_from)."""
     if p.is_city_office or p.role == Role.hq_viewer:
-        return []
+        return _own_people(p)
     if p.role == Role.district_supporter:
-        clauses = [Person.district_id.in_(list(p.district_ids))]
+        clauses = [Person.district_id.in_(list(p.district_ids)), *_own_people(p)]
     elif p.role in (Role.shelter_staff, Role.dwat_member):
         clauses = [Person.id.in_(_assigned_people(p.shelter_ids))]
     else:
         return [sa.false()]
     if p.consent_only:
         clauses.append(shareable_clause(p.share_category, p.ordinance))
+    elif p.mixed_modes:  # only some of the caller's municipalities declared a disaster
+        clauses.append(sa.or_(shareable_clause(p.share_category, p.ordinance),
+                              Person.municipality_code.in_(sorted(p.disaster_codes))))
     return clauses
 
 
@@ -99,6 +119,43 @@ def own_deployments(column) -> Clauses:
     return lambda p: [column.in_(list(p.deployment_ids))]
 
 
+# ---- municipalities (several in one installation; docs/access.md "Municipalities") ----
+
+def _codes(p: Principal) -> list[str]:
+    return sorted(p.municipality_codes or ())
+
+
+def municipal_shelters(p: Principal, write: bool = False) -> Any:
+    """The caller's municipalities' shelters, and for reading also those that accept its people."""
+    own = Shelter.municipality_code.in_(_codes(p))
+    return own if write else sa.or_(own, accepts_people_of(_codes(p)))
+
+
+def _by_shelter(column) -> Callable[[Principal, bool], list]:
+    return lambda p, write: [column.in_(select(Shelter.id).where(municipal_shelters(p, write)))]
+
+
+MUNICIPAL: dict[str, Callable[[Principal, bool], list]] = {
+    "municipalities": lambda p, write: [Municipality.municipality_code.in_(_codes(p))],
+    "districts": lambda p, write: [District.municipality_code.in_(_codes(p))],
+    "shelters": lambda p, write: [municipal_shelters(p, write)],
+    "shelter-reports": _by_shelter(ShelterReport.shelter_id),
+    "dwat-deployments": _by_shelter(DwatDeployment.shelter_id),
+    "dwat-requests": _by_shelter(DwatRequest.shelter_id),
+    "dwat-activity-reports": lambda p, write: [DwatActivityReport.deployment_id.in_(
+        select(DwatDeployment.id).where(DwatDeployment.shelter_id.in_(
+            select(Shelter.id).where(municipal_shelters(p, write)))))],
+    # people, plans and safety checks: the city office's rule has no row scope, so its municipality
+    # is added here; the other roles' scopes (people_clauses) carry it themselves (shelter staff
+    # and DWAT see accepted people of other municipalities). DWAT teams and members: the
+    # prefecture's, shared by its municipalities.
+    "people": lambda p, write: _own_people(p) if p.is_city_office else [],
+    "plans": lambda p, write: [EvacuationPlan.person_id.in_(select(Person.id).where(*_own_people(p)))]
+    if p.is_city_office else [],
+    "safety-checks": lambda p, write: [SafetyCheck.person_id.in_(select(Person.id).where(*_own_people(p)))]
+    if p.is_city_office else [],
+}
+
 # ---- field sets ----
 
 PERSON_HQ_FIELDS = frozenset({"id", "version", "created_at", "updated_at", "register_no", "district_id",
@@ -107,8 +164,8 @@ PERSON_SUPPORTER_HIDDEN = frozenset({"reason_note"})
 PLAN_SUPPORTER_HIDDEN = frozenset({"care.conditions", "care.doctor", "care.blood_type"})
 SAFETY_HQ_FIELDS = frozenset({"id", "recorded_at", "observed_at", "person_id", "outcome", "shelter_id"})
 
-A, W, D, S, M, H = (Role.admin, Role.welfare_staff, Role.district_supporter, Role.shelter_staff,
-                    Role.dwat_member, Role.hq_viewer)
+A, W, D, S, M, H, P = (Role.admin, Role.welfare_staff, Role.district_supporter, Role.shelter_staff,
+                       Role.dwat_member, Role.hq_viewer, Role.prefecture_coordinator)
 
 # ---- named role groups ----
 
@@ -116,6 +173,9 @@ ADMIN = frozenset({A})                       # システム管理者
 CITY_OFFICE = frozenset({A, W})              # 市役所 (owns the register and the plans)
 HQ = CITY_OFFICE | {H}                       # 災害対策本部 and the city office
 FIELD = frozenset({D, S, M})                 # supporters, shelter staff, DWAT (scoped, consent in normal times)
+PREFECTURE = frozenset({P})                  # 都道府県DWAT事務局: DWAT across its municipalities, never the register
+DWAT_COORDINATION = CITY_OFFICE | PREFECTURE  # who dispatches DWAT teams
+MULTI_MUNICIPALITY = frozenset({A, H, P})    # roles an account may hold for several municipalities
 PRINTERS = CITY_OFFICE | FIELD               # who may read plans, so print them
 EVERYONE_SIGNED_IN = frozenset(Role)
 PUBLIC = "public"                            # the action of a route anyone may call, signed in or not
@@ -124,8 +184,8 @@ OFFICE = {A: Rule(ALL), W: Rule(ALL)}
 READ_ALL = Rule(READ)
 
 POLICY: dict[str, dict[Role, Rule]] = {
-    "municipalities": {**OFFICE, D: READ_ALL, S: READ_ALL, M: READ_ALL, H: READ_ALL},
-    "districts": {**OFFICE, D: READ_ALL, S: READ_ALL, M: READ_ALL, H: READ_ALL},
+    "municipalities": {**OFFICE, D: READ_ALL, S: READ_ALL, M: READ_ALL, H: READ_ALL, P: READ_ALL},
+    "districts": {**OFFICE, D: READ_ALL, S: READ_ALL, M: READ_ALL, H: READ_ALL, P: READ_ALL},
     "people": {
         **OFFICE,
         D: Rule(READ, people_clauses, hidden=PERSON_SUPPORTER_HIDDEN),
@@ -153,33 +213,36 @@ POLICY: dict[str, dict[Role, Rule]] = {
         H: Rule(READ, safety_clauses, only=SAFETY_HQ_FIELDS),
     },
     "shelters": {
-        **OFFICE, D: READ_ALL, M: READ_ALL, H: READ_ALL,
+        **OFFICE, D: READ_ALL, M: READ_ALL, H: READ_ALL, P: READ_ALL,
         S: Rule(READ | {"update"}, write_scope=own_shelters(Shelter.id)),
     },
     "shelter-reports": {
-        **OFFICE, D: READ_ALL, H: READ_ALL,
+        **OFFICE, D: READ_ALL, H: READ_ALL, P: READ_ALL,
         S: Rule(READ | {"create"}, write_scope=own_shelters(ShelterReport.shelter_id), create_ref="shelter_id"),
         M: Rule(READ | {"create"}, write_scope=own_shelters(ShelterReport.shelter_id), create_ref="shelter_id"),
     },
     # answers per recipient category (Art. 49-11): the office keeps them
     "consents": {**OFFICE},
-    "dwat-teams": {**OFFICE, H: READ_ALL, M: Rule(READ, own_team(DwatTeam.id))},
-    "dwat-members": {**OFFICE, H: READ_ALL, M: Rule(READ, own_team(DwatMember.team_id))},
+    "dwat-teams": {**OFFICE, H: READ_ALL, P: READ_ALL, M: Rule(READ, own_team(DwatTeam.id))},
+    "dwat-members": {**OFFICE, H: READ_ALL, P: READ_ALL, M: Rule(READ, own_team(DwatMember.team_id))},
     "dwat-deployments": {
-        **OFFICE, H: READ_ALL,
+        **OFFICE, H: READ_ALL, P: Rule(READ | WRITE),
         S: Rule(READ, own_shelters(DwatDeployment.shelter_id)),
         M: Rule(READ, own_team(DwatDeployment.team_id)),
     },
     "dwat-requests": {
-        **OFFICE, H: READ_ALL,
+        **OFFICE, H: READ_ALL, P: Rule(READ | {"update"}),
         S: Rule(READ | {"create"}, own_shelters(DwatRequest.shelter_id), create_ref="shelter_id"),
         M: Rule(READ, own_shelters(DwatRequest.shelter_id)),
     },
     "dwat-activity-reports": {
-        **OFFICE, H: READ_ALL,
+        **OFFICE, H: READ_ALL, P: READ_ALL,
         M: Rule(READ | {"create"}, own_deployments(DwatActivityReport.deployment_id), create_ref="deployment_id"),
     },
 }
+
+POLICY = {resource: {role: replace(rule, municipal=MUNICIPAL.get(resource)) for role, rule in rules.items()}
+          for resource, rules in POLICY.items()}
 
 # ---- the action table ----
 
@@ -291,6 +354,8 @@ def held_before(session, p: Principal, entity: str, befores: dict) -> set:
         if not people_clauses(p):
             return set(befores)
         known = {rid: b for rid, b in befores.items() if b}
+        if p.is_city_office or p.role == Role.hq_viewer:  # scoped by municipality only
+            return {rid for rid, b in known.items() if b.get("municipality_code") in p.municipality_codes}
         if p.role == Role.district_supporter:
             held = {rid for rid, b in known.items() if b.get("district_id") and
                     uuid.UUID(b["district_id"]) in p.district_ids}
@@ -303,6 +368,11 @@ def held_before(session, p: Principal, entity: str, befores: dict) -> set:
             held = {rid for rid in held if known[rid].get("consent") == Consent.yes.value}
         elif p.consent_only and held:
             held = held_by_consent(session, p, held, {rid: known[rid].get("consent") for rid in held})
+        elif p.mixed_modes and held:
+            opened = {rid for rid in held if known[rid].get("municipality_code") in p.disaster_codes}
+            rest = held - opened
+            held = opened | (held_by_consent(session, p, rest, {rid: known[rid].get("consent") for rid in rest})
+                             if rest else set())
         return held
     if entity == "plans":
         if not people_clauses(p):
@@ -319,8 +389,8 @@ def sees_plan_destinations(principal: Principal) -> bool:
     the content of their evacuation plan — for the whole register. Only a role that reads every
     plan sees them per person; the others (the HQ viewer, who may not read plans) get the
     proposal's totals and the number of people per shelter."""
-    rule = rule_for("plans", principal)
-    return rule is not None and "read" in rule.actions and not rule.clauses(principal)
+    rule = rule_for("plans", principal)  # the role's own row scope; the municipality narrows any role
+    return rule is not None and "read" in rule.actions and not (rule.scope and rule.scope(principal))
 
 
 def names_district(principal: Optional[Principal], district_id) -> bool:

@@ -11,6 +11,8 @@ from sqlmodel import Session, select
 from ..models.auth import AuditEntry, AuthToken, User, UserCreate
 from ..models.base import utcnow
 from .audit import record
+from .municipalities import account_municipalities
+from .principal import Principal
 from .passwords import hash_password, verify_password, weak_password_reason
 from .tokens import issue_token
 
@@ -66,14 +68,16 @@ def sign_in(session: Session, username: str, password: str, *, kind: str, lifeti
     return SignIn(user, secret, token)
 
 
-def create_user(session: Session, data: UserCreate) -> User:
-    """Create an account; the password is stored only as an argon2id hash."""
+def create_user(session: Session, data: UserCreate, by: Principal | None = None) -> User:
+    """Create an account; the password is stored only as an argon2id hash. Its municipalities:
+    `account_municipalities` (MunicipalityRefused when several exist and none is named)."""
     reason = weak_password_reason(data.password, data.username)
     if reason:
         raise ValueError(reason)
     if session.exec(select(User.id).where(User.username == data.username)).first() is not None:
         raise LookupError("username is taken")
     values = data.model_dump(exclude={"password", "id"})
+    values["municipality_codes"] = account_municipalities(session, data.role, data.municipality_codes, by)
     user = User(**values, password_hash=hash_password(data.password))
     if data.id:
         user.id = data.id

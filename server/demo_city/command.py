@@ -22,6 +22,9 @@ def add_demo_parser(subparsers) -> argparse.ArgumentParser:
                         help=f"random seed; the same seed gives the same city (default: {DEFAULT_SEED})")
     parser.add_argument("--replace", action="store_true",
                         help="delete an earlier demo city and load a fresh one")
+    parser.add_argument("--cities", type=int, default=1, choices=(1, 2),
+                        help="2: also load むすび町, a smaller neighbour with its own code, accounts (demo-*-2) "
+                             "and a shelter that accepts つなぎ市's people (several municipalities)")
     parser.add_argument("--no-serve", action="store_true", help="load the data and exit")
     parser.add_argument("--host", help="address to listen on (default: TSUNAGU_HOST)")
     parser.add_argument("--port", type=int, help="port to listen on (default: TSUNAGU_PORT)")
@@ -62,12 +65,22 @@ def cmd_demo(args, settings) -> int:
               f"{counts['districts']} districts, {counts['dwat_teams']} DWAT teams "
               f"({counts['dwat_members']} members; {counts['dwat_deployments']} deployments, "
               f"{counts['dwat_requests']} requests, {counts['dwat_activity_reports']} daily reports)")
+        if getattr(args, "cities", 1) == 2:
+            from .neighbour import build_neighbour
+
+            town = build_neighbour(args.seed, max(args.people // 3, 0 if args.people == 0 else 1))
+            extra = load_demo_city(engine, town, alongside=True)
+            print(f"demo: loaded the neighbour {town.municipality.name} ({town.municipality.municipality_code}): "
+                  f"{extra['people']} people, {extra['shelters']} shelters, {extra['districts']} districts")
     from sqlmodel import Session
 
     from ..auth.demo_users import print_accounts, seed_demo_users
 
     with Session(engine) as session:  # this is demo mode by definition: printed passwords are allowed here
-        accounts = seed_demo_users(session, demo_mode=True)
+        from .common import MUNICIPALITY_CODE, NEIGHBOUR_CODE
+
+        codes = [MUNICIPALITY_CODE, NEIGHBOUR_CODE] if getattr(args, "cities", 1) == 2 else None
+        accounts = seed_demo_users(session, demo_mode=True, municipalities=codes)
         session.commit()
     print_accounts(accounts)
     engine.dispose()

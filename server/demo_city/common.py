@@ -24,6 +24,9 @@ from ..models.geo import municipality_check_digit
 # municipality has it. The sixth digit is the check digit of the 総務省 rule.
 MUNICIPALITY_CODE5 = "13299"
 MUNICIPALITY_CODE = MUNICIPALITY_CODE5 + municipality_check_digit(MUNICIPALITY_CODE5)
+# むすび町, the neighbour loaded by `tsunagu demo --cities 2` (neighbour.py)
+NEIGHBOUR_CODE5 = "13298"
+NEIGHBOUR_CODE = NEIGHBOUR_CODE5 + municipality_check_digit(NEIGHBOUR_CODE5)
 
 DEFAULT_SEED = 20261127
 PROJECT_GEODATA = Path(__file__).resolve().parents[2] / "geodata"

@@ -13,7 +13,9 @@ from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, 
 from ..models.hazards import HazardArea
 from ..models.vocab import DistrictKind
 from .city import DemoCity
-from .common import MUNICIPALITY_CODE
+from .common import MUNICIPALITY_CODE, NEIGHBOUR_CODE
+
+DEMO_CODES = (MUNICIPALITY_CODE, NEIGHBOUR_CODE)
 from .dwat import ORGANISATION
 
 # Rows per INSERT statement: large enough to be fast, small enough for PostgreSQL's
@@ -21,18 +23,20 @@ from .dwat import ORGANISATION
 CHUNK = 2000
 
 
-def load_demo_city(engine: Engine, city: DemoCity, replace: bool = False) -> dict[str, int]:
+def load_demo_city(engine: Engine, city: DemoCity, replace: bool = False, alongside: bool = False) -> dict[str, int]:
     """Insert the whole city in one transaction and return the row counts by table.
 
     Refuses (ValueError) when the database already holds people, so the demo never mixes
     with a real register. With `replace=True` the demo city's earlier rows — and
     everything that refers to them, such as safety checks and shelter reports — are
-    deleted first; people of other municipalities still make it refuse.
+    deleted first; people of other municipalities still make it refuse. `alongside=True` loads a
+    neighbouring demo municipality (`tsunagu demo --cities 2`) next to the demo city just loaded:
+    no such check, no hazard areas.
     """
     with engine.begin() as conn:
-        if replace:
+        if replace and not alongside:
             delete_demo_data(conn)
-        people = conn.execute(sa.select(sa.func.count()).select_from(Person.__table__)).scalar_one()
+        people = 0 if alongside else conn.execute(sa.select(sa.func.count()).select_from(Person.__table__)).scalar_one()
         if people:
             hint = "" if replace else "; use replace=True (tsunagu demo --replace) to reload the demo city"
             raise ValueError(f"the database already holds {people} people, not loading the demo city{hint}")
@@ -51,7 +55,7 @@ def load_demo_city(engine: Engine, city: DemoCity, replace: bool = False) -> dic
             ("dwat_deployments", DwatDeployment, city.dwat_deployments),
             ("dwat_requests", DwatRequest, city.dwat_requests),
             ("dwat_activity_reports", DwatActivityReport, city.dwat_reports),
-            ("hazard_areas", HazardArea, demo_hazard_rows()),
+            ("hazard_areas", HazardArea, [] if alongside else demo_hazard_rows()),
         ]
         counts: dict[str, int] = {}
         for label, model, rows in batches:
@@ -86,20 +90,21 @@ def _insert(conn: Connection, model: type[SQLModel], rows: list) -> None:
 
 
 def delete_demo_data(conn: Connection) -> None:
-    """Delete the demo city (any seed) and every row that refers to it."""
+    """Delete the demo city and its neighbour (any seed) and every row that refers to them."""
     tables = {t.name: t for t in SQLModel.metadata.sorted_tables}
     person, shelter, district = tables["person"], tables["shelter"], tables["district"]
     team, municipality = tables["dwat_team"], tables["municipality"]
-    _delete_cascading(conn, tables, person, person.c.municipality_code == MUNICIPALITY_CODE)
-    _delete_cascading(conn, tables, shelter, shelter.c.municipality_code == MUNICIPALITY_CODE)
+    codes = DEMO_CODES
+    _delete_cascading(conn, tables, person, person.c.municipality_code.in_(codes))
+    _delete_cascading(conn, tables, shelter, shelter.c.municipality_code.in_(codes))
     _delete_cascading(conn, tables, team, team.c.organisation == ORGANISATION)
     # 町丁目 point at their 福祉圏域, so they go first.
-    demo = district.c.municipality_code == MUNICIPALITY_CODE
+    demo = district.c.municipality_code.in_(codes)
     _delete_cascading(conn, tables, district, demo & district.c.parent_id.is_not(None))
     _delete_cascading(conn, tables, district, demo)
-    conn.execute(sa.delete(municipality).where(municipality.c.municipality_code == MUNICIPALITY_CODE))
+    conn.execute(sa.delete(municipality).where(municipality.c.municipality_code.in_(codes)))
     hazards = tables["hazard_area"]
-    conn.execute(sa.delete(hazards).where(hazards.c.municipality_code == MUNICIPALITY_CODE))
+    conn.execute(sa.delete(hazards).where(hazards.c.municipality_code.in_(codes)))
 
 
 def _delete_cascading(conn: Connection, tables: dict[str, sa.Table], table: sa.Table, where) -> None:

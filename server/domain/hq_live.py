@@ -34,13 +34,15 @@ def changes_after(session: Session, seq: int, limit: int = BATCH) -> list[Change
 
 
 def updates_after(session: Session, seq: int, people_scope: list, limit: int = BATCH,
-                  request_scope: list | None = None) -> dict[str, Any] | None:
+                  request_scope: list | None = None, shelter_scope: list = (),
+                  deployment_scope: list = ()) -> dict[str, Any] | None:
     """The next message after `seq`, or None when nothing the map shows has changed.
 
     `seq` in the answer is where to continue; `more` says whether to ask again at once.
     People leave the map (`removed_people`) when deleted or no longer in the caller's scope.
     DWAT requests (for the decision strip) are sent only with a `request_scope`, the caller's row
-    clauses for dwat-requests; one that is gone or out of scope is in `removed_requests`.
+    clauses for dwat-requests; one that is gone or out of scope is in `removed_requests`. Shelters
+    and deployments keep to `shelter_scope` / `deployment_scope` (several municipalities).
     """
     rows = changes_after(session, seq, limit)
     if not rows:
@@ -58,10 +60,10 @@ def updates_after(session: Session, seq: int, people_scope: list, limit: int = B
     if check_ids:
         person_ids |= set(session.exec(select(SafetyCheck.person_id).where(SafetyCheck.id.in_(check_ids))).all())
 
-    shelters = hq_map.some_shelter_states(session, sorted(shelter_ids))
+    shelters = hq_map.some_shelter_states(session, sorted(shelter_ids), shelter_scope)
     people = hq_map.some_person_points(session, sorted(person_ids), people_scope)
     deployment_ids = sorted(by_entity.get("dwat-deployments", set()))
-    deployments = hq_map.some_deployments(session, deployment_ids)
+    deployments = hq_map.some_deployments(session, deployment_ids, deployment_scope)
     found = {kind: {item["id"] for item in items}
              for kind, items in (("shelters", shelters), ("people", people), ("deployments", deployments))}
     request_ids = sorted(by_entity.get("dwat-requests", set())) if request_scope is not None else []

@@ -238,9 +238,10 @@ def _with_matching(items: list[dict], blocked: dict[str, str]) -> list[dict]:
     return items
 
 
-def shelter_states(session: Session) -> dict[str, Any]:
-    """Every shelter with its current state (latest report; null fields: no report yet)."""
-    rows = session.execute(_shelter_query().order_by(Shelter.kind, Shelter.name)).all()
+def shelter_states(session: Session, scope: list = ()) -> dict[str, Any]:
+    """Every shelter (in `scope`: the caller's row clauses for shelters) with its current state
+    (latest report; null fields: no report yet)."""
+    rows = session.execute(_shelter_query().where(*scope).order_by(Shelter.kind, Shelter.name)).all()
     return {"items": _with_matching([_shelter_item(r) for r in rows], _matching_blocked(session)),
             "open_states": vocabulary(OpenState),
             "seismic_classes": vocabulary(SeismicClass), "kinds": vocabulary(ShelterKind),
@@ -249,11 +250,11 @@ def shelter_states(session: Session) -> dict[str, Any]:
                                          for code, (ja, en) in BLOCKED_LABELS.items()]}
 
 
-def some_shelter_states(session: Session, shelter_ids: list[uuid.UUID]) -> list[dict]:
-    """The given shelters' current states (unknown ids are absent)."""
+def some_shelter_states(session: Session, shelter_ids: list[uuid.UUID], scope: list = ()) -> list[dict]:
+    """The given shelters' current states (unknown ids and those out of `scope` are absent)."""
     if not shelter_ids:
         return []
-    rows = session.execute(_shelter_query(shelter_ids).where(Shelter.id.in_(shelter_ids))).all()
+    rows = session.execute(_shelter_query(shelter_ids).where(Shelter.id.in_(shelter_ids), *scope)).all()
     return _with_matching([_shelter_item(r) for r in rows], _matching_blocked(session))
 
 
@@ -272,18 +273,19 @@ def _deployment_item(row) -> dict[str, Any]:
             "start_date": row.start_date.isoformat(), "end_date": row.end_date.isoformat() if row.end_date else None}
 
 
-def current_deployments(session: Session) -> dict[str, Any]:
-    """Planned and active deployments: which team goes to which shelter, and when."""
-    rows = session.execute(_deployment_query().where(DwatDeployment.state.in_(CURRENT_DEPLOYMENTS))
+def current_deployments(session: Session, scope: list = ()) -> dict[str, Any]:
+    """Planned and active deployments (in `scope`: the caller's row clauses for deployments): which
+    team goes to which shelter, and when."""
+    rows = session.execute(_deployment_query().where(DwatDeployment.state.in_(CURRENT_DEPLOYMENTS), *scope)
                            .order_by(DwatDeployment.start_date, DwatTeam.name)).all()
     return {"items": [_deployment_item(r) for r in rows], "states": vocabulary(DeploymentState)}
 
 
-def some_deployments(session: Session, deployment_ids: list[uuid.UUID]) -> list[dict]:
-    """The given deployments, whatever their state (the map drops ended ones)."""
+def some_deployments(session: Session, deployment_ids: list[uuid.UUID], scope: list = ()) -> list[dict]:
+    """The given deployments in `scope`, whatever their state (the map drops ended ones)."""
     if not deployment_ids:
         return []
-    rows = session.execute(_deployment_query().where(DwatDeployment.id.in_(deployment_ids))).all()
+    rows = session.execute(_deployment_query().where(DwatDeployment.id.in_(deployment_ids), *scope)).all()
     return [_deployment_item(r) for r in rows]
 
 

@@ -83,9 +83,15 @@ def _stream(conn, statement) -> Iterator[dict]:
         yield from partition
 
 
-def iter_people_csv(engine: Engine, where=None) -> Iterator[bytes]:
-    """The people CSV as byte chunks (BOM and header first), ordered by 登録者番号; `where`: a
-    clause on Person narrowing the rows (Art. 49-11 sharing for an outside recipient)."""
+def _of(t, municipality_codes) -> list:
+    """Rows of these municipalities (several in one installation); None: all."""
+    return [] if municipality_codes is None else [t.c.municipality_code.in_(sorted(municipality_codes))]
+
+
+def iter_people_csv(engine: Engine, municipality_codes=None, where=None) -> Iterator[bytes]:
+    """The people CSV as byte chunks (BOM and header first), ordered by 登録者番号; rows of
+    `municipality_codes` (None: all) and, with `where`, a clause on Person narrowing the rows
+    (Art. 49-11 sharing for an outside recipient)."""
     t = Person.__table__
     with readonly(engine).connect() as conn:
         longest = conn.execute(sa.select(sa.func.max(sa.func.json_array_length(t.c.emergency_contacts)))).scalar()
@@ -98,7 +104,7 @@ def iter_people_csv(engine: Engine, where=None) -> Iterator[bytes]:
                 header += [contact_header(n, part) for n in range(1, groups + 1) for part in CONTACT_PARTS]
 
         def rows() -> Iterator[list[str]]:
-            statement = sa.select(t).order_by(t.c.register_no)
+            statement = sa.select(t).where(*_of(t, municipality_codes)).order_by(t.c.register_no)
             if where is not None:
                 statement = statement.where(where)
             for person in _stream(conn, statement):
@@ -135,17 +141,18 @@ def _person_row(person: dict, districts: dict, groups: int) -> list[str]:
     return out
 
 
-def export_people_csv(engine: Engine, where=None) -> bytes:
-    """The whole register (or the rows `where` allows) as one people CSV (UTF-8 with BOM, CRLF)."""
-    return b"".join(iter_people_csv(engine, where))
+def export_people_csv(engine: Engine, municipality_codes=None, where=None) -> bytes:
+    """The whole register (of these municipalities, or the rows `where` allows) as one people CSV
+    (UTF-8 with BOM, CRLF)."""
+    return b"".join(iter_people_csv(engine, municipality_codes, where))
 
 
-def iter_shelters_csv(engine: Engine) -> Iterator[bytes]:
+def iter_shelters_csv(engine: Engine, municipality_codes=None) -> Iterator[bytes]:
     """The shelters CSV as byte chunks, ordered by 共通ID (shelters without one last, by name)."""
     t = Shelter.__table__
     with readonly(engine).connect() as conn:
         districts = _district_codes(conn)
-        statement = sa.select(t).order_by(t.c.common_id.is_(None), t.c.common_id, t.c.name)
+        statement = sa.select(t).where(*_of(t, municipality_codes)).order_by(t.c.common_id.is_(None), t.c.common_id, t.c.name)
 
         def rows() -> Iterator[list[str]]:
             for shelter in _stream(conn, statement):
@@ -166,6 +173,6 @@ def _shelter_row(shelter: dict, districts: dict) -> list[str]:
     return [special[c.key]() if c.key in special else _text(shelter[c.key]) for c in SHELTER_COLUMNS]
 
 
-def export_shelters_csv(engine: Engine) -> bytes:
-    """All shelters as one shelters CSV (UTF-8 with BOM, CRLF)."""
-    return b"".join(iter_shelters_csv(engine))
+def export_shelters_csv(engine: Engine, municipality_codes=None) -> bytes:
+    """All shelters (of these municipalities) as one shelters CSV (UTF-8 with BOM, CRLF)."""
+    return b"".join(iter_shelters_csv(engine, municipality_codes))

@@ -47,8 +47,11 @@ _PRIVATE_USE_RE = re.compile("[\ue000-\uf8ff]")  # 外字: user-defined characte
 
 
 def import_people(engine: Engine, data: bytes, *, apply: bool = False,
-                  default_municipality_code: str | None = None) -> ImportReport:
+                  default_municipality_code: str | None = None, municipality_codes=None) -> ImportReport:
     """Validate (and with ``apply=True`` write) a people CSV; return what happened.
+
+    `municipality_codes` (several municipalities in one installation): the importing office's; a
+    row of another municipality, or naming a register number kept by another, is refused.
 
     Raise ImportFileError when the file as a whole cannot be read: encoding, a missing
     required column, broken CSV quoting. Row problems are listed in the report instead.
@@ -68,6 +71,7 @@ def import_people(engine: Engine, data: bytes, *, apply: bool = False,
         report.warn(1, cell, "知らない列なので読み飛ばしました (unknown column ignored)")
 
     importer = _PeopleImport(report, found, len(table.header), default_code, apply)
+    importer.allowed = None if municipality_codes is None else set(municipality_codes)
     try:
         with (engine.begin() if apply else readonly(engine).connect()) as conn:
             importer.load_known(conn)
@@ -124,6 +128,7 @@ class _PeopleImport:
         self.districts: dict[tuple[str, str], uuid.UUID] = {}
         self.stored: set[str] = set()
         self.table = Person.__table__
+        self.allowed: set[str] | None = None  # the importing office's municipalities (None: all)
 
     def load_known(self, conn: Connection) -> None:
         """The 町丁目 districts, and which register numbers exist (so new people need no lookup)."""
@@ -231,6 +236,12 @@ class _PeopleImport:
                 if column not in flagged and not (field is None and errors):
                     errors.append((column, reason))
             person = None
+        if self.allowed is not None:
+            if old is not None and old["municipality_code"] not in self.allowed:
+                errors.append((self._header("register_no"), "この登録者番号は使えません (register number not usable here)"))
+            elif person is not None and person.municipality_code not in self.allowed:
+                errors.append((self._header("municipality_code"),
+                               "あなたの市区町村の名簿ではありません (not one of your municipalities)"))
         if errors:
             order = {name: position for position, name in enumerate(self.found.header_of.values())}
             self._fail(line, sorted(errors, key=lambda e: order.get(e[0], len(order))))

@@ -114,8 +114,10 @@ ROW = "(行)"
 _RULE_FIELDS = {"an Is値 needs": "is_value", "a welfare shelter names": "target_groups"}
 
 
-def import_shelters(engine: Engine, data: bytes, *, apply: bool = False) -> ImportReport:
+def import_shelters(engine: Engine, data: bytes, *, apply: bool = False, municipality_codes=None) -> ImportReport:
     """Validate (and with ``apply=True`` write, in one transaction) a shelter CSV of either format.
+    `municipality_codes` (several municipalities in one installation): the importing office's; a
+    shelter of another municipality is refused.
 
     Raise ImportFileError for whole-file problems; row problems go into the report.
     """
@@ -135,6 +137,7 @@ def import_shelters(engine: Engine, data: bytes, *, apply: bool = False) -> Impo
     try:
         with (engine.begin() if apply else readonly(engine).connect()) as conn:
             run = _ShelterImport(conn, report, found, len(table.header), gsi)
+            run.allowed = None if municipality_codes is None else set(municipality_codes)
             for line, cells in table.rows:
                 run.row(line, cells)
             if apply:
@@ -151,6 +154,7 @@ class _ShelterImport:
     def __init__(self, conn: Connection, report: ImportReport, found: HeaderMap, width: int, gsi: bool):
         self.conn, self.report, self.found, self.width, self.gsi = conn, report, found, width, gsi
         self.table = Shelter.__table__
+        self.allowed: set[str] | None = None  # the importing office's municipalities (None: all)
         self.inserts: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self.first_line: dict[str, int] = {}
@@ -272,6 +276,10 @@ class _ShelterImport:
                 if column not in flagged and not (field is None and errors):
                     errors.append((column, reason))
             record = None
+        if self.allowed is not None and ((old is not None and old["municipality_code"] not in self.allowed)
+                                         or (record is not None and record.municipality_code not in self.allowed)):
+            errors.append((self.header("municipality_code"),
+                           "あなたの市区町村の避難所ではありません (not a shelter of your municipalities)"))
         if record is not None and record.common_id and not self.gsi:
             welfare_id = common_id_is_welfare(record.common_id)
             if welfare_id != (record.kind == ShelterKind.designated_welfare):

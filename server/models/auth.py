@@ -12,6 +12,7 @@ from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from .base import CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, UTCDateTime, enum_field, json_list, utcnow
+from .geo import normalize_municipality_code
 from .vocab import LabelledEnum
 
 
@@ -22,6 +23,7 @@ class Role(LabelledEnum):
     shelter_staff = ("shelter_staff", "避難所職員", "shelter staff")
     dwat_member = ("dwat_member", "DWAT隊員", "DWAT member")
     hq_viewer = ("hq_viewer", "災害対策本部", "disaster HQ viewer")
+    prefecture_coordinator = ("prefecture_coordinator", "都道府県DWAT事務局", "prefecture DWAT coordinator")
 
 
 class Mode(LabelledEnum):
@@ -44,6 +46,14 @@ class UserFields(TextStripped):
     dwat_member_id: Optional[uuid.UUID] = Field(default=None, foreign_key="dwat_member.id",
                                                 description="A DWAT member's scope is their team's active deployment")
     affiliation: str = Field(default="", max_length=100, description="e.g. 民生委員, 社会福祉協議会, 自主防災組織")
+    municipality_codes: list[str] = json_list(
+        description="The municipalities (市区町村コード) the account works for: one for city staff, several for a "
+                    "prefecture role. Empty: the only municipality of the installation (refused when there are several)")
+
+    @field_validator("municipality_codes")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        return sorted({normalize_municipality_code(str(code)) for code in value})
 
     @field_validator("username")
     @classmethod
@@ -73,6 +83,7 @@ class UserUpdate(Update):
     shelter_ids: Optional[list[uuid.UUID]] = None
     dwat_member_id: Optional[uuid.UUID] = None
     affiliation: Optional[str] = None
+    municipality_codes: Optional[list[str]] = None
     password: Optional[str] = Field(default=None, min_length=10, max_length=200)
 
 
@@ -116,6 +127,9 @@ class ModeSwitch(SQLModel, table=True):
     mode: Mode = enum_field()
     reason: str = Field(max_length=300)
     user_id: Optional[uuid.UUID] = Field(default=None, foreign_key="app_user.id")
+    # The municipality whose mode this is (a quake in one city does not open another city's
+    # register); "" = every municipality of the installation (a single-city installation's switches).
+    municipality_code: str = Field(default="", max_length=6, index=True)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -7,12 +7,13 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Optional
 
+import sqlalchemy as sa
 from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
 from .base import (CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, UTCDateTime, enum_field,
                    json_list)
-from .geo import check_lon_lat
+from .geo import check_lon_lat, normalize_municipality_code
 from .vocab import Capability, Damage, OpenState, SeismicClass, ShelterKind, TargetGroup
 
 COMMON_ID_RE = re.compile(r"^E\d{5}\d{5}[12][0-2][0-9A-Za-z]$")
@@ -47,6 +48,9 @@ class ShelterFields(TextStripped):
     is_value: Optional[float] = Field(default=None, description="Is値 from the 耐震診断")
     retrofit_done: Optional[bool] = Field(default=None, description="耐震改修実施")
     notes: str = Field(default="", max_length=2000)
+    accepts_from: list[str] = json_list(
+        description="広域避難 (受入協定): codes of other municipalities whose people this shelter may receive; "
+                    "set by the shelter's own city office")
 
     @field_validator("common_id", mode="before")
     @classmethod
@@ -57,6 +61,11 @@ class ShelterFields(TextStripped):
         if not COMMON_ID_RE.match(value):
             raise ValueError("共通ID must be E + 5-digit municipality + 5-digit number + type digits, 14 characters")
         return value
+
+    @field_validator("accepts_from")
+    @classmethod
+    def _accepts_from(cls, value: list[str]) -> list[str]:
+        return sorted({normalize_municipality_code(str(code)) for code in value})
 
     @field_validator("is_value")
     @classmethod
@@ -110,6 +119,14 @@ class Shelter(ShelterFields, RecordMeta, table=True):
     opened_on_request_by: str = Field(default="", max_length=100, description="開設要請をした職員")
 
 
+def accepts_people_of(codes) -> Any:
+    """SQL: shelters whose `accepts_from` names one of `codes` (広域避難). The JSON list is matched as
+    text ('"132144"'): both SQLite and PostgreSQL keep the JSON text as written."""
+    text = sa.cast(Shelter.accepts_from, sa.String)
+    codes = sorted(codes)
+    return sa.or_(*[text.like(f'%"{code}"%') for code in codes]) if codes else sa.false()
+
+
 class ShelterCreate(CreateMixin, ShelterFields):
     pass
 
@@ -133,6 +150,7 @@ class ShelterUpdate(Update):
     phone: Optional[str] = None
     contact_name: Optional[str] = None
     building_permit_date: Optional[date] = None
+    accepts_from: Optional[list[str]] = None
     seismic_diagnosis_done: Optional[bool] = None
     is_value: Optional[float] = None
     retrofit_done: Optional[bool] = None

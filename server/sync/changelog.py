@@ -25,7 +25,7 @@ def _serialize_writers(executor) -> None:
 
 
 # Per entity, the fields that decide whose scope a record is in (ids and codes only).
-SCOPE_KEYS = {"people": ("district_id", "consent"), "plans": ("person_id",)}
+SCOPE_KEYS = {"people": ("district_id", "consent", "municipality_code"), "plans": ("person_id",)}
 
 
 def scope_keys(entity: str, values: dict | None) -> dict | None:

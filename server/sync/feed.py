@@ -63,6 +63,8 @@ def scope_key(principal: Principal) -> str:
     basis = {"user": str(principal.user_id), "role": principal.role.value, "mode": principal.mode.value,
              "d": sorted(map(str, principal.district_ids)), "s": sorted(map(str, principal.shelter_ids)),
              "p": sorted(map(str, principal.deployment_ids)), "t": str(principal.team_id or "")}
+    if principal.municipality_codes is not None:  # several municipalities (one: the key as before)
+        basis.update(m=sorted(principal.municipality_codes), x=sorted(principal.disaster_codes))
     return hashlib.sha256(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:24]
 
 

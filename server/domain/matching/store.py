@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from ...models import EvacuationPlan, MatchProposal, Person, Shelter, ShelterReport
 from ...models.base import utcnow
 from ...models.matching import ProposalState
+from ...models.shelters import accepts_people_of
 from ...models.vocab import SafetyOutcome, SeismicClass, TargetGroup
 from ..current_state import latest_safety_checks, latest_shelter_reports
 from .propose import MatchParams, MatchPerson, MatchShelter, Proposal, diff, propose
@@ -65,8 +66,9 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
     today = today or date.today()
     places = _places(session, intensity, intensity_by_record)
     shelter_query = select(Shelter).where(Shelter.kind.in_([str(k) for k in WELFARE_KINDS]))
-    if municipality_code:
-        shelter_query = shelter_query.where(Shelter.municipality_code == municipality_code)
+    if municipality_code:  # its own shelters and those of other municipalities accepting its people (広域避難)
+        shelter_query = shelter_query.where(sa.or_(Shelter.municipality_code == municipality_code,
+                                                   accepts_people_of([municipality_code])))
     shelter_rows = session.exec(shelter_query.order_by(Shelter.id)).all()
     reports = latest_shelter_reports(session, [s.id for s in shelter_rows])
     shelters = [_shelter_input(s, reports.get(s.id), places, rule) for s in shelter_rows]
