@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
-                      EvacuationPlan, Municipality, Person, SafetyCheck, Shelter, ShelterReport)
+                      EvacuationPlan, Municipality, Person, PersonConsent, SafetyCheck, Shelter, ShelterReport)
 from ..models.auth import Mode, Role
 from ..models.shelters import accepts_people_of
 from ..models.vocab import Consent
@@ -154,6 +154,7 @@ MUNICIPAL: dict[str, Callable[[Principal, bool], list]] = {
     if p.is_city_office else [],
     "safety-checks": lambda p, write: [SafetyCheck.person_id.in_(select(Person.id).where(*_own_people(p)))]
     if p.is_city_office else [],
+    "consents": lambda p, write: [PersonConsent.person_id.in_(select(Person.id).where(*_own_people(p)))],
 }
 
 # ---- field sets ----
