@@ -118,6 +118,8 @@ FIELD = frozenset({D, S, M})                 # supporters, shelter staff, DWAT (
 PRINTERS = CITY_OFFICE | FIELD               # who may read plans, so print them
 EVERYONE_SIGNED_IN = frozenset(Role)
 PUBLIC = "public"                            # the action of a route anyone may call, signed in or not
+DWAT_BOARD = HQ                              # who sees the DWAT dispatch board (派遣調整): requests, suggestions, rotation
+DWAT_DISPATCH = CITY_OFFICE                  # who moves a request along its flow and confirms a team
 
 OFFICE = {A: Rule(ALL), W: Rule(ALL)}
 READ_ALL = Rule(READ)
@@ -208,6 +210,9 @@ ACTIONS: dict[str, Action] = {
     "shelter.open_request": Action(CITY_OFFICE),
     "matching.read": Action(HQ, note="the HQ viewer gets totals, no person's destination"),
     "matching.run": Action(CITY_OFFICE), "matching.confirm": Action(CITY_OFFICE),
+    # DWAT dispatch (docs/dwat.md); no register data on any of these
+    "dwat.board": Action(DWAT_BOARD, note="dispatch board, suggestions, rotation plan and what-if"),
+    "dwat.dispatch": Action(DWAT_DISPATCH, note="request flow steps, confirming a team (makes the deployment)"),
     # printing (rows: the plans the caller may read)
     "workbench.view": Action(CITY_OFFICE, note="the welfare office's workbench: register search, person pages, forms"),
     "workbench.edit": Action(CITY_OFFICE, note="saves from the workbench; rows through the records layer"),

@@ -102,7 +102,7 @@ def request_from_row(row, *, team_id: Optional[Hashable] = None, wanted_from: Op
     kind are left out here; they stay on the row as text). Without a stored step: open →
     requested, assigned → team_assigned, closed → closed; without a wanted day, the day it was
     made (JST)."""
-    counts = dict(getattr(row, "need_counts", None) or {}) or _lenient_counts(row.needs)
+    counts = dict(getattr(row, "need_counts", None) or {}) or lenient_counts(row.needs)
     parsed, problems = parse_needs(counts)
     if problems and (counts or not any(str(n).strip() for n in row.needs)):
         raise DwatError(problems)  # no needs at all (free text naming no kind is kept as text)
@@ -126,7 +126,7 @@ def request_from_row(row, *, team_id: Optional[Hashable] = None, wanted_from: Op
                    note=row.note, state=state, team_id=team_id, history=history)
 
 
-def _lenient_counts(items: Iterable[str]) -> dict[str, int]:
+def lenient_counts(items: Iterable[str]) -> dict[str, int]:
     """Free-text needs as counts where a line names a kind; the others are skipped."""
     counts: dict[str, int] = {}
     for item in items or ():
