@@ -34,7 +34,7 @@ from ..sync.changelog import log_change
 
 LIVE = (DeploymentState.planned.value, DeploymentState.active.value)
 # Refusals that mean "someone else already has it" (409) rather than "this input is wrong" (422).
-TAKEN = frozenset({"already_assigned", "team_already_assigned", "team_busy", "member_two_active"})
+TAKEN = frozenset({"already_assigned", "team_already_assigned", "team_busy", "member_two_active", "member_overlap"})
 STAY_DAYS = 5
 
 
