@@ -15,16 +15,21 @@ from ..models.vocab import DeploymentState, RequestStep, TeamStatus
 from . import dwat_dispatch as dispatch
 
 DAYS = 14
+SHOWN = 30  # open requests shown with their suggestions, most urgent first (the rest are counted)
+TOP = 3     # suggested teams shown per request on the board (the API gives 5)
 DAY_W, ROW_H, LABEL_W, HEAD_H = 44, 30, 190, 40
 
 
 def board(session: Session, today: date, days: int = DAYS) -> dict:
     pool = dispatch.load_pool(session)
-    open_requests = dispatch.suggestions(pool)
+    waiting = len(dispatch.open_requests(pool))
+    open_requests = dispatch.suggestions(pool, limit=SHOWN)
+    for item in open_requests:
+        item["suggestions"] = item["suggestions"][:TOP]
     holding = [dispatch.request_item(pool, r) for r in pool.requests.values()
                if r.step in (RequestStep.team_assigned.value, RequestStep.on_site.value)]
     plan = dispatch.rotation(pool, today, days)
-    return {"open": open_requests, "holding": holding, "deployments": _deployments(session, pool, today),
+    return {"open": open_requests, "open_total": waiting, "holding": holding, "deployments": _deployments(session, pool, today),
             "plan": plan, "gantt": gantt(plan, today, days), "teams": _team_counts(pool),
             "team_names": {str(t.id): t.name for t in pool.teams.values()}}
 

@@ -11,7 +11,7 @@ nothing is changed. docs/dwat.md.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Optional
 
@@ -61,6 +61,7 @@ class Pool:
     requests: dict[uuid.UUID, DwatRequest]
     steps: dict[uuid.UUID, list[DwatRequestStep]]
     shelters: dict[uuid.UUID, Shelter]
+    cache: dict = field(default_factory=dict)  # domain forms, built once per read (the pool is not changed)
 
     def team(self, team_id, without: Optional[uuid.UUID] = None):
         """The domain Team; `without`: judge it without that deployment (its own)."""
@@ -68,6 +69,11 @@ class Pool:
         return team_from_rows(self.teams[team_id], self.members_of(team_id), deployments)
 
     def domain_teams(self) -> list:
+        if "teams" not in self.cache:
+            self.cache["teams"] = self._domain_teams()
+        return self.cache["teams"]
+
+    def _domain_teams(self) -> list:
         by_team: dict = {}
         for m in self.members:
             by_team.setdefault(m.team_id, []).append(m)
@@ -84,6 +90,11 @@ class Pool:
         return request_from_row(row, steps=self.steps.get(request_id, []))
 
     def domain_requests(self) -> list[Request]:
+        if "requests" not in self.cache:
+            self.cache["requests"] = self._domain_requests()
+        return self.cache["requests"]
+
+    def _domain_requests(self) -> list[Request]:
         out = []
         for rid in self.requests:
             try:
@@ -106,7 +117,9 @@ def load_pool(session: Session, request_ids: Optional[list] = None) -> Pool:
     """The pool as stored now. Deployments: the live ones (they hold teams and members) plus
     those the requests point at."""
     teams = {t.id: t for t in session.exec(select(DwatTeam).order_by(DwatTeam.name, DwatTeam.id)).all()}
-    members = list(session.exec(select(DwatMember).order_by(DwatMember.team_id, DwatMember.role, DwatMember.name)).all())
+    # Plain rows, not ORM objects: read-only here, and a pool of 300 teams holds ~1,500 members.
+    table = DwatMember.__table__
+    members = list(session.execute(sa.select(table).order_by(table.c.team_id, table.c.role, table.c.name)).all())
     query = select(DwatRequest).order_by(DwatRequest.created_at, DwatRequest.id)
     if request_ids is not None:
         query = query.where(DwatRequest.id.in_(request_ids))
@@ -146,12 +159,22 @@ def request_item(pool: Pool, row: DwatRequest) -> dict:
                       for s in pool.steps.get(row.id, [])]}
 
 
-def suggestions(pool: Pool, params: SuggestParams = SuggestParams()) -> list[dict]:
-    """For every open request (requested or accepted), most urgent first: the request and the
-    teams ranked, each with its score parts and reasons (ja / en), and why teams were left out."""
+def open_requests(pool: Pool) -> list[Request]:
+    """The open requests (requested or accepted), most urgent first: urgency, wanted day, id —
+    the order suggest() answers in."""
+    order = {"high": 0, "medium": 1, "low": 2}
+    return sorted((r for r in pool.domain_requests() if r.state in OPEN),
+                  key=lambda r: (order.get(str(r.urgency), 1), r.wanted_from, str(r.id)))
+
+
+def suggestions(pool: Pool, params: SuggestParams = SuggestParams(), limit: Optional[int] = None) -> list[dict]:
+    """For every open request (requested or accepted), most urgent first (the first `limit`
+    only, if given): the request and the teams ranked, each with its score parts and reasons
+    (ja / en), and why teams were left out."""
     teams = pool.domain_teams()
     names = {t.id: t.name for t in pool.teams.values()}
-    ranked = suggest([r for r in pool.domain_requests() if r.state in OPEN], teams, pool.sites(), params)
+    wanted = open_requests(pool)
+    ranked = suggest(wanted if limit is None else wanted[:limit], teams, pool.sites(), params)
     out = []
     for entry in ranked:
         item = request_item(pool, pool.requests[entry.request_id])

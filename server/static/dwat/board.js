@@ -102,3 +102,6 @@ whatIf?.addEventListener("submit", async (event) => {
     list("新たな空白 (new gaps)", w.new_gaps, (g) => `${g.site_name}: ${g.start}〜${g.end}（${g.days}日）`),
   );
 });
+
+// The board is usable from here on (tests/bench/bench_dwat_board.py waits for this).
+board.dataset.ready = "true";
