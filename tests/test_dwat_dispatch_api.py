@@ -257,3 +257,14 @@ def test_hq_viewer_sees_the_board_but_cannot_dispatch(client, client_for):
     assert confirm(viewer, request, team).status_code == 403
     for role in ("dwat_member", "shelter_staff", "district_supporter"):
         assert client_for(role).get("/api/dwat/suggestions").status_code == 403
+
+
+def test_the_hq_map_gets_each_waiting_request_with_its_step(client):
+    site = make_site(client)
+    waiting = make_request(client, site, {"children": 3})
+    accepted = accept(client, make_request(client, site, {"elderly_care": 2}))
+    items = {r["id"]: r for r in client.get("/api/hq/dwat-requests").json()["items"]}
+    assert items[waiting["id"]]["step"] == "requested" and items[waiting["id"]]["need_counts"] == {"children": 3}
+    assert items[accepted["id"]]["step"] == "accepted"
+    confirm(client, accepted, make_team(client, CARE))
+    assert accepted["id"] not in {r["id"] for r in client.get("/api/hq/dwat-requests").json()["items"]}
