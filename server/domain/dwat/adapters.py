@@ -1,8 +1,7 @@
-"""Thin, read-only adapters from today's SQLModel rows (server/models/dwat.py, events.py,
-shelters.py) to the DWAT domain inputs. The rows lack some of what the domain knows about
-(team status, home-base coordinates, availability windows, need counts, the request flow's
-steps): those come as arguments, or are derived as documented here, until the migrations
-that add them (docs/dwat.md, "still to come").
+"""Thin, read-only adapters from the SQLModel rows (server/models/dwat.py, events.py,
+shelters.py) to the DWAT domain inputs. Since migration 0015 the rows hold the team status, home
+base, availability windows, need counts and the request flow's step and steps; a row from before
+(or built without them) falls back to what can be derived, as documented per function.
 """
 
 from __future__ import annotations
