@@ -268,3 +268,15 @@ def test_the_hq_map_gets_each_waiting_request_with_its_step(client):
     assert items[accepted["id"]]["step"] == "accepted"
     confirm(client, accepted, make_team(client, CARE))
     assert accepted["id"] not in {r["id"] for r in client.get("/api/hq/dwat-requests").json()["items"]}
+
+
+def test_the_flow_is_not_moved_by_the_generic_record_routes(client):
+    site, team = make_site(client), make_team(client, CARE)
+    r = client.post("/api/dwat-requests", json=dict(shelter_id=site["id"], need_counts={"children": 2}, step="on_site"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "step"
+    r = client.post("/api/dwat-requests", json=dict(shelter_id=site["id"], need_counts={"children": 2}, team_id=team["id"]))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "team_id"
+    request = make_request(client, site, {"children": 2})
+    r = client.patch(f"/api/dwat-requests/{request['id']}", json={"version": 1, "step": "closed"})
+    assert r.status_code == 422
+    assert client.get(f"/api/dwat-requests/{request['id']}").json()["step"] == "requested"

@@ -10,15 +10,15 @@ from sqlmodel import Session, select
 
 from ..auth.audit import record
 from ..domain.current_state import latest_safety_checks, latest_shelter_reports
-from ..domain.matching.store import rerun_if_shelter_changed
-from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
-                      EvacuationPlan, Municipality, Person, PlanVersion, SafetyCheck, Shelter, ShelterReport)
-from ..models import dwat, events, geo, people, plans, shelters
-from ..models.vocab import (Consent, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState,
-                            SafetyOutcome, SeismicClass, ShelterKind)
 from ..domain.dwat.adapters import lenient_counts
 from ..domain.japan_time import local_day
-from ..models import DwatRequestStep
+from ..domain.matching.store import rerun_if_shelter_changed
+from ..errors import ApiError
+from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatRequestStep, DwatTeam,
+                      EvacuationPlan, Municipality, Person, PlanVersion, SafetyCheck, Shelter, ShelterReport)
+from ..models import dwat, events, geo, people, plans, shelters
+from ..models.vocab import (Consent, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState, RequestStep,
+                            SafetyOutcome, SeismicClass, ShelterKind)
 from .access import Access
 from .dwat_dispatch import check_deployment_write, check_member_write, team_checks
 from .resource import DATETIME_SCHEMA, Filter, Resource, enum_filter, parse_datetime, uuid_filter
@@ -152,7 +152,13 @@ def _team_decorate(session: Session, rows: list[DwatTeam], items: list[dict]) ->
 
 
 def _request_before_write(session: Session, row: DwatRequest, previous: Optional[dict]) -> None:
-    """Counts read from the free-text needs when none are given; wanted from the day it is made."""
+    """Counts read from the free-text needs when none are given; wanted from the day it is made.
+    A new request starts at the flow's first step with no team: the flow's own routes move it."""
+    if previous is None and (row.step != RequestStep.requested or row.team_id is not None):
+        raise ApiError(422, "validation failed", [
+            {"field": "step" if row.step != RequestStep.requested else "team_id",
+             "message": "a request starts as requested (要請受付) with no team; use /api/dwat/requests/{id}/advance "
+                        "and /confirm to move it"}])
     if not row.need_counts:
         row.need_counts = lenient_counts(row.needs)
     if row.wanted_from is None:
@@ -183,7 +189,8 @@ DWAT_DEPLOYMENTS = Resource(
 
 DWAT_REQUESTS = Resource(
     "dwat-requests", DwatRequest, dwat.DwatRequestCreate, dwat.DwatRequestPublic, dwat.DwatRequestUpdate,
-    title="DWAT request", order_by=lambda t: [t.created_at.desc(), t.id], fixed=frozenset({"shelter_id"}),
+    # step and team move only through the flow (/api/dwat/requests/{id}/advance, /confirm)
+    title="DWAT request", order_by=lambda t: [t.created_at.desc(), t.id], fixed=frozenset({"shelter_id", "step", "team_id"}),
     before_write=_request_before_write, after_create=_request_created,
     filters=[uuid_filter("shelter_id", DwatRequest.shelter_id), enum_filter("state", DwatRequest.state, RequestState)])
 
