@@ -6,7 +6,8 @@
     POST /api/dwat/requests/{id}/advance       {to, version, note}: accepted / on_site / closed / cancelled
     POST /api/dwat/requests/{id}/confirm       {team_id, version, start_date?, end_date?, note?}
 
-Handlers are thin: the records layer (server/records/dwat_dispatch.py) reads and writes.
+Handlers are thin: the records layer reads (server/records/dwat_dispatch.py, dwat_board.py) and
+writes (server/records/dwat_flow.py).
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ from ..auth.guard import page, principal_of, requires
 from ..auth.policy import allowed
 from ..domain.japan_time import today_jst
 from ..errors import ApiError
-from ..records import dwat_board, dwat_dispatch as dispatch
+from ..records import dwat_board, dwat_dispatch as dispatch, dwat_flow as flow
 from ..web import templates
 from .http import client_address, in_session, path_uuid, read_json_object
 
 
-def _actor(request: Request) -> dispatch.Actor:
+def _actor(request: Request) -> flow.Actor:
     principal = principal_of(request)
-    return dispatch.Actor(principal, principal.username, client_address(request))
+    return flow.Actor(principal, principal.username, client_address(request))
 
 
 def _query_day(request: Request, name: str) -> Optional[date]:
@@ -75,8 +76,8 @@ async def advance(request: Request) -> Response:
     body = await read_json_object(request)
     request.state.audit_refusal = ("dwat_request_advance", "dwat-requests", [request_id])
     actor = _actor(request)
-    return JSONResponse(await in_session(request, lambda session: dispatch.advance_request(
-        session, actor, request_id, body.get("to"), body.get("version"), str(body.get("note") or "")[:2000])))
+    return JSONResponse(await in_session(request, lambda session: flow.advance_request(
+        session, actor, request_id, body.get("to"), body.get("version"), body.get("note") or "")))
 
 
 @requires("dwat.dispatch")
@@ -86,7 +87,7 @@ async def confirm(request: Request) -> Response:
     request.state.audit_refusal = ("dwat_confirm", "dwat-requests", [request_id])
     actor = _actor(request)
     today = today_jst()
-    return JSONResponse(await in_session(request, lambda session: dispatch.confirm_team(
+    return JSONResponse(await in_session(request, lambda session: flow.confirm_team(
         session, actor, request_id, body, today)), status_code=201)
 
 

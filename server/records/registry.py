@@ -20,7 +20,7 @@ from ..models import dwat, events, geo, people, plans, shelters
 from ..models.vocab import (Consent, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState, RequestStep,
                             SafetyOutcome, SeismicClass, ShelterKind)
 from .access import Access
-from .dwat_dispatch import check_deployment_write, check_member_write, team_checks
+from .dwat_roster import check_deployment_write, check_member_write, team_checks
 from .resource import DATETIME_SCHEMA, Filter, Resource, enum_filter, parse_datetime, uuid_filter
 from .rows import get_row
 
