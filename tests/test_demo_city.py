@@ -393,6 +393,7 @@ def test_load_counts_and_refuses_a_second_time(engine, small_city):
     assert counts == {"municipalities": 1, "districts": len(small_city.districts),
                       "shelters": 35, "people": 500, "plans": len(small_city.plans), "dwat_teams": 8,
                       "dwat_members": len(small_city.dwat_members), "dwat_deployments": 4, "dwat_requests": 7,
+                      "dwat_request_steps": len(small_city.dwat_request_steps),
                       "dwat_activity_reports": 7, "hazard_areas": 10}
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Person)).one()[0] == 500

@@ -159,7 +159,7 @@ def test_team_from_todays_rows():
     from server.domain.dwat.adapters import deployment_from_row, team_from_rows
     from server.models import DwatDeployment, DwatMember, DwatTeam
 
-    t = DwatTeam(id=uuid.uuid4(), name="多摩つなぎ第1班", organisation="東京都DWAT")
+    t = DwatTeam(id=uuid.uuid4(), name="多摩つなぎ第1班", organisation="東京都DWAT", status="on_site")
     rows = [DwatMember(id=uuid.uuid4(), team_id=t.id, name=f"隊員{k}", sex="female" if k == 0 else "male",
                        role=("leader", "sub_leader", "member", "member")[k],
                        professions=["care_worker", "nurse"][:k % 2 + 1],
@@ -172,6 +172,10 @@ def test_team_from_todays_rows():
     late = {rows[3].id: [Window(day(10), None)]}
     team_ = team_from_rows(t, rows + [other_team], deps, home=(139.48, 35.70), availability=late)
     assert team_.status == TeamStatus.on_site and len(team_.members) == 4
+    # the stored status is HQ's word (migration 0015); the home base comes from the row when not given
+    resting = DwatTeam(id=t.id, name=t.name, status="resting", home_lon=139.4, home_lat=35.7)
+    assert team_from_rows(resting, rows, deps).status == TeamStatus.resting
+    assert (team_from_rows(resting, rows, deps).home_lon, team_from_rows(resting, rows, deps).home_lat) == (139.4, 35.7)
     assert team_.commitments == (Window(day(0), day(4)),)
     assert team_.members[1].professions == {P.care_worker, P.nurse}
     assert team_.members[3].availability == (Window(day(10), None),)

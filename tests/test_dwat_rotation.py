@@ -174,3 +174,19 @@ def test_any_plan_keeps_the_rules_and_its_gaps_are_exactly_the_uncovered_days(n_
     if dropped:
         assert_rules_kept(dropped.plan)
         assert not [d for d in dropped.plan.deployments if d.team_id == teams[-1].id and d.end >= day(3)]
+
+
+def test_plan_around_keeps_decided_deployments_and_continues_with_a_handover():
+    from server.domain.dwat.rotation import PlannedDeployment, plan_around
+
+    here = site("S")
+    fixed = [PlannedDeployment("S", 0, "T0", day(-2), day(2))]
+    teams = [team("T0", commitments=(Window(day(-2), day(2)),)), *pool(3)[1:]]
+    plan = plan_around(fixed, [SiteNeed(here, day(0), 10)], teams)
+    assert plan.deployments[0] == fixed[0]
+    assert [d.start for d in plan.deployments[1:]] == [day(2), day(6)]  # each arrives on the last day before
+    assert plan.gaps == () and plan.coverage["S"][2].handover
+    short = plan_around(fixed, [SiteNeed(here, day(0), 10)], teams[:2])
+    assert short.gaps == (Gap("S", 0, day(7), day(9)),)
+    # a site fully covered by decided deployments needs no new team
+    assert plan_around(fixed, [SiteNeed(here, day(0), 3)], teams).deployments == tuple(fixed)

@@ -180,6 +180,8 @@ MULTI_MUNICIPALITY = frozenset({A, H, P})    # roles an account may hold for sev
 PRINTERS = CITY_OFFICE | FIELD               # who may read plans, so print them
 EVERYONE_SIGNED_IN = frozenset(Role)
 PUBLIC = "public"                            # the action of a route anyone may call, signed in or not
+DWAT_BOARD = HQ | PREFECTURE                 # who sees the DWAT dispatch board (派遣調整): requests, suggestions, rotation
+DWAT_DISPATCH = DWAT_COORDINATION            # who moves a request along its flow and confirms a team
 
 OFFICE = {A: Rule(ALL), W: Rule(ALL)}
 READ_ALL = Rule(READ)
@@ -279,6 +281,9 @@ ACTIONS: dict[str, Action] = {
     "shelter.open_request": Action(CITY_OFFICE),
     "matching.read": Action(HQ, note="the HQ viewer gets totals, no person's destination"),
     "matching.run": Action(CITY_OFFICE), "matching.confirm": Action(CITY_OFFICE),
+    # DWAT dispatch (docs/dwat.md); no register data on any of these
+    "dwat.board": Action(DWAT_BOARD, note="dispatch board, suggestions, rotation plan and what-if"),
+    "dwat.dispatch": Action(DWAT_DISPATCH, note="request flow steps, confirming a team (makes the deployment)"),
     # printing (rows: the plans the caller may read)
     "workbench.view": Action(CITY_OFFICE, note="the welfare office's workbench: register search, person pages, forms"),
     "workbench.edit": Action(CITY_OFFICE, note="saves from the workbench; rows through the records layer"),
@@ -317,7 +322,7 @@ def allowed(principal: Optional[Principal], name: str) -> bool:
 
 
 # Where each role works: the first of these pages its role may open (after sign-in, `/` leads there).
-LANDINGS = (("workbench.view", "/workbench"), ("hq.view", "/hq"))
+LANDINGS = (("workbench.view", "/workbench"), ("hq.view", "/hq"), ("dwat.board", "/dwat"))
 FIELD_APP = "/app/"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
+from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatRequestStep, DwatTeam,
                       EvacuationPlan, Municipality, Person, Shelter)
 from ..models.vocab import DistrictKind
 from .common import DEFAULT_SEED, MUNICIPALITY_CODE, IdMaker, stream
@@ -40,6 +40,7 @@ class DemoCity:
     dwat_deployments: list[DwatDeployment]
     dwat_requests: list[DwatRequest]
     dwat_reports: list[DwatActivityReport]
+    dwat_request_steps: list[DwatRequestStep] = field(default_factory=list)
 
     @property
     def welfare_areas(self) -> list[District]:
@@ -81,7 +82,7 @@ def build_demo_city(seed: int = DEFAULT_SEED, people: int = 5000, now: date | No
     return DemoCity(seed=seed, now=now, map=city_map, municipality=municipality, districts=districts,
                     shelters=shelters, people=persons, plans=plans, dwat_teams=teams, dwat_members=members,
                     dwat_deployments=scenario.deployments, dwat_requests=scenario.requests,
-                    dwat_reports=scenario.reports)
+                    dwat_reports=scenario.reports, dwat_request_steps=scenario.steps)
 
 
 def _districts(ids: IdMaker, city_map: CityMap) -> list[District]:

@@ -21,6 +21,12 @@ PROFESSIONS = Weighted({Profession.care_worker: 30, Profession.social_worker: 25
                         Profession.childcare_worker: 7, Profession.other: 3})
 
 
+# Home bases (拠点) for travel time: the city itself, neighbouring Tama cities, central Tokyo
+# and one from a neighbouring prefecture — so the suggestions' travel part differs by team.
+HOME_BASES = [(139.445, 35.690), (139.410, 35.698), (139.480, 35.669), (139.324, 35.656),
+              (139.541, 35.652), (139.446, 35.548), (139.700, 35.690), (139.276, 35.789)]
+
+
 def build_teams(rng: random.Random, stamps: random.Random, ids: IdMaker,
                 now: date) -> tuple[list[DwatTeam], list[DwatMember]]:
     """The teams and their members; member numbers run across all teams."""
@@ -34,6 +40,7 @@ def build_teams(rng: random.Random, stamps: random.Random, ids: IdMaker,
             name=f"多摩つなぎ第{number}班", organisation=ORGANISATION,
             home_base=f"社会福祉法人 {stem}福祉会", phone=landline(rng),
             notes="派遣期間は原則5日間（交代制）。72時間以内に先遣隊を派遣",
+            home_lon=HOME_BASES[(number - 1) % len(HOME_BASES)][0], home_lat=HOME_BASES[(number - 1) % len(HOME_BASES)][1],
         )
         teams.append(team)
         size = rng.randint(4, 6)

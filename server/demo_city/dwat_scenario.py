@@ -24,8 +24,10 @@ from ..domain.dwat.common import DwatError
 from ..domain.dwat.daily_report import Activity, new_report
 from ..domain.dwat.request_flow import advance, assign_team, new_request
 from ..domain.dwat.roster import check_deployment_dates, check_team, team_can_go
-from ..models import DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam, EvacuationPlan, Person, Shelter
-from ..models.vocab import Consent, DeploymentState, MemberRole, RequestPriority, RequestState, ShelterKind
+from ..domain.dwat.request_flow import Request
+from ..models import (DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatRequestStep, DwatTeam,
+                      EvacuationPlan, Person, Shelter)
+from ..models.vocab import Consent, DeploymentState, MemberRole, RequestPriority, RequestState, ShelterKind, TeamStatus
 from .common import JST, IdMaker
 
 STAY_DAYS = 5            # a team stays about five days (docs/dwat.md)
@@ -38,6 +40,7 @@ class DwatScenario:
     deployments: list[DwatDeployment]
     requests: list[DwatRequest]
     reports: list[DwatActivityReport]
+    steps: list[DwatRequestStep] = dataclasses.field(default_factory=list)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -95,9 +98,13 @@ def build_scenario(rng: random.Random, ids: IdMaker, now: date, teams: list[Dwat
             end_date=day(start + STAY_DAYS - 1), state=state, notes=notes)
     check_deployments(list(deployments.values()), teams, members)
 
-    requests = _requests(ids, day, deployments, welfare, general, teams, members)
+    requests, steps = _requests(ids, day, deployments, welfare, general, teams, members)
     reports = _reports(rng, ids, day, deployments.values(), teams, members)
-    return DwatScenario(list(deployments.values()), requests, reports)
+    # Where the teams stand today (stored since migration 0015): the first team rests after its
+    # stay, the two on site are on site, the third waits for its handover day.
+    fourth.status = TeamStatus.resting
+    first.status = second.status = TeamStatus.on_site
+    return DwatScenario(list(deployments.values()), requests, reports, steps)
 
 
 def _members_of(team_id, members: list[DwatMember]) -> list[DwatMember]:
@@ -134,7 +141,8 @@ OPEN_REQUESTS = [
 
 
 def _requests(ids: IdMaker, day, deployments: dict[str, DwatDeployment], welfare: list[Shelter],
-              general: list[Shelter], teams: list[DwatTeam], members: list[DwatMember]) -> list[DwatRequest]:
+              general: list[Shelter], teams: list[DwatTeam], members: list[DwatMember]
+              ) -> tuple[list[DwatRequest], list[DwatRequestStep]]:
     """The requests (派遣要請): the busiest shelter's first request (closed when its first team
     left) and second one (its team on site), the other shelter's (its team arrived today),
     and four still open. Each goes through the request flow's own steps."""
@@ -149,7 +157,7 @@ def _requests(ids: IdMaker, day, deployments: dict[str, DwatDeployment], welfare
         ("other-1", "arrived", ["高齢者介護 4名", "障害者支援 2名"], RequestPriority.medium, -3, None,
          "車いす利用者・知的障害のある方の生活支援"),
     ]
-    rows, flow = [], []
+    rows, flow, steps = [], [], []
     for key, dep_key, needs, priority, asked, closed, note in served:
         deployment = deployments[dep_key]
         created = at(day(asked), 10, 15)
@@ -166,19 +174,42 @@ def _requests(ids: IdMaker, day, deployments: dict[str, DwatDeployment], welfare
                               deployment.start_date, by=HQ, at=created, note=note)
         request = advance(request, "accepted", by=HQ, at=created + timedelta(hours=1))
         request = assign_team(request, team, by=HQ, at=assigned, others=flow)
-        if closed is not None:
+        if deployment.state in (DeploymentState.active, DeploymentState.ended):  # the team arrived
             request = advance(request, "on_site", by=HQ, at=at(deployment.start_date, 9, 0))
+        if closed is not None:
             request = advance(request, "closed", by=HQ, at=updated)
         flow.append(request)
+        _store_flow(row, request, deployment.team_id, steps, ids)
         rows.append(row)
     for key, needs, priority, asked, wanted, note in OPEN_REQUESTS:
         created = at(day(asked), 9, 40) if asked < 0 else at(day(-1), 20, 10)  # "today's" came in last night
         row = DwatRequest(id=ids("dwat_request", key), created_at=created, updated_at=created,
                           shelter_id=sites[key].id, needs=needs, note=note, priority=priority)
-        new_request(row.id, row.shelter_id, dict(request_from_row(row).needs), priority.value,
-                    day(wanted), by=HQ, at=created, note=note)
+        request = new_request(row.id, row.shelter_id, dict(request_from_row(row).needs), priority.value,
+                              day(wanted), by=HQ, at=created, note=note)
+        if key in ACCEPTED:  # HQ has accepted the urgent ones: a team is to be confirmed on the board
+            request = advance(request, "accepted", by=HQ, at=created + timedelta(minutes=50))
+        _store_flow(row, request, None, steps, ids)
         rows.append(row)
-    return rows
+    return rows, steps
+
+
+ACCEPTED = {"welfare-3", "general-1"}
+
+
+def _store_flow(row: DwatRequest, request: Request, team_id, steps: list, ids: IdMaker) -> None:
+    """The request's flow as stored: counts, wanted day, step and team on the row; each step of
+    its history (who, when) as a dwat_request_step row."""
+    row.need_counts = {kind.value: n for kind, n in request.needs}
+    row.wanted_from = request.wanted_from
+    row.origin = request.origin
+    row.step = request.state
+    row.team_id = team_id if request.team_id is not None else None
+    for n, t in enumerate(request.history):
+        steps.append(DwatRequestStep(id=ids("dwat_request_step", f"{row.id}:{n}"), request_id=row.id,
+                                     from_step=t.from_state.value if t.from_state else None, to_step=t.to_state.value,
+                                     by=t.by, at=t.at, team_id=team_id if t.team_id is not None else None,
+                                     deployment_id=row.deployment_id if t.team_id is not None else None, note=t.note))
 
 
 # What a team does, day by day of its stay (the first day: see the place, find who needs what).

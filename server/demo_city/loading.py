@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
-from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
+from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatRequestStep, DwatTeam,
                       EvacuationPlan, Municipality, Person, Shelter)
 from ..models.hazards import HazardArea
 from ..models.vocab import DistrictKind
@@ -54,6 +54,7 @@ def load_demo_city(engine: Engine, city: DemoCity, replace: bool = False, alongs
             ("dwat_members", DwatMember, city.dwat_members),
             ("dwat_deployments", DwatDeployment, city.dwat_deployments),
             ("dwat_requests", DwatRequest, city.dwat_requests),
+            ("dwat_request_steps", DwatRequestStep, city.dwat_request_steps),
             ("dwat_activity_reports", DwatActivityReport, city.dwat_reports),
             ("hazard_areas", HazardArea, [] if alongside else demo_hazard_rows()),
         ]

@@ -291,13 +291,15 @@ def some_deployments(session: Session, deployment_ids: list[uuid.UUID], scope: l
 
 def _request_query(scope: list):
     return (select(DwatRequest.id, DwatRequest.shelter_id, DwatRequest.priority, DwatRequest.needs, DwatRequest.state,
-                   DwatRequest.created_at)
+                   DwatRequest.created_at, DwatRequest.step, DwatRequest.need_counts)
             .where(*scope).order_by(DwatRequest.created_at, DwatRequest.id))
 
 
 def _request_item(row) -> dict[str, Any]:
     return {"id": str(row.id), "shelter_id": str(row.shelter_id), "priority": row.priority, "needs": row.needs or [],
-            "state": row.state, "created_at": row.created_at.isoformat() if row.created_at else None}
+            "state": row.state, "created_at": row.created_at.isoformat() if row.created_at else None,
+            # the request flow's step (requested 要請受付 / accepted 受理 / team_assigned / on_site …)
+            "step": row.step, "need_counts": row.need_counts or {}}
 
 
 def open_dwat_requests(session: Session, scope: list) -> dict[str, Any]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Optional
 
-from pydantic import model_validator
-from sqlmodel import Field
+import sqlalchemy as sa
+from pydantic import BaseModel, field_validator, model_validator
+from sqlmodel import Field, SQLModel
 
-from .base import CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_list
-from .vocab import DeploymentState, MemberRole, Profession, RequestPriority, RequestState, Sex
+from .base import (CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_dict, json_list,
+                   time_field)
+from .vocab import (DeploymentState, MemberRole, NeedKind, Profession, RequestOrigin, RequestPriority, RequestState,
+                    RequestStep, Sex, TeamStatus)
 
 
 class TeamFields(TextStripped):
@@ -19,6 +22,10 @@ class TeamFields(TextStripped):
     home_base: str = Field(default="", max_length=200)
     phone: str = Field(default="", max_length=40)
     notes: str = Field(default="", max_length=2000)
+    status: TeamStatus = enum_field(default=TeamStatus.standby, index=True, description="待機・移動中・活動中・休養中・解隊")
+    # the home base, for the travel time of suggestions and the rotation plan (JGD2011 lon/lat)
+    home_lon: Optional[float] = Field(default=None, ge=122.0, le=154.0)
+    home_lat: Optional[float] = Field(default=None, ge=20.0, le=46.0)
 
 
 class DwatTeam(TeamFields, RecordMeta, table=True):
@@ -35,10 +42,26 @@ class DwatTeamUpdate(Update):
     home_base: Optional[str] = None
     phone: Optional[str] = None
     notes: Optional[str] = None
+    status: Optional[TeamStatus] = None
+    home_lon: Optional[float] = None
+    home_lat: Optional[float] = None
 
 
 class DwatTeamPublic(TeamFields, PublicRecordMeta):
     pass
+
+
+class AvailabilityWindow(BaseModel):
+    """Days a member can be dispatched (inclusive); no end = until further notice."""
+
+    start: date
+    end: Optional[date] = None
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.end is not None and self.end < self.start:
+            raise ValueError("availability ends before it starts")
+        return self
 
 
 class MemberFields(TextStripped):
@@ -51,6 +74,14 @@ class MemberFields(TextStripped):
     registration_no: str = Field(default="", max_length=40, description="DWAT登録番号")
     phone: str = Field(default="", max_length=40)
     email: str = Field(default="", max_length=200)
+    availability: list[AvailabilityWindow] = json_list(description="派遣可能期間 (none: no restriction declared)")
+
+    @field_validator("availability")
+    @classmethod
+    def _few_windows(cls, value):
+        if len(value) > 50:
+            raise ValueError("at most 50 availability windows")
+        return value
 
 
 class DwatMember(MemberFields, RecordMeta, table=True):
@@ -71,6 +102,7 @@ class DwatMemberUpdate(Update):
     registration_no: Optional[str] = None
     phone: Optional[str] = None
     email: Optional[str] = None
+    availability: Optional[list[AvailabilityWindow]] = None
 
 
 class DwatMemberPublic(MemberFields, PublicRecordMeta):
@@ -119,6 +151,28 @@ class RequestFields(TextStripped):
     priority: RequestPriority = enum_field(default=RequestPriority.medium)
     state: RequestState = enum_field(default=RequestState.open, index=True)
     deployment_id: Optional[uuid.UUID] = Field(default=None, foreign_key="dwat_deployment.id")
+    # Needs as counts of people by kind (NeedKind); `needs` above stays as free text.
+    need_counts: dict[str, int] = json_dict(description="人数 by need kind, e.g. {\"elderly_care\": 10}")
+    wanted_from: Optional[date] = Field(default=None, description="希望開始日")
+    origin: RequestOrigin = enum_field(default=RequestOrigin.shelter)
+    # The request flow (server/domain/dwat/request_flow.py); moved only by /api/dwat/requests/{id}/…
+    step: RequestStep = enum_field(default=RequestStep.requested, index=True)
+    team_id: Optional[uuid.UUID] = Field(default=None, foreign_key="dwat_team.id", index=True)
+
+    @field_validator("need_counts")
+    @classmethod
+    def _counts(cls, value):
+        out = {}
+        for kind, count in (value or {}).items():
+            try:
+                kind = NeedKind.parse(str(kind)).value
+            except ValueError:
+                raise ValueError(f"unknown need kind {kind!r}") from None
+            if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 100000:
+                raise ValueError(f"the count for {kind} must be a whole number from 0")
+            if count:
+                out[kind] = out.get(kind, 0) + count
+        return out
 
 
 class DwatRequest(RequestFields, RecordMeta, table=True):
@@ -126,7 +180,12 @@ class DwatRequest(RequestFields, RecordMeta, table=True):
 
 
 class DwatRequestCreate(CreateMixin, RequestFields):
-    pass
+    @model_validator(mode="after")
+    def _some_need(self):
+        # A request with nothing asked for cannot be matched to a team (docs/dwat.md: no_needs).
+        if not self.need_counts and not any(str(n).strip() for n in self.needs):
+            raise ValueError("the request has no needs: give at least one count above 0 (支援ニーズが1件もありません)")
+        return self
 
 
 class DwatRequestUpdate(Update):
@@ -135,7 +194,27 @@ class DwatRequestUpdate(Update):
     priority: Optional[RequestPriority] = None
     state: Optional[RequestState] = None
     deployment_id: Optional[uuid.UUID] = None
+    need_counts: Optional[dict[str, int]] = None
+    wanted_from: Optional[date] = None
+    origin: Optional[RequestOrigin] = None
 
 
 class DwatRequestPublic(RequestFields, PublicRecordMeta):
     pass
+
+
+class DwatRequestStep(SQLModel, table=True):
+    """One step of a request's flow: who moved it, when, from which step to which, and (on
+    assignment) which team and deployment. Written only by the dispatch endpoints; never changed."""
+
+    __tablename__ = "dwat_request_step"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    request_id: uuid.UUID = Field(foreign_key="dwat_request.id", index=True)
+    from_step: Optional[str] = Field(default=None, sa_type=sa.String(40))
+    to_step: str = Field(sa_type=sa.String(40))
+    by: str = Field(default="", max_length=200)
+    at: datetime = time_field()
+    team_id: Optional[uuid.UUID] = Field(default=None, foreign_key="dwat_team.id")
+    deployment_id: Optional[uuid.UUID] = Field(default=None, foreign_key="dwat_deployment.id")
+    note: str = Field(default="", max_length=2000)

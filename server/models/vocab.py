@@ -267,3 +267,44 @@ _ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("Reason", "care_level_3plus"): ("要介護3", "要介護4", "要介護5"),
     ("ShelterKind", "designated"): ("一般避難所",),
 }
+
+
+# ---- DWAT dispatch (docs/dwat.md): stored on the rows, used by server/domain/dwat ----
+
+class TeamStatus(LabelledEnum):
+    """Where a team stands now. Only `standby` teams (and busy ones whose deployment ends in
+    time) are proposed; `resting` and `stood_down` never are."""
+
+    standby = ("standby", "待機", "standby")
+    travelling = ("travelling", "移動中", "travelling")
+    on_site = ("on_site", "活動中", "on site")
+    resting = ("resting", "休養中", "resting")
+    stood_down = ("stood_down", "解隊", "stood down")
+
+
+class NeedKind(LabelledEnum):
+    """What people at a site need help with; counted in people."""
+
+    elderly_care = ("elderly_care", "高齢者介護", "elderly care")
+    disability_support = ("disability_support", "障害者支援", "disability support")
+    children = ("children", "子ども・保育", "children and childcare")
+    mental_health = ("mental_health", "精神保健", "mental health")
+    consultation = ("consultation", "相談窓口", "consultation desk")
+    environment = ("environment", "環境整備", "shelter environment")
+    nursing = ("nursing", "看護", "nursing")
+
+
+class RequestOrigin(LabelledEnum):
+    shelter = ("shelter", "避難所", "shelter")
+    at_home = ("at_home", "在宅避難者", "people sheltering at home")
+    in_car = ("in_car", "車中泊避難者", "people sheltering in cars")
+    hq = ("hq", "本部", "HQ")
+
+
+class RequestStep(LabelledEnum):
+    requested = ("requested", "要請受付", "requested")
+    accepted = ("accepted", "受理", "accepted")
+    team_assigned = ("team_assigned", "チーム決定", "team assigned")
+    on_site = ("on_site", "現地活動中", "on site")
+    closed = ("closed", "完了", "closed")
+    cancelled = ("cancelled", "取消", "cancelled")

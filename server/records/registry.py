@@ -10,14 +10,18 @@ from sqlmodel import Session, select
 
 from ..auth.audit import record
 from ..domain.current_state import latest_safety_checks, latest_shelter_reports
+from ..domain.dwat.adapters import lenient_counts
+from ..domain.japan_time import local_day
 from ..domain.matching.store import rerun_if_shelter_changed
-from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
+from ..errors import ApiError
+from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatRequestStep, DwatTeam,
                       EvacuationPlan, Municipality, Person, PersonConsent, PlanVersion, SafetyCheck, Shelter,
                       ShelterReport, SupporterRecord)
 from ..models import dwat, events, geo, people, plans, sharing, shelters, supporters
-from ..models.vocab import (Consent, ConsentAnswer, Recipient, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState,
-                            SafetyOutcome, SeismicClass, ShelterKind)
+from ..models.vocab import (Consent, ConsentAnswer, Recipient, DeploymentState, DistrictKind, OpenState, PlanStatus,
+                            RequestState, RequestStep, SafetyOutcome, SeismicClass, ShelterKind)
 from .access import Access
+from .dwat_roster import check_deployment_write, check_member_write, team_checks
 from .resource import DATETIME_SCHEMA, Filter, Resource, enum_filter, parse_bool, parse_datetime, uuid_filter
 from .rows import get_row
 from .supporter_links import after_plan_write, after_supporter_write, check_links
@@ -159,23 +163,55 @@ SAFETY_CHECKS = Resource(
     filters=[uuid_filter("person_id", SafetyCheck.person_id), enum_filter("outcome", SafetyCheck.outcome, SafetyOutcome),
              _since_filter(SafetyCheck.observed_at)])
 
+def _team_decorate(session: Session, rows: list[DwatTeam], items: list[dict]) -> None:
+    """The roster check (名簿チェック): 4–6 members and a leader are errors that block dispatch;
+    no sub-leader, no woman, a profession missing are warnings (docs/dwat.md)."""
+    checks = team_checks(session, rows)
+    for row, item in zip(rows, items):
+        item["roster"] = checks[row.id]
+
+
+def _request_before_write(session: Session, row: DwatRequest, previous: Optional[dict]) -> None:
+    """Counts read from the free-text needs when none are given; wanted from the day it is made.
+    A new request starts at the flow's first step with no team: the flow's own routes move it."""
+    if previous is None and (row.step != RequestStep.requested or row.team_id is not None):
+        raise ApiError(422, "validation failed", [
+            {"field": "step" if row.step != RequestStep.requested else "team_id",
+             "message": "a request starts as requested (要請受付) with no team; use /api/dwat/requests/{id}/advance "
+                        "and /confirm to move it"}])
+    if not row.need_counts:
+        row.need_counts = lenient_counts(row.needs)
+    if row.wanted_from is None:
+        row.wanted_from = local_day(row.created_at)
+
+
+def _request_created(session: Session, row: DwatRequest, access: Access) -> None:
+    """The first step of the flow (要請受付): who made the request, and when."""
+    who = access.principal.username if access.principal is not None else ""
+    session.add(DwatRequestStep(request_id=row.id, from_step=None, to_step="requested", by=who, at=row.created_at))
+
+
 DWAT_TEAMS = Resource("dwat-teams", DwatTeam, dwat.DwatTeamCreate, dwat.DwatTeamPublic, dwat.DwatTeamUpdate,
-                      title="DWAT team", order_by=lambda t: [t.name])
+                      title="DWAT team", order_by=lambda t: [t.name], decorate=_team_decorate,
+                      filters=[Filter("status", DwatTeam.status)])
 
 DWAT_MEMBERS = Resource(
     "dwat-members", DwatMember, dwat.DwatMemberCreate, dwat.DwatMemberPublic, dwat.DwatMemberUpdate,
-    title="DWAT member", order_by=lambda t: [t.team_id, t.role, t.name],
+    title="DWAT member", order_by=lambda t: [t.team_id, t.role, t.name], before_write=check_member_write,
     filters=[uuid_filter("team_id", DwatMember.team_id)])
 
 DWAT_DEPLOYMENTS = Resource(
     "dwat-deployments", DwatDeployment, dwat.DwatDeploymentCreate, dwat.DwatDeploymentPublic, dwat.DwatDeploymentUpdate,
     title="DWAT deployment", order_by=lambda t: [t.start_date.desc(), t.id], fixed=frozenset({"team_id"}),
+    before_write=check_deployment_write,
     filters=[uuid_filter("team_id", DwatDeployment.team_id), uuid_filter("shelter_id", DwatDeployment.shelter_id),
              enum_filter("state", DwatDeployment.state, DeploymentState)])
 
 DWAT_REQUESTS = Resource(
     "dwat-requests", DwatRequest, dwat.DwatRequestCreate, dwat.DwatRequestPublic, dwat.DwatRequestUpdate,
-    title="DWAT request", order_by=lambda t: [t.created_at.desc(), t.id], fixed=frozenset({"shelter_id"}),
+    # step and team move only through the flow (/api/dwat/requests/{id}/advance, /confirm)
+    title="DWAT request", order_by=lambda t: [t.created_at.desc(), t.id], fixed=frozenset({"shelter_id", "step", "team_id"}),
+    before_write=_request_before_write, after_create=_request_created,
     filters=[uuid_filter("shelter_id", DwatRequest.shelter_id), enum_filter("state", DwatRequest.state, RequestState)])
 
 DWAT_ACTIVITY = Resource(

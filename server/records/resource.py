@@ -94,6 +94,9 @@ class Resource:
     title: str = ""
     # Called inside the write transaction with (session, row, previous row values or None).
     before_write: Optional[Callable[[Session, Any, Optional[dict]], None]] = None
+    # Called after a new row is stored and found within the caller's write scope, with
+    # (session, row, access): what needs to know who made it (a DWAT request's first step).
+    after_create: Optional[Callable[[Session, Any, Any], None]] = None
     # Adds derived state (latest event ...) to the public dicts of a page of rows.
     decorate: Optional[Callable[[Session, list[Any], list[dict]], None]] = None
     # Fields set when the record is made and never changed by an update: its identity (whose

@@ -154,6 +154,8 @@ def create_row(resource: Resource, session: Session, data: dict, access: Access 
         if ref:
             raise _out_of_scope_error(resource, ref, values.get(ref))
         raise ApiError(403, "you may not create this record")
+    if resource.after_create:
+        resource.after_create(session, row, access)
     log_change(session, resource.path, row.id)
     return access.shape(to_public(resource, session, [row]))[0], True
 

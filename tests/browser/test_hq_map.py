@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from server.models import DwatDeployment, HazardArea, Person, Shelter
+from server.models import DwatDeployment, DwatRequest, HazardArea, Person, Shelter
 from server.models.vocab import ShelterKind
 from tests.browser.conftest import PASSWORD
 from tests.factories import now_jst
@@ -100,8 +100,11 @@ def test_every_layer_draws_without_internet(signed_in, live_server, situation, a
         hazard_areas = len(s.exec(select(HazardArea.id)).all())
         # the demo's own (two teams on site, one planned) and the situation's; one mark per shelter
         current = s.exec(select(DwatDeployment.shelter_id).where(DwatDeployment.state.in_(["planned", "active"]))).all()
+        # shelters whose requests still wait for a team have a mark too (要請中)
+        waiting = s.exec(select(DwatRequest.shelter_id).where(DwatRequest.state == "open")).all()
     assert len(current) == situation.deployments + 3
-    assert counts["dwat"] == len(set(current)) >= 2 and counts["hazards"] == hazard_areas >= 1
+    assert set(waiting) - set(current)
+    assert counts["dwat"] == len(set(current) | set(waiting)) >= 2 and counts["hazards"] == hazard_areas >= 1
     assert page.locator("#district-table tbody tr").count() == 30
     assert page.locator("#shelter-table tbody tr").count() == 35
     assert page.locator("dd[data-total='people']").inner_text() == "300人"

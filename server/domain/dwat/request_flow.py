@@ -19,23 +19,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Hashable, Mapping, Optional, Sequence
 
-from ...models.vocab import LabelledEnum, Profession, RequestPriority
+from ...models.vocab import NeedKind, Profession, RequestOrigin, RequestPriority, RequestStep  # noqa: F401 (re-exported)
 from .common import DwatError, Problem, Window, error, raise_errors, require_aware
 from .roster import Team, TeamStatus, check_team
 
 P = Profession
-
-
-class NeedKind(LabelledEnum):
-    """What people at a site need help with; counted in people."""
-
-    elderly_care = ("elderly_care", "高齢者介護", "elderly care")
-    disability_support = ("disability_support", "障害者支援", "disability support")
-    children = ("children", "子ども・保育", "children and childcare")
-    mental_health = ("mental_health", "精神保健", "mental health")
-    consultation = ("consultation", "相談窓口", "consultation desk")
-    environment = ("environment", "環境整備", "shelter environment")
-    nursing = ("nursing", "看護", "nursing")
 
 
 # Need kind → profession → how well one member of that profession covers it (1 = fully,
@@ -52,22 +40,6 @@ COVERAGE: dict[NeedKind, dict[Profession, float]] = {
     NeedKind.environment: {P.care_worker: 1.0, P.nurse: 0.5, P.social_worker: 0.5, P.care_manager: 0.5},
     NeedKind.nursing: {P.nurse: 1.0},
 }
-
-
-class RequestOrigin(LabelledEnum):
-    shelter = ("shelter", "避難所", "shelter")
-    at_home = ("at_home", "在宅避難者", "people sheltering at home")
-    in_car = ("in_car", "車中泊避難者", "people sheltering in cars")
-    hq = ("hq", "本部", "HQ")
-
-
-class RequestStep(LabelledEnum):
-    requested = ("requested", "要請受付", "requested")
-    accepted = ("accepted", "受理", "accepted")
-    team_assigned = ("team_assigned", "チーム決定", "team assigned")
-    on_site = ("on_site", "現地活動中", "on site")
-    closed = ("closed", "完了", "closed")
-    cancelled = ("cancelled", "取消", "cancelled")
 
 
 S = RequestStep

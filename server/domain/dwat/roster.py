@@ -16,21 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Hashable, Iterable, Optional, Sequence
 
-from ...models.vocab import DeploymentState, LabelledEnum, MemberRole, Profession, Sex
+from ...models.vocab import DeploymentState, MemberRole, Profession, Sex, TeamStatus  # noqa: F401 (TeamStatus re-exported)
 from .common import Deployment, DwatError, Problem, Window, error, raise_errors, warning
 
 MIN_MEMBERS, MAX_MEMBERS = 4, 6
-
-
-class TeamStatus(LabelledEnum):
-    """Where a team stands now. Only `standby` teams (and busy ones whose deployment ends in
-    time) are proposed; `resting` and `stood_down` never are."""
-
-    standby = ("standby", "待機", "standby")
-    travelling = ("travelling", "移動中", "travelling")
-    on_site = ("on_site", "活動中", "on site")
-    resting = ("resting", "休養中", "resting")
-    stood_down = ("stood_down", "解隊", "stood down")
 
 
 @dataclass(frozen=True)

@@ -293,3 +293,31 @@ def _clear_of(deployments, teams, s: int, e: int, rest: int, day0: date) -> np.n
         if a - rest <= e and s <= b + rest:
             clear[index[d.team_id]] = False
     return clear
+
+
+def plan_around(fixed: Sequence[PlannedDeployment], needs: Sequence[SiteNeed], teams: Sequence[Team],
+                params: RotationParams = RotationParams()) -> RotationPlan:
+    """The rotation plan for `needs` (one team a day per site) around deployments already
+    decided (`fixed`: planned or active ones, slot 0): at each site the days the fixed chain
+    covers from the need's start are kept, and the planner continues from the last of them,
+    its next team arriving `overlap_days` before that one leaves (the handover). The teams'
+    commitments must already hold the fixed deployments (they are their live deployments), so
+    no team is planned twice. Coverage and gaps are judged over the whole of each need."""
+    needs = tuple(needs)
+    _check(needs, params)
+    remaining = []
+    for need in needs:
+        last = need.start + timedelta(days=need.days - 1)
+        here = sorted((d for d in fixed if d.site_id == need.site.id), key=lambda d: (d.start, d.end))
+        covered_to = need.start - timedelta(days=1)
+        for d in here:  # extend the chain of fixed deployments that covers the days from the start
+            if d.start <= covered_to + timedelta(days=1) and d.end > covered_to:
+                covered_to = d.end
+        if covered_to >= last:
+            continue
+        start = need.start if covered_to < need.start else \
+            max(need.start, covered_to - timedelta(days=params.overlap_days - 1))
+        remaining.append(replace(need, start=start, days=(last - start).days + 1, teams=1))
+    planned = plan_rotation(remaining, teams, params).deployments if remaining else ()
+    ours = [replace(d, slot=0) for d in fixed if d.site_id in {n.site.id for n in needs}]
+    return _assemble(ours + list(planned), needs, teams, params)

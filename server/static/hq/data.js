@@ -68,6 +68,7 @@ export class Store extends EventTarget {
     ]);
     this.seqs.push(districts.seq, shelters.seq, deployments.seq, requests.seq);
     this.openRequests = new Map(requests.items.map((r) => [r.id, r])); // open DWAT requests (未対応)
+    this.priorities = requests.priorities || [];
     this.statuses = districts.statuses;
     this.statusIndex = new Map(this.statuses.map((s, i) => [s.code, i]));
     this.districts = districts;

@@ -39,8 +39,8 @@ export const SHARE_STEPS = [
 ];
 
 // DWAT deployment state: the marker's fill (its label says the state too).
-export const DWAT_COLOURS = { active: "#6a3d9a", planned: "#ffffff" };
-export const DWAT_INK = { active: "#ffffff", planned: "#6a3d9a" };
+export const DWAT_COLOURS = { active: "#6a3d9a", planned: "#ffffff", requested: "#fde9b8" };
+export const DWAT_INK = { active: "#ffffff", planned: "#6a3d9a", requested: "#4a2a6b" };
 export const DWAT_COLOUR = DWAT_COLOURS.active;
 
 export const DISTRICT_LINE = "#37474f"; // district outlines (and the legend's squares)

@@ -178,7 +178,8 @@ export class Panel {
       section("legend.seismic", ["safe", "some", "high", "unknown"].map((g) => [dot(SEISMIC_COLOURS[g]), t(`seismic.${g}`)])),
       section("legend.dwat", [
         [() => swatch((ctx, x, y) => drawDwat(ctx, x, y, 2, "active"), 30, 30), t("legend.dwatActive")],
-        [() => swatch((ctx, x, y) => drawDwat(ctx, x, y, 1, "planned"), 30, 30), t("legend.dwatPlanned")]]),
+        [() => swatch((ctx, x, y) => drawDwat(ctx, x, y, 1, "planned"), 30, 30), t("legend.dwatPlanned")],
+        [() => swatch((ctx, x, y) => drawDwat(ctx, x, y, 1, "requested"), 30, 30), t("legend.dwatRequested")]]),
       section("legend.hazards", [[square(HAZARD_COLOURS.water), t("legend.water")],
         [square(HAZARD_COLOURS.landslide), t("legend.landslide")]]),
     );

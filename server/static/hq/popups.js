@@ -67,6 +67,19 @@ export function dwatPopup(store, shelterId) {
     list.append(el("li", `${d.team_name}（${label(store.vocab(store.deploymentStates, d.state))}） ${period}`));
   }
   box.append(list);
+  const waiting = [...store.openRequests.values()].filter((r) => r.shelter_id === shelterId);
+  if (waiting.length) {
+    box.append(el("h4", t("popup.dwatRequests")));
+    const requests = el("ul");
+    for (const r of waiting) {
+      const step = r.step ? t(`step.${r.step}`) : "";
+      requests.append(el("li", `${step}（${label(store.vocab(store.priorities, r.priority))}） ${(r.needs || []).join("、")}`));
+    }
+    box.append(requests);
+  }
+  const link = el("a", t("popup.dwatBoard"));
+  link.href = "/dwat";
+  box.append(link);
   return box;
 }
 

@@ -64,6 +64,13 @@ export const DwatLayer = CanvasLayer.extend({
       if (d.state === "active") entry.state = "active";
       byShelter.set(d.shelter_id, entry);
     }
+    // Shelters whose requests still wait for a team (要請中) and that have no team yet.
+    for (const r of this.store.openRequests.values()) {
+      if (byShelter.has(r.shelter_id) && byShelter.get(r.shelter_id).state !== "requested") continue;
+      const entry = byShelter.get(r.shelter_id) || { teams: 0, state: "requested" };
+      entry.teams += 1;
+      byShelter.set(r.shelter_id, entry);
+    }
     let drawn = 0;
     for (const [shelterId, { teams, state }] of byShelter) {
       const shelter = this.store.shelters.get(shelterId);

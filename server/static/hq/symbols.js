@@ -210,7 +210,8 @@ export function drawCluster(ctx, x, y, counts, codes) {
 }
 
 // DWAT teams at a shelter: a 26 px diamond with the number of teams (filled: on site / 活動中;
-// white: planned / 派遣予定), the state written beneath. Returns its hit radius.
+// white: planned / 派遣予定; pale amber, dotted: requests waiting for a team / 要請中, with their
+// number), the state written beneath. Returns its hit radius.
 export function drawDwat(ctx, x, y, teams, state, caption) {
   const s = 13;
   ctx.beginPath();
@@ -224,6 +225,7 @@ export function drawDwat(ctx, x, y, teams, state, caption) {
   ctx.lineWidth = 2;
   ctx.strokeStyle = DWAT_COLOURS.active;
   if (state === "planned") ctx.setLineDash([3, 2]);
+  if (state === "requested") ctx.setLineDash([1.5, 2.5]);
   ctx.stroke();
   ctx.setLineDash([]);
   text(ctx, String(teams), x, y + 0.5, { size: 12, colour: DWAT_INK[state] || "#ffffff", halo: false });
