@@ -20,7 +20,8 @@ def test_the_front_page_links_every_part_and_no_raw_json(anon_client):
 
 @pytest.mark.parametrize("role,landing", [("admin", "/workbench"), ("welfare_staff", "/workbench"),
                                           ("hq_viewer", "/hq"), ("district_supporter", "/app/"),
-                                          ("shelter_staff", "/app/"), ("dwat_member", "/app/")])
+                                          ("shelter_staff", "/app/"), ("dwat_member", "/app/"),
+                                          ("prefecture_coordinator", "/dwat")])
 def test_each_role_lands_where_it_works(anon_client, make_user, role, landing):
     user = make_user(role)
     r = anon_client.post("/auth/login", data={"username": user.username, "password": PERSONA_PASSWORD},
@@ -48,7 +49,7 @@ def test_demo_mode_names_the_demo_accounts_without_passwords(engine, make_user):
         page = c.get("/").text
     assert "デモ用アカウント" in page
     rows = {"demo-fukushi": "/workbench", "demo-honbu": "/hq", "demo-minsei": "/app/", "demo-hinanjo": "/app/",
-            "demo-dwat": "/app/", "demo-admin": "/workbench", "demo-pref": "/app/"}
+            "demo-dwat": "/app/", "demo-admin": "/workbench", "demo-pref": "/dwat"}
     for username, landing in rows.items():
         assert f"<code>{username}</code>" in page
         row = page.split(f"<code>{username}</code>", 1)[1].split("</tr>", 1)[0]

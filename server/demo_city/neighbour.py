@@ -63,4 +63,5 @@ def build_neighbour(seed: int, people: int, now: date | None = None) -> DemoCity
         min(welfare, key=lambda s: s.lon).accepts_from = [MUNICIPALITY_CODE]
     city.dwat_teams, city.dwat_members = [], []
     city.dwat_deployments, city.dwat_requests, city.dwat_reports = [], [], []
+    city.dwat_request_steps = []
     return city
