@@ -39,6 +39,11 @@ def _shelter_decorate(session: Session, rows: list[Shelter], items: list[dict]) 
             "observed_at": report.observed_at.isoformat(), "report_id": str(report.id)}
 
 
+def _people_before_write(session: Session, row: Person, previous: Optional[dict]) -> None:
+    """The ふりがな search key follows the ふりがな (update_row writes the row's columns as set here)."""
+    row.kana_key = people.kana_key(row.name_kana or "")
+
+
 def _shelter_before_write(session: Session, row: Shelter, previous: Optional[dict]) -> None:
     row.seismic_class = row.derived_seismic_class()
 
@@ -94,6 +99,7 @@ DISTRICTS = Resource(
 PEOPLE = Resource(
     "people", Person, people.PersonCreate, people.PersonPublic, people.PersonUpdate,
     title="person", order_by=lambda t: [t.register_no], decorate=_people_decorate,
+    before_write=_people_before_write,
     filters=[uuid_filter("district_id", Person.district_id, "町丁目"), enum_filter("consent", Person.consent, Consent),
              Filter("register_no", Person.register_no, description="登録者番号 (exact)"),
              Filter("name_kana", Person.name_kana, op="prefix", description="ふりがな prefix"),
