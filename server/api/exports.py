@@ -1,8 +1,10 @@
-"""CSV exports over HTTP: ``GET /api/exports/people.csv`` and ``GET /api/exports/shelters.csv``.
+"""CSV exports over HTTP: ``GET /api/exports/people.csv``, ``/api/exports/shelters.csv`` and
+``/api/exports/plans.csv`` (個別避難計画, one row per person on the register).
 
 The files are the importers' layout (UTF-8 with BOM, CRLF, Japanese headers), so they can be
 edited in Excel and imported again. City office only; every export is audited, and the
-answer is marked not to be cached.
+answer is marked not to be cached. Cells that Excel would run as a formula are escaped
+(server/domain/csvsafe.py); the importers take the escape off again.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.routing import Route
 from ..auth.audit import record
 from ..auth.guard import principal_of, requires
 from ..importers.export import export_people_csv, export_shelters_csv
+from ..importers.plans_db import export_plans
 from ..models import Person, Shelter
 
 
@@ -56,7 +59,13 @@ async def export_shelters(request: Request) -> Response:
     return await _export(request, "shelters", Shelter.__table__, export_shelters_csv)
 
 
+@requires("export.plans")
+async def export_plans_endpoint(request: Request) -> Response:
+    return await _export(request, "plans", Person.__table__, export_plans)  # one row per person
+
+
 routes = [
+    Route("/api/exports/plans.csv", export_plans_endpoint, methods=["GET"]),
     Route("/api/exports/people.csv", export_people, methods=["GET"]),
     Route("/api/exports/shelters.csv", export_shelters, methods=["GET"]),
 ]

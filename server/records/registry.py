@@ -3,6 +3,7 @@ routes, the sync feed and the OpenAPI document alike."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Optional
 
 from pydantic_core import to_jsonable_python
@@ -14,6 +15,7 @@ from ..domain.matching.store import rerun_if_shelter_changed
 from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
                       EvacuationPlan, Municipality, Person, PlanVersion, SafetyCheck, Shelter, ShelterReport)
 from ..models import dwat, events, geo, people, plans, shelters
+from ..models.base import utcnow
 from ..models.vocab import (Consent, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState,
                             SafetyOutcome, SeismicClass, ShelterKind)
 from .access import Access
@@ -64,12 +66,18 @@ def _plan_decorate(session: Session, rows: list[EvacuationPlan], items: list[dic
         item["warnings"] = [AGREEMENT_DESTINATION] if row.destination_shelter_id in agreement else []
 
 
+def plan_version_row(plan_id, version: int, previous: dict) -> dict[str, Any]:
+    """The kept copy of a plan before a save (its field values as JSON): one shape for a save
+    through `update_row` and for the plan CSV import's bulk update."""
+    return {"id": uuid.uuid4(), "plan_id": plan_id, "version": version, "saved_at": utcnow(),
+            "data": to_jsonable_python(previous)}
+
+
 def _plan_before_write(session: Session, row: EvacuationPlan, previous: Optional[dict]) -> None:
     """Every save keeps the previous version of the plan."""
     if previous is None:
         return
-    snapshot = to_jsonable_python(previous)
-    session.add(PlanVersion(plan_id=row.id, version=row.version, data=snapshot))
+    session.add(PlanVersion(**plan_version_row(row.id, row.version, previous)))
 
 
 def plan_history(session: Session, plan_id, access: Access, client: str = "") -> dict[str, Any]:
