@@ -55,9 +55,10 @@ def add_import_parser(subparsers) -> None:
 def add_export_parser(subparsers) -> None:
     """Register ``tsunagu export``."""
     parser = subparsers.add_parser(
-        "export", help="export people or shelters as CSV (UTF-8 with BOM, re-importable)",
-        description="Write all people or all shelters in the import layout: UTF-8 with BOM, CRLF, Japanese headers.")
-    parser.add_argument("export_kind", choices=["people", "shelters"], metavar="people|shelters",
+        "export", help="export people, shelters or plans as CSV (UTF-8 with BOM, re-importable)",
+        description="Write all people, all shelters or every person's plan (one row per person) in the import "
+                    "layout: UTF-8 with BOM, CRLF, Japanese headers.")
+    parser.add_argument("export_kind", choices=["people", "shelters", "plans"], metavar="people|shelters|plans",
                         help="what to export")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
     parser.set_defaults(func=cmd_export)
