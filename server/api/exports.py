@@ -1,8 +1,10 @@
-"""CSV exports over HTTP: ``GET /api/exports/people.csv`` and ``GET /api/exports/shelters.csv``.
+"""CSV exports over HTTP: ``GET /api/exports/people.csv``, ``/api/exports/shelters.csv`` and
+``/api/exports/plans.csv`` (個別避難計画, one row per person on the register).
 
 The files are the importers' layout (UTF-8 with BOM, CRLF, Japanese headers), so they can be
 edited in Excel and imported again. City office only; every export is audited, and the
-answer is marked not to be cached.
+answer is marked not to be cached. Cells that Excel would run as a formula are escaped
+(server/domain/csvsafe.py); the importers take the escape off again.
 
 Art. 49-11: the people export names its recipient. ``?recipient=fire&recipient_name=東消防署``
 (an outside recipient category and its name) exports, in normal mode, only the people the
@@ -30,6 +32,7 @@ from ..domain.japan_time import today_jst
 from ..domain.share_records import TargetError, record_handover, target_for
 from ..errors import ApiError
 from ..importers.export import export_people_csv, export_shelters_csv
+from ..importers.plans_db import export_plans
 from ..models import Person, Shelter
 from ..models.vocab import ShareMedium
 
@@ -93,7 +96,13 @@ async def export_shelters(request: Request) -> Response:
     return await _export(request, "shelters", Shelter.__table__, export_shelters_csv)
 
 
+@requires("export.plans")
+async def export_plans_endpoint(request: Request) -> Response:
+    return await _export(request, "plans", Person.__table__, export_plans)  # one row per person
+
+
 routes = [
+    Route("/api/exports/plans.csv", export_plans_endpoint, methods=["GET"]),
     Route("/api/exports/people.csv", export_people, methods=["GET"]),
     Route("/api/exports/shelters.csv", export_shelters, methods=["GET"]),
 ]

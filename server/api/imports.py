@@ -1,11 +1,12 @@
-"""CSV imports over HTTP: ``POST /api/imports/people`` and ``POST /api/imports/shelters``.
+"""CSV imports over HTTP: ``POST /api/imports/people``, ``/api/imports/shelters`` and ``/api/imports/plans``.
 
 The CSV is the raw request body (``Content-Type: text/csv``) or the ``file`` field of a
 multipart form. ``?apply=false`` (the default) is a dry run; ``?apply=true`` writes every
 valid row in one transaction. The answer is the import report (200), 422 when the file as
 a whole is refused (encoding, missing column, broken quoting), or 409 when someone else
 changed the same records during the import (nothing written; try again). City office only; every
-import is written to the audit log with its counts (never with row contents).
+import is written to the audit log with its counts (never with row contents). The plan import is
+all or nothing: with ``apply=true`` and any bad row, nothing is written (``applied: false``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..auth.audit import record
 from ..auth.guard import principal_of, requires
 from ..errors import ApiError
 from ..importers.people_csv import import_people
+from ..importers.plans_db import import_plans
 from ..importers.report import ImportConflictError, ImportFileError, ImportReport
 from ..importers.shelters_csv import import_shelters
 from ..models.geo import normalize_municipality_code
@@ -108,7 +110,13 @@ async def import_shelters_endpoint(request: Request) -> Response:
     return await _run(request, "shelters", import_shelters, municipality_codes=principal_of(request).municipality_codes)
 
 
+@requires("import.plans")
+async def import_plans_endpoint(request: Request) -> Response:
+    return await _run(request, "plans", import_plans)
+
+
 routes = [
     Route("/api/imports/people", import_people_endpoint, methods=["POST"]),
+    Route("/api/imports/plans", import_plans_endpoint, methods=["POST"]),
     Route("/api/imports/shelters", import_shelters_endpoint, methods=["POST"]),
 ]

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from ..domain.current_state import latest_shelter_reports
 from ..domain.japan_time import JST
+from ..domain.textnorm import kana_key, prefix_upper_bound
 from ..domain.workbench.adapters import person_from_row, plan_from_dict, plan_from_row, shelter_from_row
 from ..domain.workbench.plan_rules import (change_label, destination_problems, missing_for_done, plan_diff,
                                            shelter_options)
@@ -79,13 +80,6 @@ def _no_spaces(column):
     return sa.func.replace(sa.func.replace(column, " ", ""), "\u3000", "")
 
 
-def kana_forms(text: str) -> set[str]:
-    """The query in hiragana and in katakana: ふりがな is stored either way."""
-    hira = "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in text)
-    kata = "".join(chr(ord(c) + 0x60) if "\u3041" <= c <= "\u3096" else c for c in text)
-    return {hira, kata}
-
-
 def _json_list_has(column, value: str):
     """A JSON list of enum values holds `value` (stored as text `"value"` on both databases)."""
     return sa.cast(column, sa.String).like(_like(f'"{value}"'), escape="\\")
@@ -105,8 +99,10 @@ def search_clauses(session: Session, search: Search) -> list:
     v = search.values
     clauses: list = []
     if v["kana"]:
-        text = re.sub(r"\s+", "", v["kana"])
-        clauses.append(sa.or_(*[_no_spaces(Person.name_kana).like(_like(k), escape="\\") for k in kana_forms(text)]))
+        # A prefix of the stored key (kana_key: no spaces, katakana as hiragana), as an index range.
+        key = kana_key(v["kana"])
+        if key:
+            clauses.append(sa.and_(Person.kana_key >= key, Person.kana_key < prefix_upper_bound(key)))
     if v["name"]:
         clauses.append(_no_spaces(Person.name).like(_like(re.sub(r"\s+", "", v["name"])), escape="\\"))
     if v["register_no"]:

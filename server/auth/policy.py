@@ -274,6 +274,8 @@ ACTIONS: dict[str, Action] = {
     # bulk data
     "import.people": Action(CITY_OFFICE), "import.shelters": Action(CITY_OFFICE),
     "export.people": Action(CITY_OFFICE), "export.shelters": Action(CITY_OFFICE),
+    "import.plans": Action(CITY_OFFICE, note="plan CSV (個別避難計画): dry run, then all or nothing"),
+    "export.plans": Action(CITY_OFFICE, note="plan CSV, one row per person on the register"),
     # HQ
     "hq.view": Action(HQ, note="map page, tallies, live stream"),
     "hazards.read": Action(EVERYONE_SIGNED_IN), "hazards.people": Action(HQ),

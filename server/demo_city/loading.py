@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatRequestStep, DwatTeam,
                       EvacuationPlan, Municipality, Person, Shelter)
 from ..models.hazards import HazardArea
+from ..models.people import with_kana_key
 from ..models.vocab import DistrictKind
 from .city import DemoCity
 from .common import MUNICIPALITY_CODE, NEIGHBOUR_CODE
@@ -86,6 +87,8 @@ def _insert(conn: Connection, model: type[SQLModel], rows: list) -> None:
         # Core executemany with plain dicts skips the ORM unit of work: many times faster.
         # Field values live in the instance dict (pydantic's storage, shared with SQLAlchemy).
         values = [{name: row.__dict__[name] for name in names} for row in rows[start:start + CHUNK]]
+        if model is Person:  # derived column: Core inserts skip the ORM event that sets it
+            values = [with_kana_key(v) for v in values]
         if values:
             conn.execute(sa.insert(table), values)
 

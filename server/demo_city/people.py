@@ -15,7 +15,7 @@ import uuid
 from datetime import date, timedelta
 
 from ..models import Person
-from ..models.people import EmergencyContact
+from ..models.people import EmergencyContact, with_kana_key
 from ..models.vocab import CareNeed as N
 from ..models.vocab import Consent, Household, Reason, Sex
 from .common import (MUNICIPALITY_CODE, IdMaker, birth_date_for_age, day_between, landline, mobile, new_row, stamp,
@@ -100,7 +100,8 @@ class PeopleBuilder:
         number = len(self.people) + 1
         for key in ("surname", "category"):
             fields.pop(key)
-        self.people.append(new_row(Person, id=self.ids("person", number), register_no=f"{number:06d}", **fields))
+        self.people.append(new_row(Person, id=self.ids("person", number), register_no=f"{number:06d}",
+                                   **with_kana_key(fields)))
 
     # -- one person ----------------------------------------------------------------------------
 

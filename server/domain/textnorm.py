@@ -125,3 +125,20 @@ def normalize_postal_code(text: str) -> str:
     if not re.fullmatch(r"\d{7}", digits):
         raise ValueError("郵便番号は7桁の数字です（例: 185-0001） (a postal code has 7 digits, e.g. 185-0001)")
     return f"{digits[:3]}-{digits[3:]}"
+
+
+_SPACE_RE = re.compile(r"\s+")
+_KATA_TO_HIRA = {code: code - 0x60 for code in (*range(0x30A1, 0x30F7), 0x30FD, 0x30FE)}
+
+
+def kana_key(text: str) -> str:
+    """The search key of a ふりがな: NFKC (half-width kana joined), no spaces, katakana as
+    hiragana — ヤマダ　ハナコ, やまだ はなこ and ﾔﾏﾀﾞﾊﾅｺ are one key. Stored beside the
+    ふりがな (person.kana_key, indexed) so that a kana search is an index range, not a scan."""
+    return _SPACE_RE.sub("", unicodedata.normalize("NFKC", text or "")).translate(_KATA_TO_HIRA)
+
+
+def prefix_upper_bound(prefix: str) -> str:
+    """The smallest string after every string that starts with `prefix` (in code point order):
+    `key >= prefix AND key < prefix_upper_bound(prefix)` is a prefix match an index can answer."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)

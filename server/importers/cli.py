@@ -1,4 +1,4 @@
-"""``tsunagu import people|shelters FILE`` and ``tsunagu export people|shelters``.
+"""``tsunagu import people|shelters|plans FILE`` and ``tsunagu export people|shelters|plans``.
 
 The printed report shows counts, then every bad row as ``line 12, 生年月日: reason``. It
 never prints a name, address or other personal value — only line numbers, columns,
@@ -39,7 +39,11 @@ def add_import_parser(subparsers) -> None:
                                           "Existing shelters are updated by 共通ID (or name) without erasing "
                                           "what staff filled in.")
     shelters.add_argument("file", metavar="FILE", help="CSV file, or - for standard input")
-    for command in (people, shelters):
+    plans = sub.add_parser("plans", help="evacuation plans (個別避難計画): one row per person, supporters as columns",
+                           description="Import plans by 登録者番号 (支援者1氏名, 支援者1続柄, 支援者1電話 …; 避難先 by 共通ID "
+                                       "or name). All or nothing: with --apply, any bad row means nothing is written.")
+    plans.add_argument("file", metavar="FILE", help="CSV file, or - for standard input")
+    for command in (people, shelters, plans):
         command.add_argument("--apply", action="store_true", help="write the valid rows (default: dry run)")
         command.add_argument("--json", action="store_true", help="print the report as JSON")
         command.set_defaults(func=cmd_import)
@@ -51,9 +55,10 @@ def add_import_parser(subparsers) -> None:
 def add_export_parser(subparsers) -> None:
     """Register ``tsunagu export``."""
     parser = subparsers.add_parser(
-        "export", help="export people or shelters as CSV (UTF-8 with BOM, re-importable)",
-        description="Write all people or all shelters in the import layout: UTF-8 with BOM, CRLF, Japanese headers.")
-    parser.add_argument("export_kind", choices=["people", "shelters"], metavar="people|shelters",
+        "export", help="export people, shelters or plans as CSV (UTF-8 with BOM, re-importable)",
+        description="Write all people, all shelters or every person's plan (one row per person) in the import "
+                    "layout: UTF-8 with BOM, CRLF, Japanese headers.")
+    parser.add_argument("export_kind", choices=["people", "shelters", "plans"], metavar="people|shelters|plans",
                         help="what to export")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
     parser.set_defaults(func=cmd_export)
@@ -81,6 +86,7 @@ def _audit(engine, action: str, resource: str, detail: str, status: int = 200) -
 
 def cmd_import(args, settings) -> int:
     from .people_csv import import_people
+    from .plans_db import import_plans
     from .shelters_csv import import_shelters
 
     data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
@@ -90,6 +96,8 @@ def cmd_import(args, settings) -> int:
         if args.import_kind == "people":
             report = import_people(engine, data, apply=args.apply,
                                    default_municipality_code=args.municipality_code)
+        elif args.import_kind == "plans":
+            report = import_plans(engine, data, apply=args.apply)
         else:
             report = import_shelters(engine, data, apply=args.apply)
     except ImportFileError as exc:
@@ -111,8 +119,11 @@ def cmd_import(args, settings) -> int:
 
 def print_report(report: ImportReport, out: TextIO) -> None:
     """The human-readable report: counts, errors, warnings, incomplete shelters."""
-    what = {"people_csv": "people CSV", "shelters_csv": "shelter CSV", "gsi_shelters": "GSI 指定避難所 CSV"}
+    what = {"people_csv": "people CSV", "shelters_csv": "shelter CSV", "gsi_shelters": "GSI 指定避難所 CSV",
+            "plans_csv": "plan CSV"}
     state = "applied" if report.applied else "dry run, nothing written"
+    if report.kind == "plans" and not report.applied and report.errors:
+        state = "nothing written: a plan import is all or nothing, fix the rows below"
     out.write(f"{what.get(report.source_format, report.source_format)} ({report.encoding}) — {state}\n")
     verb = ("created", "updated", "unchanged") if report.applied else ("would create", "would update", "unchanged")
     out.write(f"rows {report.rows}: valid {report.valid}, invalid {report.invalid}; "
@@ -130,15 +141,17 @@ def print_report(report: ImportReport, out: TextIO) -> None:
         for item in report.incomplete:
             missing = "、".join(MISSING_LABELS.get(m, m) for m in item.missing)
             out.write(f"  {item.common_id or '-'} {item.name}: {missing}\n")
-    if not report.applied and report.valid:
+    if not report.applied and report.valid and not (report.kind == "plans" and report.errors):
         out.write("\nrun again with --apply to write the valid rows\n")
 
 
 def cmd_export(args, settings) -> int:
     from .export import iter_people_csv, iter_shelters_csv
+    from .plans_db import iter_plans_export
 
     engine = _engine(settings)
-    chunks = iter_people_csv(engine) if args.export_kind == "people" else iter_shelters_csv(engine)
+    make = {"people": iter_people_csv, "shelters": iter_shelters_csv, "plans": iter_plans_export}[args.export_kind]
+    chunks = make(engine)
     if args.output:
         with open(args.output, "wb") as handle:
             for chunk in chunks:

@@ -30,7 +30,7 @@ from ..db import readonly
 from ..models import District, Person
 from ..models.base import keep_stored, utcnow
 from ..models.geo import normalize_municipality_code
-from ..models.people import PersonCreate, PersonFields
+from ..models.people import PersonCreate, PersonFields, with_kana_key
 from ..models.vocab import Consent, DistrictKind
 from .columns import check_coordinates, map_header, require_columns, validation_reasons
 from .csvsource import read_csv
@@ -278,6 +278,8 @@ class _PeopleImport:
             # Only columns some row of the chunk changed are set: the register number (the key)
             # never is, and a typical monthly re-import changes a few columns, not every index.
             columns = [f for f in PERSON_FIELDS if f in changed] + ["version", "updated_at"]
+            if "name_kana" in changed:
+                columns.append("kana_key")
             statement = (sa.update(t)
                          .where(t.c.id == sa.bindparam("b_id"), t.c.version == sa.bindparam("b_version"))
                          .values({name: sa.bindparam(name) for name in columns}))
@@ -297,4 +299,4 @@ def _db_row(person: PersonCreate) -> dict[str, Any]:
     row["reasons"] = [member.value for member in person.reasons]
     row["care_needs"] = [member.value for member in person.care_needs]
     row["emergency_contacts"] = [contact.model_dump() for contact in person.emergency_contacts]
-    return row
+    return with_kana_key(row)  # the register search's ふりがな key, written with the ふりがな

@@ -59,8 +59,8 @@ class ImportReport:
     one error, ``errors`` lists every error. ``created + updated + unchanged == valid``.
     """
 
-    kind: str                      # "people" | "shelters"
-    source_format: str             # "people_csv" | "shelters_csv" | "gsi_shelters"
+    kind: str                      # "people" | "shelters" | "plans"
+    source_format: str             # "people_csv" | "shelters_csv" | "gsi_shelters" | "plans_csv"
     encoding: str = ""
     applied: bool = False
     rows: int = 0

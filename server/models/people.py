@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
+from ..domain.textnorm import kana_key
 from .base import (CreateMixin, NormalisedCodes, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field,
                    json_list, not_future)
 from .geo import MunicipalityCodeMixin, check_lon_lat
@@ -94,9 +95,32 @@ class PersonFields(TextStripped, MunicipalityCodeMixin):
         return self
 
 
+# Binary order on PostgreSQL too, so that a prefix is one index range (a linguistic collation
+# does not sort every string that starts with a prefix together).
+KANA_KEY_TYPE = sa.String(200).with_variant(sa.String(200, collation="C"), "postgresql")
+
+
 class Person(PersonFields, RecordMeta, table=True):
     __table_args__ = (sa.Index("ix_person_district_register", "district_id", "register_no"),)
     register_no: str = Field(max_length=32, unique=True, index=True)
+    # kana_key(name_kana): the register search's ふりがな prefix key. Derived, never sent or shown;
+    # every write path sets it (records layer, importers, the demo loader; see with_kana_key).
+    kana_key: str = Field(default="", sa_column=sa.Column(KANA_KEY_TYPE, nullable=False, server_default="",
+                                                          index=True))
+
+
+def with_kana_key(values: dict) -> dict:
+    """A person's column values for a Core insert or update, with the kana key of its ふりがな."""
+    if "name_kana" in values:
+        values["kana_key"] = kana_key(values["name_kana"] or "")
+    return values
+
+
+@sa.event.listens_for(Person, "before_insert")
+@sa.event.listens_for(Person, "before_update")
+def _keep_kana_key(mapper, connection, target: Person) -> None:
+    """ORM writes (the records layer's create, a test's session.add) keep the key in step."""
+    target.kana_key = kana_key(target.name_kana or "")
 
 
 class PersonCreate(CreateMixin, PersonFields):

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Optional
 
+import sqlalchemy as sa
 from pydantic import BaseModel, field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
@@ -90,6 +91,8 @@ class PlanFields(TextStripped):
 
 class EvacuationPlan(PlanFields, RecordMeta, table=True):
     __tablename__ = "evacuation_plan"
+    # The register search's plan-status filter reads the person ids of a status from the index alone.
+    __table_args__ = (sa.Index("ix_evacuation_plan_status_person", "status", "person_id"),)
     person_id: uuid.UUID = Field(foreign_key="person.id", unique=True, index=True)
 
 

@@ -3,6 +3,7 @@ routes, the sync feed and the OpenAPI document alike."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Optional
 
 from pydantic_core import to_jsonable_python
@@ -18,6 +19,7 @@ from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, 
                       EvacuationPlan, Municipality, Person, PersonConsent, PlanVersion, SafetyCheck, Shelter,
                       ShelterReport, SupporterRecord)
 from ..models import dwat, events, geo, people, plans, sharing, shelters, supporters
+from ..models.base import utcnow
 from ..models.vocab import (Consent, ConsentAnswer, Recipient, DeploymentState, DistrictKind, OpenState, PlanStatus,
                             RequestState, RequestStep, SafetyOutcome, SeismicClass, ShelterKind)
 from .access import Access
@@ -45,6 +47,11 @@ def _shelter_decorate(session: Session, rows: list[Shelter], items: list[dict]) 
             "observed_at": report.observed_at.isoformat(), "report_id": str(report.id)}
 
 
+def _people_before_write(session: Session, row: Person, previous: Optional[dict]) -> None:
+    """The ふりがな search key follows the ふりがな (update_row writes the row's columns as set here)."""
+    row.kana_key = people.kana_key(row.name_kana or "")
+
+
 def _shelter_before_write(session: Session, row: Shelter, previous: Optional[dict]) -> None:
     row.seismic_class = row.derived_seismic_class()
 
@@ -65,6 +72,13 @@ def _plan_decorate(session: Session, rows: list[EvacuationPlan], items: list[dic
         item["warnings"] = [AGREEMENT_DESTINATION] if row.destination_shelter_id in agreement else []
 
 
+def plan_version_row(plan_id, version: int, previous: dict) -> dict[str, Any]:
+    """The kept copy of a plan before a save (its field values as JSON): one shape for a save
+    through `update_row` and for the plan CSV import's bulk update."""
+    return {"id": uuid.uuid4(), "plan_id": plan_id, "version": version, "saved_at": utcnow(),
+            "data": to_jsonable_python(previous)}
+
+
 def _plan_before_write(session: Session, row: EvacuationPlan, previous: Optional[dict]) -> None:
     """Every save keeps the previous version of the plan. A supporter line may link only an
     existing register entry; a supporter newly over their threshold flags their other done plans."""
@@ -72,8 +86,7 @@ def _plan_before_write(session: Session, row: EvacuationPlan, previous: Optional
     after_plan_write(session, PLANS, row, previous)
     if previous is None:
         return
-    snapshot = to_jsonable_python(previous)
-    session.add(PlanVersion(plan_id=row.id, version=row.version, data=snapshot))
+    session.add(PlanVersion(**plan_version_row(row.id, row.version, previous)))
 
 
 def _supporter_before_write(session: Session, row: SupporterRecord, previous: Optional[dict]) -> None:
@@ -109,6 +122,7 @@ DISTRICTS = Resource(
 PEOPLE = Resource(
     "people", Person, people.PersonCreate, people.PersonPublic, people.PersonUpdate,
     title="person", order_by=lambda t: [t.register_no], decorate=_people_decorate,
+    before_write=_people_before_write,
     filters=[uuid_filter("district_id", Person.district_id, "町丁目"), enum_filter("consent", Person.consent, Consent),
              Filter("register_no", Person.register_no, description="登録者番号 (exact)"),
              Filter("name_kana", Person.name_kana, op="prefix", description="ふりがな prefix"),

@@ -11,16 +11,33 @@ async function csrfToken() {
   return csrf;
 }
 
+// The plan CSV checked by the last dry run: the apply step sends the same file again (nothing
+// is kept on the server between the two steps; the server compares the file's SHA-256).
+let keptFile = null;
+
+function body(form, submitter) {
+  if (form.hasAttribute("data-wb-upload")) {
+    const data = new FormData(form);
+    keptFile = form.querySelector("input[type=file]").files[0] || null;
+    return data;  // multipart: fetch sets the boundary
+  }
+  if (form.hasAttribute("data-wb-apply")) {
+    const data = new FormData(form);
+    if (keptFile) data.append("file", keptFile);
+    return data;
+  }
+  // the clicked button's name and value travel too (e.g. merge / keep apart on one form)
+  return new URLSearchParams(new FormData(form, submitter || null));
+}
+
 async function submit(form, submitter) {
   const button = form.querySelector("button[type=submit]");
   if (button) button.disabled = true;
   try {
-    const response = await fetch(form.action, {
-      method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": await csrfToken(),
-                "Accept": "text/html"},
-      body: new URLSearchParams(new FormData(form, submitter || null)),
-    });
+    const payload = body(form, submitter);
+    const headers = {"X-CSRF-Token": await csrfToken(), "Accept": "text/html"};
+    if (payload instanceof URLSearchParams) headers["Content-Type"] = "application/x-www-form-urlencoded";
+    const response = await fetch(form.action, {method: "POST", credentials: "same-origin", headers, body: payload});
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
     const main = page.getElementById("main");
     if (!main) throw new Error(`unexpected answer ${response.status}`);
@@ -49,7 +66,8 @@ async function submit(form, submitter) {
 
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-wb-post")) return;
+  if (!(form instanceof HTMLFormElement)) return;
+  if (!["data-wb-post", "data-wb-upload", "data-wb-apply"].some((name) => form.hasAttribute(name))) return;
   event.preventDefault();
   submit(form, event.submitter);
 });

@@ -1,0 +1,287 @@
+"""The plan CSV (server/importers/plans_csv.py) into and out of the database.
+
+Import: the parser names every bad row (line, column, reason); this module adds what needs the
+database — who is on the register, which shelters exist, whether a newly named destination
+accepts the person's needs (plan_rules.destination_problems; a destination already stored is
+not re-refused, as on the workbench form) — then merges each row over the stored plan and
+validates the result with the API's model rules (PlanFields, as PlanCreate). Dry run by default. With
+``apply=True`` it is **all or nothing**: one transaction, rolled back if any row had an error.
+
+Writes are the records layer's, in bulk (a row at a time through `update_row` would take
+minutes for 50,000 plans): version + 1 with the version check (`WHERE version = ?`; someone
+else's save meanwhile → ImportConflictError, nothing written), the previous version kept
+(`registry.plan_version_row`, the same snapshot a workbench save keeps), and change-log rows
+with the values before (`log_changes`) so devices receive the plans. The caller audits.
+
+Merge rules: a column absent from the file keeps the stored value (the supporters count as one
+column group; 配慮事項 per sub-column); a blank cell in a present column clears it. Without a
+状態 column a stored status stays, except that a done plan lacking a required item drops to
+作成中 and an untouched plan that gains content becomes 作成中. A row that says nothing for a
+person without a plan creates none (an exported empty row imports as unchanged).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from itertools import islice
+from typing import Any, Hashable, Iterator, Optional
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, select
+
+from ..db import readonly
+from ..domain.japan_time import today_jst
+from ..domain.workbench.adapters import person_from_row, plan_from_row, shelter_from_row
+from ..domain.workbench.common import Plan
+from ..domain.workbench.plan_rules import destination_problems, missing_for_done
+from ..models import EvacuationPlan, Person, PlanVersion, Shelter
+from ..models.base import utcnow
+from ..models.plans import PlanFields
+from ..models.vocab import PlanStatus
+from ..records.registry import PLANS, plan_version_row
+from ..sync.changelog import log_changes
+from .columns import map_header, validation_reasons
+from .csvsource import read_csv
+from .plans_csv import PLAN_COLUMNS, ROW, ParsedPlan, ShelterIndex, _supporter_column, iter_plans_csv, \
+    iter_plans_csv_bytes
+from .report import ImportConflictError, ImportReport
+
+CHUNK_ROWS = 1000
+FIELDS = tuple(PLANS.field_names)  # person_id, status, supporters, … as the records layer stores them
+# The plan field each CSV column (group) fills; "supporters" stands for every 支援者N… column.
+COLUMN_FIELD = {"destination": "destination_shelter_id", "alternate": "alternate_shelter_id",
+                "route_note": "route_note", "timing_note": "timing_note", "consent": "consent",
+                "consent_date": "consent_date", "author": "author", "review_due": "review_due", "status": "status"}
+FIELD_HEADER = {**{f: next(c.ja for c in PLAN_COLUMNS if c.key == k) for k, f in COLUMN_FIELD.items()},
+                "supporters": "支援者", "care": "配慮事項", "person_id": "登録者番号"}
+_FACT_COLUMNS = ("id", "register_no", "birth_date", "reasons", "care_needs", "address", "district_id", "minsei_iin",
+                 "consent", "consent_date", "lon", "lat")
+
+
+class _RolledBack(Exception):
+    """Raised inside the transaction to undo an apply that found bad rows (all or nothing)."""
+
+
+def import_plans(engine: Engine, data: bytes, *, apply: bool = False, today: Optional[date] = None) -> ImportReport:
+    """Validate (and with ``apply=True`` write, all or nothing) a plan CSV; return the report.
+    ImportFileError (encoding, header, quoting) refuses the whole file."""
+    today = today or today_jst()
+    header = read_csv(data).header
+    present = _present_columns(header)
+    report = ImportReport("plans", "plans_csv")
+    try:
+        with (engine.begin() if apply else readonly(engine).connect()) as conn:
+            run = _PlanImport(conn, today, present, report, apply)
+            for chunk in _chunks(run.parse(data), CHUNK_ROWS):
+                run.process(chunk)
+            if apply and report.errors:
+                raise _RolledBack
+    except _RolledBack:
+        apply = False
+    except sa.exc.IntegrityError:
+        raise ImportConflictError("取り込み中に他の操作で計画が作成されました。もう一度取り込んでください "
+                                  "(a plan was made elsewhere during the import; nothing was written, try again)") from None
+    report.errors.sort(key=lambda issue: issue.line)
+    report.applied = apply
+    return report
+
+
+def _present_columns(header: list[str]) -> set[str]:
+    found = map_header(header, PLAN_COLUMNS, extra=_supporter_column)
+    keys = set(found.index)
+    if any(k.startswith("supporter_") for k in keys):
+        keys.add("supporters")
+    return keys
+
+
+def _chunks(rows: Iterator, size: int) -> Iterator[list]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+class _PlanImport:
+    """One run: the register's facts, the shelters, the stored destinations, the report."""
+
+    def __init__(self, conn: Connection, today: date, present: set[str], report: ImportReport, apply: bool):
+        self.conn, self.today, self.present, self.report, self.apply = conn, today, present, report, apply
+        self.table = EvacuationPlan.__table__
+        person = Person.__table__
+        self.facts_rows = {row.id: row for row in conn.execute(sa.select(*(person.c[c] for c in _FACT_COLUMNS)))}
+        self.people = {row.register_no: row.id for row in self.facts_rows.values()}
+        with Session(bind=conn) as session:
+            shelters = session.exec(select(Shelter)).all()
+            self.shelter_facts = {s.id: shelter_from_row(s) for s in shelters}
+            self.index = ShelterIndex((s.id, s.common_id, s.name) for s in shelters)
+        t = self.table
+        self.stored_destinations = {r.person_id: (r.destination_shelter_id, r.alternate_shelter_id) for r in
+                                    conn.execute(sa.select(t.c.person_id, t.c.destination_shelter_id,
+                                                           t.c.alternate_shelter_id))}
+
+    def parse(self, data: bytes) -> Iterator[ParsedPlan]:
+        return iter_plans_csv(data, self.people, self.index, self.today, self.report,
+                              destination_check=self.check_destination)
+
+    def check_destination(self, person_id: Hashable, shelter_id: Hashable, key: str):
+        """The plan rules for a newly named destination; a stored one is shown, not re-refused."""
+        position = 0 if key == "destination" else 1
+        stored = self.stored_destinations.get(person_id)
+        if stored is not None and stored[position] == shelter_id:
+            return []
+        field = "destination_shelter_id" if key == "destination" else "alternate_shelter_id"
+        return destination_problems(person_from_row(self.facts_rows[person_id]), self.shelter_facts[shelter_id],
+                                    self.today, field=field)
+
+    # -- one chunk -------------------------------------------------------------------------
+    def process(self, chunk: list[ParsedPlan]) -> None:
+        t = self.table
+        ids = [p.plan.person_id for p in chunk]
+        stored = {row["person_id"]: dict(row) for row in
+                  self.conn.execute(sa.select(t).where(t.c.person_id.in_(ids))).mappings()}
+        now = utcnow()
+        inserts, updates, versions, befores = [], [], [], {}
+        for parsed in chunk:
+            old = stored.get(parsed.plan.person_id)
+            values = self._merged(parsed.plan, old)
+            if values is None:  # an empty row for a person without a plan: nothing to make
+                self.report.unchanged += 1
+                continue
+            values = self._validated(parsed.line, values)
+            if values is None:
+                continue
+            if old is None:
+                values.update(id=uuid.uuid4(), version=1, created_at=now, updated_at=now)
+                inserts.append(values)
+                self.report.created += 1
+            elif all(_same(values[f], old[f]) for f in FIELDS):
+                self.report.unchanged += 1
+            else:
+                previous = {f: old[f] for f in FIELDS}
+                versions.append(plan_version_row(old["id"], old["version"], previous))
+                befores[old["id"]] = previous
+                values.update(b_id=old["id"], b_version=old["version"], version=old["version"] + 1, updated_at=now)
+                updates.append(values)
+                self.report.updated += 1
+        if self.apply and not self.report.errors:
+            self._write(inserts, updates, versions, befores)
+
+    def _merged(self, plan: Plan, old: Optional[dict]) -> Optional[dict[str, Any]]:
+        new = _values(plan)
+        if old is None:
+            return None if plan == Plan(None, plan.person_id) else new
+        keep = [f for key, f in COLUMN_FIELD.items() if key not in self.present]
+        if "supporters" not in self.present:
+            keep.append("supporters")
+        merged = {**new, **{f: old[f] for f in keep}}
+        merged["carer_accompanies"] = old["carer_accompanies"]  # not a column of the layout
+        care = dict(old["care"] or {})
+        care.update({name: value for name, value in new["care"].items() if f"care.{name}" in self.present})
+        merged["care"] = care
+        if "status" not in self.present:
+            merged["status"] = _status_without_column(PlanStatus(old["status"]), merged)
+        return merged
+
+    def _validated(self, line: int, values: dict[str, Any]) -> Optional[dict[str, Any]]:
+        """The API's model rules decide what may be stored (lengths, done needs, alternate ≠ destination)."""
+        try:
+            # PlanFields: PlanCreate's rules without normalising the phones again (the parser used
+            # the same normalize_phone; a second pass cost a third of the import's time).
+            model = PlanFields.model_validate(values)
+        except ValidationError as exc:
+            self.report.invalid += 1
+            self.report.valid -= 1
+            for field, reason in validation_reasons(exc):
+                self.report.error(line, FIELD_HEADER.get(field or "", ROW), reason)
+            return None
+        out = {name: getattr(model, name) for name in FIELDS}
+        out["status"] = PlanStatus(out["status"]).value
+        out["supporters"] = [s.model_dump(include={"name", "relation", "address", "phone"}) for s in model.supporters]
+        out["care"] = model.care.model_dump()
+        return out
+
+    def _write(self, inserts: list[dict], updates: list[dict], versions: list[dict], befores: dict) -> None:
+        t = self.table
+        if inserts:
+            self.conn.execute(sa.insert(t), inserts)
+        if updates:
+            columns = [f for f in FIELDS if f != "person_id"] + ["version", "updated_at"]
+            statement = (sa.update(t).where(t.c.id == sa.bindparam("b_id"), t.c.version == sa.bindparam("b_version"))
+                         .values({name: sa.bindparam(name) for name in columns}))
+            result = self.conn.execute(statement, updates)
+            if self.conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(updates):
+                raise ImportConflictError("取り込み中に他の操作で計画が更新されました。もう一度取り込んでください "
+                                          "(a plan changed during the import; nothing was written, try again)")
+            self.conn.execute(sa.insert(PlanVersion.__table__), versions)
+        # devices learn of imported plans through the changes feed, like any other save
+        log_changes(self.conn, "plans", [r["id"] for r in inserts] + [r["b_id"] for r in updates], befores=befores)
+
+
+def _values(plan: Plan) -> dict[str, Any]:
+    """A parsed plan as the records layer's field values (before validation)."""
+    return {"person_id": plan.person_id, "status": PlanStatus(plan.status).value,
+            "supporters": [{"name": s.name, "relation": s.relation, "address": s.address, "phone": s.phone}
+                           for s in plan.supporters],
+            "destination_shelter_id": plan.destination_id, "alternate_shelter_id": plan.alternate_id,
+            "route_note": plan.route_note, "timing_note": plan.timing_note, "care": dict(plan.care.items()),
+            "carer_accompanies": False, "consent": plan.consent, "consent_date": plan.consent_date,
+            "author": plan.author, "review_due": plan.review_due}
+
+
+def _status_without_column(stored: PlanStatus, values: dict[str, Any]) -> str:
+    plan = plan_from_row(_Row(values))
+    if stored == PlanStatus.done and missing_for_done(plan):
+        return PlanStatus.drafting.value
+    if stored == PlanStatus.not_started and plan != Plan(None, plan.person_id):
+        return PlanStatus.drafting.value
+    return stored.value
+
+
+class _Row:
+    """Attribute access over merged values, for the domain adapter."""
+
+    def __init__(self, values: dict[str, Any]):
+        self.__dict__.update(values, id=None, status=PlanStatus.not_started)
+
+
+def _same(new: Any, old: Any) -> bool:
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {k: v for k, v in old.items() if v not in ("", None)} == {k: v for k, v in new.items() if v not in ("", None)}
+    if isinstance(old, list) and isinstance(new, list):
+        return len(old) == len(new) and all(_same(a, b) for a, b in zip(new, old))
+    return new == old
+
+
+# ---- export ------------------------------------------------------------------------------
+
+def plan_rows(conn: Connection) -> Iterator[tuple[str, str, Plan]]:
+    """Every person on the register with their plan (an empty one without), by 登録者番号."""
+    person, plan = Person.__table__, EvacuationPlan.__table__
+    query = (sa.select(person.c.register_no, person.c.name, person.c.id.label("pid"), *plan.c)
+             .select_from(person.outerjoin(plan, plan.c.person_id == person.c.id)).order_by(person.c.register_no))
+    for row in conn.execution_options(yield_per=2000).execute(query):
+        yield row.register_no, row.name, (Plan(None, row.pid) if row.id is None else plan_from_row(row))
+
+
+def shelter_index(conn: Connection) -> ShelterIndex:
+    t = Shelter.__table__
+    return ShelterIndex((r.id, r.common_id, r.name) for r in conn.execute(sa.select(t.c.id, t.c.common_id, t.c.name)))
+
+
+def iter_plans_export(engine: Engine) -> Iterator[bytes]:
+    """The plan CSV of the whole register, streamed (UTF-8 with BOM, CRLF, formula cells escaped)."""
+    with readonly(engine).connect() as conn:
+        yield from iter_plans_csv_bytes(plan_rows(conn), shelter_index(conn))
+
+
+def export_plans(engine: Engine) -> bytes:
+    return b"".join(iter_plans_export(engine))
+
+
+def count_people(engine: Engine) -> int:
+    with readonly(engine).connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(Person.__table__)).scalar_one()
+
+
+__all__ = ["import_plans", "iter_plans_export", "export_plans", "plan_rows", "shelter_index", "count_people"]
