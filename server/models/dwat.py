@@ -9,7 +9,7 @@ from typing import Optional
 from pydantic import model_validator
 from sqlmodel import Field
 
-from .base import CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_list
+from .base import CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, enum_field, json_dict, json_list
 from .vocab import DeploymentState, MemberRole, Profession, RequestPriority, RequestState, Sex
 
 
@@ -119,6 +119,10 @@ class RequestFields(TextStripped):
     priority: RequestPriority = enum_field(default=RequestPriority.medium)
     state: RequestState = enum_field(default=RequestState.open, index=True)
     deployment_id: Optional[uuid.UUID] = Field(default=None, foreign_key="dwat_deployment.id")
+    # Added by the field side (migration 0016): needs as counts of people by kind
+    # (domain.dwat.request_flow.NeedKind) and the day a team is wanted from.
+    need_counts: dict[str, int] = json_dict(description="Needs as counts of people by kind (elderly_care: 3 …)")
+    wanted_from: Optional[date] = Field(default=None, description="A team is wanted from this day")
 
 
 class DwatRequest(RequestFields, RecordMeta, table=True):
@@ -135,6 +139,8 @@ class DwatRequestUpdate(Update):
     priority: Optional[RequestPriority] = None
     state: Optional[RequestState] = None
     deployment_id: Optional[uuid.UUID] = None
+    need_counts: Optional[dict[str, int]] = None
+    wanted_from: Optional[date] = None
 
 
 class DwatRequestPublic(RequestFields, PublicRecordMeta):
