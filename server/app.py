@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, field_app
-from .api import (admin, auth, exports, hazards, hq, hq_decisions, hq_stream, imports, matching, openapi, printing,
+from .api import (admin, auth, dwat_field, exports, hazards, hq, hq_decisions, hq_stream, imports, matching, openapi, printing,
                   resources, sync, workbench)
 from .api.http import audit_unrecorded_refusal
 from .auth.demo_users import DEMO_PREFIX, DEMO_ROLES
@@ -220,6 +220,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *field_app.routes,
         *printing.routes,
         *workbench.routes,
+        *dwat_field.routes,
         Mount("/static", public(StaticFiles(directory=str(HERE / "static"))), name="static"),
         *vendor_mounts(),
     ]

@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 import sqlalchemy as sa
 from sqlmodel import select
 
+from ..models.dwat_field import DwatTriage
 from ..models import (DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
                       EvacuationPlan, Person, SafetyCheck, Shelter, ShelterReport)
 from ..models.auth import Mode, Role
@@ -104,6 +105,8 @@ PERSON_HQ_FIELDS = frozenset({"id", "version", "created_at", "updated_at", "regi
                               "lon", "lat", "reasons", "latest_safety"})
 PERSON_SUPPORTER_HIDDEN = frozenset({"reason_note"})
 PLAN_SUPPORTER_HIDDEN = frozenset({"care.conditions", "care.doctor", "care.blood_type"})
+TRIAGE_HQ_FIELDS = frozenset({"id", "recorded_at", "observed_at", "deployment_id", "person_id", "shelter_id",
+                              "outcome", "urgent", "destination_shelter_id", "registered_on_site"})
 SAFETY_HQ_FIELDS = frozenset({"id", "recorded_at", "observed_at", "person_id", "outcome", "shelter_id"})
 
 A, W, D, S, M, H = (Role.admin, Role.welfare_staff, Role.district_supporter, Role.shelter_staff,
@@ -116,6 +119,7 @@ CITY_OFFICE = frozenset({A, W})              # 市役所 (owns the register and 
 HQ = CITY_OFFICE | {H}                       # 災害対策本部 and the city office
 FIELD = frozenset({D, S, M})                 # supporters, shelter staff, DWAT (scoped, consent in normal times)
 PRINTERS = CITY_OFFICE | FIELD               # who may read plans, so print them
+DWAT_BOARD = HQ                              # who follows DWAT on site (reports, chronology, referrals)
 EVERYONE_SIGNED_IN = frozenset(Role)
 PUBLIC = "public"                            # the action of a route anyone may call, signed in or not
 
@@ -172,6 +176,13 @@ POLICY: dict[str, dict[Role, Rule]] = {
         **OFFICE, H: READ_ALL,
         M: Rule(READ | {"create"}, own_deployments(DwatActivityReport.deployment_id), create_ref="deployment_id"),
     },
+    # 福祉的トリアージ: the team records on its deployment; the office reads all (and reviews people
+    # added on site); HQ sees outcomes, never names or notes (the referral list is its view).
+    "dwat-triages": {
+        **OFFICE,
+        H: Rule(READ, only=TRIAGE_HQ_FIELDS),
+        M: Rule(READ | {"create"}, own_deployments(DwatTriage.deployment_id), create_ref="deployment_id"),
+    },
 }
 
 # ---- the action table ----
@@ -212,6 +223,10 @@ ACTIONS: dict[str, Action] = {
     "workbench.view": Action(CITY_OFFICE, note="the welfare office's workbench: register search, person pages, forms"),
     "workbench.edit": Action(CITY_OFFICE, note="saves from the workbench; rows through the records layer"),
     "print.page": Action(EVERYONE_SIGNED_IN, deployed=False, note="the page explains a refusal itself"),
+    # DWAT on site, as HQ and the prefecture see it (the merger adds the prefecture's role here)
+    "dwat.reports.view": Action(DWAT_BOARD, note="daily reports by site and day, chart, chronology"),
+    "dwat.chronology.export": Action(DWAT_BOARD, note="クロノロジー CSV (csvsafe), audited"),
+    "dwat.referrals.view": Action(DWAT_BOARD, note="triage moves: 紹介 → 受入先決定 → 到着; names for the office only"),
     "print.plan": Action(PRINTERS), "print.batch": Action(PRINTERS), "print.field_list": Action(PRINTERS),
 }
 
@@ -271,7 +286,7 @@ def writable_fields(principal: Principal) -> dict[str, list[str]]:
 
 
 # Resources whose reads disclose personal data of people on the register: every read is audited.
-PERSONAL = frozenset({"people", "plans", "safety-checks"})
+PERSONAL = frozenset({"people", "plans", "safety-checks", "dwat-triages"})
 
 
 

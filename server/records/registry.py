@@ -17,6 +17,7 @@ from ..models import dwat, events, geo, people, plans, shelters
 from ..models.vocab import (Consent, DeploymentState, DistrictKind, OpenState, PlanStatus, RequestState,
                             SafetyOutcome, SeismicClass, ShelterKind)
 from .access import Access
+from .dwat_field import DWAT_TRIAGES, report_before_write, request_before_write
 from .resource import DATETIME_SCHEMA, Filter, Resource, enum_filter, parse_datetime, uuid_filter
 from .rows import get_row
 
@@ -156,13 +157,16 @@ DWAT_DEPLOYMENTS = Resource(
 DWAT_REQUESTS = Resource(
     "dwat-requests", DwatRequest, dwat.DwatRequestCreate, dwat.DwatRequestPublic, dwat.DwatRequestUpdate,
     title="DWAT request", order_by=lambda t: [t.created_at.desc(), t.id], fixed=frozenset({"shelter_id"}),
+    before_write=request_before_write,
     filters=[uuid_filter("shelter_id", DwatRequest.shelter_id), enum_filter("state", DwatRequest.state, RequestState)])
 
 DWAT_ACTIVITY = Resource(
     "dwat-activity-reports", DwatActivityReport, events.DwatActivityCreate, events.DwatActivityPublic,
     title="DWAT activity report", order_by=lambda t: [t.report_date.desc(), t.observed_at.desc(), t.id],
+    before_write=report_before_write,
     filters=[uuid_filter("deployment_id", DwatActivityReport.deployment_id), _since_filter(DwatActivityReport.observed_at)])
 
 RESOURCES: list[Resource] = [MUNICIPALITIES, DISTRICTS, PEOPLE, PLANS, SHELTERS, SHELTER_REPORTS, SAFETY_CHECKS,
-                             DWAT_TEAMS, DWAT_MEMBERS, DWAT_DEPLOYMENTS, DWAT_REQUESTS, DWAT_ACTIVITY]
+                             DWAT_TEAMS, DWAT_MEMBERS, DWAT_DEPLOYMENTS, DWAT_REQUESTS, DWAT_ACTIVITY,
+                             DWAT_TRIAGES]
 BY_PATH: dict[str, Resource] = {r.path: r for r in RESOURCES}
