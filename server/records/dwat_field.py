@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import date
 from typing import Optional
 
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from ..domain.dwat.adapters import deployment_from_row, site_from_shelter
@@ -23,9 +23,10 @@ from ..domain.dwat.daily_report import Activity, new_report
 from ..domain.dwat.request_flow import parse_needs
 from ..domain.dwat.triage import TriageOutcome, TriagePerson, new_triage, placement_demand
 from ..domain.japan_time import local_day
-from ..errors import ApiError
-from ..models import DwatDeployment, EvacuationPlan, Person, SafetyCheck, Shelter
+from ..errors import ApiError, field_errors
+from ..models import DwatDeployment, EvacuationPlan, Municipality, Person, SafetyCheck, Shelter
 from ..models.dwat_field import DwatTriage, DwatTriageCreate, DwatTriagePublic
+from ..models.people import PersonCreate
 from ..models.vocab import SafetyOutcome
 from ..sync.changelog import log_change
 from .resource import DATETIME_SCHEMA, Filter, Resource, parse_bool, parse_datetime, uuid_filter
@@ -62,16 +63,26 @@ def _new_person(row: DwatTriage) -> dict:
     return value if isinstance(value, dict) else value.model_dump(mode="json")
 
 
+def _only_municipality(session: Session) -> str:
+    """A shelter without a municipality code (an old import): the installation's only city."""
+    codes = session.exec(select(Municipality.municipality_code)).all()
+    return codes[0] if len(codes) == 1 else ""
+
+
 def _register_on_site(session: Session, row: DwatTriage, shelter: Shelter) -> None:
     """The person a team met who is not on the register: a new 要配慮者, flagged for the office,
     placed at the shelter by a safety check (so the team and the shelter see them)."""
     data = _new_person(row)
-    person = Person(register_no=f"DWAT-{row.id.hex[:10].upper()}", municipality_code=shelter.municipality_code or "",
-                    name=data["name"], name_kana=data.get("name_kana", ""), birth_date=data["birth_date"],
-                    sex=data.get("sex", "unknown"), address=data.get("address") or f"（避難中: {shelter.name}）",
-                    phone=data.get("phone", ""), reasons=list(data.get("reasons", [])), reason_note=ON_SITE_NOTE,
-                    lon=shelter.lon, lat=shelter.lat)
-    person.birth_date = date.fromisoformat(str(data["birth_date"]))
+    code = shelter.municipality_code or _only_municipality(session)
+    values = dict(register_no=f"DWAT-{row.id.hex[:10].upper()}", municipality_code=code, name=data["name"],
+                  name_kana=data.get("name_kana", ""), birth_date=data["birth_date"], sex=data.get("sex", "unknown"),
+                  address=data.get("address") or f"（避難中: {shelter.name}）", phone=data.get("phone", ""),
+                  reasons=list(data.get("reasons", [])), reason_note=ON_SITE_NOTE, lon=shelter.lon, lat=shelter.lat)
+    try:
+        checked = PersonCreate.model_validate(values)
+    except ValidationError as exc:
+        raise ApiError(422, "the new person cannot be added", field_errors(exc, "new_person")) from None
+    person = Person(**checked.model_dump(exclude={"id"}))
     session.add(person)
     session.flush()
     check = SafetyCheck(person_id=person.id, outcome=SafetyOutcome.evacuated, shelter_id=shelter.id,
