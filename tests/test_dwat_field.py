@@ -183,7 +183,7 @@ def test_a_move_is_placed_by_matching_and_followed_to_arrival(site, client, clie
     assert row["stage"] == "arrived" and row["arrived_at_shelter"] == "ひかりプラザ"
     # arrived: no longer a demand
     client.post("/api/matching/run", json={})
-    assert client.get("/api/matching/proposals/latest").json()["summary"]["triage_moves"] == 0
+    assert "triage_moves" not in client.get("/api/matching/proposals/latest").json()["summary"]
 
     viewer = client_for("hq_viewer")
     seen = viewer.get("/api/dwat/referrals").json()["items"][0]

@@ -108,8 +108,10 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
     moves = triage_demands(session, today, municipality_code)
     if moves:
         people = merge_demands(people, moves, {row.id: row.carer_accompanies for row in rows if row.id in moves})
-    return people, shelters, {"staying_home": staying_home, "already_at_shelter": already_there,
-                              "triage_moves": len(moves)}
+    left_out = {"staying_home": staying_home, "already_at_shelter": already_there}
+    if moves:
+        left_out["triage_moves"] = len(moves)  # in the summary only when DWAT asked for moves
+    return people, shelters, left_out
 
 
 def _latest_checks(session: Session, person_ids: list) -> dict:
