@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, ROOT
 from tests.browser.pwa_helpers import PHONE, TABLET, run_axe
 
 
@@ -26,6 +26,9 @@ def test_reports_and_referrals_pages(live_server, browser, viewport):
     assert page.locator("#site-days tbody tr[data-day]").count() > 0
     assert page.locator("svg g.bar").count() > 0
     assert page.locator("#chronology li[data-kind=report]").count() > 0
+    folder = ROOT / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    page.screenshot(path=str(folder / f"dwat-reports-{viewport['width']}.png"), full_page=True)
     for check in ("reports", "referrals"):
         if check == "referrals":
             page.click("a[href^='/dwat/referrals']")
