@@ -302,3 +302,48 @@ def test_bad_days_are_a_clear_422(client):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "from"
     r = client.get("/api/dwat/site-days", params={"from": "2026-12-05", "to": "2026-12-01"})
     assert r.status_code == 422
+
+
+def test_a_device_gets_only_its_teams_triages_and_hq_no_notes(site, client, client_for, engine):
+    assert push(site["device"], triage_mutation(site["deployment"]["id"], person_id=site["here"]["id"]))[0]["status"] \
+        == "applied"
+    # a second team on site at the other shelter, with its own triage
+    team2, member2 = _team(client, "第2班")
+    d2 = create(client, "dwat-deployments", dict(team_id=team2["id"], shelter_id=site["other"]["id"], state="active",
+                                                 start_date=TODAY.isoformat()))
+    other_device = client_for("dwat_member", dwat_member_id=uuid.UUID(member2["id"]))
+    assert push(other_device, triage_mutation(d2["id"], person_id=site["elsewhere"]["id"]))[0]["status"] == "applied"
+
+    mine = [i for i in site["device"].get("/api/sync/changes").json()["items"] if i["entity"] == "dwat-triages"]
+    assert [i["data"]["deployment_id"] for i in mine] == [site["deployment"]["id"]]
+    # the other team's deployment is not this device's to write to: as if it did not exist
+    refused = push(site["device"], triage_mutation(d2["id"], person_id=site["elsewhere"]["id"]))[0]
+    assert refused["status"] == "rejected" and refused["errors"][0]["field"] == "deployment_id"
+    assert len(triages(engine)) == 2
+
+    viewer = client_for("hq_viewer")
+    items = viewer.get("/api/dwat-triages").json()["items"]
+    assert len(items) == 2 and all("notes" not in i and "new_person" not in i and "needs" not in i for i in items)
+
+
+def test_a_refused_new_person_leaves_nothing_behind(site, client, engine):
+    with Session(engine) as s:
+        people_before = len(s.exec(select(Person)).all())
+    bad = triage_mutation(site["deployment"]["id"], new_person=dict(name="", birth_date="2999-01-01"))
+    result = push(site["device"], bad)[0]
+    assert result["status"] == "rejected"
+    assert {e["field"] for e in result["errors"]} >= {"new_person.name", "new_person.birth_date"}
+    move = triage_mutation(site["deployment"]["id"], new_person=dict(name="現地 三郎", birth_date="1990-01-01"),
+                           outcome="move_to_welfare_shelter")
+    assert push(site["device"], move)[0]["errors"][0]["code"] == "no_target_group"
+    # a valid person on another team's deployment: made, then the scope check refuses — rolled back
+    team2, _ = _team(client, "第2班")
+    d2 = create(client, "dwat-deployments", dict(team_id=team2["id"], shelter_id=site["other"]["id"], state="active",
+                                                 start_date=TODAY.isoformat()))
+    elsewhere = triage_mutation(d2["id"], new_person=dict(name="現地 四郎", birth_date="1940-01-01"))
+    result = push(site["device"], elsewhere)[0]
+    assert result["status"] == "rejected" and result["errors"][0]["field"] == "deployment_id"
+    with Session(engine) as s:
+        assert len(s.exec(select(Person)).all()) == people_before
+        assert s.exec(select(SafetyCheck).where(SafetyCheck.note == "DWAT現地登録")).all() == []
+    assert triages(engine) == []
