@@ -36,7 +36,7 @@ def site(client, client_for):
     general = create(client, "shelters", shelter(name="第一小学校", kind="designated", target_groups=[],
                                                  capabilities=[], capacity=300, municipality_code="132144"))
     other = create(client, "shelters", shelter(name="第二中学校", kind="designated", target_groups=[],
-                                               capabilities=[], capacity=300))
+                                               capabilities=[], capacity=300, municipality_code="132144"))
     welfare = create(client, "shelters", shelter(name="ひかりプラザ", capacity=20))
     team, member = _team(client)
     deployment = create(client, "dwat-deployments", dict(
