@@ -284,6 +284,7 @@ def test_chronology_csv_is_escaped_ordered_and_audited(site, client, engine):
     assert all(row[2] != "=HYPERLINK(\"http://x\")" for row in rows[1:])
     assert any(row[2].startswith("'=HYPERLINK") for row in rows[1:])
     assert site["here"]["name"] not in r.text  # the chronology names no person
+    assert any("要請受付: 高齢者介護2" in row[4] and "elderly care 2" in row[5] for row in rows[1:])
     with Session(engine) as s:
         assert s.exec(select(AuditEntry).where(AuditEntry.resource == "dwat-chronology",
                                                AuditEntry.action == "export")).first() is not None

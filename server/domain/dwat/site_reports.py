@@ -22,6 +22,7 @@ from ..japan_time import JST, today_jst
 from .adapters import deployment_from_row, site_from_shelter
 from .daily_report import (Activity, ChronoEvent, DailyReport, SiteDay, aggregate, chronology, deployment_event,
                            report_events, triage_events)
+from .request_flow import NeedKind
 from .triage import Triage, TriageOutcome
 
 
@@ -77,13 +78,22 @@ def _at(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=JST)
 
 
+def _need(code: str) -> Optional[NeedKind]:
+    try:
+        return NeedKind(code)
+    except ValueError:
+        return None
+
+
 def request_events(requests) -> list[ChronoEvent]:
     """Each request's recording and its current state (the flow's full steps are the dispatch
     board's; this log shows what the request row can tell)."""
     out = []
     for r in requests:
-        counts = "・".join(f"{k}{n}" for k, n in (r.need_counts or {}).items()) or "・".join(r.needs)
-        out.append(ChronoEvent(r.created_at, "request", f"要請受付: {counts}", f"request: {counts}", r.shelter_id,
+        ja = "・".join(f"{_need(k).ja if _need(k) else k}{n}" for k, n in (r.need_counts or {}).items())
+        en = ", ".join(f"{_need(k).en if _need(k) else k} {n}" for k, n in (r.need_counts or {}).items())
+        ja, en = ja or "・".join(r.needs), en or ", ".join(r.needs)
+        out.append(ChronoEvent(r.created_at, "request", f"要請受付: {ja}", f"request: {en}", r.shelter_id,
                                None, r.id, ""))
         if r.version > 1 and r.updated_at > r.created_at:
             out.append(ChronoEvent(r.updated_at, "request", f"要請 状態: {r.state}", f"request state: {r.state}",
