@@ -18,8 +18,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, field_app
-from .api import (admin, auth, dwat, exports, hazards, hq, hq_decisions, hq_stream, imports, matching, openapi,
-                  printing, resources, sync, workbench, workbench_imports, workbench_sharing, workbench_supporters)
+from .api import (admin, auth, dwat, dwat_field, exports, hazards, hq, hq_decisions, hq_stream, imports, matching,
+                  openapi, printing, resources, sync, workbench, workbench_imports, workbench_sharing,
+                  workbench_supporters)
 from .api.http import audit_unrecorded_refusal
 from .auth.demo_users import DEMO_PREFIX, DEMO_ROLES
 from .auth.guard import public
@@ -224,6 +225,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *workbench_supporters.routes,
         *workbench_imports.routes,
         *dwat.routes,
+        *dwat_field.routes,
         Mount("/static", public(StaticFiles(directory=str(HERE / "static"))), name="static"),
         *vendor_mounts(),
     ]

@@ -88,6 +88,11 @@ def vocabularies() -> dict[str, list[dict[str, str]]]:
     """Every labelled enum: {"SafetyOutcome": [{"value", "ja", "en"}, …], …}, in declaration order."""
     enums = [getattr(vocab, name) for name in dir(vocab)]
     enums += [auth_models.Role, auth_models.Mode]
+    # DWAT on site: activity kinds, triage outcomes, need kinds (the domain's vocabularies)
+    from .domain.dwat.daily_report import Activity
+    from .domain.dwat.request_flow import NeedKind
+    from .domain.dwat.triage import TriageOutcome
+    enums += [Activity, NeedKind, TriageOutcome]
     out: dict[str, list[dict[str, str]]] = {}
     for enum in enums:
         if isinstance(enum, type) and issubclass(enum, vocab.LabelledEnum) and enum is not vocab.LabelledEnum:

@@ -13,6 +13,8 @@ import * as planEdit from './plan-edit.js';
 import * as safety from './safety.js';
 import * as shelterReport from './shelter-report.js';
 import * as dwatReport from './dwat-report.js';
+import * as dwatTriage from './dwat-triage.js';
+import * as dwatRequest from './dwat-request.js';
 import * as syncStatus from './sync-status.js';
 import * as signin from './signin.js';
 import * as scan from './scan.js';
@@ -24,6 +26,8 @@ const ROUTES = [
   [/^\/person\/([\w-]+)$/, person, ['id']],
   [/^\/shelter-report$/, shelterReport],
   [/^\/dwat-report$/, dwatReport],
+  [/^\/dwat-triage$/, dwatTriage],
+  [/^\/dwat-request$/, dwatRequest],
   [/^\/sync$/, syncStatus],
   [/^\/scan$/, scan],
 ];
@@ -36,7 +40,9 @@ function navItems(role) {
   return [
     ['#/people', 'nav.people', true],
     ['#/shelter-report', 'nav.shelter', shelterReport.canReport(role)],
+    ['#/dwat-triage', 'nav.triage', dwatTriage.canTriage(role)],
     ['#/dwat-report', 'nav.dwat', dwatReport.canReportDwat(role)],
+    ['#/dwat-request', 'nav.dwat_request', dwatRequest.canRequest(role)],
     ['#/sync', 'nav.sync', true],
   ].filter(([, , shown]) => shown);
 }

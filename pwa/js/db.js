@@ -10,12 +10,14 @@
 export const ENTITIES = [
   'municipalities', 'districts', 'people', 'plans', 'shelters', 'safety-checks', 'shelter-reports',
   'dwat-teams', 'dwat-members', 'dwat-deployments', 'dwat-requests', 'dwat-activity-reports',
+  'dwat-triages',
 ];
 const INDEXES = {
   people: ['district_id'], plans: ['person_id'], 'safety-checks': ['person_id'],
   'shelter-reports': ['shelter_id'], 'dwat-activity-reports': ['deployment_id'],
+  'dwat-triages': ['deployment_id'],
 };
-const USER_DB_VERSION = 1;
+const USER_DB_VERSION = 2;  // 2: dwat-triages
 const USER_PREFIX = 'tsunagu-user-';
 export const DEVICE_DB = 'tsunagu-device';
 

@@ -1,7 +1,11 @@
-// DWAT活動日報: the team leader's daily activity report for the active deployment.
+// DWAT活動日報: the team leader's daily activity report for the active deployment, J-SPEED-like:
+// counts per activity kind and triages per outcome with steppers (a few taps), the issues, the
+// handover to the next team, requests to HQ. Offline through the outbox; the server keeps the
+// older three numbers in step (people assessed, consultations, referrals) for older readers.
 import { noDeploymentNotice } from './sync-status.js';
 import { field, fill, h, isoLocal, toast, todayLocal } from './ui.js';
-import { t, fmtDate } from './i18n.js';
+import { t, fmtDate, lang, vocabulary } from './i18n.js';
+import { counts, stepper } from './stepper.js';
 import { currentSession, deviceId } from './auth.js';
 import { may } from './me.js';
 import { createMutation, enqueue, find, replace } from './outbox.js';
@@ -9,8 +13,15 @@ import { status, syncNow, opened } from './sync.js';
 import * as data from './data.js';
 import { fixErrors } from './plan-edit.js';
 
-const COUNTS = ['people_assessed', 'consultations', 'referrals'];
-const TEXTS = ['activities', 'issues', 'requests_to_hq'];
+const TEXTS = ['issues', 'handover', 'requests_to_hq'];
+const label = (v) => v[lang()] || v.ja;
+
+// A report's activity total: counts and triages (an older report: its three numbers).
+function total(r) {
+  const sum = (o) => Object.values(o || {}).reduce((a, n) => a + (Number(n) || 0), 0);
+  const n = sum(r.counts) + sum(r.triage_counts);
+  return n || (r.people_assessed || 0) + (r.consultations || 0) + (r.referrals || 0);
+}
 
 export function canReportDwat() {
   return may('dwat-activity-reports.create');
@@ -41,9 +52,11 @@ export async function render(view, params, query) {
       : h('p', { class: 'lead' }, labels.get(deploymentId));
     const form = h('form', { class: 'form', novalidate: true },
       field('dwat-date', t('dwat.report_date'), h('input', { type: 'date', name: 'report_date', required: true, value: start.report_date || todayLocal(), max: todayLocal() })),
-      h('fieldset', { class: 'grid' }, h('legend', {}, t('dwat.counts')),
-        COUNTS.map((c) => field(`dwat-${c}`, t(`dwat.${c}`), h('input', { type: 'number', name: c, min: 0, step: 1, inputmode: 'numeric', value: String(start[c] ?? 0) })))),
-      TEXTS.map((f) => field(`dwat-${f}`, t(`dwat.${f}`), h('textarea', { name: f, rows: f === 'activities' ? 5 : 3, maxlength: f === 'activities' ? 4000 : 2000, value: start[f] || '' }))),
+      h('fieldset', { class: 'steppers', id: 'dwat-activities' }, h('legend', {}, t('dwat.activity_counts')),
+        vocabulary('Activity').map((a) => stepper(a.value, label(a), (start.counts || {})[a.value], 'act'))),
+      h('fieldset', { class: 'steppers', id: 'dwat-triage' }, h('legend', {}, t('dwat.triage_counts')),
+        vocabulary('TriageOutcome').map((o) => stepper(o.value, label(o), (start.triage_counts || {})[o.value], 'tri'))),
+      TEXTS.map((f) => field(`dwat-${f}`, t(`dwat.${f}`), h('textarea', { name: f, rows: 3, maxlength: f === 'handover' ? 4000 : 2000, value: start[f] || '' }))),
       h('p', { class: 'error', role: 'alert', id: 'dwat-error' }),
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button primary big' }, t('dwat.save'))));
 
@@ -57,7 +70,8 @@ export async function render(view, params, query) {
       }
       const mutation = createMutation('dwat-activity-reports', {
         deployment_id: deploymentId, report_date: values.get('report_date'),
-        ...Object.fromEntries(COUNTS.map((c) => [c, Math.max(0, parseInt(values.get(c), 10) || 0)])),
+        counts: counts(form.querySelector('#dwat-activities'), vocabulary('Activity').map((a) => a.value)),
+        triage_counts: counts(form.querySelector('#dwat-triage'), vocabulary('TriageOutcome').map((o) => o.value)),
         ...Object.fromEntries(TEXTS.map((f) => [f, (values.get(f) || '').trim()])),
         observed_at: isoLocal(), reporter: (currentSession().user.display_name || currentSession().user.username).slice(0, 100),
         device_id: await deviceId(),
@@ -75,7 +89,7 @@ export async function render(view, params, query) {
       picker, form,
       h('section', { class: 'card', 'aria-labelledby': 'dwat-earlier' }, h('h2', { id: 'dwat-earlier' }, t('dwat.earlier')),
         earlier.length ? h('ul', { class: 'plain' }, earlier.map((r) => h('li', {},
-          `${fmtDate(r.report_date)}　${t('dwat.people_assessed')} ${r.people_assessed}・${t('dwat.consultations')} ${r.consultations}・${t('dwat.referrals')} ${r.referrals}`,
+          `${fmtDate(r.report_date)}　${t('dwat.total', { n: total(r) })}`,
           r._pending ? h('span', { class: 'flag' }, ` ${t('sync.flag_pending')}`) : null))) : h('p', {}, t('common.none'))));
   };
   await draw();

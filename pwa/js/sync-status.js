@@ -62,6 +62,8 @@ function fixLink(entry, people) {
   const m = entry.mutation;
   if (m.entity === 'shelter-reports') return `#/shelter-report?fix=${entry.id}`;
   if (m.entity === 'dwat-activity-reports') return `#/dwat-report?fix=${entry.id}`;
+  if (m.entity === 'dwat-triages') return `#/dwat-triage?fix=${entry.id}`;
+  if (m.entity === 'dwat-requests') return `#/dwat-request?fix=${entry.id}`;
   if (m.entity === 'plans') {
     const personId = people.get(m.record_id);
     return personId ? `#/person/${personId}/plan?fix=${entry.id}` : null;

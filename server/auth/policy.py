@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
                       EvacuationPlan, Municipality, Person, PersonConsent, SafetyCheck, Shelter, ShelterReport)
+from ..models.dwat_field import DwatTriage
 from ..models.auth import Mode, Role
 from ..models.shelters import accepts_people_of
 from ..models.vocab import Consent
@@ -145,6 +146,9 @@ MUNICIPAL: dict[str, Callable[[Principal, bool], list]] = {
     "dwat-activity-reports": lambda p, write: [DwatActivityReport.deployment_id.in_(
         select(DwatDeployment.id).where(DwatDeployment.shelter_id.in_(
             select(Shelter.id).where(municipal_shelters(p, write)))))],
+    "dwat-triages": lambda p, write: [DwatTriage.deployment_id.in_(
+        select(DwatDeployment.id).where(DwatDeployment.shelter_id.in_(
+            select(Shelter.id).where(municipal_shelters(p, write)))))],
     # people, plans and safety checks: the city office's rule has no row scope, so its municipality
     # is added here; the other roles' scopes (people_clauses) carry it themselves (shelter staff
     # and DWAT see accepted people of other municipalities). DWAT teams and members: the
@@ -163,6 +167,8 @@ PERSON_HQ_FIELDS = frozenset({"id", "version", "created_at", "updated_at", "regi
                               "lon", "lat", "reasons", "latest_safety"})
 PERSON_SUPPORTER_HIDDEN = frozenset({"reason_note"})
 PLAN_SUPPORTER_HIDDEN = frozenset({"care.conditions", "care.doctor", "care.blood_type"})
+TRIAGE_HQ_FIELDS = frozenset({"id", "recorded_at", "observed_at", "deployment_id", "person_id", "shelter_id",
+                              "outcome", "urgent", "destination_shelter_id", "registered_on_site"})
 SAFETY_HQ_FIELDS = frozenset({"id", "recorded_at", "observed_at", "person_id", "outcome", "shelter_id"})
 
 A, W, D, S, M, H, P = (Role.admin, Role.welfare_staff, Role.district_supporter, Role.shelter_staff,
@@ -178,6 +184,7 @@ PREFECTURE = frozenset({P})                  # 都道府県DWAT事務局: DWAT a
 DWAT_COORDINATION = CITY_OFFICE | PREFECTURE  # who dispatches DWAT teams
 MULTI_MUNICIPALITY = frozenset({A, H, P})    # roles an account may hold for several municipalities
 PRINTERS = CITY_OFFICE | FIELD               # who may read plans, so print them
+DWAT_FOLLOW = HQ | PREFECTURE                # who follows DWAT on site: reports and chronology (no register data)
 EVERYONE_SIGNED_IN = frozenset(Role)
 PUBLIC = "public"                            # the action of a route anyone may call, signed in or not
 DWAT_BOARD = HQ | PREFECTURE                 # who sees the DWAT dispatch board (派遣調整): requests, suggestions, rotation
@@ -242,6 +249,13 @@ POLICY: dict[str, dict[Role, Rule]] = {
         **OFFICE, H: READ_ALL, P: READ_ALL,
         M: Rule(READ | {"create"}, own_deployments(DwatActivityReport.deployment_id), create_ref="deployment_id"),
     },
+    # 福祉的トリアージ: the team records on its deployment; the office reads all (and reviews people
+    # added on site); HQ sees outcomes, never names or notes (the referral list is its view).
+    "dwat-triages": {
+        **OFFICE,
+        H: Rule(READ, only=TRIAGE_HQ_FIELDS),
+        M: Rule(READ | {"create"}, own_deployments(DwatTriage.deployment_id), create_ref="deployment_id"),
+    },
 }
 
 POLICY = {resource: {role: replace(rule, municipal=MUNICIPAL.get(resource)) for role, rule in rules.items()}
@@ -290,6 +304,10 @@ ACTIONS: dict[str, Action] = {
     "workbench.view": Action(CITY_OFFICE, note="the welfare office's workbench: register search, person pages, forms"),
     "workbench.edit": Action(CITY_OFFICE, note="saves from the workbench; rows through the records layer"),
     "print.page": Action(EVERYONE_SIGNED_IN, deployed=False, note="the page explains a refusal itself"),
+    # DWAT on site, as HQ and the prefecture see it (the merger adds the prefecture's role here)
+    "dwat.reports.view": Action(DWAT_FOLLOW, note="daily reports by site and day, chart, chronology"),
+    "dwat.chronology.export": Action(DWAT_FOLLOW, note="クロノロジー CSV (csvsafe), audited"),
+    "dwat.referrals.view": Action(HQ, note="triage moves: 紹介 → 受入先決定 → 到着; names for the office only"),
     "print.plan": Action(PRINTERS), "print.batch": Action(PRINTERS), "print.field_list": Action(PRINTERS),
 }
 
@@ -349,7 +367,7 @@ def writable_fields(principal: Principal) -> dict[str, list[str]]:
 
 
 # Resources whose reads disclose personal data of people on the register: every read is audited.
-PERSONAL = frozenset({"people", "plans", "safety-checks", "consents", "supporters"})
+PERSONAL = frozenset({"people", "plans", "safety-checks", "consents", "supporters", "dwat-triages"})
 
 
 

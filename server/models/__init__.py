@@ -1,6 +1,7 @@
 """SQLModel tables, one module per area. Importing this package registers every table."""
 
 from .dwat import DwatDeployment, DwatMember, DwatRequest, DwatRequestStep, DwatTeam
+from .dwat_field import DwatTriage
 from .events import DwatActivityReport, SafetyCheck, ShelterReport
 from .geo import District, Municipality
 from .hazards import HazardArea
@@ -16,6 +17,7 @@ from .sync import ChangeLog, SyncConflict, SyncEpoch, SyncMutation
 __all__ = [
     "AuditEntry", "AuthToken", "ChangeLog", "ModeSwitch", "SyncConflict", "SyncEpoch", "SyncMutation", "User",
     "District", "DwatActivityReport", "DwatDeployment", "DwatMember", "DwatRequest", "DwatRequestStep", "DwatTeam",
+    "DwatTriage",
     "DistrictIntensity", "EvacuationPlan", "HazardArea", "MatchProposal", "Municipality", "Person", "PersonConsent", "ShareHandover", "PlanVersion", "SafetyCheck", "Shelter", "ShelterReport",
     "SupporterCandidate", "SupporterRecord",
 ]

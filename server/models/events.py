@@ -121,6 +121,11 @@ class DwatActivityFields(EventFields):
     activities: str = Field(default="", max_length=4000, description="活動内容")
     issues: str = Field(default="", max_length=2000, description="課題")
     requests_to_hq: str = Field(default="", max_length=2000, description="本部への要望")
+    # J-SPEED-like counts (migration 0016): activity kind → count, triage outcome → count
+    # (domain.dwat.daily_report.Activity / triage.TriageOutcome), and the handover notes.
+    counts: dict[str, int] = json_dict(description="Activities by kind: consultation, care_support …")
+    triage_counts: dict[str, int] = json_dict(description="Triages by outcome")
+    handover: str = Field(default="", max_length=4000, description="申し送り")
 
 
 class DwatActivityReport(DwatActivityFields, EventMeta, table=True):

@@ -23,6 +23,7 @@ from ..models.base import utcnow
 from ..models.vocab import (Consent, ConsentAnswer, Recipient, DeploymentState, DistrictKind, OpenState, PlanStatus,
                             RequestState, RequestStep, SafetyOutcome, SeismicClass, ShelterKind)
 from .access import Access
+from .dwat_field import DWAT_TRIAGES, report_before_write, request_before_write
 from .dwat_roster import check_deployment_write, check_member_write, team_checks
 from .resource import DATETIME_SCHEMA, Filter, Resource, enum_filter, parse_bool, parse_datetime, uuid_filter
 from .rows import get_row
@@ -193,6 +194,7 @@ def _request_before_write(session: Session, row: DwatRequest, previous: Optional
             {"field": "step" if row.step != RequestStep.requested else "team_id",
              "message": "a request starts as requested (要請受付) with no team; use /api/dwat/requests/{id}/advance "
                         "and /confirm to move it"}])
+    request_before_write(session, row, previous)  # need counts: known kinds, something asked for
     if not row.need_counts:
         row.need_counts = lenient_counts(row.needs)
     if row.wanted_from is None:
@@ -231,6 +233,7 @@ DWAT_REQUESTS = Resource(
 DWAT_ACTIVITY = Resource(
     "dwat-activity-reports", DwatActivityReport, events.DwatActivityCreate, events.DwatActivityPublic,
     title="DWAT activity report", order_by=lambda t: [t.report_date.desc(), t.observed_at.desc(), t.id],
+    before_write=report_before_write,
     filters=[uuid_filter("deployment_id", DwatActivityReport.deployment_id), _since_filter(DwatActivityReport.observed_at)])
 
 CONSENTS = Resource(
@@ -242,5 +245,6 @@ CONSENTS = Resource(
              enum_filter("answer", PersonConsent.answer, ConsentAnswer)])
 
 RESOURCES: list[Resource] = [MUNICIPALITIES, DISTRICTS, PEOPLE, PLANS, SUPPORTERS, SHELTERS, SHELTER_REPORTS, SAFETY_CHECKS,
-                             DWAT_TEAMS, DWAT_MEMBERS, DWAT_DEPLOYMENTS, DWAT_REQUESTS, DWAT_ACTIVITY, CONSENTS]
+                             DWAT_TEAMS, DWAT_MEMBERS, DWAT_DEPLOYMENTS, DWAT_REQUESTS, DWAT_ACTIVITY, CONSENTS,
+                             DWAT_TRIAGES]
 BY_PATH: dict[str, Resource] = {r.path: r for r in RESOURCES}

@@ -56,10 +56,11 @@ def test_dwat_leader_files_the_daily_report(live_server, browser):
     context, page = new_device(browser, live_server)
     sign_in(page, user.username)
     page.click("nav a[href='#/dwat-report']")
-    page.fill("#dwat-people_assessed", "14")
-    page.fill("#dwat-consultations", "6")
-    page.fill("#dwat-referrals", "2")
-    page.fill("#dwat-activities", "避難者のスクリーニング、福祉避難所への移送調整")
+    page.wait_for_selector("#dwat-activities")
+    page.fill("#act-assessment", "14")  # a count can be typed as well as stepped
+    page.fill("#act-consultation", "6")
+    page.fill("#act-transfer", "2")
+    page.fill("#dwat-handover", "避難者のスクリーニング、福祉避難所への移送調整")
     page.fill("#dwat-requests_to_hq", "夜間の介護職員2名")
     page.click("form button[type=submit]")
     # the demo's teams filed theirs for the past days; today's is this one
@@ -67,10 +68,11 @@ def test_dwat_leader_files_the_daily_report(live_server, browser):
     with live_server.session() as session:
         report = session.exec(sa.select(DwatActivityReport).where(DwatActivityReport.report_date == dt.date.today())
                               ).scalar_one()
-    assert (report.people_assessed, report.consultations, report.referrals) == (14, 6, 2)
+    assert report.counts == {"consultation": 6, "assessment": 14, "transfer": 2}
+    assert (report.people_assessed, report.consultations, report.referrals) == (14, 6, 2)  # kept in step
     assert report.report_date == dt.date.today() and report.requests_to_hq == "夜間の介護職員2名"
     page.wait_for_selector("section[aria-labelledby=dwat-earlier] li")
-    assert "14" in page.inner_text("section[aria-labelledby=dwat-earlier]")
+    assert "22" in page.inner_text("section[aria-labelledby=dwat-earlier]")
     assert not page.errors
     context.close()
 

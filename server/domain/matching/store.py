@@ -105,7 +105,15 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
                                   need_level(row.reasons, row.care_needs, groups, outcome), destination,
                                   places=places_needed(row.carer_accompanies),
                                   intensity=places.at(row.district_id, row.id)))
-    return people, shelters, {"staying_home": staying_home, "already_at_shelter": already_there}
+    # DWAT triage moves (福祉的トリアージ → 福祉避難所へ移送) are demands like any other.
+    from ..dwat.referrals import merge_demands, triage_demands  # here: the DWAT layer builds on matching
+    moves = triage_demands(session, today, municipality_code)
+    if moves:
+        people = merge_demands(people, moves, {row.id: row.carer_accompanies for row in rows if row.id in moves})
+    left_out = {"staying_home": staying_home, "already_at_shelter": already_there}
+    if moves:
+        left_out["triage_moves"] = len(moves)  # in the summary only when DWAT asked for moves
+    return people, shelters, left_out
 
 
 def _latest_checks(session: Session, person_ids: list) -> dict:

@@ -1,0 +1,130 @@
+"""What HQ and the prefecture read of DWAT on site: daily reports summed by site and day
+(`daily_report.aggregate`) and the chronology (クロノロジー) of requests, dispatches, arrivals,
+departures, triages and reports, loaded from the stored rows.
+
+Deployment rows keep days, not times: a dispatch is dated when the deployment was recorded, an
+arrival at 09:00 JST on its first day (once it started), a departure at 17:00 JST on its last day
+(once it ended). Requests of the older free-text shape whose needs cannot be read are still in
+the chronology (their text as written), never dropped.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Optional
+
+from sqlmodel import Session, select
+
+from ...models import DwatActivityReport, DwatDeployment, DwatRequest, DwatTeam, Shelter
+from ...models.dwat_field import DwatTriage
+from ...models.vocab import DeploymentState
+from ..japan_time import JST, today_jst
+from .adapters import deployment_from_row, site_from_shelter
+from .daily_report import (Activity, ChronoEvent, DailyReport, SiteDay, aggregate, chronology, deployment_event,
+                           report_events, triage_events)
+from .request_flow import NeedKind
+from .triage import Triage, TriageOutcome
+
+
+def _pairs(raw: dict, enum) -> tuple:
+    parsed = {}
+    for key, n in dict(raw or {}).items():
+        try:
+            parsed[enum(key)] = int(n)
+        except (ValueError, TypeError):
+            continue
+    return tuple((k, parsed[k]) for k in enum if parsed.get(k))
+
+
+def report_from_row(row: DwatActivityReport, deployment) -> DailyReport:
+    """A stored report as the domain's DailyReport: the counts when it has them, else the three
+    numbers of the older form (consultations, people assessed, referrals → 移送調整)."""
+    counts = _pairs(row.counts, Activity)
+    if not counts:
+        legacy = ((Activity.consultation, row.consultations), (Activity.assessment, row.people_assessed),
+                  (Activity.transfer, row.referrals))
+        counts = tuple((k, n) for k, n in legacy if n)
+    issues = "\n".join(t for t in (row.issues, row.requests_to_hq) if t)
+    handover = row.handover or row.activities
+    return DailyReport(row.id, row.deployment_id, deployment.site_id, deployment.team_id, row.report_date, counts,
+                       _pairs(row.triage_counts, TriageOutcome), row.observed_at, row.reporter, issues, handover)
+
+
+def load_reports(session: Session, start: Optional[date] = None, end: Optional[date] = None) -> list[DailyReport]:
+    query = select(DwatActivityReport)
+    if start:
+        query = query.where(DwatActivityReport.report_date >= start)
+    if end:
+        query = query.where(DwatActivityReport.report_date <= end)
+    rows = session.exec(query).all()
+    deployments = {d.id: deployment_from_row(d) for d in session.exec(select(DwatDeployment).where(
+        DwatDeployment.id.in_({r.deployment_id for r in rows}))).all()} if rows else {}
+    return [report_from_row(r, deployments[r.deployment_id]) for r in rows if r.deployment_id in deployments]
+
+
+def site_days(session: Session, start: Optional[date] = None, end: Optional[date] = None) -> list[SiteDay]:
+    return aggregate(load_reports(session, start, end))
+
+
+def names(session: Session) -> tuple[dict, dict]:
+    """Shelter id → Site (with its name), team id → name: the labels of the pages and the CSV."""
+    sites = {s.id: site_from_shelter(s) for s in session.exec(select(Shelter).where(
+        Shelter.id.in_(select(DwatDeployment.shelter_id).union(select(DwatRequest.shelter_id))))).all()}
+    teams = {t.id: t.name for t in session.exec(select(DwatTeam)).all()}
+    return sites, teams
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=JST)
+
+
+def _need(code: str) -> Optional[NeedKind]:
+    try:
+        return NeedKind(code)
+    except ValueError:
+        return None
+
+
+def request_events(requests) -> list[ChronoEvent]:
+    """Each request's recording and its current state (the flow's full steps are the dispatch
+    board's; this log shows what the request row can tell)."""
+    out = []
+    for r in requests:
+        ja = "・".join(f"{_need(k).ja if _need(k) else k}{n}" for k, n in (r.need_counts or {}).items())
+        en = ", ".join(f"{_need(k).en if _need(k) else k} {n}" for k, n in (r.need_counts or {}).items())
+        ja, en = ja or "・".join(r.needs), en or ", ".join(r.needs)
+        out.append(ChronoEvent(r.created_at, "request", f"要請受付: {ja}", f"request: {en}", r.shelter_id,
+                               None, r.id, ""))
+        if r.version > 1 and r.updated_at > r.created_at:
+            out.append(ChronoEvent(r.updated_at, "request", f"要請 状態: {r.state}", f"request state: {r.state}",
+                                   r.shelter_id, None, r.id, ""))
+    return out
+
+
+def deployment_events(deployments, today: date) -> list[ChronoEvent]:
+    out = []
+    for row in deployments:
+        d = deployment_from_row(row)
+        state = DeploymentState(row.state)
+        if state == DeploymentState.cancelled:
+            continue
+        out.append(deployment_event(d, "dispatch", row.created_at))
+        if state in (DeploymentState.active, DeploymentState.ended) and d.start <= today:
+            out.append(deployment_event(d, "arrival", _at(d.start, 9)))
+        if state == DeploymentState.ended and d.end is not None:
+            out.append(deployment_event(d, "departure", _at(d.end, 17)))
+    return out
+
+
+def load_chronology(session: Session, today: Optional[date] = None) -> list[ChronoEvent]:
+    """Every event, in time order (daily_report.chronology). Triages by outcome only: no person
+    is named (the chronology goes to the prefecture)."""
+    today = today or today_jst()
+    deployments = session.exec(select(DwatDeployment)).all()
+    team_of = {d.id: d.team_id for d in deployments}
+    triages = []
+    for t in session.exec(select(DwatTriage)).all():
+        triages.append(Triage(t.id, t.deployment_id, t.person_id, t.shelter_id, TriageOutcome(t.outcome),
+                              t.observed_at, t.reporter))
+    return chronology(request_events(session.exec(select(DwatRequest)).all()), deployment_events(deployments, today),
+                      triage_events(triages, team_of), report_events(load_reports(session)))
