@@ -35,7 +35,8 @@ def test_0016_keeps_reports_and_requests_and_adds_the_triage_table(bare_engine):
         assert column_of(conn, "dwat_activity_report", "handover", report) == ""
         assert column_of(conn, "dwat_request", "needs", request) == ["介護福祉士2名"]
         assert column_of(conn, "dwat_request", "need_counts", request) == {}
-        assert column_of(conn, "dwat_request", "wanted_from", request) is None
+        # 0015 (dispatch) dates the request's wanted-from day from when it was made
+        assert column_of(conn, "dwat_request", "wanted_from", request) is not None
         triage = insert(conn, "dwat_triage", deployment_id=deployment, shelter_id=shelter, outcome="welfare_room",
                         observed_at=datetime(2026, 12, 2, 12, tzinfo=timezone.utc), needs=["elderly_care"])
         assert column_of(conn, "dwat_triage", "outcome", triage) == "welfare_room"

@@ -255,11 +255,14 @@ def _same(new: Any, old: Any) -> bool:
 
 # ---- export ------------------------------------------------------------------------------
 
-def plan_rows(conn: Connection) -> Iterator[tuple[str, str, Plan]]:
-    """Every person on the register with their plan (an empty one without), by 登録者番号."""
+def plan_rows(conn: Connection, municipality_codes=None) -> Iterator[tuple[str, str, Plan]]:
+    """Every person on the register (of these municipalities; None: all) with their plan (an
+    empty one without), by 登録者番号."""
     person, plan = Person.__table__, EvacuationPlan.__table__
     query = (sa.select(person.c.register_no, person.c.name, person.c.id.label("pid"), *plan.c)
              .select_from(person.outerjoin(plan, plan.c.person_id == person.c.id)).order_by(person.c.register_no))
+    if municipality_codes is not None:
+        query = query.where(person.c.municipality_code.in_(sorted(municipality_codes)))
     for row in conn.execution_options(yield_per=2000).execute(query):
         yield row.register_no, row.name, (Plan(None, row.pid) if row.id is None else plan_from_row(row))
 
@@ -269,14 +272,15 @@ def shelter_index(conn: Connection) -> ShelterIndex:
     return ShelterIndex((r.id, r.common_id, r.name) for r in conn.execute(sa.select(t.c.id, t.c.common_id, t.c.name)))
 
 
-def iter_plans_export(engine: Engine) -> Iterator[bytes]:
-    """The plan CSV of the whole register, streamed (UTF-8 with BOM, CRLF, formula cells escaped)."""
+def iter_plans_export(engine: Engine, municipality_codes=None) -> Iterator[bytes]:
+    """The plan CSV of the whole register (of these municipalities), streamed (UTF-8 with BOM,
+    CRLF, formula cells escaped)."""
     with readonly(engine).connect() as conn:
-        yield from iter_plans_csv_bytes(plan_rows(conn), shelter_index(conn))
+        yield from iter_plans_csv_bytes(plan_rows(conn, municipality_codes), shelter_index(conn))
 
 
-def export_plans(engine: Engine) -> bytes:
-    return b"".join(iter_plans_export(engine))
+def export_plans(engine: Engine, municipality_codes=None) -> bytes:
+    return b"".join(iter_plans_export(engine, municipality_codes))
 
 
 def count_people(engine: Engine) -> int:

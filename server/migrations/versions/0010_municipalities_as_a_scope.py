@@ -20,14 +20,17 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 
+EMPTY_LIST = sa.text("'[]'")
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('app_user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('municipality_codes', sa.JSON(), nullable=True))
+    # NOT NULL with a default at once: on SQLite a later ALTER to NOT NULL would copy the table,
+    # and dropping the old shelter table fails while deployments and requests refer to it.
+    op.add_column('app_user', sa.Column('municipality_codes', sa.JSON(), nullable=False, server_default=EMPTY_LIST))
     with op.batch_alter_table('mode_switch', schema=None) as batch_op:
         batch_op.add_column(sa.Column('municipality_code', sa.String(length=6), nullable=False, server_default=''))
         batch_op.create_index('ix_mode_switch_municipality_code', ['municipality_code'], unique=False)
-    with op.batch_alter_table('shelter', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('accepts_from', sa.JSON(), nullable=True))
+    op.add_column('shelter', sa.Column('accepts_from', sa.JSON(), nullable=False, server_default=EMPTY_LIST))
 
     conn = op.get_bind()
     codes = [row[0] for row in conn.execute(sa.text("SELECT municipality_code FROM municipality"))]
@@ -37,13 +40,6 @@ def upgrade() -> None:
     if only:
         switch = sa.table('mode_switch', sa.column('municipality_code', sa.String()))
         conn.execute(sa.update(switch).values(municipality_code=only[0]))
-    shelter = sa.table('shelter', sa.column('accepts_from', sa.JSON()))
-    conn.execute(sa.update(shelter).values(accepts_from=[]))
-
-    with op.batch_alter_table('app_user', schema=None) as batch_op:
-        batch_op.alter_column('municipality_codes', existing_type=sa.JSON(), nullable=False)
-    with op.batch_alter_table('shelter', schema=None) as batch_op:
-        batch_op.alter_column('accepts_from', existing_type=sa.JSON(), nullable=False)
 
 
 def downgrade() -> None:
