@@ -8,11 +8,12 @@ from .matching import DistrictIntensity, MatchProposal
 from .people import Person
 from .auth import AuditEntry, AuthToken, ModeSwitch, User
 from .plans import EvacuationPlan, PlanVersion
+from .review import PlanReviewReason
 from .shelters import Shelter
 from .sync import ChangeLog, SyncConflict, SyncEpoch, SyncMutation
 
 __all__ = [
     "AuditEntry", "AuthToken", "ChangeLog", "ModeSwitch", "SyncConflict", "SyncEpoch", "SyncMutation", "User",
     "District", "DwatActivityReport", "DwatDeployment", "DwatMember", "DwatRequest", "DwatTeam",
-    "DistrictIntensity", "EvacuationPlan", "HazardArea", "MatchProposal", "Municipality", "Person", "PlanVersion", "SafetyCheck", "Shelter", "ShelterReport",
+    "DistrictIntensity", "EvacuationPlan", "HazardArea", "MatchProposal", "Municipality", "Person", "PlanVersion", "PlanReviewReason", "SafetyCheck", "Shelter", "ShelterReport",
 ]

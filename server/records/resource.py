@@ -94,6 +94,9 @@ class Resource:
     title: str = ""
     # Called inside the write transaction with (session, row, previous row values or None).
     before_write: Optional[Callable[[Session, Any, Optional[dict]], None]] = None
+    # Called after a successful update with (session, record id, values before, values after):
+    # what depends on the record reacts (e.g. plans flagged 要見直し, records/review_flags.py).
+    after_update: Optional[Callable[[Session, Any, dict, dict], None]] = None
     # Adds derived state (latest event ...) to the public dicts of a page of rows.
     decorate: Optional[Callable[[Session, list[Any], list[dict]], None]] = None
     # Fields set when the record is made and never changed by an update: its identity (whose
