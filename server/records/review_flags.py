@@ -120,8 +120,8 @@ def flag_plans(executor, reasons: Mapping[Hashable, Sequence[Trigger]]) -> dict:
     known: set = set()
     plans: dict = {}
     for part in _chunks(list(reasons)):
-        known.update(conn.execute(sa.select(REASON.c.plan_id, REASON.c.code, REASON.c.subject)
-                                  .where(REASON.c.plan_id.in_(part))).tuples())
+        known.update(tuple(r) for r in conn.execute(sa.select(REASON.c.plan_id, REASON.c.code, REASON.c.subject)
+                                                    .where(REASON.c.plan_id.in_(part))))
         plans.update({p["id"]: p for p in _plans_where(conn, PLAN.c.id.in_(part))})
     rows, written = [], {}
     for plan_id, triggers in reasons.items():
@@ -170,7 +170,7 @@ def clear_on_done(executor, plan_id, status) -> int:
 def reasons_of(executor, plan_ids: Iterable) -> dict[uuid.UUID, list[dict]]:
     """Plan id → its recorded reasons (oldest first), for the review list and letters."""
     out: dict = {}
-    ids = list(plan_ids)
+    ids = [uuid.UUID(str(i)) for i in plan_ids]
     conn = _conn(executor)
     for part in _chunks(ids):
         query = sa.select(REASON).where(REASON.c.plan_id.in_(part)).order_by(REASON.c.at, REASON.c.code)
