@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, field_app
 from .api import (admin, auth, exports, hazards, hq, hq_decisions, hq_stream, imports, matching, openapi, printing,
-                  resources, sync, workbench)
+                  resources, sync, workbench, workbench_coverage, workbench_reviews)
 from .api.http import audit_unrecorded_refusal
 from .auth.demo_users import DEMO_PREFIX, DEMO_ROLES
 from .auth.guard import public
@@ -220,6 +220,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *field_app.routes,
         *printing.routes,
         *workbench.routes,
+        *workbench_coverage.routes,
+        *workbench_reviews.routes,
         Mount("/static", public(StaticFiles(directory=str(HERE / "static"))), name="static"),
         *vendor_mounts(),
     ]
