@@ -203,6 +203,7 @@ def test_the_hq_panel_shows_the_city_figures(client, city, client_for, engine):
     page = client.get("/hq").text
     assert 'id="coverage-panel"' in page and 'id="cov-supporters_0"' in page
     assert client_for("district_supporter").get("/api/hq/coverage").status_code == 403
+    assert client_for("hq_viewer").get("/api/hq/coverage").status_code == 403  # plans are not theirs to read
 
 
 def test_a_write_shows_at_once(client, city):

@@ -138,7 +138,7 @@ async def dwat_requests(request: Request) -> Response:
     return await _answer(request, lambda session: hq_map.open_dwat_requests(session, scope))
 
 
-@requires("hq.view")
+@requires("hq.coverage")
 async def coverage(request: Request) -> Response:
     """The web of support for the whole city (docs/workbench.md, "Coverage figures"): counts
     only, the same figures as /workbench/coverage; the lists stay on the workbench."""

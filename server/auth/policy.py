@@ -203,6 +203,7 @@ ACTIONS: dict[str, Action] = {
     "export.people": Action(CITY_OFFICE), "export.shelters": Action(CITY_OFFICE),
     # HQ
     "hq.view": Action(HQ, note="map page, tallies, live stream"),
+    "hq.coverage": Action(CITY_OFFICE, note="the web of support's city figures on the HQ panel (plans are read)"),
     "hazards.read": Action(EVERYONE_SIGNED_IN), "hazards.people": Action(HQ),
     "district_intensity.read": Action(HQ), "district_intensity.set": Action(CITY_OFFICE),
     "shelter.open_request": Action(CITY_OFFICE),
