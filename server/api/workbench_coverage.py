@@ -114,9 +114,9 @@ async def coverage_list(request: Request) -> Response:
         area = data.find_area(cov, level, key)
         if area is None:
             raise HTTPException(404, "この地域はありません (no such area)")
-        ids = list(area.figures[figure].ids)
-        total = len(ids)
-        chunk = ids[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE]
+        figure_ = area.figures[figure]
+        total = figure_.count
+        chunk = data.coverage_ids(figure_.ids[(page_no - 1) * PAGE_SIZE: page_no * PAGE_SIZE])
         found = list_rows(PEOPLE, session, [PEOPLE.table.id.in_(chunk)], PAGE_SIZE, 0, people) if chunk else \
             {"items": []}
         order = {str(i): n for n, i in enumerate(chunk)}

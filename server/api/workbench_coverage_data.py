@@ -17,6 +17,8 @@ plans or shelters moves the change log, so a cached figure is never older than t
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import uuid
 from collections import OrderedDict
@@ -28,7 +30,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..domain.geo import points_in_any, polygons_from_geojson
-from ..domain.textnorm import normalize_phone
 from ..domain.workbench.common import Plan, PersonFacts, PlanSupporter, ShelterFacts, name_key
 from ..domain.workbench.coverage import FIGURES, Coverage, coverage
 from ..domain.workbench.supporters import SupporterEntry
@@ -48,13 +49,23 @@ _CACHE_SIZE = 4
 _LOCK = threading.Lock()
 
 
+_NOT_DIGITS = re.compile(r"[^0-9]")
+_WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
 def _digits(phone: str) -> str:
-    return "".join(ch for ch in normalize_phone(phone or "") if ch.isdigit())
+    """The phone's digits, full-width folded: enough to compare (stored phones are normalised
+    already — "042-325-0011" — so the common case is one replace; a full parse per supporter
+    would cost seconds at 50,000 people)."""
+    plain = phone.replace("-", "")
+    if plain.isascii() and plain.isdigit():
+        return plain
+    return _NOT_DIGITS.sub("", phone.translate(_WIDE_DIGITS))
 
 
 def _shelters(session: Session) -> dict:
     """Every shelter with the hazard areas it lies in (kind and name), one spatial query."""
-    rows = session.execute(select(Shelter.id, Shelter.name, Shelter.common_id, Shelter.kind, Shelter.target_groups,
+    rows = session.execute(select(_raw(Shelter.id).label("id"), Shelter.name, Shelter.common_id, Shelter.kind, Shelter.target_groups,
                                   Shelter.capabilities, Shelter.seismic_class, Shelter.lon, Shelter.lat)).all()
     areas = session.execute(select(HazardArea.kind, HazardArea.name, HazardArea.geometry)).all()
     inside: dict[int, list[str]] = {}
@@ -71,53 +82,110 @@ def _shelters(session: Session) -> dict:
                                tuple(inside.get(i, ()))) for i, r in enumerate(rows)}
 
 
+def _raw(column):
+    """The column as the driver gives it: no UUID, JSON or date conversion per row (at 50,000
+    rows those conversions are most of the read). Within one database the raw ids of people,
+    plans, districts and shelters agree with each other, which is all the counting needs."""
+    return sa.type_coerce(column, sa.String)
+
+
+def _decoded(raw, memo: dict) -> frozenset:
+    """A JSON list of codes as a frozenset; SQLite gives text (few distinct values: memoised),
+    PostgreSQL's driver a list already."""
+    if raw is None:
+        return frozenset()
+    if not isinstance(raw, str):
+        return frozenset(raw)
+    found = memo.get(raw)
+    if found is None:
+        found = memo[raw] = frozenset(json.loads(raw))
+    return found
+
+
+# Coverage counts a plan's free-text supporters; who they are matters only through `links`.
+_SOMEONE = PlanSupporter("")
+
+
+def _day(raw) -> Optional[date]:
+    return date.fromisoformat(raw[:10]) if isinstance(raw, str) and raw else (raw or None)
+
+
 def load(session: Session, people_access: Access, plan_access: Access, today: date) -> tuple[list, dict, dict, dict, dict]:
     """(people, plans by person, links, supporter entries, shelters) for `coverage`, within the
-    caller's scope, people in register order."""
-    welfare_of = dict(session.execute(select(District.id, District.parent_id)
-                                      .where(District.kind == DistrictKind.chome)).all())
-    rows = session.execute(select(Person.id, Person.register_no, Person.birth_date, Person.reasons, Person.care_needs,
-                                  Person.district_id, Person.minsei_iin, Person.consent, Person.name, Person.phone)
-                           .where(*people_access.clauses()).order_by(Person.register_no)).all()
+    caller's scope, people in register order. Person and plan ids are the driver's raw values
+    (`coverage_ids` turns a list back into UUIDs); district keys are UUIDs (they become links)."""
+    districts = {raw: (uuid.UUID(str(i)), None if parent is None else uuid.UUID(str(parent)))
+                 for raw, i, parent in session.execute(select(_raw(District.id), District.id, District.parent_id))}
+    conn = session.connection()  # Core rows: no ORM loading step per row
+    plan_rows = conn.execute(select(_raw(EvacuationPlan.id), _raw(EvacuationPlan.person_id),
+                                    _raw(EvacuationPlan.status), _raw(EvacuationPlan.supporters),
+                                    _raw(EvacuationPlan.destination_shelter_id), _raw(EvacuationPlan.review_due))
+                             .where(*plan_access.clauses())).all()
+    # Plans first: the supporters' phone digits say which register phones are worth indexing.
+    parsed = []
+    wanted: set = set()
+    for plan_id, person_id, status, supporters, destination, review_due in plan_rows:
+        raw = (json.loads(supporters) if supporters != "[]" else []) if isinstance(supporters, str) \
+            else (supporters or [])
+        digits = [_digits(s["phone"]) if s.get("phone") and not s.get("supporter_id") else None for s in raw]
+        wanted.update(d for d in digits if d)
+        parsed.append((plan_id, person_id, status, raw, digits, destination, review_due))
+    rows = conn.execute(select(_raw(Person.id), Person.register_no, _raw(Person.birth_date), _raw(Person.reasons),
+                               _raw(Person.care_needs), _raw(Person.district_id), Person.minsei_iin,
+                               _raw(Person.consent), Person.name, Person.phone)
+                        .where(*people_access.clauses()).order_by(Person.register_no)).all()
     consent_of = {c.value: c for c in Consent}
-    people = [PersonFacts(r.id, r.register_no, r.birth_date, frozenset(r.reasons or ()), frozenset(r.care_needs or ()),
-                          "", r.district_id, welfare_of.get(r.district_id), r.minsei_iin or "",
-                          consent_of.get(getattr(r.consent, "value", r.consent), Consent.not_asked))
-              for r in rows]
-    by_contact = {}
-    for r in rows:
-        if r.phone:
-            by_contact.setdefault((name_key(r.name), _digits(r.phone)), r)
-    plan_rows = session.execute(select(EvacuationPlan.id, EvacuationPlan.person_id, EvacuationPlan.status,
-                                       EvacuationPlan.supporters, EvacuationPlan.destination_shelter_id,
-                                       EvacuationPlan.review_due).where(*plan_access.clauses())).all()
+    memo: dict = {}
+    births: dict = {}
+    no_district = (None, None)
+    people = []
+    by_contact: dict = {}
+    for pid, register_no, birth, reasons, needs, district, minsei, consent, name, phone in rows:
+        if birth is not None:
+            day = births.get(birth)
+            if day is None:
+                day = births[birth] = _day(birth)
+            birth = day
+        district_id, area_id = districts.get(district, no_district)
+        people.append(PersonFacts(pid, register_no, birth, _decoded(reasons, memo), _decoded(needs, memo), "",
+                                  district_id, area_id, minsei or "",
+                                  consent_of.get(getattr(consent, "value", consent), Consent.not_asked)))
+        if phone:
+            plain = phone.replace("-", "")  # stored phones are normalised: the digits and hyphens
+            if plain in wanted or (not plain.isdigit() and _digits(phone) in wanted):
+                by_contact.setdefault(_digits(phone), []).append((pid, name, birth))
     entries: dict = dict(SUPPORTER_ENTRIES(session)) if SUPPORTER_ENTRIES is not None else {}
     links: dict = {}
     plans: dict = {}
     status_of = {s.value: s for s in PlanStatus}
-    for p in plan_rows:
-        raw = [s if isinstance(s, dict) else s.model_dump() for s in (p.supporters or ())]
+    for plan_id, person_id, status, raw, digits, destination, review_due in parsed:
         keys, known = [], False
-        for n, s in enumerate(raw):
+        for n, (s, phone) in enumerate(zip(raw, digits)):
             key = None
             if s.get("supporter_id"):
-                key, known = ("entry", str(s["supporter_id"])), True
-                if key not in entries and s["supporter_id"] in entries:
-                    key = s["supporter_id"]
-            elif s.get("phone"):
-                match = by_contact.get((name_key(s.get("name", "")), _digits(s["phone"])))
+                sid = s["supporter_id"]
+                key = sid if sid in entries else ("entry", str(sid))
+                known = True
+            elif phone in by_contact:  # the name only for the few whose phone matches
+                wanted_name = name_key(s.get("name", ""))
+                match = next((m for m in by_contact[phone] if name_key(m[1]) == wanted_name), None)
                 if match is not None:
-                    key, known = ("person", match.id), True
+                    key, known = ("person", match[0]), True
                     if key not in entries:
-                        entries[key] = SupporterEntry(key, match.name, birth_date=match.birth_date, person_id=match.id)
-            keys.append(key if key is not None else ("free", p.id, n))
+                        entries[key] = SupporterEntry(key, match[1], birth_date=match[2], person_id=match[0])
+            keys.append(key if key is not None else ("free", plan_id, n))
         if known:  # otherwise coverage counts the free-text supporters themselves
-            links[p.id] = keys
-        plans[p.person_id] = Plan(p.id, p.person_id, status_of.get(getattr(p.status, "value", p.status),
-                                                                      PlanStatus.not_started),
-                                  tuple(PlanSupporter(s.get("name", "")) for s in raw), p.destination_shelter_id,
-                                  None, review_due=p.review_due)
+            links[plan_id] = keys
+        plans[person_id] = Plan(plan_id, person_id, status_of.get(getattr(status, "value", status),
+                                                                  PlanStatus.not_started),
+                                (_SOMEONE,) * len(raw), destination, None,
+                                review_due=_day(review_due))
     return people, plans, links, entries, _shelters(session)
+
+
+def coverage_ids(ids) -> list[uuid.UUID]:
+    """A figure's person ids (raw, as `load` read them) as UUIDs, for the records layer."""
+    return [i if isinstance(i, uuid.UUID) else uuid.UUID(str(i)) for i in ids]
 
 
 def _cache_key(session: Session, access: Access, today: date) -> tuple:
