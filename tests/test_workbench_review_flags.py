@@ -158,3 +158,11 @@ def test_a_shelter_import_flags_plans_naming_a_shelter_whose_groups_changed(clie
     assert _state(engine, plan["id"]) == ("needs_review", 2, ["shelter_groups_changed"])
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(PlanReviewReason.__table__)).scalar_one() == 1
+
+
+def test_the_person_page_says_why_a_draft_needs_review(client, world):
+    person = world["taro"]
+    assert 'id="review-reasons"' not in client.get(f"/workbench/people/{person['id']}").text
+    client.patch(f"/api/people/{person['id']}", json={"version": person["version"], "care_needs": ["oxygen"]})
+    page = client.get(f"/workbench/people/{person['id']}").text
+    assert 'id="review-reasons"' in page and "本人の配慮が必要な事項が変わりました" in page and "作成中" in page
