@@ -212,3 +212,8 @@ def test_a_write_shows_at_once(client, city):
     factories.create(client, "plans", {"person_id": city["ids"]["CV-3"], "status": "drafting"})
     figures = client.get("/api/hq/coverage").json()["figures"]
     assert (figures["plan_not_started"], figures["plan_drafting"]) == (1, 2)
+
+
+def test_the_list_in_english(client, city):
+    page = client.get("/workbench/coverage/list?level=city&key=city&figure=supporters_0&lang=en").text
+    assert "<h1>Supporters：none</h1>" in page and "Whole city" in page

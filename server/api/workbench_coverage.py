@@ -137,7 +137,7 @@ async def coverage_list(request: Request) -> Response:
     pages = max(1, -(-context["total"] // PAGE_SIZE))
     return _page(request, "coverage_list.html", {
         **context, "level": level, "key": key, "figure": figure, "column": column, "page_no": page_no,
-        "pages": pages, "level_labels": LEVEL_LABELS,
+        "pages": pages, "level_labels": LEVEL_LABELS, "groups_en": GROUPS_EN,
         "found": {"items": context["items"], "total": context["total"], "page": page_no, "pages": pages}})
 
 
