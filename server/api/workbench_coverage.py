@@ -18,7 +18,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from starlette.concurrency import run_in_threadpool
+
 from ..auth.audit import record
+from ..db import readonly
 from ..auth.guard import page
 from ..domain.csvsafe import safe_row
 from ..domain.japan_time import today_jst
@@ -56,6 +59,19 @@ LEVEL_LABELS = {"welfare_area": ("福祉圏域別", "By welfare area"), "chome":
 assert [c[0] for c in COLUMNS] == list(data.FIGURES)
 
 
+async def _warm(request: Request, people, plans) -> None:
+    """Compute the figures in a read-only transaction first: on SQLite the audited transaction
+    that follows holds the write lock, and a cold count (≈ 1 s at 50,000 people) must not hold
+    up field devices' writes. The audited transaction then finds them in the cache."""
+    engine = request.app.state.engine
+
+    def run():
+        with Session(readonly(engine)) as session:
+            data.city_coverage(session, people, plans, today_jst())
+
+    await run_in_threadpool(run)
+
+
 def _accesses(request: Request):
     principal = request.state.principal
     return access_for(principal, "people", "list"), access_for(principal, "plans", "read")
@@ -87,6 +103,7 @@ async def coverage_page(request: Request) -> Response:
         cov = data.city_coverage(session, people, plans, today_jst())
         return {"rows": data.area_rows(session, cov, level), "city": cov.city.counts()}
 
+    await _warm(request, people, plans)
     context = await _run(request, run)
     return _page(request, "coverage.html", {**context, "level": level, "levels": data.LEVELS,
                                             "level_labels": LEVEL_LABELS, "columns": COLUMNS, "groups": _groups(),
@@ -132,6 +149,7 @@ async def coverage_list(request: Request) -> Response:
         name = data.area_names(session, level, [match]).get(match, "") if match is not None else ""
         return {"items": items, "total": total, "name": name}
 
+    await _warm(request, people, plans)
     context = await _run(request, run)
     column = next(c for c in COLUMNS if c[0] == figure)
     pages = max(1, -(-context["total"] // PAGE_SIZE))
@@ -155,6 +173,7 @@ async def coverage_csv(request: Request) -> Response:
                detail=f"coverage CSV by {level}: {len(rows)} areas", client=client_address(request))
         return rows, cov.city.counts()
 
+    await _warm(request, people, plans)
     rows, city = await _run(request, run)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
