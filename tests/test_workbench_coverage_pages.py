@@ -217,3 +217,14 @@ def test_a_write_shows_at_once(client, city):
 def test_the_list_in_english(client, city):
     page = client.get("/workbench/coverage/list?level=city&key=city&figure=supporters_0&lang=en").text
     assert "<h1>Supporters：none</h1>" in page and "Whole city" in page
+
+
+def test_a_changed_person_is_counted_again(client, city):
+    """Rows unchanged since the last count are reused; a changed one is built again."""
+    assert client.get("/api/hq/coverage").json()["figures"]["consented"] == 3
+    person = client.get(f"/api/people/{city['ids']['CV-2']}").json()
+    client.patch(f"/api/people/{person['id']}", json={"version": person["version"], "consent": "yes",
+                                                       "consent_date": "2025-05-01"})
+    assert client.get("/api/hq/coverage").json()["figures"]["consented"] == 4
+    page = client.get("/workbench/coverage?level=chome").text
+    assert table_counts(page)[city["c1"]]["consented"] == 2

@@ -45,6 +45,9 @@ NONE_KEY = "none"  # a link's key for people with no 町丁目 / 福祉圏域 / 
 SUPPORTER_ENTRIES: Optional[Callable[[Session], Mapping[Hashable, SupporterEntry]]] = None
 
 _CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
+# The last read's rows (as the driver gave them) → their built inputs, so that the count after a
+# write rebuilds only the rows that changed. Replaced whole on every read: deleted rows drop out.
+_MEMO: dict = {"people": {}, "plans": {}}
 _CACHE_SIZE = 4
 _LOCK = threading.Lock()
 
@@ -124,12 +127,21 @@ def load(session: Session, people_access: Access, plan_access: Access, today: da
     # Plans first: the supporters' phone digits say which register phones are worth indexing.
     parsed = []
     wanted: set = set()
-    for plan_id, person_id, status, supporters, destination, review_due in plan_rows:
-        raw = (json.loads(supporters) if supporters != "[]" else []) if isinstance(supporters, str) \
-            else (supporters or [])
-        digits = [_digits(s["phone"]) if s.get("phone") and not s.get("supporter_id") else None for s in raw]
-        wanted.update(d for d in digits if d)
-        parsed.append((plan_id, person_id, status, raw, digits, destination, review_due))
+    seen, memo_plans = _MEMO["plans"], {}
+    for row in plan_rows:
+        # A row unchanged since the last count is not decoded again (a write changes a few rows).
+        key = tuple(row) if isinstance(row[3], str) else None
+        item = seen.get(key) if key is not None else None
+        if item is None:
+            plan_id, person_id, status, supporters, destination, review_due = row
+            raw = (json.loads(supporters) if supporters != "[]" else []) if isinstance(supporters, str) \
+                else (supporters or [])
+            digits = [_digits(s["phone"]) if s.get("phone") and not s.get("supporter_id") else None for s in raw]
+            item = (plan_id, person_id, status, raw, digits, destination, _day(review_due))
+        if key is not None:
+            memo_plans[key] = item
+        wanted.update(d for d in item[4] if d)
+        parsed.append(item)
     rows = conn.execute(select(_raw(Person.id), Person.register_no, _raw(Person.birth_date), _raw(Person.reasons),
                                _raw(Person.care_needs), _raw(Person.district_id), Person.minsei_iin,
                                _raw(Person.consent), Person.name, Person.phone)
@@ -140,16 +152,25 @@ def load(session: Session, people_access: Access, plan_access: Access, today: da
     no_district = (None, None)
     people = []
     by_contact: dict = {}
-    for pid, register_no, birth, reasons, needs, district, minsei, consent, name, phone in rows:
-        if birth is not None:
-            day = births.get(birth)
-            if day is None:
-                day = births[birth] = _day(birth)
-            birth = day
-        district_id, area_id = districts.get(district, no_district)
-        people.append(PersonFacts(pid, register_no, birth, _decoded(reasons, memo), _decoded(needs, memo), "",
-                                  district_id, area_id, minsei or "",
-                                  consent_of.get(getattr(consent, "value", consent), Consent.not_asked)))
+    seen, memo_people = _MEMO["people"], {}
+    for row in rows:
+        pid, register_no, birth, reasons, needs, district, minsei, consent, name, phone = row
+        key = row if isinstance(reasons, str) else None  # JSON as text (SQLite): the row is hashable
+        person = seen.get(key) if key is not None else None
+        if person is None or person.welfare_area_id != districts.get(district, no_district)[1]:
+            if birth is not None:
+                day = births.get(birth)
+                if day is None:
+                    day = births[birth] = _day(birth)
+                birth = day
+            district_id, area_id = districts.get(district, no_district)
+            person = PersonFacts(pid, register_no, birth, _decoded(reasons, memo), _decoded(needs, memo), "",
+                                 district_id, area_id, minsei or "",
+                                 consent_of.get(getattr(consent, "value", consent), Consent.not_asked))
+        if key is not None:
+            memo_people[key] = person
+        birth = person.birth_date
+        people.append(person)
         if phone:
             plain = phone.replace("-", "")  # stored phones are normalised: the digits and hyphens
             if plain in wanted or (not plain.isdigit() and _digits(phone) in wanted):
@@ -158,6 +179,7 @@ def load(session: Session, people_access: Access, plan_access: Access, today: da
     links: dict = {}
     plans: dict = {}
     status_of = {s.value: s for s in PlanStatus}
+    _MEMO.update(people=memo_people, plans=memo_plans)
     for plan_id, person_id, status, raw, digits, destination, review_due in parsed:
         keys, known = [], False
         for n, (s, phone) in enumerate(zip(raw, digits)):
@@ -178,8 +200,7 @@ def load(session: Session, people_access: Access, plan_access: Access, today: da
             links[plan_id] = keys
         plans[person_id] = Plan(plan_id, person_id, status_of.get(getattr(status, "value", status),
                                                                   PlanStatus.not_started),
-                                (_SOMEONE,) * len(raw), destination, None,
-                                review_due=_day(review_due))
+                                (_SOMEONE,) * len(raw), destination, None, review_due=review_due)
     return people, plans, links, entries, _shelters(session)
 
 
@@ -213,9 +234,12 @@ def city_coverage(session: Session, people_access: Access, plan_access: Access, 
     return result
 
 
-def clear_cache() -> None:
+def clear_cache(rows: bool = True) -> None:
+    """Forget the figures (and, with `rows`, the built rows: the state after a restart)."""
     with _LOCK:
         _CACHE.clear()
+    if rows:
+        _MEMO.update(people={}, plans={})
 
 
 # ---- names of areas, keys of links ----

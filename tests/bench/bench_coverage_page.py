@@ -83,10 +83,14 @@ def main() -> None:
         with Session(engine) as s:
             data.load(s, UNRESTRICTED, UNRESTRICTED, today)
 
-    rows = [("step: read the inputs (5 queries)", read, None),
+    rows = [("step: read the inputs (5 queries), first after start", read, data.clear_cache),
+            ("step: read the inputs, after a write (unchanged rows kept)", read, None),
             ("step: count (domain.coverage)", lambda: coverage(*inputs, today), None)]
     for level in ("welfare_area", "chome", "minsei"):
-        rows.append((f"page by {level}, cold", get(f"/workbench/coverage?level={level}"), data.clear_cache))
+        rows.append((f"page by {level}, first view after start", get(f"/workbench/coverage?level={level}"),
+                     data.clear_cache))
+        rows.append((f"page by {level}, first view after a write", get(f"/workbench/coverage?level={level}"),
+                     lambda: data.clear_cache(rows=False)))
     rows += [("page by 町丁目, cached", get("/workbench/coverage?level=chome"), None),
              ("list behind a number (city, 支援者0人), cold", get(
                  "/workbench/coverage/list?level=city&key=city&figure=supporters_0"), data.clear_cache),
