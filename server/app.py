@@ -19,8 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__, field_app
 from .api import (admin, auth, dwat, dwat_field, exports, hazards, hq, hq_decisions, hq_stream, imports, matching,
-                  openapi, printing, resources, sync, workbench, workbench_imports, workbench_sharing,
-                  workbench_supporters)
+                  openapi, printing, resources, sync, workbench, workbench_coverage, workbench_imports,
+                  workbench_reviews, workbench_sharing, workbench_supporters)
 from .api.http import audit_unrecorded_refusal
 from .auth.demo_users import DEMO_PREFIX, DEMO_ROLES
 from .auth.guard import public
@@ -224,6 +224,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *workbench_sharing.routes,
         *workbench_supporters.routes,
         *workbench_imports.routes,
+        *workbench_coverage.routes,
+        *workbench_reviews.routes,
         *dwat.routes,
         *dwat_field.routes,
         Mount("/static", public(StaticFiles(directory=str(HERE / "static"))), name="static"),

@@ -140,6 +140,29 @@ async def dwat_requests(request: Request) -> Response:
     return await _answer(request, lambda session: hq_map.open_dwat_requests(session, scope))
 
 
+@requires("hq.coverage")
+async def coverage(request: Request) -> Response:
+    """The web of support for the whole city (docs/workbench.md, "Coverage figures"): counts
+    only, the same figures as /workbench/coverage; the lists stay on the workbench."""
+    from ..domain.japan_time import today_jst
+    from ..records.access import Access
+    from . import workbench_coverage_data as cov_data
+
+    principal, people_rule = authorize(request, "people", "list")
+    _, plan_rule = authorize(request, "plans", "read")
+    people_access, plan_access = Access(principal, people_rule), Access(principal, plan_rule)
+
+    def load(session: Session) -> dict:
+        city = cov_data.city_coverage(session, people_access, plan_access, today_jst()).city
+        return {"figures": city.counts()}
+
+    def audit(session: Session, data: dict) -> None:
+        record(session, "list", principal=principal, resource="coverage", status=200,
+               detail=f"HQ coverage figures: {data['figures']['registered']} people", client=client_address(request))
+
+    return await _answer(request, load, audit)
+
+
 @page("hq.view", "本部マップは本部・市役所の職員のみ利用できます")
 async def page_endpoint(request: Request) -> Response:
     principal = request.state.principal
@@ -158,4 +181,5 @@ routes = [
     Route("/api/hq/shelters", shelters, methods=["GET"], name="hq-shelters"),
     Route("/api/hq/deployments", deployments, methods=["GET"], name="hq-deployments"),
     Route("/api/hq/dwat-requests", dwat_requests, methods=["GET"], name="hq-dwat-requests"),
+    Route("/api/hq/coverage", coverage, methods=["GET"], name="hq-coverage"),
 ]

@@ -29,6 +29,7 @@ from ..models.vocab import CareNeed, Consent, ConsentAnswer, ConsentMethod, Dist
 from ..records.access import Access
 from ..records.audit import audit_operation
 from ..records.registry import CONSENTS, PEOPLE, PLANS, SAFETY_CHECKS, plan_history
+from ..records.review_flags import reasons_of
 from ..records.rows import get_row, list_rows, to_public
 
 PAGE_SIZE = 50
@@ -256,7 +257,7 @@ def person_page(session: Session, person_id: uuid.UUID, access: Access, plan_acc
     person = access.shape(person)[0]
     audit_operation(session, access, "read", PEOPLE, [row.id], client=client)
     context: dict[str, Any] = {"person": person, "row": row, "plan": None, "history": [], "safety": [],
-                               "destination": None, "alternate": None, "missing": []}
+                               "destination": None, "alternate": None, "missing": [], "review_reasons": []}
     district = session.get(District, row.district_id) if row.district_id else None
     context["district"] = district
     context["area"] = session.get(District, district.parent_id) if district and district.parent_id else None
@@ -269,6 +270,8 @@ def person_page(session: Session, person_id: uuid.UUID, access: Access, plan_acc
                                                  "alternate_shelter_id", today)
         context["history"] = history_with_diffs(session, plan, plan_access, client)
         context["missing"] = missing_for_done(plan_from_row(plan))
+        # why the plan needs review (records/review_flags.py): shown for a draft too
+        context["review_reasons"] = reasons_of(session, [plan.id]).get(plan.id, [])
     # When the register entry was written (the change log is indexed by record): earlier values
     # of a register entry are not kept (only plans keep versions), who wrote is in the audit log.
     context["changes"] = [at.astimezone(JST) for at in session.exec(select(ChangeLog.at).where(ChangeLog.entity == "people",

@@ -292,6 +292,7 @@ ACTIONS: dict[str, Action] = {
     "export.plans": Action(CITY_OFFICE, note="plan CSV, one row per person on the register"),
     # HQ
     "hq.view": Action(HQ, note="map page, tallies, live stream"),
+    "hq.coverage": Action(CITY_OFFICE, note="the web of support's city figures on the HQ panel (plans are read)"),
     "hazards.read": Action(EVERYONE_SIGNED_IN), "hazards.people": Action(HQ),
     "district_intensity.read": Action(HQ), "district_intensity.set": Action(CITY_OFFICE),
     "shelter.open_request": Action(CITY_OFFICE),

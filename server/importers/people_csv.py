@@ -36,6 +36,7 @@ from .columns import check_coordinates, map_header, require_columns, validation_
 from .csvsource import read_csv
 from .people_columns import COLUMN_BY_KEY, PEOPLE_COLUMNS, RowConverter, contact_column
 from .report import ImportConflictError, ImportFileError, ImportReport
+from ..records.review_flags import after_people_write
 from ..sync.changelog import log_changes
 
 CHUNK_ROWS = 1000
@@ -160,6 +161,7 @@ class _PeopleImport:
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         changed_columns: set[str] = set()
+        pairs: list[tuple] = []  # (id, before, after) of updated people, for the 要見直し flags
         for line, values, errors in prepared:
             old = existing.get(values.get("register_no", ""))
             row = self._validate(line, values, errors, old)
@@ -178,9 +180,11 @@ class _PeopleImport:
                 changed_columns.update(changed)
                 row.update(b_id=old["id"], b_version=old["version"], version=old["version"] + 1, updated_at=now)
                 updates.append(row)
+                pairs.append((old["id"], old, row))
                 self.report.updated += 1
         if self.apply:
             self._write(conn, inserts, updates, changed_columns)
+            after_people_write(conn, pairs)
 
     def _fail(self, line: int, errors: list[tuple[str, str]]) -> None:
         self.report.invalid += 1

@@ -38,6 +38,7 @@ from .columns import (Column, EnumCells, HeaderMap, check_coordinates, map_heade
 from .csvsource import clean_header, read_csv
 from .report import ImportConflictError, ImportFileError, ImportReport, IncompleteShelter
 from .shelters_gsi import GSI_COLUMNS, GSI_FILL_ONLY, convert_gsi_row, looks_like_gsi
+from ..records.review_flags import after_shelters_write
 from ..sync.changelog import log_changes
 
 SHELTER_COLUMNS: tuple[Column, ...] = (
@@ -157,6 +158,7 @@ class _ShelterImport:
         self.allowed: set[str] | None = None  # the importing office's municipalities (None: all)
         self.inserts: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
+        self.pairs: list[tuple] = []  # (id, before, after) of updated shelters, for the 要見直し flags
         self.first_line: dict[str, int] = {}
         self.now = utcnow()
         t = self.table
@@ -236,6 +238,7 @@ class _ShelterImport:
         else:
             row.update(b_id=old["id"], b_version=old["version"], version=old["version"] + 1, updated_at=self.now)
             self.updates.append(row)
+            self.pairs.append((old["id"], old, row))
             self.report.updated += 1
 
     def validate(self, line: int, values: dict[str, Any], errors: list[tuple[str, str]],
@@ -309,3 +312,4 @@ class _ShelterImport:
                 raise ImportConflictError("取り込み中に他の操作で避難所が更新されました。もう一度取り込んでください "
                                       "(shelters changed during the import; nothing was written, try again)")
         log_changes(self.conn, "shelters", [r["id"] for r in self.inserts] + [r["b_id"] for r in self.updates])
+        after_shelters_write(self.conn, self.pairs)  # plans naming a changed shelter: 要見直し

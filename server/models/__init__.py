@@ -9,6 +9,7 @@ from .matching import DistrictIntensity, MatchProposal
 from .people import Person
 from .auth import AuditEntry, AuthToken, ModeSwitch, User
 from .plans import EvacuationPlan, PlanVersion
+from .review import PlanReviewReason
 from .sharing import PersonConsent, ShareHandover
 from .shelters import Shelter
 from .supporters import SupporterCandidate, SupporterRecord
@@ -18,6 +19,6 @@ __all__ = [
     "AuditEntry", "AuthToken", "ChangeLog", "ModeSwitch", "SyncConflict", "SyncEpoch", "SyncMutation", "User",
     "District", "DwatActivityReport", "DwatDeployment", "DwatMember", "DwatRequest", "DwatRequestStep", "DwatTeam",
     "DwatTriage",
-    "DistrictIntensity", "EvacuationPlan", "HazardArea", "MatchProposal", "Municipality", "Person", "PersonConsent", "ShareHandover", "PlanVersion", "SafetyCheck", "Shelter", "ShelterReport",
+    "DistrictIntensity", "EvacuationPlan", "HazardArea", "MatchProposal", "Municipality", "Person", "PersonConsent", "ShareHandover", "PlanVersion", "PlanReviewReason", "SafetyCheck", "Shelter", "ShelterReport",
     "SupporterCandidate", "SupporterRecord",
 ]

@@ -27,6 +27,7 @@ from .dwat_field import DWAT_TRIAGES, report_before_write, request_before_write
 from .dwat_roster import check_deployment_write, check_member_write, team_checks
 from .resource import DATETIME_SCHEMA, Filter, Resource, enum_filter, parse_bool, parse_datetime, uuid_filter
 from .rows import get_row
+from . import review_flags
 from .supporter_links import after_plan_write, after_supporter_write, check_links
 
 
@@ -96,6 +97,18 @@ def _supporter_before_write(session: Session, row: SupporterRecord, previous: Op
     after_supporter_write(session, PLANS, row, previous)
 
 
+def _person_updated(session: Session, record_id, before: dict, after: dict) -> None:
+    review_flags.after_people_write(session, [(record_id, before, after)])
+
+
+def _shelter_updated(session: Session, record_id, before: dict, after: dict) -> None:
+    review_flags.after_shelters_write(session, [(record_id, before, after)])
+
+
+def _plan_updated(session: Session, record_id, before: dict, after: dict) -> None:
+    review_flags.clear_on_done(session, record_id, after.get("status"))
+
+
 def plan_history(session: Session, plan_id, access: Access, client: str = "") -> dict[str, Any]:
     """The saved versions of a plan, newest first, shaped like the plan itself; an audited read."""
     get_row(PLANS, session, plan_id, access)
@@ -122,7 +135,7 @@ DISTRICTS = Resource(
 
 PEOPLE = Resource(
     "people", Person, people.PersonCreate, people.PersonPublic, people.PersonUpdate,
-    title="person", order_by=lambda t: [t.register_no], decorate=_people_decorate,
+    title="person", order_by=lambda t: [t.register_no], decorate=_people_decorate, after_update=_person_updated,
     before_write=_people_before_write,
     filters=[uuid_filter("district_id", Person.district_id, "町丁目"), enum_filter("consent", Person.consent, Consent),
              Filter("register_no", Person.register_no, description="登録者番号 (exact)"),
@@ -132,6 +145,7 @@ PEOPLE = Resource(
 PLANS = Resource(
     "plans", EvacuationPlan, plans.PlanCreate, plans.PlanPublic, plans.PlanUpdate,
     title="evacuation plan", order_by=lambda t: [t.created_at, t.id], before_write=_plan_before_write,
+    after_update=_plan_updated,
     fixed=frozenset({"person_id"}),
     decorate=_plan_decorate,
     filters=[uuid_filter("person_id", EvacuationPlan.person_id), enum_filter("status", EvacuationPlan.status, PlanStatus),
@@ -149,7 +163,7 @@ SUPPORTERS = Resource(
 SHELTERS = Resource(
     "shelters", Shelter, shelters.ShelterCreate, shelters.ShelterPublic, shelters.ShelterUpdate,
     title="shelter", order_by=lambda t: [t.kind, t.name], decorate=_shelter_decorate,
-    before_write=_shelter_before_write,
+    before_write=_shelter_before_write, after_update=_shelter_updated,
     filters=[enum_filter("kind", Shelter.kind, ShelterKind), uuid_filter("district_id", Shelter.district_id),
              enum_filter("seismic_class", Shelter.seismic_class, SeismicClass),
              Filter("common_id", Shelter.common_id, description="共通ID")])

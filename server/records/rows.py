@@ -217,6 +217,8 @@ def update_row(resource: Resource, session: Session, row_id: uuid.UUID, data: di
     if result.rowcount != 1:
         raise ApiError(409, "the record changed while you were saving; reload and try again")
     log_change(session, resource.path, row.id, before=previous)
+    if resource.after_update:
+        resource.after_update(session, row.id, previous, stored)
     session.expire(row)
     return access.shape(to_public(resource, session, [session.get(resource.table, row_id)]))[0]
 

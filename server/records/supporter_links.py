@@ -36,6 +36,7 @@ from ..models import ChangeLog, EvacuationPlan, SupporterRecord
 from ..models.vocab import PlanStatus
 from .access import UNRESTRICTED, Access
 from .rows import update_row
+from . import review_flags
 
 COPIED = ("name", "phone", "address")
 
@@ -153,15 +154,14 @@ def refresh_plan_copies(session: Session, plans_resource, row: SupporterRecord, 
 
 
 def flag_plans(session: Session, plans_resource, triggers: dict[Hashable, tuple[Trigger, ...]]) -> list:
-    """Done plans among `triggers` become 要見直し through the records layer; an audit entry per
-    batch names the plans and the reasons (codes only, no names)."""
-    flagged = []
-    for plan_id, reasons in triggers.items():
-        plan = session.get(EvacuationPlan, plan_id)
-        if plan is None or plan.status != PlanStatus.done:
-            continue
-        update_row(plans_resource, session, plan.id, {"version": plan.version, "status": PlanStatus.needs_review.value})
-        flagged.append(plan.id)
+    """The supporter's reasons are recorded on each plan (the review list shows why) and done
+    plans become 要見直し — through the one entry point for every trigger
+    (`records.review_flags.flag_plans`: previous version kept, version + 1, change feed); an audit
+    entry per batch names the plans and the reasons (codes only, no names)."""
+    done = {p.id for p in session.exec(select(EvacuationPlan).where(
+        EvacuationPlan.id.in_([uuid.UUID(str(k)) for k in triggers]))).all() if p.status == PlanStatus.done}
+    review_flags.flag_plans(session, triggers)
+    flagged = [pid for pid in triggers if uuid.UUID(str(pid)) in done]
     if flagged:
         codes = sorted({t.code for ts in triggers.values() for t in ts})
         record(session, "review_flag", resource="plans", record_ids=flagged, detail="要見直し: " + ", ".join(codes))

@@ -9,6 +9,7 @@ import { setupLanguage, t } from "./i18n.js";
 import { connectLive } from "./live.js";
 import { basemap, boundsOf, createMap, districtLayer, districtStyle, featuresAt, hazardLayer } from "./map-layers.js";
 import { Panel } from "./panel.js";
+import { showCoverage } from "./coverage.js";
 import { PeopleLayer } from "./people-layer.js";
 import * as popups from "./popups.js";
 import { DwatLayer, ShelterLayer } from "./shelter-layer.js";
@@ -183,6 +184,7 @@ async function start() {
   decisions = new Decisions(store, { showShelters, focusDistrict: handlers.focusDistrict });
   decisions.render();
   performance.mark("hq:panel");
+  showCoverage(); // not awaited: the map does not wait for the preparedness figures
 
   await peopleLoaded.catch(failed);
   const filters = panel.filters(); // the user may have changed them while the points were on their way
