@@ -220,8 +220,13 @@ def _cache_key(session: Session, access: Access, today: date) -> tuple:
     seq = session.execute(sa.select(sa.func.max(ChangeLog.seq))).scalar()
     hazards = session.execute(sa.select(sa.func.count(), sa.func.max(HazardArea.updated_at))).one()
     principal = access.principal
+    # the clauses' text has no values: the scope's own values (municipalities, districts,
+    # shelters, sharing category) are in the key too, so a changed scope is never served stale
     scope = (getattr(principal, "user_id", None), str(getattr(principal, "role", "")),
-             str(getattr(principal, "mode", "")), str([str(c) for c in access.clauses()]))
+             str(getattr(principal, "mode", "")), str([str(c) for c in access.clauses()]),
+             *(repr(sorted(map(str, v)) if isinstance(v, (set, frozenset)) else v) for v in (
+                 getattr(principal, name, None) for name in ("municipality_codes", "disaster_codes", "district_ids",
+                                                             "shelter_ids", "share_category", "ordinance"))))
     return scope, today, seq, tuple(hazards)
 
 
