@@ -27,6 +27,9 @@ from ..domain import hq_live, hq_map
 from ..errors import ApiError
 from ..web import templates
 from .http import client_address
+from ..domain.japan_time import today_jst
+from ..records.access import Access
+from . import workbench_coverage_data as cov_data
 
 log = logging.getLogger("tsunagu.hq")
 # The person fields a map point reveals; a role that may not see all of them gets no points.
@@ -144,10 +147,6 @@ async def dwat_requests(request: Request) -> Response:
 async def coverage(request: Request) -> Response:
     """The web of support for the whole city (docs/workbench.md, "Coverage figures"): counts
     only, the same figures as /workbench/coverage; the lists stay on the workbench."""
-    from ..domain.japan_time import today_jst
-    from ..records.access import Access
-    from . import workbench_coverage_data as cov_data
-
     principal, people_rule = authorize(request, "people", "list")
     _, plan_rule = authorize(request, "plans", "read")
     people_access, plan_access = Access(principal, people_rule), Access(principal, plan_rule)
