@@ -97,6 +97,9 @@ class Resource:
     # Called after a new row is stored and found within the caller's write scope, with
     # (session, row, access): what needs to know who made it (a DWAT request's first step).
     after_create: Optional[Callable[[Session, Any, Any], None]] = None
+    # Called on a create with (session, field values, access) before the references are checked:
+    # fills what follows from the caller (a supporter's municipality) or raises a 422.
+    create_defaults: Optional[Callable[[Session, dict, Any], None]] = None
     # Adds derived state (latest event ...) to the public dicts of a page of rows.
     decorate: Optional[Callable[[Session, list[Any], list[dict]], None]] = None
     # Fields set when the record is made and never changed by an update: its identity (whose
