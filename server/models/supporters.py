@@ -16,6 +16,7 @@ from typing import Optional
 from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
+from .geo import normalize_municipality_code
 from .base import (CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, UTCDateTime, enum_field,
                    json_list, not_future, utcnow)
 
@@ -59,7 +60,6 @@ class SupporterFields(TextStripped):
     @field_validator("municipality_code", mode="before")
     @classmethod
     def _municipality(cls, value):
-        from .geo import normalize_municipality_code
         return normalize_municipality_code(str(value)) if value not in (None, "") else None
 
     @field_validator("kind")

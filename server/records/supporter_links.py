@@ -27,12 +27,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..auth.audit import record
+from ..auth.principal import installed_municipalities
 from ..domain.workbench.adapters import plan_from_row
 from ..domain.workbench.review import State, Trigger, review_triggers
 from ..domain.workbench.supporters import (Availability, SupporterEntry, SupporterKind, SupporterLoad,
                                            supporter_load, threshold_for)
 from ..errors import ApiError
-from ..models import ChangeLog, EvacuationPlan, SupporterRecord
+from ..models import ChangeLog, District, EvacuationPlan, SupporterRecord
 from ..models.vocab import PlanStatus
 from .access import UNRESTRICTED, Access
 from .rows import update_row
@@ -44,9 +45,6 @@ def default_municipality(session: Session, values: dict, access: Access) -> None
     """A new entry's municipality (several in one installation): the one named, else its 町丁目's,
     else the caller's only one, else the installation's only one; with several possible and none
     named, a 422 asks for it. A 町丁目 of another municipality than the one named is refused."""
-    from ..auth.principal import installed_municipalities
-    from ..models import District
-
     district = session.get(District, values["district_id"]) if values.get("district_id") else None
     named = values.get("municipality_code")
     if named and district is not None and district.municipality_code != named:
