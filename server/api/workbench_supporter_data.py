@@ -208,7 +208,8 @@ def form_to_data(session: Session, values: dict[str, str], errors: list, access:
 def register_no_of(session: Session, person_id) -> str:
     if not person_id:
         return ""
-    person = session.get(Person, person_id)
+    # a saved entry's public dict holds the id as text
+    person = session.get(Person, person_id if isinstance(person_id, uuid.UUID) else uuid.UUID(str(person_id)))
     return person.register_no if person else ""
 
 
