@@ -61,7 +61,8 @@ def default_municipality(session: Session, values: dict, access: Access) -> None
         installed = installed_municipalities(session)
         if len(installed) > 1:
             raise ApiError(422, "validation failed", [{"field": "municipality_code", "message":
-                           "several municipalities: name the supporter's municipality (municipality_code) or 町丁目"}])
+                           "市区町村か町丁目を指定してください (several municipalities: name the "
+                           "supporter's municipality_code or 町丁目)"}])
         values["municipality_code"] = installed[0] if installed else None
 
 
