@@ -35,7 +35,8 @@ from server.auth.policy import ACTIONS, POLICY, PUBLIC, allowed, allowed_actions
 from server.auth.principal import load_principal
 from server.auth.tokens import DEVICE, issue_token
 from server.models import (District, DwatActivityReport, DwatDeployment, DwatRequest, EvacuationPlan, Municipality,
-                           Person, SafetyCheck, Shelter, ShelterReport)
+                           Person, PersonConsent, SafetyCheck, Shelter, ShelterReport, SupporterRecord)
+from server.models.dwat_field import DwatTriage
 from server.models.auth import Mode, ModeSwitch, User
 from server.records.registry import BY_PATH
 from tests.conftest import PG_URL, _pg_engine, _sqlite_engine
@@ -171,11 +172,16 @@ def other_city(engine, world) -> dict[str, uuid.UUID]:
         s.flush()
         request = DwatRequest(shelter_id=shelter.id, needs=["介護福祉士"])
         activity = DwatActivityReport(deployment_id=deployment.id, report_date=date.today(), observed_at=now)
-        s.add_all([request, activity])
+        supporter = SupporterRecord(name="市B支援者", kind="neighbour", district_id=chome.id, municipality_code=CITY_B)
+        consent = PersonConsent(person_id=person.id, recipient="minsei", answer="consented", answered_on=date(2025, 4, 1))
+        triage = DwatTriage(deployment_id=deployment.id, person_id=person.id, shelter_id=shelter.id,
+                            outcome="stay_with_support", observed_at=now)
+        s.add_all([request, activity, supporter, consent, triage])
         s.commit()
         return {"districts": chome.id, "shelters": shelter.id, "people": person.id, "plans": plan.id,
                 "safety-checks": check.id, "shelter-reports": report.id, "dwat-deployments": deployment.id,
-                "dwat-requests": request.id, "dwat-activity-reports": activity.id}
+                "dwat-requests": request.id, "dwat-activity-reports": activity.id, "supporters": supporter.id,
+                "consents": consent.id, "dwat-triages": triage.id}
 
 
 def _first_status(app, url: str, headers: dict) -> int:
@@ -346,6 +352,9 @@ CITY_PERSONAS = ["admin", "welfare_staff", "district_supporter", "shelter_staff"
 MUNICIPAL_RECORDS = ["districts", "shelters", "people", "plans", "safety-checks", "shelter-reports",
                      "dwat-deployments", "dwat-requests", "dwat-activity-reports"]
 REGISTER = ["people", "plans", "safety-checks"]
+# records of the parts built alongside municipalities: the office's registers (支援者台帳, 同意) and
+# the DWAT triages; the prefecture reads none of them
+OFFICE_RECORDS = ["supporters", "consents", "dwat-triages"]
 
 
 def _get(table: Table, persona: str, url: str):
@@ -353,7 +362,7 @@ def _get(table: Table, persona: str, url: str):
 
 
 @pytest.mark.parametrize("mode", ["normal", "disaster"])
-@pytest.mark.parametrize("resource", MUNICIPAL_RECORDS)
+@pytest.mark.parametrize("resource", MUNICIPAL_RECORDS + OFFICE_RECORDS)
 def test_the_other_city_is_absent(table, mode, resource):
     """Each city persona × city B's record: 404 like an id that does not exist (403 where the role
     may not read the resource at all), and absent from every list, the HQ map and the sync feed."""
@@ -395,6 +404,8 @@ def test_the_prefecture_sees_dwat_of_both_cities_and_no_register(table, mode):
             assert answer.status_code == 200, resource
             listed = {i["id"] for i in _get(table, persona, f"/api/{resource}?limit=500").json()["items"]}
             assert record_id in listed, resource
+    for resource in OFFICE_RECORDS:  # the office's registers and the triages are not the prefecture's
+        assert _get(table, persona, f"/api/{resource}/{table.city_b[resource]}").status_code == 403, resource
     assert _get(table, persona, "/api/hq/people-points").status_code == 403
     feed = _get(table, persona, "/api/sync/changes?limit=2000").json()["items"]
     assert feed and not {i["entity"] for i in feed} & set(REGISTER)

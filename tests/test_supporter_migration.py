@@ -44,7 +44,7 @@ def test_0011_merges_exact_matches_and_records_near_ones(bare_engine, capsys):
         assert lines[a][1]["relation"] == "長男" and lines[b][0]["relation"] == "近所"  # the plan's own text stays
         assert column_of(conn, "evacuation_plan", "version", a) == 4
         assert column_of(conn, "evacuation_plan", "version", empty) == 3
-        rows = {str(r.id): r for r in conn.execute(sa.select(supporter))}
+        rows = {str(r.id): r for r in conn.execute(sa.select(*(c for c in supporter.c if c.name != "municipality_code")))}  # as at 0011
         assert len(rows) == 4
         assert rows[ids[a][0]].kind == "neighbour" and rows[ids[a][1]].kind == "family"
         assert rows[ids[d][0]].name_kana == "ヤマダタロウ"

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from .. import __version__
 from ..auth.audit import record
 from ..auth.guard import page, principal_of, requires
+from ..auth.policy import municipal_clauses
 from ..domain.dwat.daily_report import Activity, KIND_JA, chronology_csv
 from ..domain.dwat.referrals import STAGES, referral_list
 from ..domain.dwat.site_reports import load_chronology, names, site_days
@@ -91,6 +92,16 @@ def chart(items: list[dict]) -> dict:
             "legend": [{"kind": k, "color": PALETTE[j % len(PALETTE)]} for j, k in enumerate(Activity)]}
 
 
+def _scope(request: Request) -> dict[str, list]:
+    """Several municipalities: the caller's municipalities' sites only (by the shelter of the
+    deployment or request, as the records layer scopes these resources); {} with one."""
+    principal = principal_of(request)
+    return {"reports": municipal_clauses("dwat-activity-reports", principal),
+            "deployments": municipal_clauses("dwat-deployments", principal),
+            "requests": municipal_clauses("dwat-requests", principal),
+            "triages": municipal_clauses("dwat-triages", principal)}
+
+
 def _page(request: Request, name: str, context: dict) -> Response:
     lang = "en" if request.query_params.get("lang") == "en" else "ja"
     base = {"version": __version__, "lang": lang, "t": (lambda ja, en: en if lang == "en" else ja),
@@ -101,11 +112,12 @@ def _page(request: Request, name: str, context: dict) -> Response:
 @page("dwat.reports.view", REFUSED)
 async def reports_page(request: Request) -> Response:
     start, end = _days(request)
+    scope = _scope(request)
 
     def run(session):
         sites, teams = names(session)
-        items = [_site_day_dict(s, sites, teams) for s in site_days(session, start, end)]
-        events = load_chronology(session)[-200:]
+        items = [_site_day_dict(s, sites, teams) for s in site_days(session, start, end, scope["reports"])]
+        events = load_chronology(session, where=scope)[-200:]
         return items, [{"at": e.at.astimezone(JST).strftime("%m-%d %H:%M"), "kind": KIND_JA.get(e.kind, e.kind),
                         "kind_en": e.kind, "site": sites[e.site_id].name if e.site_id in sites else "",
                         "team": teams.get(e.team_id, ""), "ja": e.ja, "en": e.en} for e in reversed(events)]
@@ -118,17 +130,19 @@ async def reports_page(request: Request) -> Response:
 @requires("dwat.reports.view")
 async def site_days_api(request: Request) -> JSONResponse:
     start, end = _days(request)
+    scope = _scope(request)
 
     def run(session):
         sites, teams = names(session)
-        return [_site_day_dict(s, sites, teams) for s in site_days(session, start, end)]
+        return [_site_day_dict(s, sites, teams) for s in site_days(session, start, end, scope["reports"])]
 
     return JSONResponse({"items": await in_session(request, run)}, headers=NO_STORE)
 
 
 def _referrals(request: Request, session) -> list[dict]:
     principal = principal_of(request)
-    items = [r.to_dict() for r in referral_list(session, with_names=principal.is_city_office)]
+    items = [r.to_dict() for r in referral_list(session, with_names=principal.is_city_office,
+                                                where=_scope(request)["triages"])]
     record(session, "list", principal=principal, resource="dwat-referrals",
            record_ids=[i["person_id"] for i in items], client=client_address(request))
     return items
@@ -150,10 +164,11 @@ async def referrals_api(request: Request) -> JSONResponse:
 @requires("dwat.chronology.export")
 async def chronology_export(request: Request) -> Response:
     principal = principal_of(request)
+    scope = _scope(request)
 
     def run(session):
         sites, teams = names(session)
-        events = load_chronology(session)
+        events = load_chronology(session, where=scope)
         record(session, "export", principal=principal, resource="dwat-chronology", detail=f"csv rows={len(events)}",
                client=client_address(request))
         return chronology_csv(events, sites, teams)

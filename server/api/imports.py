@@ -112,7 +112,7 @@ async def import_shelters_endpoint(request: Request) -> Response:
 
 @requires("import.plans")
 async def import_plans_endpoint(request: Request) -> Response:
-    return await _run(request, "plans", import_plans)
+    return await _run(request, "plans", import_plans, municipality_codes=principal_of(request).municipality_codes)
 
 
 routes = [

@@ -55,7 +55,9 @@ async def plans_import_post(request: Request) -> Response:
                               "(not the file that was checked: check it again before applying)")
         return _page(request, "plans_import.html", context, status=409)
     try:
-        report = await run_in_threadpool(lambda: import_plans(request.app.state.engine, data, apply=apply))
+        codes = request.state.principal.municipality_codes  # several municipalities: the office's own register
+        report = await run_in_threadpool(lambda: import_plans(request.app.state.engine, data, apply=apply,
+                                                              municipality_codes=codes))
     except ImportFileError as exc:
         status = 409 if isinstance(exc, ImportConflictError) else 422
         await imports._audit(request, "plans", apply, None, status, f"refused at line {exc.line or '-'}")

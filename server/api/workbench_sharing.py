@@ -20,9 +20,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..auth.guard import page
+from ..auth.policy import municipal_clauses
 from ..domain.csvsafe import escape_cell
 from ..domain.japan_time import today_jst
-from ..domain.share_records import OUTSIDE, handovers, holdings_report, parse_recipient
+from ..domain.share_records import OUTSIDE, holdings_report, parse_recipient, visible_people
 from ..errors import ApiError
 from ..models import District, Person, ShareHandover
 from ..models.vocab import ConsentAnswer, ConsentMethod, Ordinance, Recipient
@@ -46,7 +47,8 @@ def _ordinance(request: Request) -> Ordinance:
 
 def _report(session: Session, request: Request, name: str | None):
     today = today_jst()
-    report, last = holdings_report(session, today, _ordinance(request))
+    people_access = access_for(request.state.principal, "people", "list")
+    report, last = holdings_report(session, today, _ordinance(request), people_access.clauses())
     if name is not None:
         report = {k: v for k, v in report.items() if k == name}
     wanted = {pid for h in report.values() for pid in (*h.held, *h.to_retrieve)}
@@ -55,7 +57,6 @@ def _report(session: Session, request: Request, name: str | None):
     for start in range(0, len(ids), 500):
         for p in session.exec(select(Person).where(Person.id.in_(ids[start:start + 500]))).all():
             people[p.id] = p
-    people_access = access_for(request.state.principal, "people", "list")
     if people:
         audit_operation(session, people_access, "list", PEOPLE, list(people), client=client_address(request))
     rows = []
@@ -67,13 +68,24 @@ def _report(session: Session, request: Request, name: str | None):
     return report, rows, today
 
 
+def _recent(session: Session, people_clauses: list, count: int = 50) -> list[ShareHandover]:
+    """The latest handovers naming the caller's people (several municipalities: a handover is
+    scoped through the people it names); at most `count`, looked for among the latest 1,000."""
+    rows = session.exec(select(ShareHandover).order_by(ShareHandover.recorded_at.desc())
+                        .limit(count if not people_clauses else 1000)).all()
+    if not people_clauses:
+        return list(rows)
+    seen = {str(i) for i in visible_people(session, (i for r in rows for i in r.person_ids), people_clauses)}
+    return [r for r in rows if seen.intersection(r.person_ids)][:count]
+
+
 @page("workbench.view", REFUSED)
 async def sharing_page(request: Request) -> Response:
     name = request.query_params.get("recipient_name") or None
 
     def run(session: Session):
         report, rows, today = _report(session, request, name)
-        recent = session.exec(select(ShareHandover).order_by(ShareHandover.recorded_at.desc()).limit(50)).all()
+        recent = _recent(session, access_for(request.state.principal, "people", "list").clauses())
         return {"report": report, "rows": rows if name else [], "today": today, "recent": recent,
                 "recipient_name": name, "Recipient": Recipient, "ordinance": _ordinance(request)}
 
@@ -105,17 +117,20 @@ async def sharing_csv(request: Request) -> Response:
 
 # ---- consent letters and replies ----
 
-def _districts(session: Session) -> list[District]:
-    return list(session.exec(select(District).order_by(District.kind, District.code)).all())
+def _districts(session: Session, principal) -> list[District]:
+    """The caller's municipalities' districts (all with one municipality)."""
+    return list(session.exec(select(District).where(*municipal_clauses("districts", principal))
+                             .order_by(District.kind, District.code)).all())
 
 
-def _letter_selection(session: Session, params) -> tuple[list, dict]:
+def _letter_selection(session: Session, params, principal) -> tuple[list, dict]:
     errors: dict[str, str] = {}
     district_ids = None
     raw = (params.get("district") or "").strip()
     if raw:
         try:
-            district = session.get(District, uuid.UUID(raw))
+            district = session.exec(select(District).where(District.id == uuid.UUID(raw),
+                                                           *municipal_clauses("districts", principal))).first()
         except ValueError:
             district = None
         if district is None:
@@ -132,7 +147,8 @@ def _letter_selection(session: Session, params) -> tuple[list, dict]:
             errors["missing"] = "提供先の区分を選んでください (choose a recipient category)"
     if errors:
         return [], errors
-    people = select_people(session, district_ids, missing)
+    people = select_people(session, district_ids, missing,
+                           clauses=access_for(principal, "people", "list").clauses())
     if len(people) > MAX_LETTERS:
         errors["district"] = f"一度に印刷できるのは{MAX_LETTERS}通までです。地区を絞ってください (at most {MAX_LETTERS} letters)"
     elif not people:
@@ -141,7 +157,7 @@ def _letter_selection(session: Session, params) -> tuple[list, dict]:
 
 
 def _consents_context(session: Session, request: Request, values: dict, errors: dict, saved=None) -> dict:
-    return {"districts": _districts(session), "categories": OUTSIDE, "values": values, "errors": errors,
+    return {"districts": _districts(session, request.state.principal), "categories": OUTSIDE, "values": values, "errors": errors,
             "saved": saved, "today": today_jst()}
 
 
@@ -161,7 +177,7 @@ async def letters_pdf_endpoint(request: Request) -> Response:
     principal = request.state.principal
 
     def run(session: Session):
-        people, errors = _letter_selection(session, params)
+        people, errors = _letter_selection(session, params, principal)
         if errors:
             return None, _consents_context(session, request, params, errors)
         audit_operation(session, access_for(principal, "people", "list"), "print", PEOPLE, [p.id for p in people],
@@ -199,7 +215,8 @@ async def reply_save(request: Request) -> Response:
 
     def run(session: Session):
         errors: dict[str, str] = {}
-        person = find_by_code(session, values["code"])
+        # a 登録者番号 or slip of another municipality is "not found", like one that does not exist
+        person = find_by_code(session, values["code"], access_for(request.state.principal, "people", "list").clauses())
         if person is None:
             errors["code"] = "この番号・コードの方は見つかりません (no person with this number or code)"
         day = _parse_day(values["answered_on"])

@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 from ..domain.workbench.supporters import OVERLOAD_THRESHOLD, Availability, SupporterKind
 from ..models import District, EvacuationPlan, Person, SupporterCandidate, SupporterRecord
 from ..models.base import utcnow
-from ..records.access import Access
+from ..auth.policy import candidate_clauses, municipal_clauses
+from ..records.access import Access, access_for
 from ..records.audit import audit_operation
 from ..records.registry import PLANS, SUPPORTERS
 from ..records.rows import delete_row, get_row, to_public, update_row
@@ -147,8 +148,10 @@ def _get(line: Any, key: str) -> Any:
     return line.get(key) if isinstance(line, dict) else getattr(line, key, None)
 
 
-def districts(session: Session) -> list[District]:
-    return list(session.exec(select(District).order_by(District.kind, District.code)))
+def districts(session: Session, principal: Any = None) -> list[District]:
+    """The 町丁目 choices: the caller's municipalities' (all with one municipality)."""
+    own = municipal_clauses("districts", principal) if principal is not None else []
+    return list(session.exec(select(District).where(*own).order_by(District.kind, District.code)))
 
 
 # ---- the entry form ----
@@ -182,7 +185,7 @@ def resolve_merge(form: Any) -> dict[str, str]:
     return values
 
 
-def form_to_data(session: Session, values: dict[str, str], errors: list) -> dict[str, Any]:
+def form_to_data(session: Session, values: dict[str, str], errors: list, access: Optional[Access] = None) -> dict[str, Any]:
     data: dict[str, Any] = {k: values[k] for k in ("kind", "name", "name_kana", "organisation", "phone", "phone_alt",
                                                    "address", "availability", "notes")}
     data["district_id"] = values["district_id"] or None
@@ -192,7 +195,9 @@ def form_to_data(session: Session, values: dict[str, str], errors: list) -> dict
     data["elderly"] = {"yes": True, "no": False}.get(values["elderly"])
     data["person_id"] = None
     if values["person_register_no"]:
-        person = session.exec(select(Person.id).where(Person.register_no == values["person_register_no"])).first()
+        # the caller's register only (several municipalities: another city's number is unknown here)
+        own = access_for(access.principal, "people", "list").clauses() if access and access.principal else []
+        person = session.exec(select(Person.id).where(Person.register_no == values["person_register_no"], *own)).first()
         if person is None:
             errors.append({"field": "person_register_no",
                            "message": "この登録者番号の方は名簿にいません (no one on the register has this number)"})
@@ -203,14 +208,15 @@ def form_to_data(session: Session, values: dict[str, str], errors: list) -> dict
 def register_no_of(session: Session, person_id) -> str:
     if not person_id:
         return ""
-    person = session.get(Person, person_id)
+    # a saved entry's public dict holds the id as text
+    person = session.get(Person, person_id if isinstance(person_id, uuid.UUID) else uuid.UUID(str(person_id)))
     return person.register_no if person else ""
 
 
 def save_supporter(session: Session, row: Optional[SupporterRecord], values: dict[str, str], version: Optional[int],
                    access: Access, client: str) -> tuple[Outcome, Optional[str]]:
     errors: list = []
-    data = form_to_data(session, values, errors)
+    data = form_to_data(session, values, errors, access)
     if errors:
         return Outcome(422, values, errors), None
 
@@ -238,7 +244,7 @@ def mark_left(session: Session, row: SupporterRecord, version: Optional[int], le
 
 def open_candidates(session: Session, access: Access, client: str, page: int = 1) -> dict[str, Any]:
     """One page of the open pairs (a city migrating years of free text may have thousands)."""
-    where = [SupporterCandidate.state == "open"]
+    where = [SupporterCandidate.state == "open", *candidate_clauses(access.principal)]
     total = session.exec(select(sa.func.count()).select_from(SupporterCandidate).where(*where)).one()
     pairs = session.exec(select(SupporterCandidate).where(*where)
                          .order_by(SupporterCandidate.created_at, SupporterCandidate.id)
@@ -258,7 +264,8 @@ def decide_candidate(session: Session, candidate_id: uuid.UUID, decision: str, k
     """`keep_apart`, or `merge` into the entry `keep` (a | b): the other entry's plan lines are
     relinked (copying the kept entry's name and phone), the other entry is deleted (devices get
     a tombstone) and pairs naming it now name the kept one. Returns the kept entry's id."""
-    pair = session.get(SupporterCandidate, candidate_id)
+    pair = session.exec(select(SupporterCandidate).where(SupporterCandidate.id == candidate_id,
+                                                         *candidate_clauses(access.principal))).first()
     if pair is None or pair.state != "open":
         return None
     pair.state, pair.decided_at, pair.decided_by = ("kept_apart" if decision != "merge" else "merged"), utcnow(), username

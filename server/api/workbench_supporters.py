@@ -51,7 +51,7 @@ async def list_page(request: Request) -> Response:
 
     def run(session: Session):
         found = None if filters.errors else data.list_supporters(session, filters, access, client_address(request))
-        return found, data.districts(session)
+        return found, data.districts(session, request.state.principal)
 
     found, districts = await _run(request, run)
     query = {k: v for k, v in filters.values.items() if v}
@@ -81,7 +81,7 @@ async def supporter_form(request: Request) -> Response:
         if row is not None:
             data.audit_operation(session, access, "read", data.SUPPORTERS, [row.id], client=client_address(request))
         return {"row": row, "values": data.supporter_to_form(item, data.register_no_of(session, row and row.person_id)),
-                "version": item["version"] if item else "", "outcome": None, "districts": data.districts(session)}
+                "version": item["version"] if item else "", "outcome": None, "districts": data.districts(session, request.state.principal)}
 
     return _show(request, "supporter_form.html", await _run(request, run, supporter_id))
 
@@ -101,7 +101,7 @@ async def supporter_save(request: Request) -> Response:
         outcome, saved_id = data.save_supporter(session, row, values, version, access, client_address(request))
         return {"row": row, "values": outcome.values, "outcome": outcome, "saved_id": saved_id,
                 "version": outcome.version if outcome.version is not None else raw_version,
-                "districts": data.districts(session)}
+                "districts": data.districts(session, request.state.principal)}
 
     context = await _run(request, run, supporter_id)
     outcome = context["outcome"]

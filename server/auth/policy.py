@@ -20,6 +20,7 @@ from sqlmodel import select
 from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatTeam,
                       EvacuationPlan, Municipality, Person, PersonConsent, SafetyCheck, Shelter, ShelterReport)
 from ..models.dwat_field import DwatTriage
+from ..models.supporters import SupporterCandidate, SupporterRecord
 from ..models.auth import Mode, Role
 from ..models.shelters import accepts_people_of
 from ..models.vocab import Consent
@@ -159,7 +160,24 @@ MUNICIPAL: dict[str, Callable[[Principal, bool], list]] = {
     "safety-checks": lambda p, write: [SafetyCheck.person_id.in_(select(Person.id).where(*_own_people(p)))]
     if p.is_city_office else [],
     "consents": lambda p, write: [PersonConsent.person_id.in_(select(Person.id).where(*_own_people(p)))],
+    # 支援者台帳: each entry belongs to the city that keeps it (supporter.municipality_code)
+    "supporters": lambda p, write: [SupporterRecord.municipality_code.in_(_codes(p))],
 }
+
+
+def municipal_clauses(resource: str, p: Principal, write: bool = False) -> list:
+    """The municipality condition of a resource alone ([] with one municipality): for pages that
+    read rows outside the records layer (DWAT reports, chronology, referrals)."""
+    chosen = MUNICIPAL.get(resource)
+    return [] if chosen is None or p.municipality_codes is None else chosen(p, write)
+
+
+def candidate_clauses(p: Principal) -> list:
+    """Duplicate-candidate pairs of the caller's municipalities: both entries theirs."""
+    if p.municipality_codes is None:
+        return []
+    own = select(SupporterRecord.id).where(SupporterRecord.municipality_code.in_(_codes(p)))
+    return [SupporterCandidate.a_id.in_(own), SupporterCandidate.b_id.in_(own)]
 
 # ---- field sets ----
 

@@ -148,17 +148,41 @@ def record_handover(session: Session, principal, recipient: Recipient, recipient
     return row
 
 
-def handovers(session: Session) -> list[Handover]:
+def visible_people(session: Session, person_ids: Iterable, people_clauses: list) -> set:
+    """Of these people, those the clauses let the caller see (all without clauses)."""
+    ids = list({uuid.UUID(str(i)) for i in person_ids})
+    if not people_clauses:
+        return set(ids)
+    out: set = set()
+    for start in range(0, len(ids), 500):
+        out |= set(session.exec(select(Person.id).where(Person.id.in_(ids[start:start + 500]), *people_clauses)).all())
+    return out
+
+
+def handovers(session: Session, people_clauses: list | None = None) -> list[Handover]:
+    """Every 提供記録, oldest first. With `people_clauses` (several municipalities: the caller's
+    register) a handover keeps only the caller's people and one naming none of them is left out:
+    a handover is scoped through the people it names (one city's office made it from its list)."""
     rows = session.exec(select(ShareHandover).order_by(ShareHandover.handed_on, ShareHandover.recorded_at)).all()
-    return [Handover(r.id, Recipient(r.recipient), r.recipient_name, r.handed_on,
-                     frozenset(uuid.UUID(i) for i in r.person_ids), Mode(r.mode), r.handed_by, ShareMedium(r.medium))
-            for r in rows]
+    seen = visible_people(session, (i for r in rows for i in r.person_ids), people_clauses) if people_clauses else None
+    out = []
+    for r in rows:
+        ids = frozenset(uuid.UUID(i) for i in r.person_ids)
+        if seen is not None:
+            ids = ids & seen
+            if not ids:
+                continue
+        out.append(Handover(r.id, Recipient(r.recipient), r.recipient_name, r.handed_on, ids, Mode(r.mode),
+                            r.handed_by, ShareMedium(r.medium)))
+    return out
 
 
-def holdings_report(session: Session, as_of: date, ordinance: Ordinance | str) -> tuple[dict[str, Holdings], dict]:
+def holdings_report(session: Session, as_of: date, ordinance: Ordinance | str,
+                    people_clauses: list | None = None) -> tuple[dict[str, Holdings], dict]:
     """Per recipient name: who they hold and who is to be retrieved as of `as_of`, and for each
-    (recipient name, person) the day it was last handed over."""
-    given = handovers(session)
+    (recipient name, person) the day it was last handed over — of the caller's people only when
+    `people_clauses` are given."""
+    given = handovers(session, people_clauses)
     people = {pid for h in given for pid in h.person_ids}
     report = holdings(given, consent_records(session, list(people)), as_of, Ordinance(ordinance))
     last: dict = {}

@@ -171,7 +171,7 @@ def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, 
     if not register_no:
         errors.append((header("register_no"), "登録者番号が空です (register number is empty)"))
     elif register_no not in people:
-        errors.append((header("register_no"), f"登録者番号 {register_no} は名簿にありません (unknown register number)"))
+        errors.append((header("register_no"), f"登録者番号 {register_no} は名簿にありません (unknown register number: not on your register)"))
     else:
         first = first_line.setdefault(register_no, line)
         if first != line:

@@ -36,6 +36,8 @@ from ..db import readonly
 from ..domain.japan_time import today_jst
 from ..domain.workbench.adapters import person_from_row, plan_from_row, shelter_from_row
 from ..domain.workbench.common import Plan
+from ..auth.principal import installed_municipalities
+from ..domain.problems import error
 from ..domain.workbench.plan_rules import destination_problems, missing_for_done
 from ..models import EvacuationPlan, Person, PlanVersion, Shelter
 from ..models.base import utcnow
@@ -65,16 +67,19 @@ class _RolledBack(Exception):
     """Raised inside the transaction to undo an apply that found bad rows (all or nothing)."""
 
 
-def import_plans(engine: Engine, data: bytes, *, apply: bool = False, today: Optional[date] = None) -> ImportReport:
+def import_plans(engine: Engine, data: bytes, *, apply: bool = False, today: Optional[date] = None,
+                 municipality_codes=None) -> ImportReport:
     """Validate (and with ``apply=True`` write, all or nothing) a plan CSV; return the report.
-    ImportFileError (encoding, header, quoting) refuses the whole file."""
+    ImportFileError (encoding, header, quoting) refuses the whole file. `municipality_codes`
+    (several municipalities in one installation): the importing office's; a row naming a person
+    of another municipality is an error like an unknown 登録者番号 (not on the caller's register)."""
     today = today or today_jst()
     header = read_csv(data).header
     present = _present_columns(header)
     report = ImportReport("plans", "plans_csv")
     try:
         with (engine.begin() if apply else readonly(engine).connect()) as conn:
-            run = _PlanImport(conn, today, present, report, apply)
+            run = _PlanImport(conn, today, present, report, apply, municipality_codes)
             for chunk in _chunks(run.parse(data), CHUNK_ROWS):
                 run.process(chunk)
             if apply and report.errors:
@@ -105,14 +110,20 @@ def _chunks(rows: Iterator, size: int) -> Iterator[list]:
 class _PlanImport:
     """One run: the register's facts, the shelters, the stored destinations, the report."""
 
-    def __init__(self, conn: Connection, today: date, present: set[str], report: ImportReport, apply: bool):
+    def __init__(self, conn: Connection, today: date, present: set[str], report: ImportReport, apply: bool,
+                 codes=None):
         self.conn, self.today, self.present, self.report, self.apply = conn, today, present, report, apply
         self.table = EvacuationPlan.__table__
         person = Person.__table__
-        self.facts_rows = {row.id: row for row in conn.execute(sa.select(*(person.c[c] for c in _FACT_COLUMNS)))}
+        query = sa.select(*(person.c[c] for c in _FACT_COLUMNS), person.c.municipality_code)
+        if codes is not None:  # the caller's register only: another city's number is unknown here
+            query = query.where(person.c.municipality_code.in_(sorted(codes)))
+        self.facts_rows = {row.id: row for row in conn.execute(query)}
         self.people = {row.register_no: row.id for row in self.facts_rows.values()}
         with Session(bind=conn) as session:
             shelters = session.exec(select(Shelter)).all()
+            self.several = len(installed_municipalities(session)) > 1
+            self.shelter_city = {s.id: (s.municipality_code, frozenset(s.accepts_from or ())) for s in shelters}
             self.shelter_facts = {s.id: shelter_from_row(s) for s in shelters}
             self.index = ShelterIndex((s.id, s.common_id, s.name) for s in shelters)
         t = self.table
@@ -131,6 +142,13 @@ class _PlanImport:
         if stored is not None and stored[position] == shelter_id:
             return []
         field = "destination_shelter_id" if key == "destination" else "alternate_shelter_id"
+        if self.several:  # 広域避難: another city's shelter only when it accepts the person's city
+            own = self.facts_rows[person_id].municipality_code
+            city, accepts = self.shelter_city[shelter_id]
+            if city != own and own not in accepts:
+                return [error("other_municipality", "他の市区町村の避難所で、この方の市区町村からの受入れ（受入協定）がありません",
+                              "a shelter of another municipality that does not accept the person's municipality",
+                              field)]
         return destination_problems(person_from_row(self.facts_rows[person_id]), self.shelter_facts[shelter_id],
                                     self.today, field=field)
 

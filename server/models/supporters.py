@@ -16,6 +16,7 @@ from typing import Optional
 from pydantic import field_validator, model_validator
 from sqlmodel import Field, SQLModel
 
+from .geo import normalize_municipality_code
 from .base import (CreateMixin, PublicRecordMeta, RecordMeta, TextStripped, Update, UTCDateTime, enum_field,
                    json_list, not_future, utcnow)
 
@@ -50,6 +51,16 @@ class SupporterFields(TextStripped):
     active: bool = Field(default=True, index=True, description="false: 辞退・転出 (left)")
     left_on: Optional[date] = Field(default=None, description="辞退・転出日")
     notes: str = Field(default="", max_length=1000, description="備考")
+    # Several municipalities in one installation: whose register the entry is on. Set on create
+    # from the 町丁目, else the caller's only municipality, else the installation's only one
+    # (records/supporter_links.py: default_municipality); never changed by an update.
+    municipality_code: Optional[str] = Field(default=None, max_length=6, index=True,
+                                             description="全国地方公共団体コード of the city keeping the entry")
+
+    @field_validator("municipality_code", mode="before")
+    @classmethod
+    def _municipality(cls, value):
+        return normalize_municipality_code(str(value)) if value not in (None, "") else None
 
     @field_validator("kind")
     @classmethod

@@ -55,10 +55,11 @@ def slip_code(register_no: str, person_id: uuid.UUID) -> str:
 
 
 def select_people(session: Session, district_ids: Optional[list] = None, missing: Optional[Recipient] = None,
-                  limit: int = MAX_LETTERS + 1) -> list[Person]:
+                  limit: int = MAX_LETTERS + 1, clauses: Optional[list] = None) -> list[Person]:
     """People to ask: in these districts (None: all), and without an answer recorded for the
-    category `missing` (None: without any answer per category), by district code then 登録者番号."""
-    query = select(Person)
+    category `missing` (None: without any answer per category), by district code then 登録者番号;
+    `clauses` keep to the caller's register (several municipalities)."""
+    query = select(Person).where(*(clauses or []))
     if district_ids:
         query = query.where(Person.district_id.in_(district_ids))
     answered = select(PersonConsent.person_id)
@@ -90,9 +91,12 @@ def letters_pdf(letters: list[ConsentLetter]) -> bytes:
     return html_to_pdf(render_letters_html(letters)).pdf
 
 
-def find_by_code(session: Session, code: str) -> Optional[Person]:
+def find_by_code(session: Session, code: str, clauses: Optional[list] = None) -> Optional[Person]:
     """The person a slip names: its QR payload, `登録者番号-XXXX` (the check must match) or the
-    登録者番号 alone. None when nobody matches (or the check part does not)."""
+    登録者番号 alone. None when nobody matches (or the check part does not). `clauses` keep to the
+    caller's register: another municipality's person is not found (their 登録者番号 may even be
+    the same as one of ours)."""
+    own = list(clauses or [])
     text = " ".join((code or "").split()).strip()
     if not text:
         return None
@@ -101,13 +105,15 @@ def find_by_code(session: Session, code: str) -> Optional[Person]:
             kind, person_id = parse_payload(text)
         except ValueError:
             return None
-        return session.get(Person, person_id) if kind in (CONSENT_KIND, "person") else None
-    person = session.exec(select(Person).where(Person.register_no == text)).first()
+        if kind not in (CONSENT_KIND, "person"):
+            return None
+        return session.exec(select(Person).where(Person.id == person_id, *own)).first()
+    person = session.exec(select(Person).where(Person.register_no == text, *own)).first()
     if person is not None:
         return person
     number, _, check = text.rpartition("-")
     if number and len(check) == 4:
-        person = session.exec(select(Person).where(Person.register_no == number)).first()
+        person = session.exec(select(Person).where(Person.register_no == number, *own)).first()
         if person is not None and person.id.hex[:4].upper() == check.upper():
             return person
     return None

@@ -28,7 +28,7 @@ from .dwat_roster import check_deployment_write, check_member_write, team_checks
 from .resource import DATETIME_SCHEMA, Filter, Resource, enum_filter, parse_bool, parse_datetime, uuid_filter
 from .rows import get_row
 from . import review_flags
-from .supporter_links import after_plan_write, after_supporter_write, check_links
+from .supporter_links import after_plan_write, after_supporter_write, check_links, default_municipality
 
 
 def _people_decorate(session: Session, rows: list[Person], items: list[dict]) -> None:
@@ -154,6 +154,7 @@ PLANS = Resource(
 SUPPORTERS = Resource(
     "supporters", SupporterRecord, supporters.SupporterCreate, supporters.SupporterPublic, supporters.SupporterUpdate,
     title="supporter", order_by=lambda t: [t.name_kana, t.name, t.id], before_write=_supporter_before_write,
+    create_defaults=default_municipality, fixed=frozenset({"municipality_code"}),
     filters=[Filter("kind", SupporterRecord.kind, description="minsei, jichikai, jishubo, neighbour, family, "
                                                                "care_manager, business, other"),
              Filter("active", SupporterRecord.active, parse_bool, schema={"type": "boolean"}),

@@ -100,6 +100,9 @@ class Resource:
     # Called after a successful update with (session, record id, values before, values after):
     # what depends on the record reacts (e.g. plans flagged 要見直し, records/review_flags.py).
     after_update: Optional[Callable[[Session, Any, dict, dict], None]] = None
+    # Called on a create with (session, field values, access) before the references are checked:
+    # fills what follows from the caller (a supporter's municipality) or raises a 422.
+    create_defaults: Optional[Callable[[Session, dict, Any], None]] = None
     # Adds derived state (latest event ...) to the public dicts of a page of rows.
     decorate: Optional[Callable[[Session, list[Any], list[dict]], None]] = None
     # Fields set when the record is made and never changed by an update: its identity (whose

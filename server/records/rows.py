@@ -159,6 +159,8 @@ def create_row(resource: Resource, session: Session, data: dict, access: Access 
     values = {name: getattr(model, name) for name in resource.field_names}
     if "recorded_by" in values and access.principal is not None:
         values["recorded_by"] = access.principal.username  # who recorded it is the caller, not what they say
+    if resource.create_defaults:
+        resource.create_defaults(session, values, access)
     check_references_and_uniques(resource, session, values, None)
     row = resource.table(**values)
     if client_id is not None:

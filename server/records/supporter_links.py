@@ -27,18 +27,44 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..auth.audit import record
+from ..auth.principal import installed_municipalities
 from ..domain.workbench.adapters import plan_from_row
 from ..domain.workbench.review import State, Trigger, review_triggers
 from ..domain.workbench.supporters import (Availability, SupporterEntry, SupporterKind, SupporterLoad,
                                            supporter_load, threshold_for)
 from ..errors import ApiError
-from ..models import ChangeLog, EvacuationPlan, SupporterRecord
+from ..models import ChangeLog, District, EvacuationPlan, SupporterRecord
 from ..models.vocab import PlanStatus
 from .access import UNRESTRICTED, Access
 from .rows import update_row
 from . import review_flags
 
 COPIED = ("name", "phone", "address")
+
+
+def default_municipality(session: Session, values: dict, access: Access) -> None:
+    """A new entry's municipality (several in one installation): the one named, else its 町丁目's,
+    else the caller's only one, else the installation's only one; with several possible and none
+    named, a 422 asks for it. A 町丁目 of another municipality than the one named is refused."""
+    district = session.get(District, values["district_id"]) if values.get("district_id") else None
+    named = values.get("municipality_code")
+    if named and district is not None and district.municipality_code != named:
+        raise ApiError(422, "validation failed", [{"field": "district_id",
+                                                   "message": "the 町丁目 is in another municipality than municipality_code"}])
+    if named:
+        return
+    codes = getattr(access.principal, "municipality_codes", None)
+    if district is not None:
+        values["municipality_code"] = district.municipality_code
+    elif codes is not None and len(codes) == 1:
+        values["municipality_code"] = next(iter(codes))
+    else:
+        installed = installed_municipalities(session)
+        if len(installed) > 1:
+            raise ApiError(422, "validation failed", [{"field": "municipality_code", "message":
+                           "市区町村か町丁目を指定してください (several municipalities: name the "
+                           "supporter's municipality_code or 町丁目)"}])
+        values["municipality_code"] = installed[0] if installed else None
 
 
 def entry_from_row(row: SupporterRecord) -> SupporterEntry:

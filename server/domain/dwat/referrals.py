@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional
+from typing import Optional, Sequence
 
 from sqlmodel import Session, select
 
@@ -149,11 +149,15 @@ def _latest_of(session: Session, state: ProposalState) -> Optional[MatchProposal
                         .order_by(MatchProposal.created_at.desc(), MatchProposal.id).limit(1)).first()
 
 
-def referral_list(session: Session, with_names: bool) -> list[Referral]:
+def referral_list(session: Session, with_names: bool, where: Sequence = ()) -> list[Referral]:
     """Every current move, oldest first, at its stage. A confirmed proposal that places the
     person decides the destination (placed); a newer proposal not yet confirmed shows as
-    proposed; a safety check at a welfare shelter after the move is the arrival."""
+    proposed; a safety check at a welfare shelter after the move is the arrival. `where`:
+    clauses on the triages (the caller's municipalities' sites)."""
     moves = current_moves(session)
+    if moves and where:
+        kept = set(session.exec(select(DwatTriage.id).where(DwatTriage.id.in_([t.id for t in moves]), *where)).all())
+        moves = [t for t in moves if t.id in kept]
     if not moves:
         return []
     arrived = arrivals(session, moves)

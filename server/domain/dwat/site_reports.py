@@ -11,7 +11,7 @@ the chronology (their text as written), never dropped.
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Optional
+from typing import Mapping, Optional, Sequence
 
 from sqlmodel import Session, select
 
@@ -50,8 +50,10 @@ def report_from_row(row: DwatActivityReport, deployment) -> DailyReport:
                        _pairs(row.triage_counts, TriageOutcome), row.observed_at, row.reporter, issues, handover)
 
 
-def load_reports(session: Session, start: Optional[date] = None, end: Optional[date] = None) -> list[DailyReport]:
-    query = select(DwatActivityReport)
+def load_reports(session: Session, start: Optional[date] = None, end: Optional[date] = None,
+                 where: Sequence = ()) -> list[DailyReport]:
+    """The stored reports (of `where`: the caller's municipalities' sites) as DailyReports."""
+    query = select(DwatActivityReport).where(*where)
     if start:
         query = query.where(DwatActivityReport.report_date >= start)
     if end:
@@ -62,8 +64,9 @@ def load_reports(session: Session, start: Optional[date] = None, end: Optional[d
     return [report_from_row(r, deployments[r.deployment_id]) for r in rows if r.deployment_id in deployments]
 
 
-def site_days(session: Session, start: Optional[date] = None, end: Optional[date] = None) -> list[SiteDay]:
-    return aggregate(load_reports(session, start, end))
+def site_days(session: Session, start: Optional[date] = None, end: Optional[date] = None,
+              where: Sequence = ()) -> list[SiteDay]:
+    return aggregate(load_reports(session, start, end, where))
 
 
 def names(session: Session) -> tuple[dict, dict]:
@@ -116,15 +119,19 @@ def deployment_events(deployments, today: date) -> list[ChronoEvent]:
     return out
 
 
-def load_chronology(session: Session, today: Optional[date] = None) -> list[ChronoEvent]:
+def load_chronology(session: Session, today: Optional[date] = None,
+                    where: Optional[Mapping[str, Sequence]] = None) -> list[ChronoEvent]:
     """Every event, in time order (daily_report.chronology). Triages by outcome only: no person
-    is named (the chronology goes to the prefecture)."""
+    is named (the chronology goes to the prefecture). `where`: clauses per kind ("requests",
+    "deployments", "triages", "reports") keeping to the caller's municipalities' sites."""
     today = today or today_jst()
-    deployments = session.exec(select(DwatDeployment)).all()
+    where = where or {}
+    deployments = session.exec(select(DwatDeployment).where(*where.get("deployments", ()))).all()
     team_of = {d.id: d.team_id for d in deployments}
     triages = []
-    for t in session.exec(select(DwatTriage)).all():
+    for t in session.exec(select(DwatTriage).where(*where.get("triages", ()))).all():
         triages.append(Triage(t.id, t.deployment_id, t.person_id, t.shelter_id, TriageOutcome(t.outcome),
                               t.observed_at, t.reporter))
-    return chronology(request_events(session.exec(select(DwatRequest)).all()), deployment_events(deployments, today),
-                      triage_events(triages, team_of), report_events(load_reports(session)))
+    requests = session.exec(select(DwatRequest).where(*where.get("requests", ()))).all()
+    return chronology(request_events(requests), deployment_events(deployments, today),
+                      triage_events(triages, team_of), report_events(load_reports(session, where=where.get("reports", ()))))
