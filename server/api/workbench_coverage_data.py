@@ -188,27 +188,36 @@ def load(session: Session, people_access: Access, plan_access: Access, today: da
     status_of = {s.value: s for s in PlanStatus}
     _MEMO.update(people=memo_people, plans=memo_plans)
     for plan_id, person_id, status, raw, digits, destination, review_due in parsed:
-        keys, known = [], False
-        for n, (s, phone) in enumerate(zip(raw, digits)):
-            key = None
-            if s.get("supporter_id"):
-                sid = s["supporter_id"]
-                key = sid if sid in entries else ("entry", str(sid))
-                known = True
-            elif phone in by_contact:  # the name only for the few whose phone matches
-                wanted_name = name_key(s.get("name", ""))
-                match = next((m for m in by_contact[phone] if name_key(m[1]) == wanted_name), None)
-                if match is not None:
-                    key, known = ("person", match[0]), True
-                    if key not in entries:
-                        entries[key] = SupporterEntry(key, match[1], birth_date=match[2], person_id=match[0])
-            keys.append(key if key is not None else ("free", plan_id, n))
-        if known:  # otherwise coverage counts the free-text supporters themselves
+        keys = link_keys(plan_id, raw, digits, by_contact, entries)
+        if keys is not None:  # otherwise coverage counts the free-text supporters themselves
             links[plan_id] = keys
         plans[person_id] = Plan(plan_id, person_id, status_of.get(getattr(status, "value", status),
                                                                   PlanStatus.not_started),
                                 (_SOMEONE,) * len(raw), destination, None, review_due=review_due)
     return people, plans, links, entries, _shelters(session)
+
+
+def link_keys(plan_id, raw: list, digits: list, by_contact: Mapping, entries: dict) -> Optional[list]:
+    """A plan's supporters as register keys, or None when none is on a register (then its
+    free-text supporters count as they are). `digits`: each free-text supporter's phone digits;
+    `by_contact`: phone digits → [(person id, name, birth date)] in register order. A person
+    matched by phone and name is added to `entries` as ("person", id)."""
+    keys, known = [], False
+    for n, (s, phone) in enumerate(zip(raw, digits)):
+        key = None
+        if s.get("supporter_id"):
+            sid = s["supporter_id"]
+            key = sid if sid in entries else ("entry", str(sid))
+            known = True
+        elif phone in by_contact:  # the name only for the few whose phone matches
+            wanted_name = name_key(s.get("name", ""))
+            match = next((m for m in by_contact[phone] if name_key(m[1]) == wanted_name), None)
+            if match is not None:
+                key, known = ("person", match[0]), True
+                if key not in entries:
+                    entries[key] = SupporterEntry(key, match[1], birth_date=match[2], person_id=match[0])
+        keys.append(key if key is not None else ("free", plan_id, n))
+    return keys if known else None
 
 
 def coverage_ids(ids) -> list[uuid.UUID]:
