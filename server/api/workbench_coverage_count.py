@@ -1,0 +1,203 @@
+"""The coverage figures counted from columns: what the page runs on a cold view.
+
+`workbench_coverage_data.load` builds the domain's inputs (a PersonFacts per person, a Plan per
+plan) and `domain.workbench.coverage.coverage` counts them; at 50,000 people building those
+inputs is most of a cold view. Here the same figures come from the raw columns: consent,
+plan status, review date and the person's areas are compared as the driver gives them
+(ISO dates compare as text), a plan's supporters are parsed only when one of them may be on
+a register (a `supporter_id`, or a phone that is some registered person's), and only plans
+with a destination build a PersonFacts — once per needs profile, for the shelter rules. The
+domain's helpers decide every figure (`linked_supporters`, `destination_figures`,
+`minsei_by_district`, `assemble`), and tests/test_workbench_coverage_count.py checks that both
+ways give the same figures and lists on a randomised city.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import date
+
+import numpy as np
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ..domain.matching.rules import person_groups, required_capabilities
+from ..domain.workbench.common import PersonFacts
+from ..domain.workbench.coverage import (FIGURES, Coverage, _elderly_cutoff, assemble, codes_of, destination_figures,
+                                         linked_supporters, minsei_by_district, minsei_members,
+                                         supporter_facts)
+from ..models import District, EvacuationPlan, Person
+from ..records.access import Access
+from . import workbench_coverage_data as data
+
+_COL = {name: i for i, name in enumerate(FIGURES)}
+_STATUS = {"not_started": _COL["plan_not_started"], "drafting": _COL["plan_drafting"], "done": _COL["plan_done"],
+           "needs_review": _COL["plan_needs_review"]}
+# A plan's JSON text (SQLite) is parsed only if a supporter is linked or has a phone: the app
+# writes `"supporter_id": null` for a free-text supporter and never escapes a phone's digits.
+_LINKED = re.compile(r'"supporter_id":(?!\s*null)')
+_PHONE = re.compile(r'"phone":\s*"([^"\\]*)"')
+
+
+def _text(value):
+    """An enum column's value as text (drivers give str; an Enum member gives its value)."""
+    return value if value is None or isinstance(value, str) else getattr(value, "value", value)
+
+
+def _recode(codes: np.ndarray, keys: list) -> tuple[np.ndarray, list]:
+    """Codes over raw keys → codes over the mapped keys (two raw keys may map to one, e.g. None)."""
+    mapped, distinct = codes_of(keys)
+    return (mapped[codes] if len(codes) else codes), distinct
+
+
+def count(session: Session, people_access: Access, plan_access: Access, today: date) -> Coverage:
+    """The same figures as `coverage(*load(...), today)`, for everything the caller may see."""
+    districts = {raw: (uuid.UUID(str(i)), None if parent is None else uuid.UUID(str(parent)))
+                 for raw, i, parent in session.execute(select(data._raw(District.id), District.id, District.parent_id))}
+    conn = session.connection()
+    rows = conn.execute(select(data._raw(Person.id), data._raw(Person.birth_date), data._raw(Person.reasons),
+                               data._raw(Person.care_needs), data._raw(Person.district_id), Person.minsei_iin,
+                               data._raw(Person.consent), Person.name, Person.phone)
+                        .where(*people_access.clauses()).order_by(Person.register_no)).all()
+    ids, births, reasons, needs, district, minsei, consent, names, phones = \
+        (list(column) for column in zip(*rows)) if rows else ([] for _ in range(9))
+    n_people = len(ids)
+    index = {pid: i for i, pid in enumerate(ids)}
+    flags = np.zeros((n_people, len(FIGURES)), dtype=bool)
+    flags[:, _COL["registered"]] = True
+    flags[:, _COL["consented"]] = np.fromiter((_text(c) == "yes" for c in consent), dtype=bool, count=n_people)
+
+    # Register phones (digits) → people, in register order: who a free-text supporter may be.
+    by_contact: dict = {}
+    for i, phone in enumerate(phones):
+        if phone:
+            digits = data._digits(phone)
+            if digits:
+                by_contact.setdefault(digits, []).append(i)
+
+    entries: dict = dict(data.SUPPORTER_ENTRIES(session)) if data.SUPPORTER_ENTRIES is not None else {}
+    columns = [data._raw(EvacuationPlan.id), data._raw(EvacuationPlan.person_id), data._raw(EvacuationPlan.status),
+               data._raw(EvacuationPlan.supporters), data._raw(EvacuationPlan.destination_shelter_id),
+               data._raw(EvacuationPlan.review_due)]
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:  # the number of supporters without parsing the JSON in Python
+        columns.append(sa.func.json_array_length(EvacuationPlan.supporters))
+    plan_rows = conn.execute(select(*columns).where(*plan_access.clauses())).all()
+
+    who, status_col, size, overdue, destined = [], [], [], [], []
+    linked_plans = []  # (person index, plan id, parsed supporters)
+    today_text = today.isoformat()
+    for row in plan_rows:
+        i = index.get(row[1])
+        if i is None:
+            continue
+        who.append(i)
+        status_col.append(_STATUS.get(_text(row[2]), _COL["plan_not_started"]))
+        supporters = row[3]
+        if isinstance(supporters, str):
+            if supporters == "[]":
+                size.append(0)
+            elif "\\" in supporters or _LINKED.search(supporters) or any(
+                    data._digits(p) in by_contact for p in _PHONE.findall(supporters)):
+                linked_plans.append((i, row[0], json.loads(supporters), len(size)))
+                size.append(0)
+            else:
+                size.append(row[6] if sqlite and row[6] is not None else len(json.loads(supporters)))
+        else:
+            supporters = supporters or []
+            if any(s.get("supporter_id") or (s.get("phone") and data._digits(s["phone"]) in by_contact)
+                   for s in supporters):
+                linked_plans.append((i, row[0], supporters, len(size)))
+            size.append(len(supporters))
+        due = row[5]
+        if due and (due[:10] < today_text if isinstance(due, str) else due < today):
+            overdue.append(i)
+        if row[4] is not None:
+            destined.append((i, row[4]))
+
+    # Plans whose supporters may be on a register: the domain's rules, as `load` applies them.
+    contact: dict = {}
+    links = {}
+    for i, plan_id, raw, _ in linked_plans:
+        digits = [data._digits(s["phone"]) if s.get("phone") and not s.get("supporter_id") else None for s in raw]
+        for d in digits:
+            if d in by_contact and d not in contact:
+                contact[d] = [(ids[m], names[m], data._day(births[m])) for m in by_contact[d]]
+        keys = data.link_keys(plan_id, raw, digits, contact, entries)
+        if keys is not None:
+            links[plan_id] = keys
+    facts = supporter_facts(entries, today).get
+    elderly, registered = [], []
+    for i, plan_id, raw, at in linked_plans:
+        keys = links.get(plan_id)
+        if keys is None:
+            size[at] = len(raw)
+            continue
+        size[at], old, known = linked_supporters(keys, facts)
+        if old:
+            elderly.append(i)
+        if known:
+            registered.append(i)
+
+    who_arr = np.asarray(who, dtype=np.int64)
+    planned = np.zeros(n_people, dtype=bool)
+    planned[who_arr] = True
+    flags[~planned, _COL["plan_not_started"]] = True
+    flags[~planned, _COL["supporters_0"]] = True
+    if len(who_arr):
+        flags[who_arr, np.asarray(status_col, dtype=np.int64)] = True
+        sizes = np.asarray(size, dtype=np.int64)
+        flags[who_arr, np.where(sizes == 0, _COL["supporters_0"],
+                                np.where(sizes == 1, _COL["supporters_1"], _COL["supporters_2plus"]))] = True
+    for name, members in (("elderly_supporter", elderly), ("registered_supporter", registered),
+                          ("review_overdue", overdue)):
+        if members:
+            flags[np.asarray(members, dtype=np.int64), _COL[name]] = True
+    _destinations(flags, destined, births, reasons, needs, ids, data._shelters(session), today)
+
+    # Areas: codes over the raw district values, then mapped to 町丁目 / 福祉圏域 keys.
+    raw_codes, raw_keys = codes_of(district)
+    none = (None, None)
+    chome_keys = [districts.get(k, none)[0] for k in raw_keys]
+    area_keys = [districts.get(k, none)[1] for k in raw_keys]
+    by_district = minsei_by_district(entries.values())
+    per_district = [tuple(by_district.get(k, ())) for k in chome_keys]
+    person_minsei = [per_district[c] or ((f"名簿:{m}",) if m else ())
+                     for c, m in zip(raw_codes.tolist(), minsei)]
+    return assemble(ids, flags, _recode(raw_codes, area_keys), _recode(raw_codes, chome_keys),
+                    minsei_members(person_minsei))
+
+
+def _destinations(flags: np.ndarray, destined: list, births: list, reasons: list, needs: list, ids: list,
+                  shelters: dict, today: date) -> None:
+    """Mark the destination figures: the shelter rules run once per destination × needs profile."""
+    born_by = _elderly_cutoff(today)
+    cutoff_text = born_by.isoformat()
+    memo: dict = {}
+    profiles: dict = {}
+    verdicts: dict = {}
+    marked: dict[int, list[int]] = {}
+    for i, destination in destined:
+        birth = births[i]
+        older = birth is not None and birth != "" and (
+            birth[:10] <= cutoff_text if isinstance(birth, str) else birth <= born_by)
+        r, c = data._decoded(reasons[i], memo), data._decoded(needs[i], memo)
+        pkey = (r, c, older)
+        found = profiles.get(pkey)
+        if found is None:
+            person = PersonFacts(ids[i], birth_date=data._day(birth), reasons=r, care_needs=c)
+            profile = (person_groups(r, c, person.birth_date, today), required_capabilities(c))
+            found = profiles[pkey] = (person, profile)
+        person, profile = found
+        vkey = (destination, profile)
+        columns = verdicts.get(vkey)
+        if columns is None:
+            columns = verdicts[vkey] = [marked.setdefault(_COL[name], []) for name in
+                                        destination_figures(person, shelters.get(destination), today, None, profile)]
+        for members in columns:
+            members.append(i)
+    for col, members in marked.items():
+        if members:
+            flags[np.asarray(members, dtype=np.int64), col] = True
