@@ -73,7 +73,9 @@ def count(session: Session, people_access: Access, plan_access: Access, today: d
     by_contact: dict = {}
     for i, phone in enumerate(phones):
         if phone:
-            digits = data._digits(phone)
+            digits = phone.replace("-", "")  # stored phones are normalised: digits and hyphens
+            if not digits.isdigit() or not digits.isascii():
+                digits = data._digits(phone)
             if digits:
                 by_contact.setdefault(digits, []).append(i)
 
@@ -100,7 +102,8 @@ def count(session: Session, people_access: Access, plan_access: Access, today: d
             if supporters == "[]":
                 size.append(0)
             elif "\\" in supporters or _LINKED.search(supporters) or any(
-                    data._digits(p) in by_contact for p in _PHONE.findall(supporters)):
+                    (p.replace("-", "") in by_contact or data._digits(p) in by_contact)
+                    for p in _PHONE.findall(supporters)):
                 linked_plans.append((i, row[0], json.loads(supporters), len(size)))
                 size.append(0)
             else:

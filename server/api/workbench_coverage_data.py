@@ -180,7 +180,7 @@ def load(session: Session, people_access: Access, plan_access: Access, today: da
         people.append(person)
         if phone:
             plain = phone.replace("-", "")  # stored phones are normalised: the digits and hyphens
-            if plain in wanted or (not plain.isdigit() and _digits(phone) in wanted):
+            if plain in wanted or (not (plain.isascii() and plain.isdigit()) and _digits(phone) in wanted):
                 by_contact.setdefault(_digits(phone), []).append((pid, name, birth))
     entries: dict = dict(SUPPORTER_ENTRIES(session)) if SUPPORTER_ENTRIES is not None else {}
     links: dict = {}
