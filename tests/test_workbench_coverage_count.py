@@ -101,3 +101,30 @@ def test_column_count_equals_the_domain_count_on_a_randomised_city(engine, seed)
     for level in data.LEVELS:
         for area in getattr(got, level).values():
             assert area.counts() == {n: area.figures[n].count for n in FIGURES}
+
+
+def test_garbage_collection_is_paused_only_while_counting():
+    import gc
+
+    from server.api.workbench_coverage_count import gc_paused
+
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():  # a second count at the same time
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the first count still runs
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()
+    try:
+        with gc_paused():
+            raise ValueError("a failed count")
+    except ValueError:
+        pass
+    assert gc.isenabled()

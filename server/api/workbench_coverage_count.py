@@ -14,9 +14,12 @@ ways give the same figures and lists on a randomised city.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+import threading
 import uuid
+from contextlib import contextmanager
 from datetime import date
 
 import numpy as np
@@ -39,6 +42,30 @@ _STATUS = {"not_started": _COL["plan_not_started"], "drafting": _COL["plan_draft
 # writes `"supporter_id": null` for a free-text supporter and never escapes a phone's digits.
 _LINKED = re.compile(r'"supporter_id":(?!\s*null)')
 _PHONE = re.compile(r'"phone":\s*"([^"\\]*)"')
+
+
+_GC = {"holders": 0, "was_enabled": True}
+_GC_LOCK = threading.Lock()
+
+
+@contextmanager
+def gc_paused():
+    """No cyclic garbage collection while counting: the count makes ≈ 150,000 short-lived
+    tuples, and each collection they trigger walks every object of the process (≈ 0.3 s of a
+    0.8 s count at 50,000 people). Nothing here makes cycles; collection resumes after the
+    last concurrent count ends (and only if it was on before)."""
+    with _GC_LOCK:
+        if _GC["holders"] == 0:
+            _GC["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _GC["holders"] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC["holders"] -= 1
+            if _GC["holders"] == 0 and _GC["was_enabled"]:
+                gc.enable()
 
 
 def _fetch(conn, statement) -> list[tuple]:
@@ -158,7 +185,8 @@ def count(session: Session, people_access: Access, plan_access: Access, today: d
         if members:
             people_of = who[np.asarray(members, dtype=np.int64)]
             flags[people_of[people_of >= 0], _COL[name]] = True
-    destined = [(int(who[j]), d) for j, d in destined if who[j] >= 0]
+    person_of = who.tolist()  # (numpy scalars one by one are slow)
+    destined = [(person_of[j], d) for j, d in destined if person_of[j] >= 0]
     _destinations(flags, destined, births, reasons, needs, ids, data._shelters(session), today)
 
     # Areas: codes over the raw district values, then mapped to 町丁目 / 福祉圏域 keys.

@@ -247,8 +247,9 @@ def city_coverage(session: Session, people_access: Access, plan_access: Access, 
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit
-    from .workbench_coverage_count import count  # (it builds on this module's readers)
-    result = count(session, people_access, plan_access, today)
+    from .workbench_coverage_count import count, gc_paused  # (it builds on this module's readers)
+    with gc_paused():
+        result = count(session, people_access, plan_access, today)
     with _LOCK:
         _CACHE[key] = result
         while len(_CACHE) > _CACHE_SIZE:
