@@ -98,6 +98,7 @@ def test_column_count_equals_the_domain_count_on_a_randomised_city(engine, seed)
                  "registered_supporter", "review_overdue", "destination_unusable"):
         assert city[name] > 0, name
     assert None in got.chome and any(isinstance(k, str) and k.startswith("名簿:") for k in got.minsei)
+    assert any(k is not None and not isinstance(k, str) for k in got.minsei)  # a 民生委員 of the register
     for level in data.LEVELS:
         for area in getattr(got, level).values():
             assert area.counts() == {n: area.figures[n].count for n in FIGURES}
@@ -128,3 +129,35 @@ def test_garbage_collection_is_paused_only_while_counting():
     except ValueError:
         pass
     assert gc.isenabled()
+
+
+def test_register_entries_count_through_the_database(engine):
+    """The supporter register's 民生委員 (担当区域, stored as JSON text) counts the people of its
+    町丁目, and a plan's register-linked supporters (their id stored as JSON text) count with
+    the entry's facts: an elderly entry is elderly, a departed one is no supporter."""
+    load_demo_city(engine, build_demo_city(seed=3, people=60))
+    with Session(engine) as s:
+        first, second = s.exec(select(Person).where(Person.district_id.is_not(None))
+                               .order_by(Person.register_no).limit(2)).all()
+        minsei = SupporterRecord(kind="minsei", name="民生 花子", area_district_ids=[first.district_id])
+        elderly = SupporterRecord(kind="neighbour", name="近所 太郎", birth_year=1940)
+        gone = SupporterRecord(kind="neighbour", name="転出 次郎", active=False, left_on=today_jst())
+        s.add_all([minsei, elderly, gone])
+        s.flush()
+        for person, entry in ((first, elderly), (second, gone)):
+            plan = s.exec(select(EvacuationPlan).where(EvacuationPlan.person_id == person.id)).first() \
+                or EvacuationPlan(person_id=person.id)
+            plan.supporters = [{"name": entry.name, "supporter_id": str(entry.id)}]
+            s.add(plan)
+        s.commit()
+        ids = {"first": first.id.hex, "second": second.id.hex, "minsei": minsei.id}
+    data.clear_cache()
+    today = today_jst()
+    with Session(engine) as s:
+        for cov in (count(s, UNRESTRICTED, UNRESTRICTED, today),
+                    coverage(*data.load(s, UNRESTRICTED, UNRESTRICTED, today), today)):
+            held = {str(i).replace("-", "") for i in cov.minsei[ids["minsei"]].figures["registered"].ids}
+            assert ids["first"] in held
+            city = {n: {str(i).replace("-", "") for i in cov.city.figures[n].ids} for n in FIGURES}
+            assert ids["first"] in city["elderly_supporter"] and ids["first"] in city["supporters_1"]
+            assert ids["second"] in city["supporters_0"] and ids["second"] not in city["supporters_1"]

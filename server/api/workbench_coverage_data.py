@@ -17,6 +17,7 @@ plans or shelters moves the change log, so a cached figure is never older than t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
@@ -44,8 +45,23 @@ LEVELS = ("welfare_area", "chome", "minsei")
 NONE_KEY = "none"  # a link's key for people with no 町丁目 / 福祉圏域 / 民生委員 (未割当)
 
 def register_entries(session: Session) -> Mapping[Hashable, SupporterEntry]:
-    """Every entry of the supporter register in its domain form, by id."""
-    return {row.id: entry_from_row(row) for row in session.exec(select(SupporterRecord)).all()}
+    """Every entry of the supporter register in its domain form, by id. The 担当区域 comes back
+    from its JSON column as text: as UUIDs it matches the people's 町丁目 (the coverage keys)."""
+    out = {}
+    for row in session.exec(select(SupporterRecord)).all():
+        entry = entry_from_row(row)
+        out[row.id] = dataclasses.replace(entry, area=frozenset(_as_uuid(d) for d in entry.area))
+    return out
+
+
+def _as_uuid(value):
+    """A UUID written as text (JSON) as the UUID; anything else unchanged."""
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            return value
+    return value
 
 
 # The supporter register's entries (session → {entry id: SupporterEntry}); tests may swap it.
@@ -207,6 +223,7 @@ def link_keys(plan_id, raw: list, digits: list, by_contact: Mapping, entries: di
         key = None
         if s.get("supporter_id"):
             sid = s["supporter_id"]
+            sid = sid if sid in entries else _as_uuid(sid)  # the plan's JSON holds the id as text
             key = sid if sid in entries else ("entry", str(sid))
             known = True
         elif phone in by_contact:  # the name only for the few whose phone matches
