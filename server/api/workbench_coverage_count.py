@@ -102,15 +102,15 @@ def count(session: Session, people_access: Access, plan_access: Access, today: d
     flags[:, _COL["registered"]] = True
     flags[:, _COL["consented"]] = np.fromiter((c == "yes" for c in consent), dtype=bool, count=n_people)
 
-    # Register phones (digits) → people, in register order: who a free-text supporter may be.
-    by_contact: dict = {}
-    for i, phone in enumerate(phones):
-        if phone:
-            digits = phone.replace("-", "")  # stored phones are normalised: digits and hyphens
-            if not digits.isdigit() or not digits.isascii():
-                digits = data._digits(phone)
-            if digits:
-                by_contact.setdefault(digits, []).append(i)
+    # Register phones as digits: who a free-text supporter may be. Stored phones are normalised
+    # (digits and hyphens), so one check over all of them usually spares a check per phone.
+    digits_of = [p.replace("-", "") if p else "" for p in phones]
+    joined = "".join(digits_of)
+    if not (joined.isascii() and joined.isdigit()):
+        digits_of = [d if not d or (d.isascii() and d.isdigit()) else data._digits(phones[i])
+                     for i, d in enumerate(digits_of)]
+    register_digits = set(digits_of)
+    register_digits.discard("")
 
     entries: dict = dict(data.SUPPORTER_ENTRIES(session)) if data.SUPPORTER_ENTRIES is not None else {}
     columns = [data._raw(EvacuationPlan.id), data._raw(EvacuationPlan.person_id), data._raw(EvacuationPlan.status),
@@ -136,23 +136,24 @@ def count(session: Session, people_access: Access, plan_access: Access, today: d
             if supporters == "[]":
                 size[j] = 0
             elif "\\" in supporters or _LINKED.search(supporters) or any(
-                    ((d := p.replace("-", "")) in by_contact or (not (d.isascii() and d.isdigit()) and data._digits(p) in by_contact))
+                    ((d := p.replace("-", "")) in register_digits or (not (d.isascii() and d.isdigit()) and data._digits(p) in register_digits))
                     for p in _PHONE.findall(supporters)):
                 linked_plans.append((j, plan_ids[j], json.loads(supporters)))
             elif size[j] is None:
                 size[j] = len(json.loads(supporters))
-        elif supporters and any(s.get("supporter_id") or (s.get("phone") and data._digits(s["phone"]) in by_contact)
+        elif supporters and any(s.get("supporter_id") or (s.get("phone") and data._digits(s["phone"]) in register_digits)
                                 for s in supporters):
             linked_plans.append((j, plan_ids[j], supporters))
 
     # Plans whose supporters may be on a register: the domain's rules, as `load` applies them.
-    contact: dict = {}
+    digits_by_plan = [[data._digits(s["phone"]) if s.get("phone") and not s.get("supporter_id") else None
+                       for s in raw] for _, _, raw in linked_plans]
+    wanted = {d for digits in digits_by_plan for d in digits if d in register_digits}
+    contact: dict = {}  # phone digits → [(person id, name, birth date)] in register order
+    for m in ([i for i, d in enumerate(digits_of) if d in wanted] if wanted else ()):
+        contact.setdefault(digits_of[m], []).append((ids[m], names[m], data._day(births[m])))
     links = {}
-    for _, plan_id, raw in linked_plans:
-        digits = [data._digits(s["phone"]) if s.get("phone") and not s.get("supporter_id") else None for s in raw]
-        for d in digits:
-            if d in by_contact and d not in contact:
-                contact[d] = [(ids[m], names[m], data._day(births[m])) for m in by_contact[d]]
+    for (_, plan_id, raw), digits in zip(linked_plans, digits_by_plan):
         keys = data.link_keys(plan_id, raw, digits, contact, entries)
         if keys is not None:
             links[plan_id] = keys
@@ -215,10 +216,13 @@ def _destinations(flags: np.ndarray, destined: list, births: list, reasons: list
         birth = births[i]
         older = birth is not None and birth != "" and (
             birth[:10] <= cutoff_text if isinstance(birth, str) else birth <= born_by)
-        r, c = data._decoded(reasons[i], memo), data._decoded(needs[i], memo)
+        r, c = reasons[i], needs[i]
+        if not (isinstance(r, str) and isinstance(c, str)):  # (JSON text is its own key; a list is not hashable)
+            r, c = data._decoded(r, memo), data._decoded(c, memo)
         pkey = (r, c, older)
         found = profiles.get(pkey)
         if found is None:
+            r, c = data._decoded(r, memo), data._decoded(c, memo)
             person = PersonFacts(ids[i], birth_date=data._day(birth), reasons=r, care_needs=c)
             profile = (person_groups(r, c, person.birth_date, today), required_capabilities(c))
             found = profiles[pkey] = (person, profile)
