@@ -79,6 +79,19 @@ def _fetch(conn, statement) -> list[tuple]:
         result.close()
 
 
+def _may_be_registered(text: str, register_digits: set) -> bool:
+    """Whether a plan's supporters (JSON text) may include someone on a register: a linked
+    entry, or a phone whose digits are a registered person's (escaped text: parsed to be sure)."""
+    if "\\" in text or _LINKED.search(text):
+        return True
+    for phone in _PHONE.findall(text):
+        plain = phone.replace("-", "")
+        if plain in register_digits or (not (plain.isascii() and plain.isdigit())
+                                        and data._digits(phone) in register_digits):
+            return True
+    return False
+
+
 def _recode(codes: np.ndarray, keys: list) -> tuple[np.ndarray, list]:
     """Codes over raw keys → codes over the mapped keys (two raw keys may map to one, e.g. None)."""
     mapped, distinct = codes_of(keys)
@@ -125,24 +138,25 @@ def count(session: Session, people_access: Access, plan_access: Access, today: d
     # Column by column (comprehensions, not one loop with many branches): plan j is person who[j]'s.
     who = np.fromiter((index.get(p, -1) for p in person_ids), dtype=np.int64, count=len(plan_rows))
     not_started = _COL["plan_not_started"]
-    status_col = np.fromiter((_STATUS.get(st, not_started) for st in statuses), dtype=np.int64, count=len(plan_rows))
+    status_col = np.fromiter((_STATUS.get(st, not_started) for st in statuses), dtype=np.int64,
+                             count=len(plan_rows))
     today_text = today.isoformat()
-    overdue = [j for j, due in enumerate(dues) if due and (due[:10] < today_text if isinstance(due, str) else due < today)]
+    overdue = [j for j, due in enumerate(dues)
+               if due and (due[:10] < today_text if isinstance(due, str) else due < today)]
     destined = [(j, d) for j, d in enumerate(destinations) if d is not None]
-    size = list(lengths[0]) if sqlite and lengths else [len(sup or ()) if not isinstance(sup, str) else None for sup in supporters_col]
+    size = list(lengths[0]) if sqlite and lengths else \
+        [None if isinstance(sup, str) else len(sup or ()) for sup in supporters_col]
     linked_plans = []  # (plan index, plan id, parsed supporters)
     for j, supporters in enumerate(supporters_col):
         if isinstance(supporters, str):
             if supporters == "[]":
                 size[j] = 0
-            elif "\\" in supporters or _LINKED.search(supporters) or any(
-                    ((d := p.replace("-", "")) in register_digits or (not (d.isascii() and d.isdigit()) and data._digits(p) in register_digits))
-                    for p in _PHONE.findall(supporters)):
+            elif _may_be_registered(supporters, register_digits):
                 linked_plans.append((j, plan_ids[j], json.loads(supporters)))
             elif size[j] is None:
                 size[j] = len(json.loads(supporters))
-        elif supporters and any(s.get("supporter_id") or (s.get("phone") and data._digits(s["phone"]) in register_digits)
-                                for s in supporters):
+        elif supporters and any(s.get("supporter_id") or (s.get("phone") and data._digits(s["phone"]) in
+                                                           register_digits) for s in supporters):
             linked_plans.append((j, plan_ids[j], supporters))
 
     # Plans whose supporters may be on a register: the domain's rules, as `load` applies them.
