@@ -85,7 +85,7 @@ def test_column_count_equals_the_domain_count_on_a_randomised_city(engine, seed)
     today = today_jst()
     with Session(engine) as s:
         expected = coverage(*data.load(s, UNRESTRICTED, UNRESTRICTED, today), today)
-        got = count(s, UNRESTRICTED, UNRESTRICTED, today)
+        got = count(s, UNRESTRICTED, UNRESTRICTED, today, data.SUPPORTER_ENTRIES(s))
     want, have = _figures(expected), _figures(got)
     for level, areas in want.items():
         assert set(have[level]) == set(areas), level
@@ -154,7 +154,7 @@ def test_register_entries_count_through_the_database(engine):
     data.clear_cache()
     today = today_jst()
     with Session(engine) as s:
-        for cov in (count(s, UNRESTRICTED, UNRESTRICTED, today),
+        for cov in (count(s, UNRESTRICTED, UNRESTRICTED, today, data.SUPPORTER_ENTRIES(s)),
                     coverage(*data.load(s, UNRESTRICTED, UNRESTRICTED, today), today)):
             held = {str(i).replace("-", "") for i in cov.minsei[ids["minsei"]].figures["registered"].ids}
             assert ids["first"] in held

@@ -21,6 +21,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from datetime import date
+from typing import Hashable, Mapping
 
 import numpy as np
 import sqlalchemy as sa
@@ -28,12 +29,13 @@ from sqlmodel import Session, select
 
 from ..domain.matching.rules import person_groups, required_capabilities
 from ..domain.workbench.common import PersonFacts
+from ..domain.workbench.supporters import SupporterEntry
 from ..domain.workbench.coverage import (FIGURES, Coverage, _elderly_cutoff, assemble, codes_of, destination_figures,
                                          linked_supporters, minsei_by_district, minsei_members,
                                          supporter_facts)
 from ..models import District, EvacuationPlan, Person
 from ..records.access import Access
-from . import workbench_coverage_data as data
+from . import workbench_coverage_rows as shared
 
 _COL = {name: i for i, name in enumerate(FIGURES)}
 _STATUS = {"not_started": _COL["plan_not_started"], "drafting": _COL["plan_drafting"], "done": _COL["plan_done"],
@@ -70,7 +72,7 @@ def gc_paused():
 
 def _fetch(conn, statement) -> list[tuple]:
     """The rows as the driver's tuples: SQLAlchemy's Row objects cost ≈ 0.1 s per 50,000 rows,
-    and every column read here is raw already (`data._raw`, or plain text). (Enum members are
+    and every column read here is raw already (`workbench_coverage_rows.raw`, or plain text). (Enum members are
     str subclasses, so a driver giving them still compares and hashes as the text.)"""
     result = conn.execute(statement)
     try:
@@ -87,7 +89,7 @@ def _may_be_registered(text: str, register_digits: set) -> bool:
     for phone in _PHONE.findall(text):
         plain = phone.replace("-", "")
         if plain in register_digits or (not (plain.isascii() and plain.isdigit())
-                                        and data._digits(phone) in register_digits):
+                                        and shared.digits(phone) in register_digits):
             return True
     return False
 
@@ -98,14 +100,17 @@ def _recode(codes: np.ndarray, keys: list) -> tuple[np.ndarray, list]:
     return (mapped[codes] if len(codes) else codes), distinct
 
 
-def count(session: Session, people_access: Access, plan_access: Access, today: date) -> Coverage:
-    """The same figures as `coverage(*load(...), today)`, for everything the caller may see."""
+def count(session: Session, people_access: Access, plan_access: Access, today: date,
+          entries: Mapping[Hashable, SupporterEntry]) -> Coverage:
+    """The same figures as `coverage(*load(...), today)`, for everything the caller may see;
+    `entries`: the supporter register's (`workbench_coverage_data.SUPPORTER_ENTRIES`)."""
     districts = {raw: (uuid.UUID(str(i)), None if parent is None else uuid.UUID(str(parent)))
-                 for raw, i, parent in session.execute(select(data._raw(District.id), District.id, District.parent_id))}
+                 for raw, i, parent in session.execute(select(shared.raw(District.id), District.id,
+                                                              District.parent_id))}
     conn = session.connection()
-    rows = _fetch(conn, select(data._raw(Person.id), data._raw(Person.birth_date), data._raw(Person.reasons),
-                               data._raw(Person.care_needs), data._raw(Person.district_id), Person.minsei_iin,
-                               data._raw(Person.consent), Person.name, Person.phone)
+    rows = _fetch(conn, select(shared.raw(Person.id), shared.raw(Person.birth_date), shared.raw(Person.reasons),
+                               shared.raw(Person.care_needs), shared.raw(Person.district_id), Person.minsei_iin,
+                               shared.raw(Person.consent), Person.name, Person.phone)
                         .where(*people_access.clauses()).order_by(Person.register_no))
     ids, births, reasons, needs, district, minsei, consent, names, phones = \
         (list(column) for column in zip(*rows)) if rows else ([] for _ in range(9))
@@ -120,15 +125,15 @@ def count(session: Session, people_access: Access, plan_access: Access, today: d
     digits_of = [p.replace("-", "") if p else "" for p in phones]
     joined = "".join(digits_of)
     if not (joined.isascii() and joined.isdigit()):
-        digits_of = [d if not d or (d.isascii() and d.isdigit()) else data._digits(phones[i])
+        digits_of = [d if not d or (d.isascii() and d.isdigit()) else shared.digits(phones[i])
                      for i, d in enumerate(digits_of)]
     register_digits = set(digits_of)
     register_digits.discard("")
 
-    entries: dict = dict(data.SUPPORTER_ENTRIES(session)) if data.SUPPORTER_ENTRIES is not None else {}
-    columns = [data._raw(EvacuationPlan.id), data._raw(EvacuationPlan.person_id), data._raw(EvacuationPlan.status),
-               data._raw(EvacuationPlan.supporters), data._raw(EvacuationPlan.destination_shelter_id),
-               data._raw(EvacuationPlan.review_due)]
+    entries = dict(entries)  # (people matched by phone and name are added)
+    columns = [shared.raw(EvacuationPlan.id), shared.raw(EvacuationPlan.person_id), shared.raw(EvacuationPlan.status),
+               shared.raw(EvacuationPlan.supporters), shared.raw(EvacuationPlan.destination_shelter_id),
+               shared.raw(EvacuationPlan.review_due)]
     sqlite = conn.dialect.name == "sqlite"
     if sqlite:  # the number of supporters without parsing the JSON in Python
         columns.append(sa.func.json_array_length(EvacuationPlan.supporters))
@@ -155,20 +160,20 @@ def count(session: Session, people_access: Access, plan_access: Access, today: d
                 linked_plans.append((j, plan_ids[j], json.loads(supporters)))
             elif size[j] is None:
                 size[j] = len(json.loads(supporters))
-        elif supporters and any(s.get("supporter_id") or (s.get("phone") and data._digits(s["phone"]) in
+        elif supporters and any(s.get("supporter_id") or (s.get("phone") and shared.digits(s["phone"]) in
                                                            register_digits) for s in supporters):
             linked_plans.append((j, plan_ids[j], supporters))
 
     # Plans whose supporters may be on a register: the domain's rules, as `load` applies them.
-    digits_by_plan = [[data._digits(s["phone"]) if s.get("phone") and not s.get("supporter_id") else None
+    digits_by_plan = [[shared.digits(s["phone"]) if s.get("phone") and not s.get("supporter_id") else None
                        for s in raw] for _, _, raw in linked_plans]
     wanted = {d for digits in digits_by_plan for d in digits if d in register_digits}
     contact: dict = {}  # phone digits → [(person id, name, birth date)] in register order
     for m in ([i for i, d in enumerate(digits_of) if d in wanted] if wanted else ()):
-        contact.setdefault(digits_of[m], []).append((ids[m], names[m], data._day(births[m])))
+        contact.setdefault(digits_of[m], []).append((ids[m], names[m], shared.day(births[m])))
     links = {}
     for (_, plan_id, raw), digits in zip(linked_plans, digits_by_plan):
-        keys = data.link_keys(plan_id, raw, digits, contact, entries)
+        keys = shared.link_keys(plan_id, raw, digits, contact, entries)
         if keys is not None:
             links[plan_id] = keys
     facts = supporter_facts(entries, today).get
@@ -202,7 +207,7 @@ def count(session: Session, people_access: Access, plan_access: Access, today: d
             flags[people_of[people_of >= 0], _COL[name]] = True
     person_of = who.tolist()  # (numpy scalars one by one are slow)
     destined = [(person_of[j], d) for j, d in destined if person_of[j] >= 0]
-    _destinations(flags, destined, births, reasons, needs, ids, data._shelters(session), today)
+    _destinations(flags, destined, births, reasons, needs, ids, shared.shelters(session), today)
 
     # Areas: codes over the raw district values, then mapped to 町丁目 / 福祉圏域 keys.
     raw_codes, raw_keys = codes_of(district)
@@ -232,12 +237,12 @@ def _destinations(flags: np.ndarray, destined: list, births: list, reasons: list
             birth[:10] <= cutoff_text if isinstance(birth, str) else birth <= born_by)
         r, c = reasons[i], needs[i]
         if not (isinstance(r, str) and isinstance(c, str)):  # (JSON text is its own key; a list is not hashable)
-            r, c = data._decoded(r, memo), data._decoded(c, memo)
+            r, c = shared.decoded(r, memo), shared.decoded(c, memo)
         pkey = (r, c, older)
         found = profiles.get(pkey)
         if found is None:
-            r, c = data._decoded(r, memo), data._decoded(c, memo)
-            person = PersonFacts(ids[i], birth_date=data._day(birth), reasons=r, care_needs=c)
+            r, c = shared.decoded(r, memo), shared.decoded(c, memo)
+            person = PersonFacts(ids[i], birth_date=shared.day(birth), reasons=r, care_needs=c)
             profile = (person_groups(r, c, person.birth_date, today), required_capabilities(c))
             found = profiles[pkey] = (person, profile)
         person, profile = found

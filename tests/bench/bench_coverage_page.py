@@ -87,7 +87,7 @@ def main() -> None:
 
     def count_columns():
         with Session(engine) as s, gc_paused():
-            count(s, UNRESTRICTED, UNRESTRICTED, today)
+            count(s, UNRESTRICTED, UNRESTRICTED, today, data.SUPPORTER_ENTRIES(s))
 
     rows = [("step: cold count from columns (what the page runs)", count_columns, None),
             ("domain path: read the inputs (load), first", read, data.clear_cache),
