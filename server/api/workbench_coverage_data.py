@@ -17,35 +17,40 @@ plans or shelters moves the change log, so a cached figure is never older than t
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import re
 import threading
 import uuid
 from collections import OrderedDict
 from datetime import date
 from typing import Callable, Hashable, Mapping, Optional
 
-import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..domain.geo import points_in_any, polygons_from_geojson
-from ..domain.workbench.common import Plan, PersonFacts, PlanSupporter, ShelterFacts, name_key
-from ..domain.workbench.coverage import FIGURES, Coverage, coverage
+from ..domain.workbench.common import Plan, PersonFacts, PlanSupporter
+from ..domain.workbench.coverage import FIGURES, Coverage
 from ..domain.workbench.supporters import SupporterEntry
-from ..models import ChangeLog, District, EvacuationPlan, HazardArea, Person, Shelter
-from ..models.hazards import HazardKind
-from ..models.vocab import Consent, DistrictKind, PlanStatus, SeismicClass, ShelterKind
+from ..models import ChangeLog, District, EvacuationPlan, HazardArea, Person
+from ..models.vocab import Consent, PlanStatus
 from ..models import SupporterRecord
 from ..records.access import Access
 from ..records.supporter_links import entry_from_row
+from .workbench_coverage_count import count, gc_paused
+from .workbench_coverage_rows import as_uuid as _as_uuid, day as _day, decoded as _decoded, digits as _digits
+from .workbench_coverage_rows import link_keys, raw as _raw, shelters as _shelters
 
 LEVELS = ("welfare_area", "chome", "minsei")
 NONE_KEY = "none"  # a link's key for people with no 町丁目 / 福祉圏域 / 民生委員 (未割当)
 
 def register_entries(session: Session) -> Mapping[Hashable, SupporterEntry]:
-    """Every entry of the supporter register in its domain form, by id."""
-    return {row.id: entry_from_row(row) for row in session.exec(select(SupporterRecord)).all()}
+    """Every entry of the supporter register in its domain form, by id. The 担当区域 comes back
+    from its JSON column as text: as UUIDs it matches the people's 町丁目 (the coverage keys)."""
+    out = {}
+    for row in session.exec(select(SupporterRecord)).all():
+        entry = entry_from_row(row)
+        out[row.id] = dataclasses.replace(entry, area=frozenset(_as_uuid(d) for d in entry.area))
+    return out
 
 
 # The supporter register's entries (session → {entry id: SupporterEntry}); tests may swap it.
@@ -59,65 +64,8 @@ _CACHE_SIZE = 4
 _LOCK = threading.Lock()
 
 
-_NOT_DIGITS = re.compile(r"[^0-9]")
-_WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-
-
-def _digits(phone: str) -> str:
-    """The phone's digits, full-width folded: enough to compare (stored phones are normalised
-    already — "042-325-0011" — so the common case is one replace; a full parse per supporter
-    would cost seconds at 50,000 people)."""
-    plain = phone.replace("-", "")
-    if plain.isascii() and plain.isdigit():
-        return plain
-    return _NOT_DIGITS.sub("", phone.translate(_WIDE_DIGITS))
-
-
-def _shelters(session: Session) -> dict:
-    """Every shelter with the hazard areas it lies in (kind and name), one spatial query."""
-    rows = session.execute(select(_raw(Shelter.id).label("id"), Shelter.name, Shelter.common_id, Shelter.kind, Shelter.target_groups,
-                                  Shelter.capabilities, Shelter.seismic_class, Shelter.lon, Shelter.lat)).all()
-    areas = session.execute(select(HazardArea.kind, HazardArea.name, HazardArea.geometry)).all()
-    inside: dict[int, list[str]] = {}
-    if areas and rows:
-        lon = np.array([np.nan if r.lon is None else r.lon for r in rows], dtype=float)
-        lat = np.array([np.nan if r.lat is None else r.lat for r in rows], dtype=float)
-        for (kind, name, _), members in zip(areas, points_in_any(lon, lat, polygons_from_geojson([a[2] for a in areas]))):
-            label = HazardKind(kind).ja + (f"（{name}）" if name else "")
-            for i in members:
-                inside.setdefault(int(i), []).append(label)
-    return {r.id: ShelterFacts(r.id, r.name, r.common_id, ShelterKind(r.kind), frozenset(map(str, r.target_groups or ())),
-                               frozenset(map(str, r.capabilities or ())),
-                               SeismicClass(r.seismic_class or SeismicClass.unknown), r.lon, r.lat,
-                               tuple(inside.get(i, ()))) for i, r in enumerate(rows)}
-
-
-def _raw(column):
-    """The column as the driver gives it: no UUID, JSON or date conversion per row (at 50,000
-    rows those conversions are most of the read). Within one database the raw ids of people,
-    plans, districts and shelters agree with each other, which is all the counting needs."""
-    return sa.type_coerce(column, sa.String)
-
-
-def _decoded(raw, memo: dict) -> frozenset:
-    """A JSON list of codes as a frozenset; SQLite gives text (few distinct values: memoised),
-    PostgreSQL's driver a list already."""
-    if raw is None:
-        return frozenset()
-    if not isinstance(raw, str):
-        return frozenset(raw)
-    found = memo.get(raw)
-    if found is None:
-        found = memo[raw] = frozenset(json.loads(raw))
-    return found
-
-
 # Coverage counts a plan's free-text supporters; who they are matters only through `links`.
 _SOMEONE = PlanSupporter("")
-
-
-def _day(raw) -> Optional[date]:
-    return date.fromisoformat(raw[:10]) if isinstance(raw, str) and raw else (raw or None)
 
 
 def load(session: Session, people_access: Access, plan_access: Access, today: date) -> tuple[list, dict, dict, dict, dict]:
@@ -180,7 +128,7 @@ def load(session: Session, people_access: Access, plan_access: Access, today: da
         people.append(person)
         if phone:
             plain = phone.replace("-", "")  # stored phones are normalised: the digits and hyphens
-            if plain in wanted or (not plain.isdigit() and _digits(phone) in wanted):
+            if plain in wanted or (not (plain.isascii() and plain.isdigit()) and _digits(phone) in wanted):
                 by_contact.setdefault(_digits(phone), []).append((pid, name, birth))
     entries: dict = dict(SUPPORTER_ENTRIES(session)) if SUPPORTER_ENTRIES is not None else {}
     links: dict = {}
@@ -188,22 +136,8 @@ def load(session: Session, people_access: Access, plan_access: Access, today: da
     status_of = {s.value: s for s in PlanStatus}
     _MEMO.update(people=memo_people, plans=memo_plans)
     for plan_id, person_id, status, raw, digits, destination, review_due in parsed:
-        keys, known = [], False
-        for n, (s, phone) in enumerate(zip(raw, digits)):
-            key = None
-            if s.get("supporter_id"):
-                sid = s["supporter_id"]
-                key = sid if sid in entries else ("entry", str(sid))
-                known = True
-            elif phone in by_contact:  # the name only for the few whose phone matches
-                wanted_name = name_key(s.get("name", ""))
-                match = next((m for m in by_contact[phone] if name_key(m[1]) == wanted_name), None)
-                if match is not None:
-                    key, known = ("person", match[0]), True
-                    if key not in entries:
-                        entries[key] = SupporterEntry(key, match[1], birth_date=match[2], person_id=match[0])
-            keys.append(key if key is not None else ("free", plan_id, n))
-        if known:  # otherwise coverage counts the free-text supporters themselves
+        keys = link_keys(plan_id, raw, digits, by_contact, entries)
+        if keys is not None:  # otherwise coverage counts the free-text supporters themselves
             links[plan_id] = keys
         plans[person_id] = Plan(plan_id, person_id, status_of.get(getattr(status, "value", status),
                                                                   PlanStatus.not_started),
@@ -238,7 +172,9 @@ def city_coverage(session: Session, people_access: Access, plan_access: Access, 
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit
-    result = coverage(*load(session, people_access, plan_access, today), today)
+    entries = SUPPORTER_ENTRIES(session) if SUPPORTER_ENTRIES is not None else {}
+    with gc_paused():
+        result = count(session, people_access, plan_access, today, entries)
     with _LOCK:
         _CACHE[key] = result
         while len(_CACHE) > _CACHE_SIZE:

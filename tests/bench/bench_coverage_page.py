@@ -7,7 +7,8 @@ is built into a SQLite file; requests go in-process through the app (middleware,
 sign-in, records layer, audit, template). "cold" clears the figures' cache before every
 request (the first request after any write: the whole read and count); "cached" is a
 repeated view with nothing written between. Also the steps of a cold request (read, count)
-and the list behind a number, the CSV and the HQ figures. Prints medians (wall and CPU time
+and the list behind a number, the CSV and the HQ figures. The page counts from columns
+(`workbench_coverage_count`); the domain path (`load` + `coverage`) is timed for comparison. Prints medians (wall and CPU time
 of this process: the machine is shared, so wall time includes waiting for a core).
 """
 
@@ -29,6 +30,7 @@ from sqlmodel import Session, select  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from server.api import workbench_coverage_data as data  # noqa: E402
+from server.api.workbench_coverage_count import count, gc_paused  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.auth.tokens import DEVICE, issue_token  # noqa: E402
 from server.domain.japan_time import today_jst  # noqa: E402
@@ -83,9 +85,14 @@ def main() -> None:
         with Session(engine) as s:
             data.load(s, UNRESTRICTED, UNRESTRICTED, today)
 
-    rows = [("step: read the inputs (5 queries), first after start", read, data.clear_cache),
-            ("step: read the inputs, after a write (unchanged rows kept)", read, None),
-            ("step: count (domain.coverage)", lambda: coverage(*inputs, today), None)]
+    def count_columns():
+        with Session(engine) as s, gc_paused():
+            count(s, UNRESTRICTED, UNRESTRICTED, today, data.SUPPORTER_ENTRIES(s))
+
+    rows = [("step: cold count from columns (what the page runs)", count_columns, None),
+            ("domain path: read the inputs (load), first", read, data.clear_cache),
+            ("domain path: read the inputs, unchanged rows kept", read, None),
+            ("domain path: count (domain.coverage)", lambda: coverage(*inputs, today), None)]
     for level in ("welfare_area", "chome", "minsei"):
         rows.append((f"page by {level}, first view after start", get(f"/workbench/coverage?level={level}"),
                      data.clear_cache))

@@ -83,13 +83,46 @@ class Coverage:
 def minsei_of_people(people: Sequence[PersonFacts], entries: Iterable[SupporterEntry]) -> list[tuple]:
     """Each person's 民生委員: the active minsei entries whose 担当区域 holds the person's 町丁目;
     failing that, the register's 担当民生委員 text (prefixed "名簿:"); else none."""
+    by_district = minsei_by_district(entries)
+    return [tuple(by_district.get(p.district_id, ())) or ((f"名簿:{p.minsei_iin}",) if p.minsei_iin else ())
+            for p in people]
+
+
+def minsei_by_district(entries: Iterable[SupporterEntry]) -> dict[Hashable, list]:
+    """町丁目 → the ids of the active 民生委員 entries whose 担当区域 holds it."""
     by_district: dict[Hashable, list] = {}
     for e in entries:
         if e.kind == SupporterKind.minsei and e.active:
             for d in e.area:
                 by_district.setdefault(d, []).append(e.id)
-    return [tuple(by_district.get(p.district_id, ())) or ((f"名簿:{p.minsei_iin}",) if p.minsei_iin else ())
-            for p in people]
+    return by_district
+
+
+def supporter_facts(entries: Mapping[Hashable, SupporterEntry], today: date) -> dict[Hashable, tuple[bool, bool, bool]]:
+    """Entry id → (active, elderly on `today`, on the register)."""
+    return {sid: (e.active, e.is_elderly(today), e.person_id is not None) for sid, e in entries.items()}
+
+
+_UNKNOWN_SUPPORTER = (True, False, False)
+
+
+def linked_supporters(linked: Sequence[Hashable], get_facts) -> tuple[int, bool, bool]:
+    """(active supporters, any elderly, any on the register) of a plan's register-linked
+    supporters (a key twice counts once; an unknown key counts as an active stranger)."""
+    facts = [f for f in map(get_facts, set(linked) if len(linked) > 1 else linked) if f is None or f[0]]
+    facts = [f or _UNKNOWN_SUPPORTER for f in facts]
+    return len(facts), any(f[1] for f in facts), any(f[2] for f in facts)
+
+
+def destination_figures(person: PersonFacts, shelter: Optional[ShelterFacts], today: date, hazard,
+                        profile: tuple) -> tuple[str, ...]:
+    """The destination figures a plan counts in (none when the destination is usable)."""
+    if shelter is None:
+        return ("destination_unknown", "destination_unusable")
+    codes = {p.code for p in destination_problems(person, shelter, today, hazard=hazard, profile=profile)
+             if p.severity == "error"}
+    names = tuple(dict.fromkeys(_REASON_COL[c] for c in codes if c in _REASON_COL))
+    return names + ("destination_unusable",) if names else ()
 
 
 def _elderly_cutoff(today: date) -> date:
@@ -106,15 +139,13 @@ def _person_flags(people, plans_by_person, links, entries, shelters, today, haza
     cols: dict[str, list[int]] = {name: [] for name in FIGURES}
     profiles: dict[tuple, tuple] = {}
     verdicts: dict[tuple, tuple[list, ...]] = {}
-    supporter_facts: dict[Hashable, tuple[bool, bool, bool]] = {
-        sid: (e.active, e.is_elderly(today), e.person_id is not None) for sid, e in entries.items()}
+    facts_of = supporter_facts(entries, today)
     status_col = {status: cols[name] for status, name in _STATUS_COL.items()}
     consented, not_started = cols["consented"], cols["plan_not_started"]
     s0, s1, s2 = cols["supporters_0"], cols["supporters_1"], cols["supporters_2plus"]
     eld, reg, overdue = cols["elderly_supporter"], cols["registered_supporter"], cols["review_overdue"]
-    unknown_supporter = (True, False, False)
     yes = Consent.yes
-    get_plan, get_links, get_facts = plans_by_person.get, links.get, supporter_facts.get
+    get_plan, get_links, get_facts = plans_by_person.get, links.get, facts_of.get
     born_by = _elderly_cutoff(today)  # 65 or over on `today` ⟺ born on or before this day
     for i, person in enumerate(people):
         if person.consent == yes:
@@ -127,13 +158,10 @@ def _person_flags(people, plans_by_person, links, entries, shelters, today, haza
         status_col[plan.status].append(i)
         linked = get_links(plan.id)
         if linked:
-            facts = [f for f in map(get_facts, set(linked) if len(linked) > 1 else linked)
-                     if f is None or f[0]]
-            facts = [f or unknown_supporter for f in facts]
-            n = len(facts)
-            if any(f[1] for f in facts):
+            n, elderly, registered = linked_supporters(linked, get_facts)
+            if elderly:
                 eld.append(i)
-            if any(f[2] for f in facts):
+            if registered:
                 reg.append(i)
         else:
             n = len(plan.supporters)
@@ -150,14 +178,7 @@ def _person_flags(people, plans_by_person, links, entries, shelters, today, haza
             vkey = (plan.destination_id, profile)
             targets = verdicts.get(vkey)
             if targets is None:
-                shelter = shelters.get(plan.destination_id)
-                if shelter is None:
-                    names: tuple = ("destination_unknown", "destination_unusable")
-                else:
-                    codes = {p.code for p in destination_problems(person, shelter, today, hazard=hazard,
-                                                                 profile=profile) if p.severity == "error"}
-                    names = tuple(dict.fromkeys(_REASON_COL[c] for c in codes if c in _REASON_COL))
-                    names += ("destination_unusable",) if names else ()
+                names = destination_figures(person, shelters.get(plan.destination_id), today, hazard, profile)
                 targets = verdicts[vkey] = tuple(cols[name] for name in names)
             for target in targets:
                 target.append(i)
@@ -205,10 +226,32 @@ def _group(people_arr: np.ndarray, flags: np.ndarray, member: np.ndarray, codes:
     return out
 
 
-def _codes(values: Sequence) -> tuple[np.ndarray, list]:
+def codes_of(values: Sequence) -> tuple[np.ndarray, list]:
+    """Each value's index in the list of distinct values (first seen first), and that list."""
     keys = list(dict.fromkeys(values))
     index = {k: i for i, k in enumerate(keys)}
     return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values)), keys
+
+
+def minsei_members(minsei: Sequence[Sequence[Hashable]]) -> tuple[np.ndarray, np.ndarray, list]:
+    """(person index, key index, keys) of each person's 民生委員 keys (none: UNASSIGNED)."""
+    member = [i for i, ks in enumerate(minsei) for _ in (ks or (UNASSIGNED,))]
+    codes, keys = codes_of([k for ks in minsei for k in (ks or (UNASSIGNED,))])
+    return np.asarray(member, dtype=np.int64), codes, keys
+
+
+def assemble(ids: Sequence[Hashable], flags: np.ndarray, welfare: tuple[np.ndarray, list],
+             chome: tuple[np.ndarray, list], minsei: tuple[np.ndarray, np.ndarray, list]) -> Coverage:
+    """The figures from each person's flags (rows in `ids` order, columns FIGURES) and their
+    areas: `welfare` and `chome` are (key index per person, keys), `minsei` as `minsei_members`."""
+    people_arr = np.empty(len(ids), dtype=object)
+    people_arr[:] = list(ids)
+    everyone = np.arange(len(ids))
+    # (The city's 17 lists are built eagerly: one flatnonzero each.)
+    city = AreaCoverage("city", {name: Figure(people_arr, np.flatnonzero(flags[:, c]))
+                                 for c, name in enumerate(FIGURES)})
+    return Coverage(city, _group(people_arr, flags, everyone, *welfare), _group(people_arr, flags, everyone, *chome),
+                    _group(people_arr, flags, *minsei))
 
 
 def coverage(people: Sequence[PersonFacts], plans_by_person: Mapping[Hashable, Plan],
@@ -220,21 +263,7 @@ def coverage(people: Sequence[PersonFacts], plans_by_person: Mapping[Hashable, P
     民生委員 are grouped under the key None (未割当), so every person is counted somewhere."""
     people = list(people)
     flags = _person_flags(people, plans_by_person, links, entries, shelters, today, hazard)
-    people_arr = np.empty(len(people), dtype=object)
-    people_arr[:] = [p.id for p in people]
-    everyone = np.arange(len(people))
-    city = AreaCoverage("city", {name: Figure(people_arr, np.flatnonzero(flags[:, c]))
-                                 for c, name in enumerate(FIGURES)})
-    # (The city's 17 lists are built eagerly: one flatnonzero each.)
-    by = {}
-    for name, values in (("welfare_area", [p.welfare_area_id for p in people]),
-                         ("chome", [p.district_id for p in people])):
-        codes, keys = _codes(values)
-        by[name] = _group(people_arr, flags, everyone, codes, keys)
     if minsei is None:
         minsei = minsei_of_people(people, entries.values())
-    member = [i for i, ks in enumerate(minsei) for _ in (ks or (UNASSIGNED,))]
-    values = [k for ks in minsei for k in (ks or (UNASSIGNED,))]
-    codes, keys = _codes(values)
-    by["minsei"] = _group(people_arr, flags, np.asarray(member, dtype=np.int64), codes, keys)
-    return Coverage(city, by["welfare_area"], by["chome"], by["minsei"])
+    return assemble([p.id for p in people], flags, codes_of([p.welfare_area_id for p in people]),
+                    codes_of([p.district_id for p in people]), minsei_members(minsei))
