@@ -71,7 +71,8 @@ def entry_from_row(row: SupporterRecord) -> SupporterEntry:
     """The domain's entry for a stored row (birth year → 1 January: flags an elderly supporter
     a few months early rather than late)."""
     return SupporterEntry(row.id, row.name, SupporterKind(row.kind), row.name_kana, row.phone, row.address,
-                          frozenset(row.area_district_ids or ()), Availability(row.availability),
+                          frozenset(uuid.UUID(str(i)) for i in row.area_district_ids or ()),  # JSON gives text
+                          Availability(row.availability),
                           row.lives_outside_city, date(row.birth_year, 1, 1) if row.birth_year else None,
                           row.elderly, row.person_id, row.active)
 
