@@ -194,9 +194,18 @@ export async function render(view) {
       if (isUnchecked(c, since)) counts.unchecked += 1;
       if (c && data.NEEDS_HELP.has(c.outcome)) counts.help += 1;
     }
-    fill(filters, ...['all', 'unchecked', 'help'].map((f) => h('button', {
-      type: 'button', class: 'filter', 'aria-pressed': String(state.filter === f), dataset: { filter: f },
-    }, t(`people.filter_${f}`), ` (${counts[f]})`)));
+    // The buttons stay and are updated in place: a redraw in the middle of a tap (a search's
+    // pause ending, a sync arriving) must not swap the button under the finger and lose the tap.
+    for (const f of ['all', 'unchecked', 'help']) {
+      let button = filters.querySelector(`button[data-filter="${f}"]`);
+      if (!button) {
+        button = h('button', { type: 'button', class: 'filter', dataset: { filter: f } });
+        filters.append(button);
+      }
+      button.setAttribute('aria-pressed', String(state.filter === f));
+      const label = `${t(`people.filter_${f}`)} (${counts[f]})`;
+      if (button.textContent !== label) button.textContent = label;
+    }
     const shown = people.filter((p) => {
       const c = latest.get(p.id);
       if (state.filter === 'unchecked' && !isUnchecked(c, since)) return false;
