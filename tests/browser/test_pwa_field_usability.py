@@ -132,6 +132,7 @@ def test_list_keeps_its_place_and_a_person_opens_at_the_top(live_server, browser
     sign_in(page, staff.username)
     rows = row_ids(page, 200)
     far = rows[150]
+    page.wait_for_selector("#sync-bar[data-state=idle]")
     page.eval_on_selector(f"li.person[data-id='{far}']", "el => el.scrollIntoView({ block: 'center' })")
     before = row_top(page, far)
     assert page.evaluate("() => window.scrollY") > 1000
@@ -156,6 +157,9 @@ def test_list_keeps_its_place_and_a_person_opens_at_the_top(live_server, browser
     shown = page.eval_on_selector_all("li.person", "rows => rows.map(r => r.dataset.id)")
     assert 1 < len(shown) < len(rows)
     target = shown[len(shown) // 2]
+    # no sync in flight: one finishing now would redraw the list between the measure and the tap
+    page.wait_for_selector(".people-list[data-placed]")
+    page.wait_for_selector("#sync-bar[data-state=idle]")
     page.eval_on_selector(f"li.person[data-id='{target}']", "el => el.scrollIntoView({ block: 'center' })")
     before = row_top(page, target)
     page.click(f"li.person[data-id='{target}'] a.who")
