@@ -103,3 +103,13 @@ def words_inside_pages(data: bytes, tmp: Path) -> bool:
             if float(x_max) > width - RIGHT_MARGIN_PT + 1:
                 return False
     return True
+
+
+def wait_for_batch(client, job_id: str, timeout: float = 300) -> dict:
+    """A print batch's status once its job has ended (the job's own event, not polling), as the
+    API reports it."""
+    from server.printing.jobs import store_for
+
+    job = store_for(client.app)._jobs[job_id]
+    assert job.ended.wait(timeout), "the print batch did not end"
+    return client.get(f"/api/print/batches/{job_id}").json()

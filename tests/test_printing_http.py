@@ -5,13 +5,12 @@ to their owner, the /print page works under the strict CSP."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from sqlmodel import Session, select
 
 from server.models.auth import AuditEntry
-from tests.printing_helpers import flat, load_city, pdf_text
+from tests.printing_helpers import flat, load_city, pdf_text, wait_for_batch
 from tests.test_access import World, set_mode
 
 
@@ -73,14 +72,6 @@ def test_unknown_plan_and_bad_language(world, as_role):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "lang"
 
 
-def _wait(client, job_id, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = client.get(f"/api/print/batches/{job_id}").json()
-        if status["state"] in ("done", "failed"):
-            return status
-        time.sleep(0.2)
-    raise AssertionError("batch did not finish")
 
 
 def test_batch_job_progress_pdf_owner_and_one_audit_entry(engine, world, as_role, client_for, tmp_path):
@@ -91,7 +82,7 @@ def test_batch_job_progress_pdf_owner_and_one_audit_entry(engine, world, as_role
     job = r.json()
     assert job["total"] == 3 and job["state"] in ("queued", "running", "done")
     assert r.headers["location"] == job["status_url"]
-    status = _wait(c, job["id"])
+    status = wait_for_batch(c, job["id"])
     assert status["state"] == "done" and status["done"] == status["total"] == 3 and status["pages"] >= 4
     pdf = c.get(status["pdf_url"])
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
@@ -103,7 +94,7 @@ def test_batch_job_progress_pdf_owner_and_one_audit_entry(engine, world, as_role
     assert stranger.get(job["status_url"]).status_code == 404
     assert stranger.get(status["pdf_url"]).status_code == 404
     # the same batch for double-sided printing: every plan on new sheets, the cover says so
-    duplex = _wait(c, c.post("/api/print/batches", json={"by": "selection", "ids": ids, "duplex": True}).json()["id"])
+    duplex = wait_for_batch(c, c.post("/api/print/batches", json={"by": "selection", "ids": ids, "duplex": True}).json()["id"])
     assert duplex["state"] == "done" and duplex["pages"] % 2 == 0 and duplex["pages"] >= status["pages"]
     assert "両面印刷用" in flat(pdf_text(c.get(duplex["pdf_url"]).content, tmp_path))
 
@@ -115,7 +106,7 @@ def test_batch_selection_and_district_scope(world, as_role):
     assert supporter.post("/api/print/batches", json={"by": "district", "value": str(world.area_b.id)}).status_code == 404
     r = supporter.post("/api/print/batches", json={"by": "district", "value": "A"})
     assert r.status_code == 202 and r.json()["total"] == 1  # normal mode: only the consented person
-    _wait(supporter, r.json()["id"])
+    wait_for_batch(supporter, r.json()["id"])
     assert as_role("hq_viewer").post("/api/print/batches", json={"by": "district", "value": "A"}).status_code == 403
 
 

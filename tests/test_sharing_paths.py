@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 import pytest
 from sqlmodel import Session, select
 
 from server.models import ShareHandover
-from tests.printing_helpers import flat, page_texts, pdf_text
+from tests.printing_helpers import flat, page_texts, pdf_text, wait_for_batch
 from tests.test_sync import ids, pull_all
 from tests.sharing_world import EVERYONE, EXPECTED, SharingWorld, set_mode, set_ordinance
 
@@ -27,14 +26,6 @@ def world(engine):
     return SharingWorld(engine)
 
 
-def _wait(client, job_id, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = client.get(f"/api/print/batches/{job_id}").json()
-        if status["state"] in ("done", "failed"):
-            return status
-        time.sleep(0.2)
-    raise AssertionError("batch did not finish")
 
 
 def _target(recipient, name="受け取り先"):
@@ -62,7 +53,7 @@ def plan_batch(c, w, recipient, tmp):
     if r.status_code == 422:  # selects no plan this recipient may get
         return set(), None
     assert r.status_code == 202, r.text
-    status = _wait(c, r.json()["id"])
+    status = wait_for_batch(c, r.json()["id"])
     assert status["state"] == "done", status
     pdf = c.get(status["pdf_url"]).content
     return w.names(flat(pdf_text(pdf, tmp))), pdf_text(pdf, tmp)

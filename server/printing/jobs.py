@@ -39,6 +39,7 @@ class PrintJob:
     created: float = field(default_factory=time.time)
     finished: Optional[float] = None
     pdf: Optional[bytes] = field(default=None, repr=False)
+    ended: threading.Event = field(default_factory=threading.Event, repr=False)  # set when done or failed
 
     def progress(self, done: int, total: int) -> None:
         self.done, self.total = done, total
@@ -98,6 +99,7 @@ class JobStore:
             finally:
                 job.seconds = time.perf_counter() - started
                 job.finished = time.time()
+                job.ended.set()
 
     def get(self, job_id: str, owner: str) -> PrintJob:
         with self._lock:
