@@ -124,3 +124,10 @@ async def read_body(request: Request, model: type[Body], *, empty_ok: bool = Fal
         return model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
+
+
+def form_version(form) -> tuple[str, int | None]:
+    """The version a form was opened at (a hidden field): as sent, and as a number if it is one
+    (a missing or forged one is no number, and the save answers as for a stale version)."""
+    raw = form.get("version") or ""
+    return raw, int(raw) if raw.isdigit() else None

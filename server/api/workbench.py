@@ -27,7 +27,7 @@ from . import workbench_data as data
 from . import workbench_person as persons
 from . import workbench_plan as plans
 from .workbench_supporter_data import supporter_loads
-from .http import client_address, in_session, path_uuid
+from .http import client_address, form_version, in_session, path_uuid
 
 REFUSED = "業務画面は市役所の福祉担当のみ使えます (city welfare office only)"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -146,8 +146,7 @@ async def plan_save(request: Request) -> Response:
     person_id = path_uuid(request, "person_id", "person")
     form = await request.form()
     values = plans.resolve_merge(form) if form.get("merge") else plans.read_form(form)
-    raw_version = form.get("version") or ""
-    version = int(raw_version) if raw_version.isdigit() else None
+    raw_version, version = form_version(form)
 
     def run(session: Session):
         today = today_jst()
@@ -221,8 +220,7 @@ async def person_save(request: Request) -> Response:
     person_id = None if new else path_uuid(request, "person_id", "person")
     form = await request.form()
     values = persons.resolve_merge(form) if form.get("merge") else persons.read_form(form)
-    raw_version = form.get("version") or ""
-    version = int(raw_version) if raw_version.isdigit() else None
+    raw_version, version = form_version(form)
 
     def run(session: Session):
         row = None if new else data.get_row(data.PEOPLE, session, person_id, access)

@@ -20,7 +20,7 @@ from ..domain.workbench.supporters import Availability, SupporterKind
 from ..errors import ApiError
 from ..records.access import access_for
 from . import workbench_supporter_data as data
-from .http import client_address, in_session, path_uuid
+from .http import client_address, form_version, in_session, path_uuid
 from .workbench import NO_STORE, REFUSED, _lang, _merge_rows, _page
 
 
@@ -93,8 +93,7 @@ async def supporter_save(request: Request) -> Response:
     supporter_id = None if new else path_uuid(request, "supporter_id", "supporter")
     form = await request.form()
     values = data.resolve_merge(form) if form.get("merge") else data.read_form(form)
-    raw_version = form.get("version") or ""
-    version = int(raw_version) if raw_version.isdigit() else None
+    raw_version, version = form_version(form)
 
     def run(session: Session):
         row = None if new else data.get_row(data.SUPPORTERS, session, supporter_id, access)
@@ -134,8 +133,7 @@ async def supporter_left(request: Request) -> Response:
     plan_access = access_for(principal, "plans", "list")
     supporter_id = path_uuid(request, "supporter_id", "supporter")
     form = await request.form()
-    raw_version = form.get("version") or ""
-    version = int(raw_version) if raw_version.isdigit() else None
+    raw_version, version = form_version(form)
 
     def run(session: Session):
         row = data.get_row(data.SUPPORTERS, session, supporter_id, access)

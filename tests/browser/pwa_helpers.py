@@ -6,6 +6,7 @@ The page's Content-Security-Policy forbids eval, so waits use selectors or funct
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -121,3 +122,22 @@ def count_rows(server, model, **where) -> int:
         for name, value in where.items():
             query = query.where(getattr(model, name) == value)
         return session.exec(query).one()
+
+
+def office_page(browser, server, user, path: str, viewport=TABLET):
+    """A browser context at `path` on a server page (workbench, board), signed in there as `user`
+    through the sign-in form the page redirects to: (context, page)."""
+    context = browser.new_context(base_url=server.url, viewport=viewport)
+    page = context.new_page()
+    page.goto(path)
+    page.fill("#username", user.username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{path}")
+    return context, page
+
+
+def assert_no_axe(page, what: str = "") -> None:
+    """No axe-core violations on the page as it is now; the message lists them."""
+    violations = run_axe(page)
+    assert violations == [], (what + ": " if what else "") + json.dumps(violations, ensure_ascii=False, indent=1)

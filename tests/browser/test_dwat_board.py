@@ -4,33 +4,22 @@ rotation chart (Gantt), and axe finds nothing. A screenshot goes to test-artifac
 
 from __future__ import annotations
 
-import json
 
 import pytest
 import sqlalchemy as sa
 
 from server.models import DwatDeployment, DwatRequest
-from tests.browser.conftest import PASSWORD, ROOT
-from tests.browser.pwa_helpers import run_axe
+from tests.browser.conftest import ROOT
+from tests.browser.pwa_helpers import assert_no_axe, office_page
 
 
 @pytest.fixture
 def board_page(live_server, browser):
-    staff = live_server.add_user("welfare_staff")
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.goto("/dwat")
-    page.fill("#username", staff.username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/dwat")
+    context, page = office_page(browser, live_server, live_server.add_user("welfare_staff"), "/dwat")
     yield page
     context.close()
 
 
-def _no_violations(page) -> None:
-    violations = run_axe(page)
-    assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
 
 
 def test_confirm_a_suggestion_and_see_the_deployment_and_the_gantt(live_server, board_page):
@@ -45,7 +34,7 @@ def test_confirm_a_suggestion_and_see_the_deployment_and_the_gantt(live_server, 
     team = first.locator("th[scope=row]").inner_text().strip()
     assert first.locator("ul.reasons li").count() >= 3  # the reasons are shown
     assert page.locator("#dwat-gantt .g-bar").count() > 0
-    _no_violations(page)
+    assert_no_axe(page)
     with live_server.session() as session:
         before = session.execute(sa.select(sa.func.count()).select_from(DwatDeployment)).scalar_one()
 
@@ -62,7 +51,7 @@ def test_confirm_a_suggestion_and_see_the_deployment_and_the_gantt(live_server, 
     folder = ROOT / "test-artifacts"
     folder.mkdir(exist_ok=True)
     page.screenshot(path=str(folder / "dwat-board.png"), full_page=True)
-    _no_violations(page)
+    assert_no_axe(page)
     assert errors == []
 
 
@@ -75,4 +64,4 @@ def test_accept_then_what_if(live_server, board_page):
     page.click("#dwat-whatif button[type=submit]")
     page.wait_for_selector("#whatif-result h4")
     assert "離脱" in page.inner_text("#whatif-result")
-    _no_violations(page)
+    assert_no_axe(page)

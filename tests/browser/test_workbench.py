@@ -4,7 +4,6 @@ Screenshots go to test-artifacts/workbench-*.png for people to look at."""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -14,8 +13,8 @@ from sqlmodel import select
 from server.domain.japan_time import today_jst
 from server.models import EvacuationPlan, Person
 from tests import factories
-from tests.browser.conftest import PASSWORD, ROOT
-from tests.browser.pwa_helpers import run_axe
+from tests.browser.conftest import ROOT
+from tests.browser.pwa_helpers import assert_no_axe, office_page
 
 
 @pytest.fixture
@@ -28,21 +27,12 @@ def artifacts():
 @pytest.fixture
 def staff_page(live_server, browser):
     staff = live_server.add_user("welfare_staff")
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.goto("/workbench")
-    page.fill("#username", staff.username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/workbench")
+    context, page = office_page(browser, live_server, staff, "/workbench")
     page.staff = staff
     yield page
     context.close()
 
 
-def _no_violations(page) -> None:
-    violations = run_axe(page)
-    assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
 
 
 def _hiragana(text: str) -> str:
@@ -59,16 +49,16 @@ def test_search_the_register(live_server, staff_page, artifacts):
     page.wait_for_selector("#wb-results")
     assert person.register_no in page.locator("#wb-results").inner_text()
     assert re.search(r"\d+", page.locator("#wb-count").inner_text())
-    _no_violations(page)
+    assert_no_axe(page)
     page.screenshot(path=str(artifacts / "workbench-register.png"))
     page.click(f"#wb-results a[href='/workbench/people/{person.id}']")
     page.wait_for_selector("#h-plan")
     assert person.register_no in page.content()
-    _no_violations(page)
+    assert_no_axe(page)
     page.screenshot(path=str(artifacts / "workbench-person.png"), full_page=True)
     page.click("a[hreflang=en]")
     page.wait_for_selector("html[lang=en]")
-    _no_violations(page)
+    assert_no_axe(page)
 
 
 def test_author_a_plan_from_nothing(live_server, staff_page, artifacts):
@@ -81,7 +71,7 @@ def test_author_a_plan_from_nothing(live_server, staff_page, artifacts):
     assert "計画はまだありません" in page.content()
     page.click("#edit-plan")
     page.wait_for_selector("#p-destination_shelter_id")
-    _no_violations(page)
+    assert_no_axe(page)
     page.fill("#p-s1_name", "新規 太一")
     page.fill("#p-s1_relation", "長男")
     page.fill("#p-s1_phone", "090-1111-2222")
@@ -96,7 +86,7 @@ def test_author_a_plan_from_nothing(live_server, staff_page, artifacts):
     page.screenshot(path=str(artifacts / "workbench-plan-form.png"), full_page=True)
     page.click("#save-plan")
     page.wait_for_selector("#saved")
-    _no_violations(page)
+    assert_no_axe(page)
     with live_server.session() as s:
         plan = s.exec(select(EvacuationPlan).where(EvacuationPlan.person_id == uuid.UUID(person["id"]))).one()
     assert plan.status == "done" and str(plan.destination_shelter_id) == destination
@@ -122,7 +112,7 @@ def test_a_409_becomes_a_merge_and_nothing_typed_is_lost(live_server, staff_page
     assert page.evaluate("document.body.dataset.status") == "409"
     table = page.locator(".wb-merge").inner_text()
     assert "表通りを通る" in table and "裏の坂道を通って公民館へ" in table and "そば" in table
-    _no_violations(page)
+    assert_no_axe(page)
     page.screenshot(path=str(artifacts / "workbench-merge.png"), full_page=True)
     page.click("#save-merge")
     page.wait_for_selector("#saved")
@@ -136,7 +126,7 @@ def test_new_person_from_the_register_page(live_server, staff_page, artifacts):
     page = staff_page
     page.click("#new-person")
     page.wait_for_selector("#e-register_no")
-    _no_violations(page)
+    assert_no_axe(page)
     page.fill("#e-register_no", "WB-NEW-2")
     page.fill("#e-municipality_code", "132144")
     page.fill("#e-name", "登録 花")

@@ -4,7 +4,6 @@ next slip; a reply dated in the future is refused with nothing saved; axe finds 
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -14,28 +13,19 @@ from server.domain.japan_time import today_jst
 from server.models import PersonConsent, ShareHandover
 from server.printing.consent_letters import slip_code
 from tests import factories
-from tests.browser.conftest import PASSWORD, ROOT
-from tests.browser.pwa_helpers import run_axe
+from tests.browser.conftest import ROOT
+from tests.browser.pwa_helpers import assert_no_axe, office_page
 
 
 @pytest.fixture
 def staff_page(live_server, browser):
     staff = live_server.add_user("welfare_staff")
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.goto("/workbench/consents")
-    page.fill("#username", staff.username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/workbench/consents")
+    context, page = office_page(browser, live_server, staff, "/workbench/consents")
     page.staff = staff
     yield page
     context.close()
 
 
-def _no_violations(page) -> None:
-    violations = run_axe(page)
-    assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
 
 
 def _answers(live_server, person_id) -> set:
@@ -53,7 +43,7 @@ def test_record_reply_slips_with_the_keyboard(live_server, staff_page):
             register_no=f"CONSENT-{n}", name=f"返信 太郎{n}", consent="not_asked", consent_date=None))
         assert status == 201, person
         made.append(person)
-    _no_violations(page)
+    assert_no_axe(page)
     folder = ROOT / "test-artifacts"
     folder.mkdir(exist_ok=True)
     page.screenshot(path=str(folder / "workbench-consent-replies.png"), full_page=True)
@@ -76,7 +66,7 @@ def test_record_reply_slips_with_the_keyboard(live_server, staff_page):
     assert _answers(live_server, uuid.UUID(first["id"])) == {
         ("minsei", "consented", "written", today), ("fire", "consented", "written", today),
         ("police", "refused", "written", today)}
-    _no_violations(page)
+    assert_no_axe(page)
 
     # the next slip: everyone refused, with the button; a date in the future is refused first
     second = made[1]
@@ -94,7 +84,7 @@ def test_record_reply_slips_with_the_keyboard(live_server, staff_page):
     assert page.locator("[data-field=answered_on]").count() == 1
     assert _answers(live_server, uuid.UUID(second["id"])) == set()
     assert page.input_value("#f-code") == second["register_no"]  # nothing typed is lost
-    _no_violations(page)
+    assert_no_axe(page)
     page.fill("#f-answered_on", today)
     page.click("#reply-save")
     page.wait_for_selector("#reply-saved")
@@ -103,9 +93,9 @@ def test_record_reply_slips_with_the_keyboard(live_server, staff_page):
 
     page.goto("/workbench/consents?lang=en")
     page.wait_for_selector("html[lang=en]")
-    _no_violations(page)
+    assert_no_axe(page)
     page.goto("/workbench/sharing")
-    _no_violations(page)
+    assert_no_axe(page)
 
 
 def test_the_print_page_names_the_recipient_of_a_print(live_server, staff_page):
@@ -113,7 +103,7 @@ def test_the_print_page_names_the_recipient_of_a_print(live_server, staff_page):
     page = staff_page
     page.goto("/print")
     page.wait_for_selector("#share-form")
-    _no_violations(page)
+    assert_no_axe(page)
     page.select_option("#share-recipient", "fire")
     page.fill("#share-name", "東消防署")
     link = page.locator("a[data-share]").first.get_attribute("href")

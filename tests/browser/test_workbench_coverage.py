@@ -4,7 +4,6 @@ review list; axe finds no violations on each. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -12,8 +11,8 @@ import pytest
 from server.domain.japan_time import today_jst
 from server.migrate import upgrade
 from tests import factories
-from tests.browser.conftest import PASSWORD, ROOT, LiveServer
-from tests.browser.pwa_helpers import run_axe
+from tests.browser.conftest import ROOT, LiveServer
+from tests.browser.pwa_helpers import assert_no_axe, office_page
 
 
 @pytest.fixture
@@ -55,21 +54,13 @@ def small_city_server(tmp_path, request):
         print(f"---- server log ----\n{server.log()[-20000:]}")
 
 
-def _no_violations(page) -> None:
-    violations = run_axe(page)
-    assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
 
 
 def test_coverage_numbers_and_a_click_through(small_city_server, browser):
     server = small_city_server
     staff = server.add_user("welfare_staff")
-    context = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
+    context, page = office_page(browser, server, staff, "/workbench/coverage")
     try:
-        page.goto("/workbench/coverage")
-        page.fill("#username", staff.username)
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
         page.wait_for_selector("#coverage")
         city = page.locator('#coverage tr[data-key="city"] td')
         shown = dict(zip([c.get_attribute("data-figure") or "" for c in page.locator(
@@ -84,14 +75,14 @@ def test_coverage_numbers_and_a_click_through(small_city_server, browser):
         folder = ROOT / "test-artifacts"
         folder.mkdir(exist_ok=True)
         page.screenshot(path=str(folder / "workbench-coverage.png"), full_page=True)
-        _no_violations(page)
+        assert_no_axe(page)
 
         page.click('#coverage tr[data-key="city"] a[data-figure="supporters_0"]')
         page.wait_for_selector("#coverage-people")
         assert page.locator("#wb-count strong").inner_text() == "1"
         assert page.locator("#coverage-people tbody tr").count() == 1
         assert "未定 二郎" in page.locator("#coverage-people").inner_text()
-        _no_violations(page)
+        assert_no_axe(page)
 
         page.click("#coverage-people a")  # on to the person's page
         page.wait_for_url(f"**/workbench/people/{server.people['BC-2']['id']}")
@@ -100,6 +91,6 @@ def test_coverage_numbers_and_a_click_through(small_city_server, browser):
         page.wait_for_selector("#reviews")
         assert "途中 三子" in page.locator("#reviews").inner_text()
         assert page.locator("#reviews tbody tr").count() == 1
-        _no_violations(page)
+        assert_no_axe(page)
     finally:
         context.close()

@@ -6,14 +6,13 @@ Screenshots go to test-artifacts/workbench-plans-import-*.png."""
 from __future__ import annotations
 
 import hashlib
-import json
 
 import pytest
 from sqlmodel import select
 
 from server.models import EvacuationPlan, Person
-from tests.browser.conftest import PASSWORD, ROOT
-from tests.browser.pwa_helpers import run_axe
+from tests.browser.conftest import ROOT
+from tests.browser.pwa_helpers import assert_no_axe, office_page
 
 HEADER = "登録者番号,支援者1氏名,支援者1続柄,支援者1電話,避難のタイミング\r\n"
 
@@ -21,20 +20,12 @@ HEADER = "登録者番号,支援者1氏名,支援者1続柄,支援者1電話,避
 @pytest.fixture
 def staff_page(live_server, browser):
     staff = live_server.add_user("welfare_staff")
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.goto("/workbench/plans/import")
-    page.fill("#username", staff.username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/workbench/plans/import")
+    context, page = office_page(browser, live_server, staff, "/workbench/plans/import")
+    page.staff = staff
     yield page
     context.close()
 
 
-def _no_violations(page) -> None:
-    violations = run_axe(page)
-    assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
 
 
 def _upload(page, text: str) -> None:
@@ -52,7 +43,7 @@ def test_upload_dry_run_then_apply(live_server, staff_page):
     with live_server.session() as s:
         person, plan = s.exec(select(Person, EvacuationPlan).join(EvacuationPlan, EvacuationPlan.person_id == Person.id)
                               .order_by(Person.register_no)).first()
-    _no_violations(page)
+    assert_no_axe(page)
     # the export link works with the page's sign-in (the session cookie), as a download
     exported = page.request.get(page.locator("#export-plans").get_attribute("href"))
     assert exported.ok and exported.body().decode("utf-8-sig").startswith("登録者番号,氏名,支援者1氏名")
@@ -61,14 +52,14 @@ def test_upload_dry_run_then_apply(live_server, staff_page):
     errors = page.locator("#import-errors").inner_text()
     assert "名簿にありません" in errors and "電話番号" in errors
     assert page.locator("#apply-form").count() == 0  # all or nothing: nothing to apply
-    _no_violations(page)
+    assert_no_axe(page)
     page.screenshot(path=str(artifacts / "workbench-plans-import-errors.png"), full_page=True)
 
     good = HEADER + f"{person.register_no},近所 一郎,近隣住民,090-1234-5678,高齢者等避難で家族と避難\r\n"
     _upload(page, good)
     assert page.locator("#count-updated").inner_text() == "1"
     assert page.locator("#import-report").get_attribute("data-applied") == "false"
-    _no_violations(page)
+    assert_no_axe(page)
     page.screenshot(path=str(artifacts / "workbench-plans-import-dry-run.png"), full_page=True)
     with live_server.session() as s:
         assert s.get(EvacuationPlan, plan.id).version == plan.version  # the dry run wrote nothing
@@ -76,7 +67,7 @@ def test_upload_dry_run_then_apply(live_server, staff_page):
     page.click("#apply-form button[type=submit]")
     page.wait_for_selector("#import-report[data-applied=true]")
     assert "取り込みました" in page.locator("#import-status").inner_text()
-    _no_violations(page)
+    assert_no_axe(page)
     page.screenshot(path=str(artifacts / "workbench-plans-import-applied.png"), full_page=True)
     with live_server.session() as s:
         saved = s.get(EvacuationPlan, plan.id)

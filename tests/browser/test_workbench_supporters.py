@@ -4,7 +4,6 @@ Screenshots go to test-artifacts/workbench-supporter-*.png."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -12,28 +11,19 @@ from sqlmodel import select
 
 from server.models import EvacuationPlan, SupporterRecord
 from tests import factories
-from tests.browser.conftest import PASSWORD, ROOT
-from tests.browser.pwa_helpers import run_axe
+from tests.browser.conftest import ROOT
+from tests.browser.pwa_helpers import assert_no_axe, office_page
 
 
 @pytest.fixture
 def staff_page(live_server, browser):
     staff = live_server.add_user("welfare_staff")
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.goto("/workbench/supporters")
-    page.fill("#username", staff.username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/workbench/supporters")
+    context, page = office_page(browser, live_server, staff, "/workbench/supporters")
     page.staff = staff
     yield page
     context.close()
 
 
-def _no_violations(page) -> None:
-    violations = run_axe(page)
-    assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
 
 
 def test_create_a_supporter_link_them_from_the_plan_form_and_see_the_load(live_server, staff_page):
@@ -41,10 +31,10 @@ def test_create_a_supporter_link_them_from_the_plan_form_and_see_the_load(live_s
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     page.wait_for_selector("#wb-count")
-    _no_violations(page)
+    assert_no_axe(page)
     page.click("#new-supporter")
     page.wait_for_selector("#s-name")
-    _no_violations(page)
+    assert_no_axe(page)
     page.select_option("#s-kind", "jishubo")
     page.fill("#s-name", "試験町自主防災会 班長 防災 守")
     page.fill("#s-name_kana", "ぼうさい まもる")
@@ -57,7 +47,7 @@ def test_create_a_supporter_link_them_from_the_plan_form_and_see_the_load(live_s
     page.click("#save-supporter")
     page.wait_for_selector("#supporter-load")
     assert "090-2222-3333" in page.locator("#supporter-phone").inner_text()
-    _no_violations(page)
+    assert_no_axe(page)
     page.screenshot(path=str(artifacts / "workbench-supporter-page.png"), full_page=True)
     with live_server.session() as s:
         entry = s.exec(select(SupporterRecord).where(SupporterRecord.name_kana == "ぼうさい まもる")).one()
@@ -75,7 +65,7 @@ def test_create_a_supporter_link_them_from_the_plan_form_and_see_the_load(live_s
     assert page.input_value("#p-s1_name") == "試験町自主防災会 班長 防災 守"
     assert page.input_value("#p-s1_supporter_id") == str(entry.id)
     page.fill("#p-s1_relation", "自主防災組織")
-    _no_violations(page)
+    assert_no_axe(page)
     page.screenshot(path=str(artifacts / "workbench-supporter-plan-form.png"), full_page=True)
     page.click("#save-plan")
     page.wait_for_selector("#saved")
@@ -91,10 +81,10 @@ def test_create_a_supporter_link_them_from_the_plan_form_and_see_the_load(live_s
     assert "日中は不在" in page.content()  # away by day: the plan may get no help in a daytime disaster
     page.goto("/workbench/supporters?overloaded=1")
     page.wait_for_selector("#wb-count")
-    _no_violations(page)
+    assert_no_axe(page)
     page.goto("/workbench/supporters/candidates")
     page.wait_for_selector("h1")
-    _no_violations(page)
+    assert_no_axe(page)
     page.goto(f"/workbench/supporters/{entry.id}/edit?lang=en")
     page.wait_for_selector("#s-name")
-    _no_violations(page)
+    assert_no_axe(page)
