@@ -171,6 +171,28 @@ export async function render(view) {
     h('div', { class: 'toolbar order' }, sorts, startBox), mapDetails,
     list);
 
+  // One placement at a time. A sync finishing while the list is still being scrolled to the row the
+  // user came back to would otherwise take whichever row is passing the top of the screen as its
+  // anchor, and the two placements would pull the scroll in turns (seen as a row coming back a
+  // screen away). A redraw waits for the placement before it, and so anchors on the row placed.
+  let placed = Promise.resolve();
+  let queued = 0;
+  const placing = (job) => {
+    queued += 1;
+    delete list.dataset.placed;
+    list.dataset.placing = String(queued);  // for tests: placements running or waiting their turn
+    const run = async () => {
+      try {
+        await job();
+      } finally {
+        queued -= 1;
+        list.dataset.placing = String(queued);
+        if (!queued) list.dataset.placed = 'true';  // for scripts and tests: the list is where it will stay
+      }
+    };
+    placed = placed.then(run, run);
+    return placed;
+  };
   let snapshot = null;
   let orders = null;  // { sig, byDistrict: Map(districtId → ordered people) }: recomputed only when something changed
   let shelters = [];
@@ -357,19 +379,19 @@ export async function render(view) {
   // New data: redraw at most every 300 ms, keeping focus on the same row's button; when a sync
   // has just finished, at once (that is when the list becomes complete and usable).
   let pending = null;
-  const redraw = async () => {
+  const redraw = () => {
     clearTimeout(pending);
     pending = null;
-    delete list.dataset.placed;
-    const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('li.person');
-    const anchor = window.scrollY > 0 ? anchorRow(list) : null;  // redrawn, the list stays where the user is
-    await load();
-    if (anchor) await placeRow(list, anchor.id, anchor.top);
-    list.dataset.placed = 'true';
-    if (focused) {
-      const again = list.querySelector(`li.person[data-id="${focused.dataset.id}"] button.check`);
-      if (again) again.focus();
-    }
+    return placing(async () => {
+      const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest('li.person');
+      const anchor = window.scrollY > 0 ? anchorRow(list) : null;  // redrawn, the list stays where the user is
+      await load();
+      if (anchor) await placeRow(list, anchor.id, anchor.top);
+      if (focused) {
+        const again = list.querySelector(`li.person[data-id="${focused.dataset.id}"] button.check`);
+        if (again) again.focus();
+      }
+    });
   };
   let drawnSync = status.lastSyncAt;
   let skipped = false;
@@ -400,13 +422,13 @@ export async function render(view) {
     offs.forEach((off) => off());  // a screen that failed to draw must not go on listening
     throw err;
   }
-  delete list.dataset.placed;
-  if (state.row && await placeRow(list, state.row, state.rowTop)) {
-    const link = rowIn(list, state.row).querySelector('a.who');
-    if (link) link.focus({ preventScroll: true });
-  } else {
-    window.scrollTo(0, 0);
-  }
-  list.dataset.placed = 'true';  // for scripts and tests: the list is where it will stay
+  await placing(async () => {
+    if (state.row && await placeRow(list, state.row, state.rowTop)) {
+      const link = rowIn(list, state.row).querySelector('a.who');
+      if (link) link.focus({ preventScroll: true });
+    } else {
+      window.scrollTo(0, 0);
+    }
+  });
   return () => { offs.forEach((off) => off()); clearTimeout(pending); };
 }
