@@ -154,6 +154,31 @@ def test_absent_columns_keep_stored_values(engine, client, city):
     assert a1.supporters[0]["name"] == "近所 一郎" and a1.status == "drafting" and a1.carer_accompanies
 
 
+def test_carer_column_sets_and_clears_and_its_absence_keeps(engine, client, city):
+    """介助者の同行: the column sets and clears the stored value; a file without it keeps it."""
+    r = post(client, "登録者番号,介助者の同行\nA-001,なし\nA-002,○\n", apply=True)
+    assert r.json()["applied"] is True and r.json()["counts"]["updated"] == 1 and r.json()["counts"]["created"] == 1
+    assert plans(engine)["A-001"].carer_accompanies is False and plans(engine)["A-002"].carer_accompanies is True
+    assert post(client, "登録者番号,避難経路\nA-002,北の道\n", apply=True).json()["counts"]["updated"] == 1
+    assert plans(engine)["A-002"].carer_accompanies is True and plans(engine)["A-002"].route_note == "北の道"
+    r = post(client, "登録者番号,介助者の同行\nA-001,たぶん\n", apply=True)
+    assert [(e["line"], e["column"]) for e in r.json()["errors"]] == [(2, "介助者の同行")] and not r.json()["applied"]
+
+
+def test_carer_survives_export_and_reimport(engine, client, city):
+    """The export writes 介助者の同行; importing that file puts back a value changed since."""
+    body = client.get("/api/exports/plans.csv").content
+    assert "介助者の同行".encode() in body
+    a1 = plans(engine)["A-001"]
+    assert a1.carer_accompanies is True
+    r = client.patch(f"/api/plans/{a1.id}", json={"version": a1.version, "carer_accompanies": False})
+    assert r.status_code == 200, r.text
+    r = client.post("/api/imports/plans?apply=true", content=body, headers={"Content-Type": "text/csv"})
+    assert r.json()["applied"] is True and r.json()["counts"]["updated"] == 1, r.json()
+    assert plans(engine)["A-001"].carer_accompanies is True
+    assert client.get("/api/exports/plans.csv").content == body
+
+
 def test_model_limits_are_row_errors_not_500(client, city):
     long_route = "道" * 1001
     r = post(client, f"登録者番号,避難経路\nA-001,{long_route}\n", apply=True)

@@ -3,6 +3,8 @@ input named by line, column and reason."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -38,7 +40,7 @@ def sample_plans() -> list[tuple[str, str, Plan]]:
                  PlanSupporter("=HYPERLINK(\"x\")", "長男", "", normalize_phone("+81-90-3333-4444"))),
                 "SH-SAFE", "SH-KIDS", "北側の道を通る,\n坂を避ける", "高齢者等避難で避難開始",
                 Care(walking_ability="杖歩行", allergies="卵", blood_type="A", building_structure="木造2階建"),
-                True, date(2025, 5, 1), "福祉課 佐藤", date(2027, 5, 1))
+                True, date(2025, 5, 1), "福祉課 佐藤", date(2027, 5, 1), carer_accompanies=True)
     empty = Plan(None, "P2")
     drafting = Plan(None, "P3", PlanStatus.drafting, (), "SH-SCHOOL")
     return [("A-001", "府中 太郎", full), ("A-002", "府中 次郎", empty), ("A-003", "-三郎", drafting)]
@@ -52,6 +54,26 @@ def test_export_then_import_round_trips():
     assert report.ok and report.rows == 3 and report.valid == 3, report.errors
     assert [p.plan for p in parsed] == [plan for _, _, plan in sample_plans()]
     assert [p.line for p in parsed] == [2, 4, 5]  # the route note spans two physical lines
+
+
+def test_carer_column_written_and_read_in_every_usual_spelling():
+    rows = list(csv.reader(io.StringIO(export_plans_csv(sample_plans(), INDEX).decode("utf-8-sig"))))
+    column = rows[0].index("介助者の同行")
+    assert [row[column] for row in rows[1:]] == ["あり", "なし", "なし"]
+    spellings = {"あり": True, "有": True, "○": True, "TRUE": True, "１": True,
+                 "なし": False, "無": False, "×": False, "false": False, "0": False}
+    for alias in ("介助者の同行", "介助者同行"):
+        for cell, expected in spellings.items():
+            report, parsed = parse(f"登録者番号,{alias}\nA-003,{cell}\n")
+            assert report.ok, (cell, report.errors)
+            assert parsed[0].plan.carer_accompanies is expected, cell
+
+
+def test_carer_cell_not_understood_is_named_with_its_line():
+    report, parsed = parse("登録者番号,介助者の同行\nA-001,あり\nA-002,たぶん\nA-003,同意\n")
+    assert [p.register_no for p in parsed] == ["A-001"]
+    assert issues(report) == [(3, "介助者の同行"), (4, "介助者の同行")]
+    assert "あり" in report.errors[0].reason and "たぶん" not in report.errors[0].reason
 
 
 def test_export_streams_in_chunks_with_the_layout_header():

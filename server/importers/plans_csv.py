@@ -21,7 +21,7 @@ from datetime import date
 from typing import Callable, Hashable, Iterable, Iterator, Mapping, Optional
 
 from ..domain.csvsafe import escape_cell
-from ..domain.textnorm import normalize_code, normalize_phone, normalize_text
+from ..domain.textnorm import fold_width, normalize_code, normalize_phone, normalize_text
 from ..domain.wareki import parse_date
 from ..domain.workbench.common import CARE_LABELS, Care, Plan, PlanSupporter, Problem, check_not_future
 from ..domain.workbench.plan_rules import MAX_SUPPORTERS, missing_for_done
@@ -45,6 +45,8 @@ PLAN_COLUMNS: tuple[Column, ...] = (
     Column("route_note", "避難経路"),
     Column("timing_note", "避難のタイミング", False, ("避難開始のタイミング",)),
     *(Column(f"care.{key}", label) for key, label in CARE_LABELS.items()),
+    Column("carer_accompanies", "介助者の同行", False, ("介助者同行", "介助者が同行"),
+           "あり / なし (有 / 無, ○ / ×, true / false, 1 / 0)"),
     Column("consent", "同意", False, ("本人の同意",), "有 / 無 (同意, はい, ○ …)"),
     Column("consent_date", "同意日", False, (), "和暦 or 西暦; not in the future"),
     Column("author", "作成者"),
@@ -54,6 +56,10 @@ PLAN_COLUMNS: tuple[Column, ...] = (
 _STATUS = EnumCells(PlanStatus)
 _YES = {"有", "あり", "同意", "同意済", "はい", "済", "1", "true", "yes", "○", "〇"}
 _NO = {"無", "なし", "不同意", "いいえ", "未", "0", "false", "no", "×", ""}
+# 介助者の同行: only the spellings a carer column is kept with (not 同意-words such as 済 or はい).
+_CARER_YES = {"あり", "有", "○", "〇", "true", "1"}
+_CARER_NO = {"なし", "無", "×", "✕", "false", "0"}
+CARER_YES, CARER_NO = "あり", "なし"
 
 
 def supporter_key(number: int, part: str) -> str:
@@ -76,6 +82,17 @@ def parse_consent(text: str) -> bool:
     if cleaned in _NO:
         return False
     raise ValueError("「有」または「無」で入力してください (expected 有 / 無)")
+
+
+def parse_carer(text: str) -> bool:
+    """介助者の同行 (a family carer comes along): あり / なし and the usual other spellings
+    (full-width ＴＲＵＥ or １ as Excel users type them)."""
+    cleaned = fold_width(text).strip().lower()
+    if cleaned in _CARER_YES:
+        return True
+    if cleaned in _CARER_NO:
+        return False
+    raise ValueError("「あり」または「なし」で入力してください (expected あり / なし: 有/無, ○/×, true/false, 1/0)")
 
 
 class ShelterIndex:
@@ -180,7 +197,8 @@ def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, 
         person_id = people[register_no]
     values: dict = {}
     for key, conv in (("destination", shelters.resolve), ("alternate", shelters.resolve), ("consent", parse_consent),
-                      ("consent_date", parse_date), ("review_due", parse_date), ("status", _STATUS.one)):
+                      ("carer_accompanies", parse_carer), ("consent_date", parse_date), ("review_due", parse_date),
+                      ("status", _STATUS.one)):
         if get(key):
             try:
                 values[key] = conv(get(key))
@@ -215,7 +233,7 @@ def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, 
     plan = Plan(None, person_id, PlanStatus.not_started, tuple(supporters), values.get("destination"),
                 values.get("alternate"), normalize_text(get("route_note")), normalize_text(get("timing_note")), care,
                 values.get("consent", False), values.get("consent_date"), normalize_text(get("author")),
-                values.get("review_due"))
+                values.get("review_due"), values.get("carer_accompanies", False))
     status = values.get("status")
     if status is None:  # blank: drafting once anything is filled in
         status = PlanStatus.not_started if plan == Plan(None, person_id) else PlanStatus.drafting
@@ -243,8 +261,8 @@ def export_header(supporters: int = EXPORT_SUPPORTERS) -> list[str]:
     sup = [supporter_header(n, part) for n in range(1, supporters + 1) for part in SUPPORTER_PARTS]
     cols = {c.key: c.ja for c in PLAN_COLUMNS}
     return [cols["register_no"], cols["name"], *sup, cols["destination"], cols["alternate"], cols["route_note"],
-            cols["timing_note"], *CARE_LABELS.values(), cols["consent"], cols["consent_date"], cols["author"],
-            cols["review_due"], cols["status"]]
+            cols["timing_note"], *CARE_LABELS.values(), cols["carer_accompanies"], cols["consent"],
+            cols["consent_date"], cols["author"], cols["review_due"], cols["status"]]
 
 
 def _date(value: Optional[date]) -> str:
@@ -258,7 +276,8 @@ def export_row(register_no: str, name: str, plan: Plan, shelters: ShelterIndex,
         s = plan.supporters[n] if n < len(plan.supporters) else PlanSupporter("")
         sup += [s.name, s.relation, s.phone, s.address]
     return [register_no, name, *sup, shelters.label(plan.destination_id), shelters.label(plan.alternate_id),
-            plan.route_note, plan.timing_note, *(v for _, v in plan.care.items()), "有" if plan.consent else "無",
+            plan.route_note, plan.timing_note, *(v for _, v in plan.care.items()),
+            CARER_YES if plan.carer_accompanies else CARER_NO, "有" if plan.consent else "無",
             _date(plan.consent_date), plan.author, _date(plan.review_due), PlanStatus(plan.status).ja]
 
 
@@ -284,4 +303,4 @@ def export_plans_csv(rows: Iterable[tuple[str, str, Plan]], shelters: ShelterInd
 
 
 __all__ = ["PLAN_COLUMNS", "ShelterIndex", "ParsedPlan", "iter_plans_csv", "parse_plans_csv", "export_header",
-           "export_row", "iter_plans_csv_bytes", "export_plans_csv", "parse_consent"]
+           "export_row", "iter_plans_csv_bytes", "export_plans_csv", "parse_consent", "parse_carer"]

@@ -56,6 +56,7 @@ FIELDS = tuple(PLANS.field_names)  # person_id, status, supporters, … as the r
 # The plan field each CSV column (group) fills; "supporters" stands for every 支援者N… column.
 COLUMN_FIELD = {"destination": "destination_shelter_id", "alternate": "alternate_shelter_id",
                 "route_note": "route_note", "timing_note": "timing_note", "consent": "consent",
+                "carer_accompanies": "carer_accompanies",
                 "consent_date": "consent_date", "author": "author", "review_due": "review_due", "status": "status"}
 FIELD_HEADER = {**{f: next(c.ja for c in PLAN_COLUMNS if c.key == k) for k, f in COLUMN_FIELD.items()},
                 "supporters": "支援者", "care": "配慮事項", "person_id": "登録者番号"}
@@ -193,7 +194,6 @@ class _PlanImport:
         if "supporters" not in self.present:
             keep.append("supporters")
         merged = {**new, **{f: old[f] for f in keep}}
-        merged["carer_accompanies"] = old["carer_accompanies"]  # not a column of the layout
         care = dict(old["care"] or {})
         care.update({name: value for name, value in new["care"].items() if f"care.{name}" in self.present})
         merged["care"] = care
@@ -243,7 +243,7 @@ def _values(plan: Plan) -> dict[str, Any]:
                            for s in plan.supporters],
             "destination_shelter_id": plan.destination_id, "alternate_shelter_id": plan.alternate_id,
             "route_note": plan.route_note, "timing_note": plan.timing_note, "care": dict(plan.care.items()),
-            "carer_accompanies": False, "consent": plan.consent, "consent_date": plan.consent_date,
+            "carer_accompanies": plan.carer_accompanies, "consent": plan.consent, "consent_date": plan.consent_date,
             "author": plan.author, "review_due": plan.review_due}
 
 
