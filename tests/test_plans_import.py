@@ -179,6 +179,24 @@ def test_carer_survives_export_and_reimport(engine, client, city):
     assert client.get("/api/exports/plans.csv").content == body
 
 
+def test_same_named_shelters_round_trip_through_the_database(engine, client, city):
+    """Two shelters named みどり園 without a 共通ID: the export's システムID keeps each plan's own."""
+    first = factories.create(client, "shelters", factories.shelter(name="みどり園"))
+    second = factories.create(client, "shelters", factories.shelter(name="みどり園"))
+    factories.create(client, "plans", {"person_id": city["people"]["A-002"]["id"], "status": "drafting",
+                                       "destination_shelter_id": second["id"], "alternate_shelter_id": first["id"]})
+    before = {no: (p.version, p.destination_shelter_id, p.alternate_shelter_id) for no, p in plans(engine).items()}
+    body = client.get("/api/exports/plans.csv").content
+    r = client.post("/api/imports/plans?apply=true", content=body, headers={"Content-Type": "text/csv"})
+    assert r.json()["errors"] == [] and r.json()["applied"] is True
+    assert r.json()["counts"]["unchanged"] == 4
+    assert {no: (p.version, p.destination_shelter_id, p.alternate_shelter_id)
+            for no, p in plans(engine).items()} == before
+    # a hand-made file naming the shared name alone is still refused as ambiguous
+    r = post(client, "登録者番号,避難先\nA-003,みどり園\n")
+    assert [(e["line"], e["column"]) for e in r.json()["errors"]] == [(2, "避難先")]
+
+
 def test_model_limits_are_row_errors_not_500(client, city):
     long_route = "道" * 1001
     r = post(client, f"登録者番号,避難経路\nA-001,{long_route}\n", apply=True)

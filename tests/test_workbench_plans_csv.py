@@ -76,6 +76,35 @@ def test_carer_cell_not_understood_is_named_with_its_line():
     assert "あり" in report.errors[0].reason and "たぶん" not in report.errors[0].reason
 
 
+def test_same_named_shelters_without_common_id_round_trip():
+    """みどり園 ×2, neither with a 共通ID: the export's システムID picks the one each plan names."""
+    rows = [("A-001", "", Plan(None, "P1", PlanStatus.drafting, (), "SH-X2", "SH-X1")),
+            ("A-002", "", Plan(None, "P2", PlanStatus.drafting, (), "SH-X1", "SH-SAFE"))]
+    data = export_plans_csv(rows, INDEX)
+    assert "みどり園" in data.decode("utf-8-sig")  # staff still read the name
+    report, parsed = parse_plans_csv(data, PEOPLE, INDEX, TODAY)
+    assert report.ok, report.errors
+    assert [p.plan for p in parsed] == [plan for _, _, plan in rows]
+
+
+def test_shelter_id_must_agree_with_the_name_and_names_alone_still_work():
+    header = "登録者番号,避難先,避難先システムID,第二避難先,第二避難先システムID"
+    report, parsed = parse("\n".join([
+        header,
+        "A-001,第一小学校,,こども園,",            # unique names, no id: as before
+        "A-002,みどり園,sh-x2,E13206000012,SH-SAFE",  # id among the name's shelters; 共通ID with its id
+        "A-003,第一小学校,SH-X1,,",                # edited name, stale id: refused, not guessed
+        "A-003,みどり園,SH-NOPE,,",                # unknown id (and a duplicate person)
+    ]) + "\n")
+    assert [(p.plan.destination_id, p.plan.alternate_id) for p in parsed] == [("SH-SCHOOL", "SH-KIDS"),
+                                                                           ("SH-X2", "SH-SAFE")]
+    assert (4, "避難先") in issues(report) and (5, "避難先") in issues(report)
+    assert "別の施設" in next(e.reason for e in report.errors if e.line == 4)
+    assert "システムID" in next(e.reason for e in report.errors if e.line == 5 and e.column == "避難先")
+    lone, _ = parse("登録者番号,避難先システムID\nA-001,SH-X1\n")
+    assert [(w.line, w.column) for w in lone.warnings] == [(1, "避難先システムID")]
+
+
 def test_export_streams_in_chunks_with_the_layout_header():
     chunks = list(iter_plans_csv_bytes(sample_plans() * 3, INDEX, chunk_rows=2))
     assert len(chunks) == 5

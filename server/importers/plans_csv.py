@@ -42,6 +42,10 @@ PLAN_COLUMNS: tuple[Column, ...] = (
     Column("name", "氏名", False, ("名前",), "written by the export for staff; not used to match"),
     Column("destination", "避難先", False, ("避難先共通ID", "避難先施設"), "共通ID or exact shelter name"),
     Column("alternate", "第二避難先", False, ("代替避難先",), "共通ID or exact shelter name"),
+    # The shelter's record id, written by the export beside each destination: it picks the one
+    # meant among shelters of the same name without a 共通ID, so an export re-imports as it was.
+    Column("destination_key", "避難先システムID", False, (), "written by the export; read first"),
+    Column("alternate_key", "第二避難先システムID", False, (), "written by the export; read first"),
     Column("route_note", "避難経路"),
     Column("timing_note", "避難のタイミング", False, ("避難開始のタイミング",)),
     *(Column(f"care.{key}", label) for key, label in CARE_LABELS.items()),
@@ -97,23 +101,31 @@ def parse_carer(text: str) -> bool:
 
 class ShelterIndex:
     """Resolves a destination cell: 共通ID first, then the exact (normalised) name. A name two
-    shelters share is refused as ambiguous rather than guessed — use the 共通ID."""
+    shelters share is refused as ambiguous rather than guessed — unless the row also carries
+    the shelter's record id (避難先システムID, written by the export), which is read first and
+    must name one of the shelters the cell names."""
 
     def __init__(self, shelters: Iterable[tuple[Hashable, Optional[str], str]]):
         self.by_common: dict[str, Hashable] = {}
         self.by_name: dict[str, list[Hashable]] = {}
+        self.by_key: dict[str, Hashable] = {}
         self.label_of: dict[Hashable, str] = {}
         for sid, common_id, name in shelters:
             if common_id:
                 self.by_common[normalize_code(common_id).upper()] = sid
             self.by_name.setdefault(normalize_text(name), []).append(sid)
+            self.by_key[str(sid).lower()] = sid
             self.label_of[sid] = common_id or name
 
-    def resolve(self, text: str) -> Hashable:
+    def candidates(self, text: str) -> list[Hashable]:
+        """The shelters a cell names: the one with this 共通ID, else every one of this name."""
         code = normalize_code(text).upper()
         if code in self.by_common:
-            return self.by_common[code]
-        ids = self.by_name.get(normalize_text(text), [])
+            return [self.by_common[code]]
+        return self.by_name.get(normalize_text(text), [])
+
+    def resolve(self, text: str) -> Hashable:
+        ids = self.candidates(text)
         if len(ids) == 1:
             return ids[0]
         if ids:
@@ -121,8 +133,27 @@ class ShelterIndex:
                              f"(ambiguous: {len(ids)} shelters have this name; use the 共通ID)")
         raise ValueError("登録されていない施設です。共通IDか施設名を確認してください (unknown shelter)")
 
+    def by_record_id(self, key: str) -> Hashable:
+        sid = self.by_key.get(normalize_code(key).lower())
+        if sid is None:
+            raise ValueError("このシステムIDの施設は登録されていません (no shelter has this id)")
+        return sid
+
+    def resolve_keyed(self, text: str, key: str) -> Hashable:
+        """The shelter of record id `key`, provided the cell names it (a cell edited to another
+        shelter without clearing the id is a conflict, not a guess)."""
+        sid = self.by_record_id(key)
+        if sid not in self.candidates(text):
+            raise ValueError("施設名（共通ID）とシステムIDが別の施設を指しています。どちらかを直すか、システムIDを空にしてください "
+                             "(the cell and the shelter id name different shelters; fix one or clear the id)")
+        return sid
+
     def label(self, sid: Optional[Hashable]) -> str:
         return "" if sid is None else self.label_of.get(sid, str(sid))
+
+    @staticmethod
+    def key(sid: Optional[Hashable]) -> str:
+        return "" if sid is None else str(sid)
 
 
 @dataclass(frozen=True)
@@ -148,6 +179,10 @@ def iter_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: Shelte
     report.encoding = table.encoding.label
     for cell in found.unknown:
         report.warn(1, cell, "知らない列なので読み飛ばしました (unknown column ignored)")
+    for key in ("destination", "alternate"):
+        if found.has(f"{key}_key") and not found.has(key):
+            report.warn(1, found.name(f"{key}_key"), "施設名（共通ID）の列がないので読み飛ばしました "
+                                                    "(read only beside its shelter column; ignored)")
     numbers = sorted({int(k.split("_")[1]) for k in found.index if k.startswith("supporter_")})
     groups = [({part: found.index.get(supporter_key(n, part)) for part in SUPPORTER_PARTS},
                {part: found.header_of.get(supporter_key(n, part), supporter_header(n, part)) for part in SUPPORTER_PARTS})
@@ -196,8 +231,16 @@ def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, 
                                                   f"(duplicate person, first on line {first})"))
         person_id = people[register_no]
     values: dict = {}
-    for key, conv in (("destination", shelters.resolve), ("alternate", shelters.resolve), ("consent", parse_consent),
-                      ("carer_accompanies", parse_carer), ("consent_date", parse_date), ("review_due", parse_date),
+    for key in ("destination", "alternate"):
+        if get(key):
+            try:
+                if get(f"{key}_key"):
+                    values[key] = shelters.resolve_keyed(get(key), get(f"{key}_key"))
+                else:
+                    values[key] = shelters.resolve(get(key))
+            except ValueError as exc:
+                errors.append((header(key), str(exc)))
+    for key, conv in (("consent", parse_consent), ("carer_accompanies", parse_carer), ("consent_date", parse_date), ("review_due", parse_date),
                       ("status", _STATUS.one)):
         if get(key):
             try:
@@ -260,7 +303,8 @@ def parse_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: Shelt
 def export_header(supporters: int = EXPORT_SUPPORTERS) -> list[str]:
     sup = [supporter_header(n, part) for n in range(1, supporters + 1) for part in SUPPORTER_PARTS]
     cols = {c.key: c.ja for c in PLAN_COLUMNS}
-    return [cols["register_no"], cols["name"], *sup, cols["destination"], cols["alternate"], cols["route_note"],
+    return [cols["register_no"], cols["name"], *sup, cols["destination"], cols["alternate"], cols["destination_key"],
+            cols["alternate_key"], cols["route_note"],
             cols["timing_note"], *CARE_LABELS.values(), cols["carer_accompanies"], cols["consent"],
             cols["consent_date"], cols["author"], cols["review_due"], cols["status"]]
 
@@ -276,7 +320,7 @@ def export_row(register_no: str, name: str, plan: Plan, shelters: ShelterIndex,
         s = plan.supporters[n] if n < len(plan.supporters) else PlanSupporter("")
         sup += [s.name, s.relation, s.phone, s.address]
     return [register_no, name, *sup, shelters.label(plan.destination_id), shelters.label(plan.alternate_id),
-            plan.route_note, plan.timing_note, *(v for _, v in plan.care.items()),
+            shelters.key(plan.destination_id), shelters.key(plan.alternate_id), plan.route_note, plan.timing_note, *(v for _, v in plan.care.items()),
             CARER_YES if plan.carer_accompanies else CARER_NO, "有" if plan.consent else "無",
             _date(plan.consent_date), plan.author, _date(plan.review_due), PlanStatus(plan.status).ja]
 
