@@ -154,6 +154,18 @@ def test_absent_columns_keep_stored_values(engine, client, city):
     assert a1.supporters[0]["name"] == "近所 一郎" and a1.status == "drafting" and a1.carer_accompanies
 
 
+def test_done_is_judged_on_the_plan_merged_with_the_stored_one(engine, client, city):
+    """A file without the supporter and destination columns keeps them, so 作成済 may be set
+    with consent alone; what the merged plan still lacks is named as before."""
+    r = post(client, "登録者番号,状態\nA-001,作成済\n", apply=True)
+    assert [(e["line"], e["column"]) for e in r.json()["errors"]] == [(2, "状態")] and not r.json()["applied"]
+    reason = r.json()["errors"][0]["reason"]
+    assert "同意" in reason and "避難先が未設定" not in reason and "支援等実施者" not in reason
+    r = post(client, "登録者番号,同意,同意日,状態\nA-001,有,令和7年5月1日,作成済\n", apply=True)
+    assert r.json()["errors"] == [] and r.json()["applied"] is True, r.json()
+    assert plans(engine)["A-001"].status == "done" and plans(engine)["A-001"].supporters[0]["name"] == "近所 一郎"
+
+
 def test_carer_column_sets_and_clears_and_its_absence_keeps(engine, client, city):
     """介助者の同行: the column sets and clears the stored value; a file without it keeps it."""
     r = post(client, "登録者番号,介助者の同行\nA-001,なし\nA-002,○\n", apply=True)

@@ -167,11 +167,13 @@ DestinationCheck = Callable[[Hashable, Hashable, str], Iterable[Problem]]
 
 
 def iter_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: ShelterIndex, today: date,
-                   report: ImportReport, *, destination_check: Optional[DestinationCheck] = None
-                   ) -> Iterator[ParsedPlan]:
+                   report: ImportReport, *, destination_check: Optional[DestinationCheck] = None,
+                   done_check: bool = True) -> Iterator[ParsedPlan]:
     """Yield the valid rows as plans; record every bad row in `report` (line, column, reason).
     `people` maps 登録者番号 → person id; `destination_check(person_id, shelter_id, field)`
     (e.g. plan_rules.destination_problems bound to the facts) turns refusals into row errors.
+    `done_check=False`: the caller checks 作成済 (`done_needs`) on the plan merged with the
+    stored one, since a column absent from the file keeps the stored value.
     ImportFileError (from csvsource) refuses the whole file: encoding, header, quoting."""
     table = read_csv(data)
     found = map_header(table.header, PLAN_COLUMNS, extra=_supporter_column)
@@ -196,7 +198,7 @@ def iter_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: Shelte
         cell = {k: (cells[i].strip() if i < width else "", header) for k, i, header in plain}
         if width > len(table.header) and any(c.strip() for c in cells[len(table.header):]):
             errors.append((ROW, "見出しより多くの列に値があります (more cells than header columns)"))
-        plan = _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, line)
+        plan = _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, line, done_check)
         if plan is not None and not errors and destination_check is not None:
             for sid, key in ((plan.destination_id, "destination"), (plan.alternate_id, "alternate")):
                 if sid is not None:
@@ -211,7 +213,17 @@ def iter_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: Shelte
         yield ParsedPlan(line, cell["register_no"][0], plan)
 
 
-def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, line) -> Optional[Plan]:
+def done_needs(plan: Plan) -> str:
+    """The row error for a plan marked 作成済 that lacks a required item ("" when complete)."""
+    missing = missing_for_done(plan)
+    if not missing:
+        return ""
+    return ("作成済には次が必要です: " + "、".join(p.ja for p in missing)
+            + " (done needs: " + "; ".join(p.en for p in missing) + ")")
+
+
+def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, line, done_check=True
+              ) -> Optional[Plan]:
     def get(key: str) -> str:
         return cell[key][0] if key in cell else ""
 
@@ -280,11 +292,10 @@ def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, 
     status = values.get("status")
     if status is None:  # blank: drafting once anything is filled in
         status = PlanStatus.not_started if plan == Plan(None, person_id) else PlanStatus.drafting
-    if status == PlanStatus.done:
-        missing = missing_for_done(plan)
-        if missing:
-            errors.append((header("status"), "作成済には次が必要です: " + "、".join(p.ja for p in missing)
-                           + " (done needs: " + "; ".join(p.en for p in missing) + ")"))
+    if status == PlanStatus.done and done_check:
+        reason = done_needs(plan)
+        if reason:
+            errors.append((header("status"), reason))
 
     return replace(plan, status=status) if person_id is not None else None
 

@@ -49,6 +49,7 @@ from .columns import map_header, validation_reasons
 from .csvsource import read_csv
 from .plans_csv import PLAN_COLUMNS, ROW, ParsedPlan, ShelterIndex, _supporter_column, iter_plans_csv, \
     iter_plans_csv_bytes
+from .plans_csv import done_needs
 from .report import ImportConflictError, ImportReport
 
 CHUNK_ROWS = 1000
@@ -134,7 +135,7 @@ class _PlanImport:
 
     def parse(self, data: bytes) -> Iterator[ParsedPlan]:
         return iter_plans_csv(data, self.people, self.index, self.today, self.report,
-                              destination_check=self.check_destination)
+                              destination_check=self.check_destination, done_check=False)
 
     def check_destination(self, person_id: Hashable, shelter_id: Hashable, key: str):
         """The plan rules for a newly named destination; a stored one is shown, not re-refused."""
@@ -203,6 +204,13 @@ class _PlanImport:
 
     def _validated(self, line: int, values: dict[str, Any]) -> Optional[dict[str, Any]]:
         """The API's model rules decide what may be stored (lengths, done needs, alternate ≠ destination)."""
+        # 作成済 is judged on the merged plan: a column absent from the file keeps its stored value
+        reason = done_needs(plan_from_row(_Row(values))) if values["status"] == PlanStatus.done.value else ""
+        if reason:
+            self.report.invalid += 1
+            self.report.valid -= 1
+            self.report.error(line, FIELD_HEADER["status"], reason)
+            return None
         try:
             # PlanFields: PlanCreate's rules without normalising the phones again (the parser used
             # the same normalize_phone; a second pass cost a third of the import's time).
