@@ -44,6 +44,7 @@ from ..models.base import utcnow
 from ..models.plans import PlanFields
 from ..models.vocab import PlanStatus
 from ..records.registry import PLANS, plan_version_row
+from ..records.review_flags import clear_all_on_done
 from ..sync.changelog import log_changes
 from .columns import map_header, validation_reasons
 from .csvsource import read_csv
@@ -240,6 +241,8 @@ class _PlanImport:
                 raise ImportConflictError("取り込み中に他の操作で計画が更新されました。もう一度取り込んでください "
                                           "(a plan changed during the import; nothing was written, try again)")
             self.conn.execute(sa.insert(PlanVersion.__table__), versions)
+        # a plan saved 作成済 has been looked at again, as after an API save (PLANS' after_update)
+        clear_all_on_done(self.conn, [(r["b_id"], r["status"]) for r in updates])
         # devices learn of imported plans through the changes feed, like any other save
         log_changes(self.conn, "plans", [r["id"] for r in inserts] + [r["b_id"] for r in updates], befores=befores)
 
