@@ -11,12 +11,15 @@ Writes are the records layer's, in bulk (a row at a time through `update_row` wo
 minutes for 50,000 plans): version + 1 with the version check (`WHERE version = ?`; someone
 else's save meanwhile → ImportConflictError, nothing written), the previous version kept
 (`registry.plan_version_row`, the same snapshot a workbench save keeps), and change-log rows
-with the values before (`log_changes`) so devices receive the plans. The caller audits.
+with the values before (`log_changes`) so devices receive the plans, and a plan written 作成済
+loses its 要見直し reasons (`review_flags.clear_all_on_done`, as the plans' `after_update`). The
+caller audits.
 
 Merge rules: a column absent from the file keeps the stored value (the supporters count as one
 column group; 配慮事項 per sub-column); a blank cell in a present column clears it. Without a
 状態 column a stored status stays, except that a done plan lacking a required item drops to
-作成中 and an untouched plan that gains content becomes 作成中. A row that says nothing for a
+作成中 and an untouched plan that gains content becomes 作成中; a 作成済 in the file is judged on
+the merged plan. A row that says nothing for a
 person without a plan creates none (an exported empty row imports as unchanged).
 """
 
@@ -48,9 +51,8 @@ from ..records.review_flags import clear_all_on_done
 from ..sync.changelog import log_changes
 from .columns import map_header, validation_reasons
 from .csvsource import read_csv
-from .plans_csv import PLAN_COLUMNS, ROW, ParsedPlan, ShelterIndex, _supporter_column, iter_plans_csv, \
+from .plans_csv import PLAN_COLUMNS, ROW, ParsedPlan, ShelterIndex, _supporter_column, done_needs, iter_plans_csv, \
     iter_plans_csv_bytes
-from .plans_csv import done_needs
 from .report import ImportConflictError, ImportReport
 
 CHUNK_ROWS = 1000
