@@ -154,6 +154,61 @@ def test_absent_columns_keep_stored_values(engine, client, city):
     assert a1.supporters[0]["name"] == "近所 一郎" and a1.status == "drafting" and a1.carer_accompanies
 
 
+def test_done_is_judged_on_the_plan_merged_with_the_stored_one(engine, client, city):
+    """A file without the supporter and destination columns keeps them, so 作成済 may be set
+    with consent alone; what the merged plan still lacks is named as before."""
+    r = post(client, "登録者番号,状態\nA-001,作成済\n", apply=True)
+    assert [(e["line"], e["column"]) for e in r.json()["errors"]] == [(2, "状態")] and not r.json()["applied"]
+    reason = r.json()["errors"][0]["reason"]
+    assert "同意" in reason and "避難先が未設定" not in reason and "支援等実施者" not in reason
+    r = post(client, "登録者番号,同意,同意日,状態\nA-001,有,令和7年5月1日,作成済\n", apply=True)
+    assert r.json()["errors"] == [] and r.json()["applied"] is True, r.json()
+    assert plans(engine)["A-001"].status == "done" and plans(engine)["A-001"].supporters[0]["name"] == "近所 一郎"
+
+
+def test_carer_column_sets_and_clears_and_its_absence_keeps(engine, client, city):
+    """介助者の同行: the column sets and clears the stored value; a file without it keeps it."""
+    r = post(client, "登録者番号,介助者の同行\nA-001,なし\nA-002,○\n", apply=True)
+    assert r.json()["applied"] is True and r.json()["counts"]["updated"] == 1 and r.json()["counts"]["created"] == 1
+    assert plans(engine)["A-001"].carer_accompanies is False and plans(engine)["A-002"].carer_accompanies is True
+    assert post(client, "登録者番号,避難経路\nA-002,北の道\n", apply=True).json()["counts"]["updated"] == 1
+    assert plans(engine)["A-002"].carer_accompanies is True and plans(engine)["A-002"].route_note == "北の道"
+    r = post(client, "登録者番号,介助者の同行\nA-001,たぶん\n", apply=True)
+    assert [(e["line"], e["column"]) for e in r.json()["errors"]] == [(2, "介助者の同行")] and not r.json()["applied"]
+
+
+def test_carer_survives_export_and_reimport(engine, client, city):
+    """The export writes 介助者の同行; importing that file puts back a value changed since."""
+    body = client.get("/api/exports/plans.csv").content
+    assert "介助者の同行".encode() in body
+    a1 = plans(engine)["A-001"]
+    assert a1.carer_accompanies is True
+    r = client.patch(f"/api/plans/{a1.id}", json={"version": a1.version, "carer_accompanies": False})
+    assert r.status_code == 200, r.text
+    r = client.post("/api/imports/plans?apply=true", content=body, headers={"Content-Type": "text/csv"})
+    assert r.json()["applied"] is True and r.json()["counts"]["updated"] == 1, r.json()
+    assert plans(engine)["A-001"].carer_accompanies is True
+    assert client.get("/api/exports/plans.csv").content == body
+
+
+def test_same_named_shelters_round_trip_through_the_database(engine, client, city):
+    """Two shelters named みどり園 without a 共通ID: the export's システムID keeps each plan's own."""
+    first = factories.create(client, "shelters", factories.shelter(name="みどり園"))
+    second = factories.create(client, "shelters", factories.shelter(name="みどり園"))
+    factories.create(client, "plans", {"person_id": city["people"]["A-002"]["id"], "status": "drafting",
+                                       "destination_shelter_id": second["id"], "alternate_shelter_id": first["id"]})
+    before = {no: (p.version, p.destination_shelter_id, p.alternate_shelter_id) for no, p in plans(engine).items()}
+    body = client.get("/api/exports/plans.csv").content
+    r = client.post("/api/imports/plans?apply=true", content=body, headers={"Content-Type": "text/csv"})
+    assert r.json()["errors"] == [] and r.json()["applied"] is True
+    assert r.json()["counts"]["unchanged"] == 4
+    assert {no: (p.version, p.destination_shelter_id, p.alternate_shelter_id)
+            for no, p in plans(engine).items()} == before
+    # a hand-made file naming the shared name alone is still refused as ambiguous
+    r = post(client, "登録者番号,避難先\nA-003,みどり園\n")
+    assert [(e["line"], e["column"]) for e in r.json()["errors"]] == [(2, "避難先")]
+
+
 def test_model_limits_are_row_errors_not_500(client, city):
     long_route = "道" * 1001
     r = post(client, f"登録者番号,避難経路\nA-001,{long_route}\n", apply=True)

@@ -3,6 +3,8 @@ input named by line, column and reason."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 import pytest
@@ -38,7 +40,7 @@ def sample_plans() -> list[tuple[str, str, Plan]]:
                  PlanSupporter("=HYPERLINK(\"x\")", "長男", "", normalize_phone("+81-90-3333-4444"))),
                 "SH-SAFE", "SH-KIDS", "北側の道を通る,\n坂を避ける", "高齢者等避難で避難開始",
                 Care(walking_ability="杖歩行", allergies="卵", blood_type="A", building_structure="木造2階建"),
-                True, date(2025, 5, 1), "福祉課 佐藤", date(2027, 5, 1))
+                True, date(2025, 5, 1), "福祉課 佐藤", date(2027, 5, 1), carer_accompanies=True)
     empty = Plan(None, "P2")
     drafting = Plan(None, "P3", PlanStatus.drafting, (), "SH-SCHOOL")
     return [("A-001", "府中 太郎", full), ("A-002", "府中 次郎", empty), ("A-003", "-三郎", drafting)]
@@ -52,6 +54,55 @@ def test_export_then_import_round_trips():
     assert report.ok and report.rows == 3 and report.valid == 3, report.errors
     assert [p.plan for p in parsed] == [plan for _, _, plan in sample_plans()]
     assert [p.line for p in parsed] == [2, 4, 5]  # the route note spans two physical lines
+
+
+def test_carer_column_written_and_read_in_every_usual_spelling():
+    rows = list(csv.reader(io.StringIO(export_plans_csv(sample_plans(), INDEX).decode("utf-8-sig"))))
+    column = rows[0].index("介助者の同行")
+    assert [row[column] for row in rows[1:]] == ["あり", "なし", "なし"]
+    spellings = {"あり": True, "有": True, "○": True, "TRUE": True, "１": True,
+                 "なし": False, "無": False, "×": False, "false": False, "0": False}
+    for alias in ("介助者の同行", "介助者同行"):
+        for cell, expected in spellings.items():
+            report, parsed = parse(f"登録者番号,{alias}\nA-003,{cell}\n")
+            assert report.ok, (cell, report.errors)
+            assert parsed[0].plan.carer_accompanies is expected, cell
+
+
+def test_carer_cell_not_understood_is_named_with_its_line():
+    report, parsed = parse("登録者番号,介助者の同行\nA-001,あり\nA-002,たぶん\nA-003,同意\n")
+    assert [p.register_no for p in parsed] == ["A-001"]
+    assert issues(report) == [(3, "介助者の同行"), (4, "介助者の同行")]
+    assert "あり" in report.errors[0].reason and "たぶん" not in report.errors[0].reason
+
+
+def test_same_named_shelters_without_common_id_round_trip():
+    """みどり園 ×2, neither with a 共通ID: the export's システムID picks the one each plan names."""
+    rows = [("A-001", "", Plan(None, "P1", PlanStatus.drafting, (), "SH-X2", "SH-X1")),
+            ("A-002", "", Plan(None, "P2", PlanStatus.drafting, (), "SH-X1", "SH-SAFE"))]
+    data = export_plans_csv(rows, INDEX)
+    assert "みどり園" in data.decode("utf-8-sig")  # staff still read the name
+    report, parsed = parse_plans_csv(data, PEOPLE, INDEX, TODAY)
+    assert report.ok, report.errors
+    assert [p.plan for p in parsed] == [plan for _, _, plan in rows]
+
+
+def test_shelter_id_must_agree_with_the_name_and_names_alone_still_work():
+    header = "登録者番号,避難先,避難先システムID,第二避難先,第二避難先システムID"
+    report, parsed = parse("\n".join([
+        header,
+        "A-001,第一小学校,,こども園,",            # unique names, no id: as before
+        "A-002,みどり園,sh-x2,E13206000012,SH-SAFE",  # id among the name's shelters; 共通ID with its id
+        "A-003,第一小学校,SH-X1,,",                # edited name, stale id: refused, not guessed
+        "A-003,みどり園,SH-NOPE,,",                # unknown id (and a duplicate person)
+    ]) + "\n")
+    assert [(p.plan.destination_id, p.plan.alternate_id) for p in parsed] == [("SH-SCHOOL", "SH-KIDS"),
+                                                                           ("SH-X2", "SH-SAFE")]
+    assert (4, "避難先") in issues(report) and (5, "避難先") in issues(report)
+    assert "別の施設" in next(e.reason for e in report.errors if e.line == 4)
+    assert "システムID" in next(e.reason for e in report.errors if e.line == 5 and e.column == "避難先")
+    lone, _ = parse("登録者番号,避難先システムID\nA-001,SH-X1\n")
+    assert [(w.line, w.column) for w in lone.warnings] == [(1, "避難先システムID")]
 
 
 def test_export_streams_in_chunks_with_the_layout_header():

@@ -117,6 +117,22 @@ def test_saving_the_plan_done_again_clears_the_reasons_and_a_reason_is_not_repea
     assert _state(engine, world["done"]["id"]) == ("done", 3, [])
 
 
+def test_a_plan_import_saving_the_plan_done_again_clears_the_reasons_too(client, engine, world):
+    """The plan CSV import passes its (before, after) to the same after_update as an API save."""
+    person = world["hanako"]
+    client.patch(f"/api/people/{person['id']}", json={"version": 1, "address": "東京都国分寺市光町1-1"})
+    assert _state(engine, world["done"]["id"]) == ("needs_review", 2, ["address_changed"])
+    csv_text = f"登録者番号,状態\n{person['register_no']},作成済\n"
+    answer = client.post("/api/imports/plans?apply=true", content=csv_text.encode(), headers={"Content-Type": "text/csv"})
+    assert answer.status_code == 200 and answer.json()["applied"] is True, answer.text
+    assert _state(engine, world["done"]["id"]) == ("done", 3, [])
+    # a plan the import leaves in another status keeps its reasons
+    client.patch(f"/api/people/{person['id']}", json={"version": 2, "address": "東京都国分寺市光町2-2"})
+    csv_text = f"登録者番号,状態\n{person['register_no']},作成中\n"
+    client.post("/api/imports/plans?apply=true", content=csv_text.encode(), headers={"Content-Type": "text/csv"})
+    assert _state(engine, world["done"]["id"]) == ("drafting", 5, ["address_changed"])
+
+
 def test_the_supporter_register_entry_point(engine, world):
     """What the supporter register calls when a supporter leaves or is overloaded."""
     left = Trigger("supporter_left", "避難支援等実施者が辞退・転出しました", "a supporter left", "sup-1")

@@ -183,7 +183,7 @@ class _PeopleImport:
                 pairs.append((old["id"], old, row))
                 self.report.updated += 1
         if self.apply:
-            self._write(conn, inserts, updates, changed_columns)
+            self._write(conn, inserts, updates, changed_columns, {pid: before for pid, before, _ in pairs})
             after_people_write(conn, pairs)
 
     def _fail(self, line: int, errors: list[tuple[str, str]]) -> None:
@@ -274,7 +274,8 @@ class _PeopleImport:
         # District codes are stored as their loader wrote them; try the cell as typed, then width-folded.
         return self.districts.get((code6, code)) or self.districts.get((code6, normalize_code(code)))
 
-    def _write(self, conn: Connection, inserts: list[dict], updates: list[dict], changed: set[str]) -> None:
+    def _write(self, conn: Connection, inserts: list[dict], updates: list[dict], changed: set[str],
+               befores: dict) -> None:
         t = self.table
         if inserts:
             conn.execute(sa.insert(t), inserts)
@@ -291,8 +292,10 @@ class _PeopleImport:
             if conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(updates):
                 raise ImportConflictError("取り込み中に他の操作で名簿が更新されました。もう一度取り込んでください "
                                       "(the register changed during the import; nothing was written, try again)")
-        # field devices learn about imported people through the changes feed
-        log_changes(conn, "people", [r["id"] for r in inserts] + [r["b_id"] for r in updates])
+        # field devices learn about imported people through the changes feed; an update carries
+        # its values before (as update_row's log_change does), so a person moved out of a device's
+        # scope is dropped there
+        log_changes(conn, "people", [r["id"] for r in inserts] + [r["b_id"] for r in updates], befores=befores)
 
 
 def _db_row(person: PersonCreate) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from datetime import date
 from typing import Callable, Hashable, Iterable, Iterator, Mapping, Optional
 
 from ..domain.csvsafe import escape_cell
-from ..domain.textnorm import normalize_code, normalize_phone, normalize_text
+from ..domain.textnorm import fold_width, normalize_code, normalize_phone, normalize_text
 from ..domain.wareki import parse_date
 from ..domain.workbench.common import CARE_LABELS, Care, Plan, PlanSupporter, Problem, check_not_future
 from ..domain.workbench.plan_rules import MAX_SUPPORTERS, missing_for_done
@@ -42,9 +42,15 @@ PLAN_COLUMNS: tuple[Column, ...] = (
     Column("name", "氏名", False, ("名前",), "written by the export for staff; not used to match"),
     Column("destination", "避難先", False, ("避難先共通ID", "避難先施設"), "共通ID or exact shelter name"),
     Column("alternate", "第二避難先", False, ("代替避難先",), "共通ID or exact shelter name"),
+    # The shelter's record id, written by the export beside each destination: it picks the one
+    # meant among shelters of the same name without a 共通ID, so an export re-imports as it was.
+    Column("destination_key", "避難先システムID", False, (), "written by the export; read first"),
+    Column("alternate_key", "第二避難先システムID", False, (), "written by the export; read first"),
     Column("route_note", "避難経路"),
     Column("timing_note", "避難のタイミング", False, ("避難開始のタイミング",)),
     *(Column(f"care.{key}", label) for key, label in CARE_LABELS.items()),
+    Column("carer_accompanies", "介助者の同行", False, ("介助者同行", "介助者が同行"),
+           "あり / なし (有 / 無, ○ / ×, true / false, 1 / 0)"),
     Column("consent", "同意", False, ("本人の同意",), "有 / 無 (同意, はい, ○ …)"),
     Column("consent_date", "同意日", False, (), "和暦 or 西暦; not in the future"),
     Column("author", "作成者"),
@@ -54,6 +60,10 @@ PLAN_COLUMNS: tuple[Column, ...] = (
 _STATUS = EnumCells(PlanStatus)
 _YES = {"有", "あり", "同意", "同意済", "はい", "済", "1", "true", "yes", "○", "〇"}
 _NO = {"無", "なし", "不同意", "いいえ", "未", "0", "false", "no", "×", ""}
+# 介助者の同行: only the spellings a carer column is kept with (not 同意-words such as 済 or はい).
+_CARER_YES = {"あり", "有", "○", "〇", "true", "1"}
+_CARER_NO = {"なし", "無", "×", "✕", "false", "0"}
+CARER_YES, CARER_NO = "あり", "なし"
 
 
 def supporter_key(number: int, part: str) -> str:
@@ -78,25 +88,44 @@ def parse_consent(text: str) -> bool:
     raise ValueError("「有」または「無」で入力してください (expected 有 / 無)")
 
 
+def parse_carer(text: str) -> bool:
+    """介助者の同行 (a family carer comes along): あり / なし and the usual other spellings
+    (full-width ＴＲＵＥ or １ as Excel users type them)."""
+    cleaned = fold_width(text).strip().lower()
+    if cleaned in _CARER_YES:
+        return True
+    if cleaned in _CARER_NO:
+        return False
+    raise ValueError("「あり」または「なし」で入力してください (expected あり / なし: 有/無, ○/×, true/false, 1/0)")
+
+
 class ShelterIndex:
     """Resolves a destination cell: 共通ID first, then the exact (normalised) name. A name two
-    shelters share is refused as ambiguous rather than guessed — use the 共通ID."""
+    shelters share is refused as ambiguous rather than guessed — unless the row also carries
+    the shelter's record id (避難先システムID, written by the export), which is read first and
+    must name one of the shelters the cell names."""
 
     def __init__(self, shelters: Iterable[tuple[Hashable, Optional[str], str]]):
         self.by_common: dict[str, Hashable] = {}
         self.by_name: dict[str, list[Hashable]] = {}
+        self.by_key: dict[str, Hashable] = {}
         self.label_of: dict[Hashable, str] = {}
         for sid, common_id, name in shelters:
             if common_id:
                 self.by_common[normalize_code(common_id).upper()] = sid
             self.by_name.setdefault(normalize_text(name), []).append(sid)
+            self.by_key[str(sid).lower()] = sid
             self.label_of[sid] = common_id or name
 
-    def resolve(self, text: str) -> Hashable:
+    def candidates(self, text: str) -> list[Hashable]:
+        """The shelters a cell names: the one with this 共通ID, else every one of this name."""
         code = normalize_code(text).upper()
         if code in self.by_common:
-            return self.by_common[code]
-        ids = self.by_name.get(normalize_text(text), [])
+            return [self.by_common[code]]
+        return self.by_name.get(normalize_text(text), [])
+
+    def resolve(self, text: str) -> Hashable:
+        ids = self.candidates(text)
         if len(ids) == 1:
             return ids[0]
         if ids:
@@ -104,8 +133,27 @@ class ShelterIndex:
                              f"(ambiguous: {len(ids)} shelters have this name; use the 共通ID)")
         raise ValueError("登録されていない施設です。共通IDか施設名を確認してください (unknown shelter)")
 
+    def by_record_id(self, key: str) -> Hashable:
+        sid = self.by_key.get(normalize_code(key).lower())
+        if sid is None:
+            raise ValueError("このシステムIDの施設は登録されていません (no shelter has this id)")
+        return sid
+
+    def resolve_keyed(self, text: str, key: str) -> Hashable:
+        """The shelter of record id `key`, provided the cell names it (a cell edited to another
+        shelter without clearing the id is a conflict, not a guess)."""
+        sid = self.by_record_id(key)
+        if sid not in self.candidates(text):
+            raise ValueError("施設名（共通ID）とシステムIDが別の施設を指しています。どちらかを直すか、システムIDを空にしてください "
+                             "(the cell and the shelter id name different shelters; fix one or clear the id)")
+        return sid
+
     def label(self, sid: Optional[Hashable]) -> str:
         return "" if sid is None else self.label_of.get(sid, str(sid))
+
+    @staticmethod
+    def key(sid: Optional[Hashable]) -> str:
+        return "" if sid is None else str(sid)
 
 
 @dataclass(frozen=True)
@@ -119,11 +167,13 @@ DestinationCheck = Callable[[Hashable, Hashable, str], Iterable[Problem]]
 
 
 def iter_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: ShelterIndex, today: date,
-                   report: ImportReport, *, destination_check: Optional[DestinationCheck] = None
-                   ) -> Iterator[ParsedPlan]:
+                   report: ImportReport, *, destination_check: Optional[DestinationCheck] = None,
+                   done_check: bool = True) -> Iterator[ParsedPlan]:
     """Yield the valid rows as plans; record every bad row in `report` (line, column, reason).
     `people` maps 登録者番号 → person id; `destination_check(person_id, shelter_id, field)`
     (e.g. plan_rules.destination_problems bound to the facts) turns refusals into row errors.
+    `done_check=False`: the caller checks 作成済 (`done_needs`) on the plan merged with the
+    stored one, since a column absent from the file keeps the stored value.
     ImportFileError (from csvsource) refuses the whole file: encoding, header, quoting."""
     table = read_csv(data)
     found = map_header(table.header, PLAN_COLUMNS, extra=_supporter_column)
@@ -131,6 +181,10 @@ def iter_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: Shelte
     report.encoding = table.encoding.label
     for cell in found.unknown:
         report.warn(1, cell, "知らない列なので読み飛ばしました (unknown column ignored)")
+    for key in ("destination", "alternate"):
+        if found.has(f"{key}_key") and not found.has(key):
+            report.warn(1, found.name(f"{key}_key"), "施設名（共通ID）の列がないので読み飛ばしました "
+                                                    "(read only beside its shelter column; ignored)")
     numbers = sorted({int(k.split("_")[1]) for k in found.index if k.startswith("supporter_")})
     groups = [({part: found.index.get(supporter_key(n, part)) for part in SUPPORTER_PARTS},
                {part: found.header_of.get(supporter_key(n, part), supporter_header(n, part)) for part in SUPPORTER_PARTS})
@@ -144,7 +198,7 @@ def iter_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: Shelte
         cell = {k: (cells[i].strip() if i < width else "", header) for k, i, header in plain}
         if width > len(table.header) and any(c.strip() for c in cells[len(table.header):]):
             errors.append((ROW, "見出しより多くの列に値があります (more cells than header columns)"))
-        plan = _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, line)
+        plan = _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, line, done_check)
         if plan is not None and not errors and destination_check is not None:
             for sid, key in ((plan.destination_id, "destination"), (plan.alternate_id, "alternate")):
                 if sid is not None:
@@ -159,7 +213,17 @@ def iter_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: Shelte
         yield ParsedPlan(line, cell["register_no"][0], plan)
 
 
-def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, line) -> Optional[Plan]:
+def done_needs(plan: Plan) -> str:
+    """The row error for a plan marked 作成済 that lacks a required item ("" when complete)."""
+    missing = missing_for_done(plan)
+    if not missing:
+        return ""
+    return ("作成済には次が必要です: " + "、".join(p.ja for p in missing)
+            + " (done needs: " + "; ".join(p.en for p in missing) + ")")
+
+
+def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, line, done_check=True
+              ) -> Optional[Plan]:
     def get(key: str) -> str:
         return cell[key][0] if key in cell else ""
 
@@ -179,8 +243,17 @@ def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, 
                                                   f"(duplicate person, first on line {first})"))
         person_id = people[register_no]
     values: dict = {}
-    for key, conv in (("destination", shelters.resolve), ("alternate", shelters.resolve), ("consent", parse_consent),
-                      ("consent_date", parse_date), ("review_due", parse_date), ("status", _STATUS.one)):
+    for key in ("destination", "alternate"):
+        if get(key):
+            try:
+                if get(f"{key}_key"):
+                    values[key] = shelters.resolve_keyed(get(key), get(f"{key}_key"))
+                else:
+                    values[key] = shelters.resolve(get(key))
+            except ValueError as exc:
+                errors.append((header(key), str(exc)))
+    for key, conv in (("consent", parse_consent), ("carer_accompanies", parse_carer), ("consent_date", parse_date), ("review_due", parse_date),
+                      ("status", _STATUS.one)):
         if get(key):
             try:
                 values[key] = conv(get(key))
@@ -215,15 +288,14 @@ def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, 
     plan = Plan(None, person_id, PlanStatus.not_started, tuple(supporters), values.get("destination"),
                 values.get("alternate"), normalize_text(get("route_note")), normalize_text(get("timing_note")), care,
                 values.get("consent", False), values.get("consent_date"), normalize_text(get("author")),
-                values.get("review_due"))
+                values.get("review_due"), values.get("carer_accompanies", False))
     status = values.get("status")
     if status is None:  # blank: drafting once anything is filled in
         status = PlanStatus.not_started if plan == Plan(None, person_id) else PlanStatus.drafting
-    if status == PlanStatus.done:
-        missing = missing_for_done(plan)
-        if missing:
-            errors.append((header("status"), "作成済には次が必要です: " + "、".join(p.ja for p in missing)
-                           + " (done needs: " + "; ".join(p.en for p in missing) + ")"))
+    if status == PlanStatus.done and done_check:
+        reason = done_needs(plan)
+        if reason:
+            errors.append((header("status"), reason))
 
     return replace(plan, status=status) if person_id is not None else None
 
@@ -242,9 +314,10 @@ def parse_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: Shelt
 def export_header(supporters: int = EXPORT_SUPPORTERS) -> list[str]:
     sup = [supporter_header(n, part) for n in range(1, supporters + 1) for part in SUPPORTER_PARTS]
     cols = {c.key: c.ja for c in PLAN_COLUMNS}
-    return [cols["register_no"], cols["name"], *sup, cols["destination"], cols["alternate"], cols["route_note"],
-            cols["timing_note"], *CARE_LABELS.values(), cols["consent"], cols["consent_date"], cols["author"],
-            cols["review_due"], cols["status"]]
+    return [cols["register_no"], cols["name"], *sup, cols["destination"], cols["alternate"], cols["destination_key"],
+            cols["alternate_key"], cols["route_note"],
+            cols["timing_note"], *CARE_LABELS.values(), cols["carer_accompanies"], cols["consent"],
+            cols["consent_date"], cols["author"], cols["review_due"], cols["status"]]
 
 
 def _date(value: Optional[date]) -> str:
@@ -258,7 +331,8 @@ def export_row(register_no: str, name: str, plan: Plan, shelters: ShelterIndex,
         s = plan.supporters[n] if n < len(plan.supporters) else PlanSupporter("")
         sup += [s.name, s.relation, s.phone, s.address]
     return [register_no, name, *sup, shelters.label(plan.destination_id), shelters.label(plan.alternate_id),
-            plan.route_note, plan.timing_note, *(v for _, v in plan.care.items()), "有" if plan.consent else "無",
+            shelters.key(plan.destination_id), shelters.key(plan.alternate_id), plan.route_note, plan.timing_note, *(v for _, v in plan.care.items()),
+            CARER_YES if plan.carer_accompanies else CARER_NO, "有" if plan.consent else "無",
             _date(plan.consent_date), plan.author, _date(plan.review_due), PlanStatus(plan.status).ja]
 
 
@@ -284,4 +358,4 @@ def export_plans_csv(rows: Iterable[tuple[str, str, Plan]], shelters: ShelterInd
 
 
 __all__ = ["PLAN_COLUMNS", "ShelterIndex", "ParsedPlan", "iter_plans_csv", "parse_plans_csv", "export_header",
-           "export_row", "iter_plans_csv_bytes", "export_plans_csv", "parse_consent"]
+           "export_row", "iter_plans_csv_bytes", "export_plans_csv", "parse_consent", "parse_carer"]

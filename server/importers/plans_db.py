@@ -11,12 +11,15 @@ Writes are the records layer's, in bulk (a row at a time through `update_row` wo
 minutes for 50,000 plans): version + 1 with the version check (`WHERE version = ?`; someone
 else's save meanwhile → ImportConflictError, nothing written), the previous version kept
 (`registry.plan_version_row`, the same snapshot a workbench save keeps), and change-log rows
-with the values before (`log_changes`) so devices receive the plans. The caller audits.
+with the values before (`log_changes`) so devices receive the plans, and a plan written 作成済
+loses its 要見直し reasons (`review_flags.clear_all_on_done`, as the plans' `after_update`). The
+caller audits.
 
 Merge rules: a column absent from the file keeps the stored value (the supporters count as one
 column group; 配慮事項 per sub-column); a blank cell in a present column clears it. Without a
 状態 column a stored status stays, except that a done plan lacking a required item drops to
-作成中 and an untouched plan that gains content becomes 作成中. A row that says nothing for a
+作成中 and an untouched plan that gains content becomes 作成中; a 作成済 in the file is judged on
+the merged plan. A row that says nothing for a
 person without a plan creates none (an exported empty row imports as unchanged).
 """
 
@@ -44,10 +47,11 @@ from ..models.base import utcnow
 from ..models.plans import PlanFields
 from ..models.vocab import PlanStatus
 from ..records.registry import PLANS, plan_version_row
+from ..records.review_flags import clear_all_on_done
 from ..sync.changelog import log_changes
 from .columns import map_header, validation_reasons
 from .csvsource import read_csv
-from .plans_csv import PLAN_COLUMNS, ROW, ParsedPlan, ShelterIndex, _supporter_column, iter_plans_csv, \
+from .plans_csv import PLAN_COLUMNS, ROW, ParsedPlan, ShelterIndex, _supporter_column, done_needs, iter_plans_csv, \
     iter_plans_csv_bytes
 from .report import ImportConflictError, ImportReport
 
@@ -56,6 +60,7 @@ FIELDS = tuple(PLANS.field_names)  # person_id, status, supporters, … as the r
 # The plan field each CSV column (group) fills; "supporters" stands for every 支援者N… column.
 COLUMN_FIELD = {"destination": "destination_shelter_id", "alternate": "alternate_shelter_id",
                 "route_note": "route_note", "timing_note": "timing_note", "consent": "consent",
+                "carer_accompanies": "carer_accompanies",
                 "consent_date": "consent_date", "author": "author", "review_due": "review_due", "status": "status"}
 FIELD_HEADER = {**{f: next(c.ja for c in PLAN_COLUMNS if c.key == k) for k, f in COLUMN_FIELD.items()},
                 "supporters": "支援者", "care": "配慮事項", "person_id": "登録者番号"}
@@ -133,7 +138,7 @@ class _PlanImport:
 
     def parse(self, data: bytes) -> Iterator[ParsedPlan]:
         return iter_plans_csv(data, self.people, self.index, self.today, self.report,
-                              destination_check=self.check_destination)
+                              destination_check=self.check_destination, done_check=False)
 
     def check_destination(self, person_id: Hashable, shelter_id: Hashable, key: str):
         """The plan rules for a newly named destination; a stored one is shown, not re-refused."""
@@ -193,7 +198,6 @@ class _PlanImport:
         if "supporters" not in self.present:
             keep.append("supporters")
         merged = {**new, **{f: old[f] for f in keep}}
-        merged["carer_accompanies"] = old["carer_accompanies"]  # not a column of the layout
         care = dict(old["care"] or {})
         care.update({name: value for name, value in new["care"].items() if f"care.{name}" in self.present})
         merged["care"] = care
@@ -203,6 +207,13 @@ class _PlanImport:
 
     def _validated(self, line: int, values: dict[str, Any]) -> Optional[dict[str, Any]]:
         """The API's model rules decide what may be stored (lengths, done needs, alternate ≠ destination)."""
+        # 作成済 is judged on the merged plan: a column absent from the file keeps its stored value
+        reason = done_needs(plan_from_row(_Row(values))) if values["status"] == PlanStatus.done.value else ""
+        if reason:
+            self.report.invalid += 1
+            self.report.valid -= 1
+            self.report.error(line, FIELD_HEADER["status"], reason)
+            return None
         try:
             # PlanFields: PlanCreate's rules without normalising the phones again (the parser used
             # the same normalize_phone; a second pass cost a third of the import's time).
@@ -232,6 +243,8 @@ class _PlanImport:
                 raise ImportConflictError("取り込み中に他の操作で計画が更新されました。もう一度取り込んでください "
                                           "(a plan changed during the import; nothing was written, try again)")
             self.conn.execute(sa.insert(PlanVersion.__table__), versions)
+        # a plan saved 作成済 has been looked at again, as after an API save (PLANS' after_update)
+        clear_all_on_done(self.conn, [(r["b_id"], r["status"]) for r in updates])
         # devices learn of imported plans through the changes feed, like any other save
         log_changes(self.conn, "plans", [r["id"] for r in inserts] + [r["b_id"] for r in updates], befores=befores)
 
@@ -243,7 +256,7 @@ def _values(plan: Plan) -> dict[str, Any]:
                            for s in plan.supporters],
             "destination_shelter_id": plan.destination_id, "alternate_shelter_id": plan.alternate_id,
             "route_note": plan.route_note, "timing_note": plan.timing_note, "care": dict(plan.care.items()),
-            "carer_accompanies": False, "consent": plan.consent, "consent_date": plan.consent_date,
+            "carer_accompanies": plan.carer_accompanies, "consent": plan.consent, "consent_date": plan.consent_date,
             "author": plan.author, "review_due": plan.review_due}
 
 

@@ -311,5 +311,8 @@ class _ShelterImport:
             if self.conn.dialect.supports_sane_multi_rowcount and result.rowcount != len(self.updates):
                 raise ImportConflictError("取り込み中に他の操作で避難所が更新されました。もう一度取り込んでください "
                                       "(shelters changed during the import; nothing was written, try again)")
-        log_changes(self.conn, "shelters", [r["id"] for r in self.inserts] + [r["b_id"] for r in self.updates])
+        # with the values before, as update_row logs an API update (shelters have no scope keys
+        # today, so the change log keeps none; the call stays the records layer's)
+        log_changes(self.conn, "shelters", [r["id"] for r in self.inserts] + [r["b_id"] for r in self.updates],
+                    befores={sid: before for sid, before, _ in self.pairs})
         after_shelters_write(self.conn, self.pairs)  # plans naming a changed shelter: 要見直し

@@ -162,9 +162,15 @@ def _set_needs_review(executor, conn, done: list[dict], now) -> None:
 
 def clear_on_done(executor, plan_id, status) -> int:
     """A plan saved 作成済 has been looked at again: its reasons are done with."""
-    if str(getattr(status, "value", status)) != PlanStatus.done.value:
-        return 0
-    return _conn(executor).execute(sa.delete(REASON).where(REASON.c.plan_id == plan_id)).rowcount or 0
+    return clear_all_on_done(executor, [(plan_id, status)])
+
+
+def clear_all_on_done(executor, saved: Iterable[tuple[Hashable, Any]]) -> int:
+    """`saved`: (plan id, status after the save) of plans saved at once (the plan CSV import)."""
+    done = [plan_id for plan_id, status in saved if str(getattr(status, "value", status)) == PlanStatus.done.value]
+    conn = _conn(executor)
+    return sum(conn.execute(sa.delete(REASON).where(REASON.c.plan_id.in_(part))).rowcount or 0
+               for part in _chunks(done))
 
 
 def reasons_of(executor, plan_ids: Iterable) -> dict[uuid.UUID, list[dict]]:

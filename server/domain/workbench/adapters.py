@@ -34,7 +34,8 @@ def plan_from_row(row, supporter_ids: Optional[Iterable[Optional[Hashable]]] = N
                            "destination_shelter_id": row.destination_shelter_id,
                            "alternate_shelter_id": row.alternate_shelter_id, "route_note": row.route_note,
                            "timing_note": row.timing_note, "care": _dump(row.care), "consent": row.consent,
-                           "consent_date": row.consent_date, "author": row.author, "review_due": row.review_due},
+                           "consent_date": row.consent_date, "author": row.author, "review_due": row.review_due,
+                           "carer_accompanies": getattr(row, "carer_accompanies", False)},
                           supporter_ids)
 
 
@@ -55,7 +56,8 @@ def plan_from_dict(data: Mapping, supporter_ids: Optional[Iterable[Optional[Hash
     return Plan(data.get("id"), data.get("person_id"), PlanStatus(data.get("status") or PlanStatus.not_started),
                 supporters, data.get("destination_shelter_id"), data.get("alternate_shelter_id"),
                 data.get("route_note") or "", data.get("timing_note") or "", care, bool(data.get("consent")),
-                day(data.get("consent_date")), data.get("author") or "", day(data.get("review_due")))
+                day(data.get("consent_date")), data.get("author") or "", day(data.get("review_due")),
+                bool(data.get("carer_accompanies")))
 
 
 def shelter_from_row(row, hazard_areas: Iterable[str] = ()) -> ShelterFacts:

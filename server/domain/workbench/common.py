@@ -91,6 +91,7 @@ class Plan:
     consent_date: Optional[date] = None
     author: str = ""
     review_due: Optional[date] = None
+    carer_accompanies: bool = False  # 介助者が同行: the carer takes a place at the shelter too
 
 
 @dataclass(frozen=True)

@@ -278,4 +278,4 @@ def change_label(change: Change) -> str:
 
 _LABELS = {"status": "状態", "destination_id": "避難先", "alternate_id": "第二避難先", "route_note": "避難経路",
            "timing_note": "避難のタイミング", "consent": "同意", "consent_date": "同意日", "author": "作成者",
-           "review_due": "次回見直し日", "supporters": "避難支援等実施者"}
+           "review_due": "次回見直し日", "supporters": "避難支援等実施者", "carer_accompanies": "介助者の同行"}
