@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from server.models import District, EvacuationPlan, Municipality, Person, Shelter
+from server.models import District, EvacuationPlan, Municipality, Person, Shelter, SupporterRecord
 from tests.test_data_migrations import bare_engine  # noqa: F401  (fixture)
 from tests.test_municipalities import A, B, TwoCities
 
@@ -103,3 +103,70 @@ def test_one_city_keeps_any_shelter(engine, client_for):
     r = client_for("welfare_staff").post("/api/plans", json={"person_id": str(person.id),
                                                               "destination_shelter_id": str(shelter.id)})
     assert r.status_code == 201, r.text
+
+
+# ---- 2. the supporter register of an office holding several municipalities ----
+
+def _chome(cities, code):
+    with Session(cities.engine) as s:
+        return s.exec(select(District).where(District.municipality_code == code, District.kind == "chome")).one().id
+
+
+def test_the_supporter_form_of_an_office_of_two_cities_asks_which_city(cities, client_for):
+    both = client_for("admin", municipality_codes=[A, B])
+    form = both.get("/workbench/supporters/new")
+    assert form.status_code == 200 and 'name="municipality_code"' in form.text
+    assert "市A" in form.text and "市B" in form.text and "町丁目から決める" in form.text
+    assert 'name="municipality_code"' not in _office(client_for, A).get("/workbench/supporters/new").text
+    base = {"kind": "neighbour", "name": "両市の支援者", "availability": "anytime"}
+    # neither a city nor a 町丁目: the form comes back with the error beside the selector
+    refused = both.post("/workbench/supporters/new", data=base)
+    assert refused.status_code == 422 and 'id="err-municipality_code"' in refused.text
+    assert "市区町村か町丁目を指定してください" in refused.text and 'value="両市の支援者"' in refused.text
+    named = both.post("/workbench/supporters/new", data={**base, "municipality_code": B}, follow_redirects=False)
+    assert named.status_code == 303, named.text
+    by_district = both.post("/workbench/supporters/new", data={**base, "name": "町の支援者",
+                                                                "district_id": str(_chome(cities, A))},
+                            follow_redirects=False)
+    assert by_district.status_code == 303, by_district.text
+    with Session(cities.engine) as s:
+        made = {r.name: r for r in s.exec(select(SupporterRecord)).all()}
+    assert made["両市の支援者"].municipality_code == B and made["町の支援者"].municipality_code == A
+    # editing a saved entry offers its own city's 町丁目 only, and no city selector
+    edit = both.get(f"/workbench/supporters/{made['両市の支援者'].id}/edit")
+    assert edit.status_code == 200 and 'name="municipality_code"' not in edit.text
+    assert str(_chome(cities, B)) in edit.text and str(_chome(cities, A)) not in edit.text
+
+
+def test_an_update_never_moves_a_supporter_into_another_citys_district(cities, client_for):
+    both = client_for("admin", municipality_codes=[A, B])
+    made = both.post("/api/supporters", json={"name": "甲", "municipality_code": A})
+    assert made.status_code == 201, made.text
+    sid, chome_a, chome_b = made.json()["id"], _chome(cities, A), _chome(cities, B)
+    for field, value in (("district_id", str(chome_b)), ("area_district_ids", [str(chome_b)])):
+        r = both.patch(f"/api/supporters/{sid}", json={"version": 1, field: value})
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == [field]
+    ok = both.patch(f"/api/supporters/{sid}", json={"version": 1, "district_id": str(chome_a),
+                                                     "area_district_ids": [str(chome_a)]})
+    assert ok.status_code == 200 and ok.json()["municipality_code"] == A
+    # the workbench form refuses it the same way (a crafted form)
+    form = both.post(f"/workbench/supporters/{sid}/edit", data={
+        "version": "2", "kind": "neighbour", "name": "甲", "availability": "anytime", "district_id": str(chome_b)})
+    assert form.status_code == 422 and 'id="err-district_id"' in form.text
+    with Session(cities.engine) as s:
+        assert s.get(SupporterRecord, uuid.UUID(sid)).district_id == chome_a
+
+
+def test_a_district_of_another_city_is_refused_as_if_absent(cities, client_for):
+    office_a = _office(client_for, A)
+    chome_b, missing = _chome(cities, B), uuid.uuid4()
+    made = office_a.post("/api/supporters", json={"name": "乙"})
+    assert made.status_code == 201
+    answers = {}
+    for name, value in (("other", chome_b), ("missing", missing)):
+        create = office_a.post("/api/supporters", json={"name": "丙", "district_id": str(value)})
+        update = office_a.patch(f"/api/supporters/{made.json()['id']}", json={"version": 1, "district_id": str(value)})
+        assert create.status_code == update.status_code == 422, (create.text, update.text)
+        answers[name] = [e["message"].replace(str(value), "ID") for r in (create, update) for e in r.json()["errors"]]
+    assert answers["other"] == answers["missing"]  # nothing says city B's 町丁目 exists
