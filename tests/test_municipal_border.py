@@ -170,3 +170,66 @@ def test_a_district_of_another_city_is_refused_as_if_absent(cities, client_for):
         assert create.status_code == update.status_code == 422, (create.text, update.text)
         answers[name] = [e["message"].replace(str(value), "ID") for r in (create, update) for e in r.json()["errors"]]
     assert answers["other"] == answers["missing"]  # nothing says city B's 町丁目 exists
+
+
+# ---- 3. the plan CSV import of an office of all cities: 登録者番号 per municipality ----
+
+def test_a_register_number_of_two_cities_is_looked_up_per_municipality():
+    """Each city numbers its own register, so two may both have a 1001: a row that does not say
+    which is reported with its line (not guessed); the 市区町村コード column (code or name) decides.
+    The register index is the importer's own (the database still keeps 登録者番号 unique
+    installation-wide: docs/data-formats.md)."""
+    from server.importers.plans_csv import RegisterIndex, ShelterIndex, parse_plans_csv
+    people = RegisterIndex([(A, "1001", "person-a"), (B, "1001", "person-b"), (A, "2002", "only-a")],
+                           {A: "市A", B: "市B"})
+    shelters = ShelterIndex([])
+    report, parsed = parse_plans_csv("登録者番号,避難経路\n2002,坂\n1001,坂\n".encode(), people, shelters, date(2026, 1, 5))
+    assert [p.plan.person_id for p in parsed] == ["only-a"]
+    assert [(e.line, e.column) for e in report.errors] == [(3, "登録者番号")]
+    assert "several municipalities" in report.errors[0].reason and "市区町村コード" in report.errors[0].reason
+    text = f"登録者番号,市区町村コード,避難経路\n1001,{A[:5]},坂\n1001,市B,坂\n1001,{B},坂\n2002,,坂\n2002,{B},坂\n"
+    report, parsed = parse_plans_csv(text.encode(), people, shelters, date(2026, 1, 5))
+    assert [p.plan.person_id for p in parsed] == ["person-a", "person-b", "only-a"]
+    reasons = {e.line: e.reason for e in report.errors}
+    assert set(reasons) == {4, 6}
+    assert "duplicate person, first on line 3" in reasons[4] and "not on your register" in reasons[6]
+
+
+def _import(client, text: str, apply: bool = True) -> dict:
+    r = client.post(f"/api/imports/plans?apply={'true' if apply else 'false'}", content=text.encode("utf-8"),
+                    headers={"Content-Type": "text/csv"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _plans(cities) -> dict:
+    with Session(cities.engine) as s:
+        return {p.person_id: p.destination_shelter_id for p in s.exec(select(EvacuationPlan)).all()}
+
+
+def test_an_import_by_an_office_of_all_cities_follows_the_municipality_column(cities, client_for):
+    """A row that names city B for a number on city A's register is refused with its line (it
+    used to be written to A's person, the column ignored); nothing is written until the file is right."""
+    everyone = client_for("admin", municipality_codes=[A, B])
+    name_a = cities.shelter[A].name
+    number = f"{A}-yes"
+    report = _import(everyone, f"登録者番号,市区町村コード,避難先\n{A}-no,,{name_a}\n{number},{B},{name_a}\n")
+    assert report["applied"] is False and [(e["line"], e["column"]) for e in report["errors"]] == [(3, "登録者番号")]
+    assert "not on your register" in report["errors"][0]["reason"]
+    assert _plans(cities) == {}
+    done = _import(everyone, f"登録者番号,市区町村コード,避難先\n{A}-no,,{name_a}\n{number},市A,{name_a}\n")
+    assert done["applied"] is True and done["counts"]["created"] == 2, done
+    assert set(_plans(cities)) == {cities.people[(A, "no")].id, cities.people[(A, "yes")].id}
+
+
+def test_the_municipality_column_keeps_to_the_callers_registers(cities, client_for):
+    office_a = _office(client_for, A)
+    name_a = cities.shelter[A].name
+    report = _import(office_a, f"登録者番号,市区町村コード,避難先\n{A}-yes,{B},{name_a}\n{A}-yes,99999,{name_a}\n"
+                               f"{A}-yes,{A},{name_a}\n{A}-yes,,{name_a}\n", apply=False)
+    reasons = {e["line"]: (e["column"], e["reason"]) for e in report["errors"]}
+    assert set(reasons) == {2, 3, 5}
+    assert reasons[2][0] == "市区町村コード" and "not one of your municipalities" in reasons[2][1]
+    assert reasons[3][0] == "市区町村コード"
+    assert "duplicate person, first on line 4" in reasons[5][1]  # the same person, with or without the code
+    assert report["counts"]["valid"] == 1

@@ -38,7 +38,7 @@ from ..domain.workbench.adapters import person_from_row, plan_from_row, shelter_
 from ..domain.workbench.common import Plan
 from ..auth.principal import installed_municipalities
 from ..domain.workbench.plan_rules import border_problem, destination_problems, missing_for_done
-from ..models import EvacuationPlan, Person, PlanVersion, Shelter
+from ..models import EvacuationPlan, Municipality, Person, PlanVersion, Shelter
 from ..models.base import utcnow
 from ..models.plans import PlanFields
 from ..models.vocab import PlanStatus
@@ -46,7 +46,7 @@ from ..records.registry import PLANS, plan_version_row
 from ..sync.changelog import log_changes
 from .columns import map_header, validation_reasons
 from .csvsource import read_csv
-from .plans_csv import PLAN_COLUMNS, ROW, ParsedPlan, ShelterIndex, _supporter_column, iter_plans_csv, \
+from .plans_csv import PLAN_COLUMNS, ROW, ParsedPlan, RegisterIndex, ShelterIndex, _supporter_column, iter_plans_csv, \
     iter_plans_csv_bytes
 from .report import ImportConflictError, ImportReport
 
@@ -118,10 +118,14 @@ class _PlanImport:
         if codes is not None:  # the caller's register only: another city's number is unknown here
             query = query.where(person.c.municipality_code.in_(sorted(codes)))
         self.facts_rows = {row.id: row for row in conn.execute(query)}
-        self.people = {row.register_no: row.id for row in self.facts_rows.values()}
         with Session(bind=conn) as session:
             shelters = session.exec(select(Shelter)).all()
             self.several = len(installed_municipalities(session)) > 1
+            # 登録者番号 per municipality: two cities may both have a number 1001 (RegisterIndex)
+            names = dict(session.exec(select(Municipality.municipality_code, Municipality.name)).all()) \
+                if self.several else {}
+            self.people = RegisterIndex(((row.municipality_code if self.several else "", row.register_no, row.id)
+                                         for row in self.facts_rows.values()), names)
             self.shelter_city = {s.id: (s.municipality_code, frozenset(s.accepts_from or ())) for s in shelters}
             self.shelter_facts = {s.id: shelter_from_row(s) for s in shelters}
             self.index = ShelterIndex((s.id, s.common_id, s.name) for s in shelters)
