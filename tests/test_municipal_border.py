@@ -233,3 +233,66 @@ def test_the_municipality_column_keeps_to_the_callers_registers(cities, client_f
     assert reasons[3][0] == "市区町村コード"
     assert "duplicate person, first on line 4" in reasons[5][1]  # the same person, with or without the code
     assert report["counts"]["valid"] == 1
+
+
+# ---- 4. the referral stage per municipality ----
+
+def _moves_in_both(cities) -> dict:
+    """In each city a DWAT team at a general shelter (指定避難所) asks to move the consented person
+    to a 福祉避難所 (福祉的トリアージ): matching of that city places them at its welfare shelter."""
+    from datetime import datetime, timedelta, timezone
+
+    from server.domain.japan_time import today_jst
+    from server.models import DwatDeployment, DwatTeam
+    from server.models.dwat_field import DwatTriage
+    now = datetime.now(timezone.utc) - timedelta(minutes=10)
+    with Session(cities.engine) as s:
+        for code in (A, B):
+            general = Shelter(name=f"{code}小学校", kind="designated", capacity=100, municipality_code=code,
+                              lon=139.45, lat=35.69, seismic_class="new_standard", building_permit_date=date(1995, 1, 1))
+            team = DwatTeam(name=f"班{code}")
+            s.add_all([general, team])
+            s.flush()
+            deployment = DwatDeployment(team_id=team.id, shelter_id=general.id,
+                                        start_date=today_jst() - timedelta(days=1), state="active")
+            s.add(deployment)
+            s.flush()
+            s.add(DwatTriage(deployment_id=deployment.id, person_id=cities.people[(code, "yes")].id,
+                             shelter_id=general.id, outcome="move_to_welfare_shelter", groups=["elderly"],
+                             observed_at=now, reporter="記録者"))
+        s.commit()
+
+
+def _run_and_confirm(client) -> str:
+    run = client.post("/api/matching/run", json={})
+    assert run.status_code == 201, run.text
+    assert client.post(f"/api/matching/proposals/{run.json()['id']}/confirm").status_code == 200
+    return run.json()["id"]
+
+
+def _stages(client) -> dict:
+    r = client.get("/api/dwat/referrals")
+    assert r.status_code == 200, r.text
+    return {i["register_no"]: (i["stage"], i["destination"]) for i in r.json()["items"]}
+
+
+def test_another_citys_newer_proposal_leaves_a_citys_moves_decided(cities, client_for):
+    _moves_in_both(cities)
+    office_a, office_b = _office(client_for, A), _office(client_for, B)
+    first = _run_and_confirm(office_a)
+    decided = ("placed", cities.shelter[A].name)
+    assert _stages(office_a) == {f"{A}-yes": decided}
+    # city B runs: its proposal is pending; A's stays decided, B's move is proposed
+    run_b = office_b.post("/api/matching/run", json={})
+    assert run_b.status_code == 201
+    assert _stages(office_a) == {f"{A}-yes": decided}
+    assert _stages(office_b) == {f"{B}-yes": ("proposed", cities.shelter[B].name)}
+    # city B confirms: A's confirmed proposal stays in force (it is not B's to supersede)
+    assert office_b.post(f"/api/matching/proposals/{run_b.json()['id']}/confirm").status_code == 200
+    assert _stages(office_a) == {f"{A}-yes": decided}
+    assert office_a.get(f"/api/matching/proposals/{first}").json()["state"] == "confirmed"
+    everyone = client_for("admin", municipality_codes=[A, B])
+    assert _stages(everyone) == {f"{A}-yes": decided, f"{B}-yes": ("placed", cities.shelter[B].name)}
+    # A's next run compares with A's confirmed proposal, not B's
+    again = office_a.post("/api/matching/run", json={}).json()
+    assert again["diff"]["moved"] == [] and again["diff"]["added"] == [] and again["diff"]["removed"] == []

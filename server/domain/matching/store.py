@@ -125,9 +125,44 @@ def _latest_checks(session: Session, person_ids: list) -> dict:
 
 # ---- proposals ----
 
-def latest_confirmed(session: Session) -> Optional[MatchProposal]:
-    return session.exec(select(MatchProposal).where(MatchProposal.state == ProposalState.confirmed)
-                        .order_by(MatchProposal.confirmed_at.desc(), MatchProposal.id).limit(1)).first()
+# Proposals are per municipality (params.municipality_code; None: a run for the whole
+# installation). They are few (one per run), so the newest are scanned rather than the JSON
+# queried in SQL, which SQLite and PostgreSQL spell differently.
+SCAN_PROPOSALS = 500
+
+
+def municipality_of(proposal: MatchProposal) -> Optional[str]:
+    return (proposal.params or {}).get("municipality_code")
+
+
+def covers(proposal: MatchProposal, municipality_code: Optional[str]) -> bool:
+    """Whether the proposal speaks for the municipality's people: its own run, or one for all."""
+    return municipality_of(proposal) in (None, municipality_code)
+
+
+def latest_confirmed(session: Session, municipality_code: Optional[str] = None) -> Optional[MatchProposal]:
+    """The newest confirmed proposal; with a municipality, the newest covering its people."""
+    query = (select(MatchProposal).where(MatchProposal.state == ProposalState.confirmed)
+             .order_by(MatchProposal.confirmed_at.desc(), MatchProposal.id))
+    if municipality_code is None:
+        return session.exec(query.limit(1)).first()
+    return next((p for p in session.exec(query.limit(SCAN_PROPOSALS)) if covers(p, municipality_code)), None)
+
+
+def latest_proposed(session: Session, municipality_code: Optional[str] = None) -> Optional[MatchProposal]:
+    """The newest proposal not yet confirmed (covering the municipality's people, if named)."""
+    query = (select(MatchProposal).where(MatchProposal.state == ProposalState.proposed)
+             .order_by(MatchProposal.created_at.desc(), MatchProposal.id))
+    if municipality_code is None:
+        return session.exec(query.limit(1)).first()
+    return next((p for p in session.exec(query.limit(SCAN_PROPOSALS)) if covers(p, municipality_code)), None)
+
+
+def _same_municipality(session: Session, state: ProposalState, municipality_code: Optional[str]) -> list:
+    """Ids of the proposals in `state` that a new one of this municipality replaces: its own
+    municipality's (a run for the whole installation replaces every one, as with one city)."""
+    rows = session.exec(select(MatchProposal).where(MatchProposal.state == state)).all()
+    return [p.id for p in rows if municipality_code is None or municipality_of(p) == municipality_code]
 
 
 def latest_proposal(session: Session) -> Optional[MatchProposal]:
@@ -151,14 +186,20 @@ def run_matching(session: Session, *, intensity: Optional[float] = None, rule: S
     people, shelters, left_out = load_inputs(session, intensity=places, rule=rule, today=today,
                                              municipality_code=municipality_code)
     result: Proposal = propose(people, shelters, params)
-    confirmed = latest_confirmed(session)
+    confirmed = latest_confirmed(session, municipality_code)
     new = {str(a.person_id): str(a.shelter_id) for a in result.assignments}
     changes = diff(assignments_of(confirmed), new, {str(p): r for p, r in result.unplaced})
     summary = {**result.summary, **left_out, "intensity": intensity, "intensity_label": intensity_label(intensity),
                "district_intensities": len(places.by_district),
                "moved": len(changes["moved"]), "added": len(changes["added"]), "removed": len(changes["removed"])}
-    session.execute(sa.update(MatchProposal).where(MatchProposal.state == ProposalState.proposed)
-                    .values(state=ProposalState.superseded))
+    if municipality_code is None:
+        session.execute(sa.update(MatchProposal).where(MatchProposal.state == ProposalState.proposed)
+                        .values(state=ProposalState.superseded))
+    else:  # another municipality's pending proposal stays its own to confirm
+        pending = _same_municipality(session, ProposalState.proposed, municipality_code)
+        if pending:
+            session.execute(sa.update(MatchProposal).where(MatchProposal.id.in_(pending))
+                            .values(state=ProposalState.superseded))
     proposal = MatchProposal(
         created_by=created_by, trigger=trigger[:80], summary=summary,
         params={**params.to_dict(), "intensity": intensity, "seismic_rule": rule.to_dict(),
@@ -189,16 +230,22 @@ class ProposalStateError(Exception):
 
 
 def confirm(session: Session, proposal_id: uuid.UUID, by: str) -> MatchProposal:
-    """Confirm a proposal; the previously confirmed one becomes superseded. Only a proposal
-    still in state `proposed` can be confirmed (race-safe: exactly one row must change)."""
-    previous = latest_confirmed(session)
+    """Confirm a proposal; the previously confirmed one becomes superseded — of the same
+    municipality (several in the installation: city B's confirmation leaves city A's in force).
+    Only a proposal still in state `proposed` can be confirmed (race-safe: exactly one row must
+    change)."""
+    chosen = session.get(MatchProposal, proposal_id)
+    code = municipality_of(chosen) if chosen is not None else None
+    previous = [latest_confirmed(session)] if code is None else \
+        [session.get(MatchProposal, i) for i in _same_municipality(session, ProposalState.confirmed, code)]
     result = session.execute(sa.update(MatchProposal)
                              .where(MatchProposal.id == proposal_id, MatchProposal.state == ProposalState.proposed)
                              .values(state=ProposalState.confirmed, confirmed_at=utcnow(), confirmed_by=by[:100]))
     if result.rowcount != 1:
         raise ProposalStateError("only the latest proposal, not yet confirmed or superseded, can be confirmed")
-    if previous is not None and previous.id != proposal_id:
-        session.execute(sa.update(MatchProposal).where(MatchProposal.id == previous.id)
+    gone = [p.id for p in previous if p is not None and p.id != proposal_id]
+    if gone:
+        session.execute(sa.update(MatchProposal).where(MatchProposal.id.in_(gone))
                         .values(state=ProposalState.superseded))
     session.flush()
     proposal = session.get(MatchProposal, proposal_id)
