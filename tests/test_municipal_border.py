@@ -296,3 +296,46 @@ def test_another_citys_newer_proposal_leaves_a_citys_moves_decided(cities, clien
     # A's next run compares with A's confirmed proposal, not B's
     again = office_a.post("/api/matching/run", json={}).json()
     assert again["diff"]["moved"] == [] and again["diff"]["added"] == [] and again["diff"]["removed"] == []
+
+
+# ---- 5. a shelter shared across the border: its capacity in matching ----
+
+def test_two_cities_cannot_together_fill_a_shared_shelter_beyond_its_capacity(cities, client_for):
+    """City B's welfare shelter (3 places) accepts city A's people; A's own shelter is full. B's
+    confirmed proposal holds two places there, so A's run may use only the one left."""
+    from server.models import SafetyCheck, ShelterReport
+    from datetime import datetime, timedelta, timezone
+    with Session(cities.engine) as s:
+        s.get(Shelter, cities.shelter[A].id).capacity = 0
+        shared = s.get(Shelter, cities.shelter[B].id)
+        shared.capacity, shared.accepts_from = 3, [A]
+        s.commit()
+    shared_id = str(cities.shelter[B].id)
+    office_a, office_b = _office(client_for, A), _office(client_for, B)
+
+    def placed(client, proposal_id) -> dict:
+        detail = client.get(f"/api/matching/proposals/{proposal_id}").json()
+        return {a["person_id"]: a["shelter_id"] for a in detail["assignments"]}
+
+    b_run = _run_and_confirm(office_b)
+    assert placed(office_b, b_run) == {pid: shared_id for pid in cities.ids(B)}
+    a_run = office_a.post("/api/matching/run", json={}).json()
+    a_placed = placed(office_a, a_run["id"])
+    assert list(a_placed.values()) == [shared_id], a_placed  # one place left for A's two people
+    assert len(a_run["diff"]["added"]) == 1
+    # one of B's people has arrived (安否確認 at the shelter, counted in its report): not counted twice
+    now = datetime.now(timezone.utc) - timedelta(minutes=5)
+    arrived = cities.people[(B, "yes")].id
+    with Session(cities.engine) as s:
+        s.add(SafetyCheck(person_id=arrived, outcome="evacuated", shelter_id=cities.shelter[B].id, observed_at=now))
+        s.add(ShelterReport(shelter_id=cities.shelter[B].id, open_state="open", occupancy=1, observed_at=now))
+        s.commit()
+    again = office_a.post("/api/matching/run", json={}).json()
+    assert list(placed(office_a, again["id"]).values()) == [shared_id]
+    # an unconfirmed proposal of B holds nothing: B runs again without confirming
+    with Session(cities.engine) as s:
+        s.get(Shelter, cities.shelter[B].id).capacity = 4  # room for everyone now
+        s.commit()
+    office_b.post("/api/matching/run", json={})
+    latest = office_a.post("/api/matching/run", json={}).json()
+    assert sorted(placed(office_a, latest["id"])) == sorted(cities.ids(A))

@@ -19,7 +19,7 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ...models import EvacuationPlan, MatchProposal, Person, Shelter, ShelterReport
+from ...models import EvacuationPlan, MatchProposal, Municipality, Person, Shelter, ShelterReport
 from ...models.base import utcnow
 from ...models.matching import ProposalState
 from ...models.shelters import accepts_people_of
@@ -72,6 +72,10 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
     shelter_rows = session.exec(shelter_query.order_by(Shelter.id)).all()
     reports = latest_shelter_reports(session, [s.id for s in shelter_rows])
     shelters = [_shelter_input(s, reports.get(s.id), places, rule) for s in shelter_rows]
+    if municipality_code:  # a shelter shared across the border: the other cities' places are taken
+        taken = reserved_by_others(session, municipality_code, {s.id for s in shelter_rows})
+        shelters = [dataclasses.replace(s, room=max(0, s.room - taken[s.id])) if taken.get(s.id) else s
+                    for s in shelters]
     welfare = {s.id: s for s in shelters}
 
     person_query = (select(Person.id, Person.lon, Person.lat, Person.reasons, Person.care_needs, Person.birth_date,
@@ -114,6 +118,34 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
     if moves:
         left_out["triage_moves"] = len(moves)  # in the summary only when DWAT asked for moves
     return people, shelters, left_out
+
+
+def reserved_by_others(session: Session, municipality_code: str, shelter_ids: set) -> dict:
+    """Shelter id → places other municipalities' confirmed proposals hold there (広域避難: a
+    shelter accepting two cities' people is filled by both cities' runs). Each other
+    municipality's latest confirmed proposal counts for its own people only, a person with a
+    carer as two places; a person whose latest 安否確認 puts them at that shelter already is in
+    its reported occupancy and is not counted twice (nor one now staying home). Unconfirmed
+    proposals hold nothing."""
+    codes = session.exec(select(Municipality.municipality_code)
+                         .where(Municipality.municipality_code != municipality_code)).all()
+    held: dict = {}
+    for code in codes:
+        proposal = latest_confirmed(session, code)
+        wanted = {} if proposal is None else {uuid.UUID(a[0]): uuid.UUID(a[1]) for a in proposal.assignments
+                                              if uuid.UUID(a[1]) in shelter_ids}
+        if not wanted:
+            continue
+        rows = session.exec(select(Person.id, EvacuationPlan.carer_accompanies)
+                            .join(EvacuationPlan, EvacuationPlan.person_id == Person.id, isouter=True)
+                            .where(Person.id.in_(list(wanted)), Person.municipality_code == code)).all()
+        checks = _latest_checks(session, [row.id for row in rows])
+        for row in rows:
+            shelter_id, check = wanted[row.id], checks.get(row.id)
+            if check is not None and (check.shelter_id == shelter_id or check.outcome == SafetyOutcome.safe_home):
+                continue  # there (in the occupancy), or staying home (no longer a demand)
+            held[shelter_id] = held.get(shelter_id, 0) + places_needed(row.carer_accompanies)
+    return held
 
 
 def _latest_checks(session: Session, person_ids: list) -> dict:
