@@ -117,6 +117,8 @@ def test_the_supporter_form_of_an_office_of_two_cities_asks_which_city(cities, c
     form = both.get("/workbench/supporters/new")
     assert form.status_code == 200 and 'name="municipality_code"' in form.text
     assert "市A" in form.text and "市B" in form.text and "町丁目から決める" in form.text
+    english = both.get("/workbench/supporters/new?lang=en").text
+    assert ">Municipality</label>" in english and "from the district" in english
     assert 'name="municipality_code"' not in _office(client_for, A).get("/workbench/supporters/new").text
     base = {"kind": "neighbour", "name": "両市の支援者", "availability": "anytime"}
     # neither a city nor a 町丁目: the form comes back with the error beside the selector
