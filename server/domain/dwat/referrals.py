@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from ...models import DwatDeployment, DwatTeam, Municipality, Person, SafetyCheck, Shelter
 from ...models.dwat_field import DwatTriage
-from ..matching.store import latest_confirmed, latest_proposed
+from ..matching.proposals import latest_confirmed, latest_proposed
 from ..matching.propose import MatchPerson
 from ..matching.rules import WELFARE_KINDS, places_needed
 from .adapters import site_from_shelter

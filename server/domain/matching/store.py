@@ -25,6 +25,7 @@ from ...models.matching import ProposalState
 from ...models.shelters import accepts_people_of
 from ...models.vocab import SafetyOutcome, SeismicClass, TargetGroup
 from ..current_state import latest_safety_checks, latest_shelter_reports
+from .proposals import latest_confirmed, municipality_of
 from .propose import MatchParams, MatchPerson, MatchShelter, Proposal, diff, propose
 from .intensity import PlaceIntensity, load_place_intensity
 from .rules import (WELFARE_KINDS, SeismicRule, intensity_label, need_level, person_groups, places_needed,
@@ -156,39 +157,6 @@ def _latest_checks(session: Session, person_ids: list) -> dict:
 
 
 # ---- proposals ----
-
-# Proposals are per municipality (params.municipality_code; None: a run for the whole
-# installation). They are few (one per run), so the newest are scanned rather than the JSON
-# queried in SQL, which SQLite and PostgreSQL spell differently.
-SCAN_PROPOSALS = 500
-
-
-def municipality_of(proposal: MatchProposal) -> Optional[str]:
-    return (proposal.params or {}).get("municipality_code")
-
-
-def covers(proposal: MatchProposal, municipality_code: Optional[str]) -> bool:
-    """Whether the proposal speaks for the municipality's people: its own run, or one for all."""
-    return municipality_of(proposal) in (None, municipality_code)
-
-
-def latest_confirmed(session: Session, municipality_code: Optional[str] = None) -> Optional[MatchProposal]:
-    """The newest confirmed proposal; with a municipality, the newest covering its people."""
-    query = (select(MatchProposal).where(MatchProposal.state == ProposalState.confirmed)
-             .order_by(MatchProposal.confirmed_at.desc(), MatchProposal.id))
-    if municipality_code is None:
-        return session.exec(query.limit(1)).first()
-    return next((p for p in session.exec(query.limit(SCAN_PROPOSALS)) if covers(p, municipality_code)), None)
-
-
-def latest_proposed(session: Session, municipality_code: Optional[str] = None) -> Optional[MatchProposal]:
-    """The newest proposal not yet confirmed (covering the municipality's people, if named)."""
-    query = (select(MatchProposal).where(MatchProposal.state == ProposalState.proposed)
-             .order_by(MatchProposal.created_at.desc(), MatchProposal.id))
-    if municipality_code is None:
-        return session.exec(query.limit(1)).first()
-    return next((p for p in session.exec(query.limit(SCAN_PROPOSALS)) if covers(p, municipality_code)), None)
-
 
 def _same_municipality(session: Session, state: ProposalState, municipality_code: Optional[str]) -> list:
     """Ids of the proposals in `state` that a new one of this municipality replaces: its own
