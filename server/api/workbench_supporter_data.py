@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from ..domain.workbench.supporters import OVERLOAD_THRESHOLD, Availability, SupporterKind
-from ..models import District, EvacuationPlan, Person, SupporterCandidate, SupporterRecord
+from ..models import District, EvacuationPlan, Municipality, Person, SupporterCandidate, SupporterRecord
 from ..models.base import utcnow
 from ..auth.policy import candidate_clauses, municipal_clauses
+from ..auth.principal import installed_municipalities
 from ..records.access import Access, access_for
 from ..records.audit import audit_operation
 from ..records.registry import PLANS, SUPPORTERS
@@ -148,10 +149,25 @@ def _get(line: Any, key: str) -> Any:
     return line.get(key) if isinstance(line, dict) else getattr(line, key, None)
 
 
-def districts(session: Session, principal: Any = None) -> list[District]:
-    """The 町丁目 choices: the caller's municipalities' (all with one municipality)."""
+def districts(session: Session, principal: Any = None, row: Optional[SupporterRecord] = None) -> list[District]:
+    """The 町丁目 choices: the caller's municipalities' (all with one municipality); for a saved
+    entry of a caller of several, its own municipality's only (an update never moves it)."""
     own = municipal_clauses("districts", principal) if principal is not None else []
-    return list(session.exec(select(District).where(*own).order_by(District.kind, District.code)))
+    if row is not None and len(installed_municipalities(session)) > 1:
+        own.append(District.municipality_code == row.municipality_code)
+    return list(session.exec(select(District).where(*own).order_by(District.municipality_code, District.kind,
+                                                                   District.code)))
+
+
+def municipality_choices(session: Session, principal: Any) -> list[Municipality]:
+    """The new entry's municipality selector: shown to a caller of several municipalities only
+    (one municipality follows from the caller, or from the chosen 町丁目)."""
+    codes = getattr(principal, "municipality_codes", None)  # None: every one of the installation
+    query = select(Municipality).order_by(Municipality.municipality_code)
+    if codes is not None:
+        query = query.where(Municipality.municipality_code.in_(sorted(codes)))
+    found = list(session.exec(query))
+    return found if len(found) > 1 else []
 
 
 # ---- the entry form ----
@@ -171,7 +187,7 @@ def supporter_to_form(item: Optional[dict], register_no: str = "") -> dict[str, 
 
 
 def read_form(form: Any) -> dict[str, str]:
-    values = {key: (form.get(key) or "").strip() for key in (*PLAIN_KEYS, "lives_outside_city")}
+    values = {key: (form.get(key) or "").strip() for key in (*PLAIN_KEYS, "lives_outside_city", "municipality_code")}
     values["area_district_ids"] = ",".join(v for v in form.getlist("area_district_ids") if v)
     return values
 
@@ -194,6 +210,8 @@ def form_to_data(session: Session, values: dict[str, str], errors: list, access:
     data["birth_year"] = values["birth_year"] or None
     data["elderly"] = {"yes": True, "no": False}.get(values["elderly"])
     data["person_id"] = None
+    if values.get("municipality_code"):  # a new entry of a caller of several (create only: never changed)
+        data["municipality_code"] = values["municipality_code"]
     if values["person_register_no"]:
         # the caller's register only (several municipalities: another city's number is unknown here)
         own = access_for(access.principal, "people", "list").clauses() if access and access.principal else []
@@ -219,6 +237,8 @@ def save_supporter(session: Session, row: Optional[SupporterRecord], values: dic
     data = form_to_data(session, values, errors, access)
     if errors:
         return Outcome(422, values, errors), None
+    if row is not None:
+        data.pop("municipality_code", None)
 
     def to_form(item: dict) -> dict[str, str]:
         return supporter_to_form(item, register_no_of(session, item.get("person_id")))

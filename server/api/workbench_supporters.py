@@ -80,8 +80,11 @@ async def supporter_form(request: Request) -> Response:
         item = None if row is None else access.shape(data.to_public(data.SUPPORTERS, session, [row]))[0]
         if row is not None:
             data.audit_operation(session, access, "read", data.SUPPORTERS, [row.id], client=client_address(request))
+        principal = request.state.principal
         return {"row": row, "values": data.supporter_to_form(item, data.register_no_of(session, row and row.person_id)),
-                "version": item["version"] if item else "", "outcome": None, "districts": data.districts(session, request.state.principal)}
+                "version": item["version"] if item else "", "outcome": None,
+                "districts": data.districts(session, principal, row),
+                "municipalities": [] if row else data.municipality_choices(session, principal)}
 
     return _show(request, "supporter_form.html", await _run(request, run, supporter_id))
 
@@ -100,7 +103,8 @@ async def supporter_save(request: Request) -> Response:
         outcome, saved_id = data.save_supporter(session, row, values, version, access, client_address(request))
         return {"row": row, "values": outcome.values, "outcome": outcome, "saved_id": saved_id,
                 "version": outcome.version if outcome.version is not None else raw_version,
-                "districts": data.districts(session, request.state.principal)}
+                "districts": data.districts(session, request.state.principal, row),
+                "municipalities": [] if row else data.municipality_choices(session, request.state.principal)}
 
     context = await _run(request, run, supporter_id)
     outcome = context["outcome"]

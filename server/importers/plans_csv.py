@@ -25,6 +25,7 @@ from ..domain.textnorm import fold_width, normalize_code, normalize_phone, norma
 from ..domain.wareki import parse_date
 from ..domain.workbench.common import CARE_LABELS, Care, Plan, PlanSupporter, Problem, check_not_future
 from ..domain.workbench.plan_rules import MAX_SUPPORTERS, missing_for_done
+from ..models.geo import normalize_municipality_code
 from ..models.vocab import PlanStatus
 from .columns import Column, EnumCells, map_header, require_columns
 from .csvsource import read_csv
@@ -39,6 +40,8 @@ EXPORT_SUPPORTERS = MAX_SUPPORTERS
 
 PLAN_COLUMNS: tuple[Column, ...] = (
     Column("register_no", "登録者番号", True, ("登録番号",)),
+    Column("municipality_code", "市区町村コード", False, ("市区町村", "団体コード", "全国地方公共団体コード"),
+           "5 or 6 digits, or the municipality's name; says whose 登録者番号 when several municipalities share one"),
     Column("name", "氏名", False, ("名前",), "written by the export for staff; not used to match"),
     Column("destination", "避難先", False, ("避難先共通ID", "避難先施設"), "共通ID or exact shelter name"),
     Column("alternate", "第二避難先", False, ("代替避難先",), "共通ID or exact shelter name"),
@@ -156,6 +159,53 @@ class ShelterIndex:
         return "" if sid is None else str(sid)
 
 
+class RegisterIndex:
+    """登録者番号 → person, per municipality. An office of several municipalities may hold the same
+    number in two of them (each city numbers its own register): the row's 市区町村コード column
+    says which; a number found in several without it is refused rather than guessed. A plain
+    mapping (one register) is wrapped as the only municipality's."""
+
+    def __init__(self, people: Iterable[tuple[str, str, Hashable]], names: Optional[Mapping[str, str]] = None):
+        self.by_number: dict[str, dict[str, Hashable]] = {}
+        for code, register_no, person_id in people:
+            self.by_number.setdefault(register_no, {})[code] = person_id
+        self.codes = {code for found in self.by_number.values() for code in found}
+        self.by_name = {normalize_text(name): code for code, name in (names or {}).items()}
+
+    @classmethod
+    def of(cls, people: "Mapping[str, Hashable] | RegisterIndex") -> "RegisterIndex":
+        return people if isinstance(people, RegisterIndex) else cls(("", no, pid) for no, pid in people.items())
+
+    def municipality(self, text: str) -> Optional[str]:
+        """A 市区町村コード cell (5 or 6 digits, or the name) as the 6-digit code; ValueError if not
+        one of ours. One register (a single city): the column is not read, as before it existed."""
+        if self.codes <= {""}:
+            return None
+        cleaned = normalize_code(text)
+        code = self.by_name.get(normalize_text(text))
+        if code is None:
+            try:
+                code = normalize_municipality_code(cleaned)
+            except ValueError:
+                raise ValueError("市区町村コードが読めません (not a municipality code)") from None
+        if code not in self.codes:
+            raise ValueError(f"市区町村コード {code} の名簿はありません (not one of your municipalities' registers)")
+        return code
+
+    def person(self, register_no: str, code: Optional[str]) -> Hashable:
+        found = self.by_number.get(register_no, {})
+        if code:
+            found = {code: found[code]} if code in found else {}
+        if not found:
+            where = f"（{code}）" if code else ""
+            raise ValueError(f"登録者番号 {register_no} は名簿{where}にありません (unknown register number: not on your register)")
+        if len(found) > 1:
+            raise ValueError(f"登録者番号 {register_no} は複数の市区町村（{'、'.join(sorted(found))}）の名簿にあります。"
+                             "市区町村コードの列で指定してください (the number is on several municipalities' registers: "
+                             "say which in a 市区町村コード column)")
+        return next(iter(found.values()))
+
+
 @dataclass(frozen=True)
 class ParsedPlan:
     line: int
@@ -166,11 +216,12 @@ class ParsedPlan:
 DestinationCheck = Callable[[Hashable, Hashable, str], Iterable[Problem]]
 
 
-def iter_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: ShelterIndex, today: date,
+def iter_plans_csv(data: bytes, people: "Mapping[str, Hashable] | RegisterIndex", shelters: ShelterIndex, today: date,
                    report: ImportReport, *, destination_check: Optional[DestinationCheck] = None,
                    done_check: bool = True) -> Iterator[ParsedPlan]:
     """Yield the valid rows as plans; record every bad row in `report` (line, column, reason).
-    `people` maps 登録者番号 → person id; `destination_check(person_id, shelter_id, field)`
+    `people` maps 登録者番号 → person id (or a RegisterIndex of several municipalities);
+    `destination_check(person_id, shelter_id, field)`
     (e.g. plan_rules.destination_problems bound to the facts) turns refusals into row errors.
     `done_check=False`: the caller checks 作成済 (`done_needs`) on the plan merged with the
     stored one, since a column absent from the file keeps the stored value.
@@ -190,7 +241,8 @@ def iter_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: Shelte
                {part: found.header_of.get(supporter_key(n, part), supporter_header(n, part)) for part in SUPPORTER_PARTS})
               for n in numbers]
     plain = [(k, i, found.name(k)) for k, i in found.index.items() if not k.startswith("supporter_")]
-    first_line: dict[str, int] = {}
+    first_line: dict[Hashable, int] = {}
+    people = RegisterIndex.of(people)
     for line, cells in table.rows:
         report.rows += 1
         errors: list[tuple[str, str]] = []
@@ -231,17 +283,26 @@ def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, 
         return cell[key][1] if key in cell else key
 
     register_no = normalize_code(get("register_no"))
-    person_id = None
+    person_id = code = None
+    bad_code = False
+    if get("municipality_code"):
+        try:
+            code = people.municipality(get("municipality_code"))
+        except ValueError as exc:
+            errors.append((header("municipality_code"), str(exc)))
+            bad_code = True
     if not register_no:
         errors.append((header("register_no"), "登録者番号が空です (register number is empty)"))
-    elif register_no not in people:
-        errors.append((header("register_no"), f"登録者番号 {register_no} は名簿にありません (unknown register number: not on your register)"))
-    else:
-        first = first_line.setdefault(register_no, line)
-        if first != line:
-            errors.append((header("register_no"), f"登録者番号 {register_no} は{first}行目と重複しています "
-                                                  f"(duplicate person, first on line {first})"))
-        person_id = people[register_no]
+    elif not bad_code:
+        try:
+            person_id = people.person(register_no, code)
+        except ValueError as exc:
+            errors.append((header("register_no"), str(exc)))
+        else:  # the same person twice (two cities' equal numbers are two people)
+            first = first_line.setdefault(person_id, line)
+            if first != line:
+                errors.append((header("register_no"), f"登録者番号 {register_no} は{first}行目と重複しています "
+                                                      f"(duplicate person, first on line {first})"))
     values: dict = {}
     for key in ("destination", "alternate"):
         if get(key):
@@ -357,5 +418,5 @@ def export_plans_csv(rows: Iterable[tuple[str, str, Plan]], shelters: ShelterInd
     return b"".join(iter_plans_csv_bytes(rows, shelters))
 
 
-__all__ = ["PLAN_COLUMNS", "ShelterIndex", "ParsedPlan", "iter_plans_csv", "parse_plans_csv", "export_header",
+__all__ = ["PLAN_COLUMNS", "RegisterIndex", "ShelterIndex", "ParsedPlan", "iter_plans_csv", "parse_plans_csv", "export_header",
            "export_row", "iter_plans_csv_bytes", "export_plans_csv", "parse_consent", "parse_carer"]

@@ -40,9 +40,8 @@ from ..domain.japan_time import today_jst
 from ..domain.workbench.adapters import person_from_row, plan_from_row, shelter_from_row
 from ..domain.workbench.common import Plan
 from ..auth.principal import installed_municipalities
-from ..domain.problems import error
-from ..domain.workbench.plan_rules import destination_problems, missing_for_done
-from ..models import EvacuationPlan, Person, PlanVersion, Shelter
+from ..domain.workbench.plan_rules import border_problem, destination_problems, missing_for_done
+from ..models import EvacuationPlan, Municipality, Person, PlanVersion, Shelter
 from ..models.base import utcnow
 from ..models.plans import PlanFields
 from ..models.vocab import PlanStatus
@@ -51,7 +50,7 @@ from ..records.review_flags import clear_all_on_done
 from ..sync.changelog import log_changes
 from .columns import map_header, validation_reasons
 from .csvsource import read_csv
-from .plans_csv import PLAN_COLUMNS, ROW, ParsedPlan, ShelterIndex, _supporter_column, done_needs, iter_plans_csv, \
+from .plans_csv import PLAN_COLUMNS, ROW, ParsedPlan, RegisterIndex, ShelterIndex, _supporter_column, done_needs, iter_plans_csv, \
     iter_plans_csv_bytes
 from .report import ImportConflictError, ImportReport
 
@@ -124,10 +123,14 @@ class _PlanImport:
         if codes is not None:  # the caller's register only: another city's number is unknown here
             query = query.where(person.c.municipality_code.in_(sorted(codes)))
         self.facts_rows = {row.id: row for row in conn.execute(query)}
-        self.people = {row.register_no: row.id for row in self.facts_rows.values()}
         with Session(bind=conn) as session:
             shelters = session.exec(select(Shelter)).all()
             self.several = len(installed_municipalities(session)) > 1
+            # 登録者番号 per municipality: two cities may both have a number 1001 (RegisterIndex)
+            names = dict(session.exec(select(Municipality.municipality_code, Municipality.name)).all()) \
+                if self.several else {}
+            self.people = RegisterIndex(((row.municipality_code if self.several else "", row.register_no, row.id)
+                                         for row in self.facts_rows.values()), names)
             self.shelter_city = {s.id: (s.municipality_code, frozenset(s.accepts_from or ())) for s in shelters}
             self.shelter_facts = {s.id: shelter_from_row(s) for s in shelters}
             self.index = ShelterIndex((s.id, s.common_id, s.name) for s in shelters)
@@ -147,13 +150,11 @@ class _PlanImport:
         if stored is not None and stored[position] == shelter_id:
             return []
         field = "destination_shelter_id" if key == "destination" else "alternate_shelter_id"
-        if self.several:  # 広域避難: another city's shelter only when it accepts the person's city
-            own = self.facts_rows[person_id].municipality_code
+        if self.several:  # 広域避難: the same rule as every plan write (records/plan_border.py)
             city, accepts = self.shelter_city[shelter_id]
-            if city != own and own not in accepts:
-                return [error("other_municipality", "他の市区町村の避難所で、この方の市区町村からの受入れ（受入協定）がありません",
-                              "a shelter of another municipality that does not accept the person's municipality",
-                              field)]
+            found = border_problem(self.facts_rows[person_id].municipality_code, city, accepts, field=field)
+            if found:
+                return [found]
         return destination_problems(person_from_row(self.facts_rows[person_id]), self.shelter_facts[shelter_id],
                                     self.today, field=field)
 

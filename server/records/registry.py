@@ -26,6 +26,7 @@ from .access import Access
 from .dwat_field import DWAT_TRIAGES, report_before_write, request_before_write
 from .dwat_roster import check_deployment_write, check_member_write, team_checks
 from .resource import DATETIME_SCHEMA, Filter, Resource, enum_filter, parse_bool, parse_datetime, uuid_filter
+from .plan_border import check_plan_border
 from .rows import get_row
 from . import review_flags
 from .supporter_links import after_plan_write, after_supporter_write, check_links, default_municipality
@@ -83,8 +84,10 @@ def plan_version_row(plan_id, version: int, previous: dict) -> dict[str, Any]:
 
 def _plan_before_write(session: Session, row: EvacuationPlan, previous: Optional[dict]) -> None:
     """Every save keeps the previous version of the plan. A supporter line may link only an
-    existing register entry; a supporter newly over their threshold flags their other done plans."""
+    existing register entry; a newly named destination of another municipality must accept the
+    person's (plan_border); a supporter newly over their threshold flags their other done plans."""
     check_links(session, row.supporters, previous)
+    check_plan_border(session, row, previous)
     after_plan_write(session, PLANS, row, previous)
     if previous is None:
         return

@@ -48,12 +48,14 @@ def default_municipality(session: Session, values: dict, access: Access) -> None
     named, a 422 asks for it. A 町丁目 of another municipality than the one named is refused."""
     district = session.get(District, values["district_id"]) if values.get("district_id") else None
     named = values.get("municipality_code")
+    codes = getattr(access.principal, "municipality_codes", None)
+    if district is not None and codes is not None and district.municipality_code not in codes:
+        raise ApiError(422, "validation failed", [_absent("district_id", values["district_id"])])  # as if absent
     if named and district is not None and district.municipality_code != named:
         raise ApiError(422, "validation failed", [{"field": "district_id",
                                                    "message": "the 町丁目 is in another municipality than municipality_code"}])
     if named:
         return
-    codes = getattr(access.principal, "municipality_codes", None)
     if district is not None:
         values["municipality_code"] = district.municipality_code
     elif codes is not None and len(codes) == 1:
@@ -65,6 +67,34 @@ def default_municipality(session: Session, values: dict, access: Access) -> None
                            "市区町村か町丁目を指定してください (several municipalities: name the "
                            "supporter's municipality_code or 町丁目)"}])
         values["municipality_code"] = installed[0] if installed else None
+
+
+def _absent(field: str, value) -> dict:
+    """The reference check's words for an unknown id (records/rows.py): a 町丁目 of another
+    municipality is refused as if it did not exist."""
+    return {"field": field, "message": f"no district with id {value}"}
+
+
+def check_districts(session: Session, row: SupporterRecord, previous: Optional[dict]) -> None:
+    """Several municipalities: an entry's 町丁目 and 担当区域 are its own municipality's
+    (`supporter.municipality_code`, never changed by an update), so an update cannot move a
+    supporter into another city's district. Only newly set districts are checked."""
+    had = {str(d) for d in [(previous or {}).get("district_id"), *((previous or {}).get("area_district_ids") or ())] if d}
+    wanted = [("district_id", row.district_id)] if row.district_id else []
+    wanted += [("area_district_ids", d) for d in row.area_district_ids or ()]
+    wanted = [(f, d) for f, d in wanted if str(d) not in had]
+    if not wanted or len(installed_municipalities(session)) <= 1:
+        return
+    errors = []
+    for field, value in wanted:
+        try:
+            district = session.get(District, value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+        except ValueError:
+            district = None
+        if district is None or district.municipality_code != row.municipality_code:
+            errors.append(_absent(field, value))
+    if errors:
+        raise ApiError(422, "validation failed", errors)
 
 
 def entry_from_row(row: SupporterRecord) -> SupporterEntry:
@@ -200,7 +230,9 @@ def _state(plans: list[EvacuationPlan], entries: dict, links: dict) -> State:
 
 
 def after_supporter_write(session: Session, plans_resource, row: SupporterRecord, previous: Optional[dict]) -> list:
-    """The supporter resource's hook: refresh copies, then flag plans if the entry was marked left."""
+    """The supporter resource's hook: the districts' municipality, refresh copies, then flag plans
+    if the entry was marked left."""
+    check_districts(session, row, previous)
     refresh_plan_copies(session, plans_resource, row, previous)
     if previous is None or not previous.get("active") or row.active:
         return []

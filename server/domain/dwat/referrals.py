@@ -17,9 +17,9 @@ from typing import Optional, Sequence
 
 from sqlmodel import Session, select
 
-from ...models import DwatDeployment, DwatTeam, MatchProposal, Person, SafetyCheck, Shelter
+from ...models import DwatDeployment, DwatTeam, Municipality, Person, SafetyCheck, Shelter
 from ...models.dwat_field import DwatTriage
-from ...models.matching import ProposalState
+from ..matching.proposals import latest_confirmed, latest_proposed
 from ..matching.propose import MatchPerson
 from ..matching.rules import WELFARE_KINDS, places_needed
 from .adapters import site_from_shelter
@@ -144,9 +144,15 @@ STAGES = {"referred": ("紹介", "referred"), "proposed": ("受入先案", "dest
           "placed": ("受入先決定", "destination decided"), "arrived": ("到着", "arrived")}
 
 
-def _latest_of(session: Session, state: ProposalState) -> Optional[MatchProposal]:
-    return session.exec(select(MatchProposal).where(MatchProposal.state == state)
-                        .order_by(MatchProposal.created_at.desc(), MatchProposal.id).limit(1)).first()
+def _stage_sources(session: Session, code: Optional[str]) -> tuple[dict, dict, dict]:
+    """(placed, pending, unplaced) by person id, from the latest confirmed and the latest
+    proposed proposal of a municipality (None: the installation's latest, as with one city).
+    Proposals are per municipality: another city's newer run says nothing of these people."""
+    confirmed, proposed = latest_confirmed(session, code), latest_proposed(session, code)
+    placed = {a[0]: a[1] for a in (confirmed.assignments if confirmed else [])}
+    pending = {a[0]: a[1] for a in (proposed.assignments if proposed else [])}
+    unplaced = {u[0]: u[1] for u in ((proposed or confirmed).unplaced if (proposed or confirmed) else [])}
+    return placed, pending, unplaced
 
 
 def referral_list(session: Session, with_names: bool, where: Sequence = ()) -> list[Referral]:
@@ -161,13 +167,17 @@ def referral_list(session: Session, with_names: bool, where: Sequence = ()) -> l
     if not moves:
         return []
     arrived = arrivals(session, moves)
-    confirmed, proposed = _latest_of(session, ProposalState.confirmed), _latest_of(session, ProposalState.proposed)
-    placed = {a[0]: a[1] for a in (confirmed.assignments if confirmed else [])}
-    pending = {a[0]: a[1] for a in (proposed.assignments if proposed else [])}
-    unplaced = {u[0]: u[1] for u in ((proposed or confirmed).unplaced if (proposed or confirmed) else [])}
     people = {p.id: p for p in session.exec(select(Person).where(Person.id.in_([t.person_id for t in moves]))).all()}
+    several = len(session.exec(select(Municipality.municipality_code)).all()) > 1
+    codes = {(people[t.person_id].municipality_code if several and t.person_id in people else None) for t in moves}
+    sources = {code: _stage_sources(session, code) for code in codes}
+
+    def source_of(person_id) -> tuple[dict, dict, dict]:
+        person = people.get(person_id)
+        return sources[person.municipality_code if several and person else None]
+
     shelter_ids = {t.shelter_id for t in moves} | {c.shelter_id for c in arrived.values()}
-    shelter_ids |= {uuid.UUID(s) for s in [*placed.values(), *pending.values()]}
+    shelter_ids |= {uuid.UUID(s) for code in codes for found in sources[code][:2] for s in found.values()}
     names = {s.id: s.name for s in session.exec(select(Shelter).where(Shelter.id.in_(list(shelter_ids)))).all()}
     deployments = {d.id: d.team_id for d in session.exec(select(DwatDeployment).where(
         DwatDeployment.id.in_([t.deployment_id for t in moves]))).all()}
@@ -177,6 +187,7 @@ def referral_list(session: Session, with_names: bool, where: Sequence = ()) -> l
         person = people.get(t.person_id)
         key = str(t.person_id)
         check = arrived.get(t.person_id)
+        placed, pending, unplaced = source_of(t.person_id)
         if check is not None:
             stage, destination = "arrived", names.get(check.shelter_id, "")
         elif key in placed:

@@ -19,12 +19,13 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ...models import EvacuationPlan, MatchProposal, Person, Shelter, ShelterReport
+from ...models import EvacuationPlan, MatchProposal, Municipality, Person, Shelter, ShelterReport
 from ...models.base import utcnow
 from ...models.matching import ProposalState
 from ...models.shelters import accepts_people_of
 from ...models.vocab import SafetyOutcome, SeismicClass, TargetGroup
 from ..current_state import latest_safety_checks, latest_shelter_reports
+from .proposals import latest_confirmed, municipality_of
 from .propose import MatchParams, MatchPerson, MatchShelter, Proposal, diff, propose
 from .intensity import PlaceIntensity, load_place_intensity
 from .rules import (WELFARE_KINDS, SeismicRule, intensity_label, need_level, person_groups, places_needed,
@@ -72,6 +73,10 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
     shelter_rows = session.exec(shelter_query.order_by(Shelter.id)).all()
     reports = latest_shelter_reports(session, [s.id for s in shelter_rows])
     shelters = [_shelter_input(s, reports.get(s.id), places, rule) for s in shelter_rows]
+    if municipality_code:  # a shelter shared across the border: the other cities' places are taken
+        taken = reserved_by_others(session, municipality_code, {s.id for s in shelter_rows})
+        shelters = [dataclasses.replace(s, room=max(0, s.room - taken[s.id])) if taken.get(s.id) else s
+                    for s in shelters]
     welfare = {s.id: s for s in shelters}
 
     person_query = (select(Person.id, Person.lon, Person.lat, Person.reasons, Person.care_needs, Person.birth_date,
@@ -116,6 +121,34 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
     return people, shelters, left_out
 
 
+def reserved_by_others(session: Session, municipality_code: str, shelter_ids: set) -> dict:
+    """Shelter id → places other municipalities' confirmed proposals hold there (広域避難: a
+    shelter accepting two cities' people is filled by both cities' runs). Each other
+    municipality's latest confirmed proposal counts for its own people only, a person with a
+    carer as two places; a person whose latest 安否確認 puts them at that shelter already is in
+    its reported occupancy and is not counted twice (nor one now staying home). Unconfirmed
+    proposals hold nothing."""
+    codes = session.exec(select(Municipality.municipality_code)
+                         .where(Municipality.municipality_code != municipality_code)).all()
+    held: dict = {}
+    for code in codes:
+        proposal = latest_confirmed(session, code)
+        wanted = {} if proposal is None else {uuid.UUID(a[0]): uuid.UUID(a[1]) for a in proposal.assignments
+                                              if uuid.UUID(a[1]) in shelter_ids}
+        if not wanted:
+            continue
+        rows = session.exec(select(Person.id, EvacuationPlan.carer_accompanies)
+                            .join(EvacuationPlan, EvacuationPlan.person_id == Person.id, isouter=True)
+                            .where(Person.id.in_(list(wanted)), Person.municipality_code == code)).all()
+        checks = _latest_checks(session, [row.id for row in rows])
+        for row in rows:
+            shelter_id, check = wanted[row.id], checks.get(row.id)
+            if check is not None and (check.shelter_id == shelter_id or check.outcome == SafetyOutcome.safe_home):
+                continue  # there (in the occupancy), or staying home (no longer a demand)
+            held[shelter_id] = held.get(shelter_id, 0) + places_needed(row.carer_accompanies)
+    return held
+
+
 def _latest_checks(session: Session, person_ids: list) -> dict:
     found = {}
     for start in range(0, len(person_ids), 5000):  # keep IN lists within bind-parameter limits
@@ -125,9 +158,11 @@ def _latest_checks(session: Session, person_ids: list) -> dict:
 
 # ---- proposals ----
 
-def latest_confirmed(session: Session) -> Optional[MatchProposal]:
-    return session.exec(select(MatchProposal).where(MatchProposal.state == ProposalState.confirmed)
-                        .order_by(MatchProposal.confirmed_at.desc(), MatchProposal.id).limit(1)).first()
+def _same_municipality(session: Session, state: ProposalState, municipality_code: Optional[str]) -> list:
+    """Ids of the proposals in `state` that a new one of this municipality replaces: its own
+    municipality's (a run for the whole installation replaces every one, as with one city)."""
+    rows = session.exec(select(MatchProposal).where(MatchProposal.state == state)).all()
+    return [p.id for p in rows if municipality_code is None or municipality_of(p) == municipality_code]
 
 
 def latest_proposal(session: Session) -> Optional[MatchProposal]:
@@ -151,14 +186,20 @@ def run_matching(session: Session, *, intensity: Optional[float] = None, rule: S
     people, shelters, left_out = load_inputs(session, intensity=places, rule=rule, today=today,
                                              municipality_code=municipality_code)
     result: Proposal = propose(people, shelters, params)
-    confirmed = latest_confirmed(session)
+    confirmed = latest_confirmed(session, municipality_code)
     new = {str(a.person_id): str(a.shelter_id) for a in result.assignments}
     changes = diff(assignments_of(confirmed), new, {str(p): r for p, r in result.unplaced})
     summary = {**result.summary, **left_out, "intensity": intensity, "intensity_label": intensity_label(intensity),
                "district_intensities": len(places.by_district),
                "moved": len(changes["moved"]), "added": len(changes["added"]), "removed": len(changes["removed"])}
-    session.execute(sa.update(MatchProposal).where(MatchProposal.state == ProposalState.proposed)
-                    .values(state=ProposalState.superseded))
+    if municipality_code is None:
+        session.execute(sa.update(MatchProposal).where(MatchProposal.state == ProposalState.proposed)
+                        .values(state=ProposalState.superseded))
+    else:  # another municipality's pending proposal stays its own to confirm
+        pending = _same_municipality(session, ProposalState.proposed, municipality_code)
+        if pending:
+            session.execute(sa.update(MatchProposal).where(MatchProposal.id.in_(pending))
+                            .values(state=ProposalState.superseded))
     proposal = MatchProposal(
         created_by=created_by, trigger=trigger[:80], summary=summary,
         params={**params.to_dict(), "intensity": intensity, "seismic_rule": rule.to_dict(),
@@ -189,16 +230,22 @@ class ProposalStateError(Exception):
 
 
 def confirm(session: Session, proposal_id: uuid.UUID, by: str) -> MatchProposal:
-    """Confirm a proposal; the previously confirmed one becomes superseded. Only a proposal
-    still in state `proposed` can be confirmed (race-safe: exactly one row must change)."""
-    previous = latest_confirmed(session)
+    """Confirm a proposal; the previously confirmed one becomes superseded — of the same
+    municipality (several in the installation: city B's confirmation leaves city A's in force).
+    Only a proposal still in state `proposed` can be confirmed (race-safe: exactly one row must
+    change)."""
+    chosen = session.get(MatchProposal, proposal_id)
+    code = municipality_of(chosen) if chosen is not None else None
+    previous = [latest_confirmed(session)] if code is None else \
+        [session.get(MatchProposal, i) for i in _same_municipality(session, ProposalState.confirmed, code)]
     result = session.execute(sa.update(MatchProposal)
                              .where(MatchProposal.id == proposal_id, MatchProposal.state == ProposalState.proposed)
                              .values(state=ProposalState.confirmed, confirmed_at=utcnow(), confirmed_by=by[:100]))
     if result.rowcount != 1:
         raise ProposalStateError("only the latest proposal, not yet confirmed or superseded, can be confirmed")
-    if previous is not None and previous.id != proposal_id:
-        session.execute(sa.update(MatchProposal).where(MatchProposal.id == previous.id)
+    gone = [p.id for p in previous if p is not None and p.id != proposal_id]
+    if gone:
+        session.execute(sa.update(MatchProposal).where(MatchProposal.id.in_(gone))
                         .values(state=ProposalState.superseded))
     session.flush()
     proposal = session.get(MatchProposal, proposal_id)

@@ -164,6 +164,18 @@ def destination_problems(person: PersonFacts, shelter: ShelterFacts, today: date
     return out
 
 
+def border_problem(person_municipality: str, shelter_municipality: str, accepts_from: Iterable[str], *,
+                   field: str = "destination_shelter_id") -> Optional[Problem]:
+    """広域避難: a shelter of another municipality is a destination only when it accepts the
+    person's municipality (受入協定, Shelter.accepts_from). The one rule for every plan write —
+    the JSON API and the field app's sync (records layer), the workbench form and the plan CSV
+    import. The caller applies it only when the installation holds several municipalities."""
+    if shelter_municipality == person_municipality or person_municipality in set(accepts_from or ()):
+        return None
+    return error("other_municipality", "他の市区町村の避難所で、この方の市区町村からの受入れ（受入協定）がありません",
+                 "a shelter of another municipality that does not accept the person's municipality", field)
+
+
 def check_destination(person: PersonFacts, shelter: ShelterFacts, today: date, **kw) -> Eligibility:
     return Eligibility(shelter.id, tuple(destination_problems(person, shelter, today, **kw)))
 
