@@ -22,12 +22,12 @@ from datetime import date, datetime, time, timedelta, timezone
 from ..domain.dwat.adapters import deployment_from_row, request_from_row, team_from_rows
 from ..domain.dwat.common import DwatError
 from ..domain.dwat.daily_report import Activity, new_report
-from ..domain.dwat.request_flow import advance, assign_team, new_request
+from ..domain.dwat.request_flow import STATE_OF_STEP, advance, assign_team, new_request
 from ..domain.dwat.roster import check_deployment_dates, check_team, team_can_go
 from ..domain.dwat.request_flow import Request
 from ..models import (DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatRequestStep, DwatTeam,
                       EvacuationPlan, Person, Shelter)
-from ..models.vocab import Consent, DeploymentState, MemberRole, RequestPriority, RequestState, ShelterKind, TeamStatus
+from ..models.vocab import Consent, DeploymentState, MemberRole, RequestPriority, ShelterKind, TeamStatus
 from .common import JST, IdMaker
 
 STAY_DAYS = 5            # a team stays about five days (docs/dwat.md)
@@ -162,11 +162,10 @@ def _requests(ids: IdMaker, day, deployments: dict[str, DwatDeployment], welfare
         deployment = deployments[dep_key]
         created = at(day(asked), 10, 15)
         assigned = created + timedelta(hours=5)  # the same afternoon; the deployment is made after
-        state = RequestState.closed if closed is not None else RequestState.assigned
         updated = at(day(closed), 18, 0) if closed is not None else assigned
         row = DwatRequest(id=ids("dwat_request", key), created_at=created, updated_at=updated,
                           shelter_id=deployment.shelter_id, needs=needs, note=note, priority=priority,
-                          state=state, deployment_id=deployment.id)
+                          deployment_id=deployment.id)
         # The flow: asked → accepted → team assigned (the team free for its stay then) → … closed.
         others = [d for d in deployments.values() if d is not deployment]
         team = team_from_rows(by_id[deployment.team_id], members, others)
@@ -204,6 +203,7 @@ def _store_flow(row: DwatRequest, request: Request, team_id, steps: list, ids: I
     row.wanted_from = request.wanted_from
     row.origin = request.origin
     row.step = request.state
+    row.state = STATE_OF_STEP[request.state]  # the legacy state is the step's, never its own
     row.team_id = team_id if request.team_id is not None else None
     for n, t in enumerate(request.history):
         steps.append(DwatRequestStep(id=ids("dwat_request_step", f"{row.id}:{n}"), request_id=row.id,
