@@ -118,7 +118,8 @@ async def reports_page(request: Request) -> Response:
         sites, teams = names(session)
         items = [_site_day_dict(s, sites, teams) for s in site_days(session, start, end, scope["reports"])]
         events = load_chronology(session, where=scope)[-200:]
-        return items, [{"at": e.at.astimezone(JST).strftime("%m-%d %H:%M"), "kind": KIND_JA.get(e.kind, e.kind),
+        # an untimed entry (only its day known) shows its day alone, never a made-up time
+        return items, [{"at": f"{e.day():%m-%d} {e.clock()}".strip(), "kind": KIND_JA.get(e.kind, e.kind),
                         "kind_en": e.kind, "site": sites[e.site_id].name if e.site_id in sites else "",
                         "team": teams.get(e.team_id, ""), "ja": e.ja, "en": e.en} for e in reversed(events)]
 
