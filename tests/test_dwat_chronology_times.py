@@ -56,6 +56,8 @@ def test_arrival_and_departure_take_the_times_the_flow_recorded(client):
     assert (departure["日付"], departure["時刻"]) == (
         datetime.fromisoformat(at["closed"]).astimezone(JST).date().isoformat(), hhmm(at["closed"]))
     assert "時刻" not in arrival["内容"] and "記録なし" not in departure["内容"]  # recorded as such: nothing to explain
+    by = {s["to"]: s["by"] for s in request["steps"]}
+    assert (arrival["記録者"], departure["記録者"]) == (by["on_site"], by["closed"]) and by["on_site"]
 
 
 def test_without_the_flow_the_first_and_last_records_on_site_give_the_times(client):

@@ -189,7 +189,7 @@ def _requests(ids: IdMaker, day, deployments: dict[str, DwatDeployment], welfare
         request = advance(request, "accepted", by=HQ, at=created + timedelta(hours=1))
         request = assign_team(request, team, by=HQ, at=assigned, others=flow)
         if deployment.state in (DeploymentState.active, DeploymentState.ended):  # the team arrived
-            request = advance(request, "on_site", by=HQ, at=at(deployment.start_date, 9, 0))
+            request = advance(request, "on_site", by=HQ, at=at(deployment.start_date, *ARRIVES[dep_key]))
         if closed is not None:
             request = advance(request, "closed", by=HQ, at=updated)
         flow.append(request)
@@ -209,6 +209,10 @@ def _requests(ids: IdMaker, day, deployments: dict[str, DwatDeployment], welfare
 
 
 ACCEPTED = {"welfare-3", "general-1"}
+# When each team reported in on site (the request's 現地活動中 step, the chronology's arrival): the
+# first after the long drive in the afternoon, the relief in the morning of the handover day, the
+# newest early today.
+ARRIVES = {"first": (14, 20), "second": (10, 35), "arrived": (8, 40)}
 
 
 def _store_flow(row: DwatRequest, request: Request, team_id, steps: list, ids: IdMaker) -> None:

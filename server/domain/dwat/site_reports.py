@@ -105,7 +105,7 @@ def request_events(requests) -> list[ChronoEvent]:
 def deployment_events(deployments, today: date, flow: Optional[Mapping] = None,
                       on_site: Optional[Mapping] = None) -> list[ChronoEvent]:
     """Dispatch, arrival and departure of each deployment (not cancelled ones). `flow`:
-    deployment id → {"on_site": time, "closed": time} as the request flow recorded them;
+    deployment id → {"on_site": (time, by), "closed": (time, by)} as the request flow recorded them;
     `on_site`: deployment id → the times of the team's records there (triages, daily reports).
     Each time is taken in that order, else the day alone."""
     flow, on_site = flow or {}, on_site or {}
@@ -119,20 +119,20 @@ def deployment_events(deployments, today: date, flow: Optional[Mapping] = None,
         recorded = flow.get(row.id, {})
         if state in (DeploymentState.active, DeploymentState.ended) and d.start <= today:
             first = [t for t in on_site.get(row.id, ()) if local_day(t) == d.start]
-            out.append(deployment_event(d, "arrival", recorded["on_site"]) if recorded.get("on_site")
+            out.append(deployment_event(d, "arrival", *recorded["on_site"]) if recorded.get("on_site")
                        else deployment_event(d, "arrival", min(first), source="first_record") if first
                        else deployment_event(d, "arrival", d.start))
         if state == DeploymentState.ended and d.end is not None:
             last = [t for t in on_site.get(row.id, ()) if local_day(t) == d.end]
-            out.append(deployment_event(d, "departure", recorded["closed"]) if recorded.get("closed")
+            out.append(deployment_event(d, "departure", *recorded["closed"]) if recorded.get("closed")
                        else deployment_event(d, "departure", max(last), source="last_record") if last
                        else deployment_event(d, "departure", d.end))
     return out
 
 
 def flow_times(session: Session, deployments) -> dict:
-    """deployment id → {"on_site": …, "closed": …}: when the request flow moved the request
-    serving it on site and closed it (the earliest of each). A step names its deployment, or
+    """deployment id → {"on_site": (at, by), "closed": (at, by)}: when and by whom the request
+    flow moved the request serving it on site and closed it (the earliest of each). A step names its deployment, or
     its request does (steps written before the flow recorded the deployment on every step)."""
     ids = [d.id for d in deployments]
     if not ids:
@@ -150,8 +150,8 @@ def flow_times(session: Session, deployments) -> dict:
         if deployment_id is None:
             continue
         times = out.setdefault(deployment_id, {})
-        if step.to_step not in times or step.at < times[step.to_step]:
-            times[step.to_step] = step.at
+        if step.to_step not in times or step.at < times[step.to_step][0]:
+            times[step.to_step] = (step.at, step.by)
     return out
 
 
