@@ -5,11 +5,12 @@ handover planned, every request's steps with who and when; and the board page re
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from sqlmodel import Session, select
 
 from server.demo_city import build_demo_city, load_demo_city
-from server.domain.japan_time import today_jst
+from server.domain.japan_time import JST, today_jst
 from server.models import DwatRequest, DwatRequestStep, DwatTeam
 
 
@@ -68,3 +69,9 @@ def test_the_demo_has_triages_and_its_referral_page_lists_the_moves(engine, clie
     assert page.status_code == 200
     assert page.text.count('data-stage="arrived"') == 2 + 1 and page.text.count('data-stage="referred"') == 2 + 1
     assert "移送の紹介はありません" not in page.text
+    # times in Japan time, as the rest of the pages (the demo's triages are made in the morning, JST)
+    for r in listed:
+        for stored in filter(None, (r["referred_at"], r["arrived_at"])):
+            assert datetime.fromisoformat(stored).astimezone(JST).strftime("%Y-%m-%d %H:%M") in page.text
+    assert all(f"{t.observed_at:%Y-%m-%d %H:%M}" not in page.text for t in city.dwat_triages
+               if t.outcome == "move_to_welfare_shelter")  # never the UTC clock

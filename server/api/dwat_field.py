@@ -102,10 +102,15 @@ def _scope(request: Request) -> dict[str, list]:
             "triages": municipal_clauses("dwat-triages", principal)}
 
 
+def _jst(iso: str) -> str:
+    """A stored time (ISO 8601, UTC) as the pages show times: Japan time, to the minute."""
+    return datetime.fromisoformat(iso).astimezone(JST).strftime("%Y-%m-%d %H:%M") if iso else ""
+
+
 def _page(request: Request, name: str, context: dict) -> Response:
     lang = "en" if request.query_params.get("lang") == "en" else "ja"
     base = {"version": __version__, "lang": lang, "t": (lambda ja, en: en if lang == "en" else ja),
-            "Activity": Activity, "TriageOutcome": TriageOutcome, "STAGES": STAGES}
+            "Activity": Activity, "TriageOutcome": TriageOutcome, "STAGES": STAGES, "jst": _jst}
     return templates.TemplateResponse(request, f"dwat/{name}", {**base, **context}, headers=NO_STORE)
 
 
