@@ -75,7 +75,7 @@ def test_dwat_team_members_deployment_request_and_daily_report(client):
     # the state follows the request's step (moved by /api/dwat/requests/{id}/advance, /confirm), never set here
     r = client.patch(f"/api/dwat-requests/{request['id']}", json={"version": 1, "state": "assigned",
                                                                  "deployment_id": deployment["id"]})
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "state"
+    assert r.status_code == 422 and {e["field"] for e in r.json()["errors"]} == {"state", "deployment_id"}
     assert client.get(f"/api/dwat-requests/{request['id']}").json()["state"] == "open"
     report = create(client, "dwat-activity-reports", dict(deployment_id=deployment["id"], report_date="2026-11-27",
                                                           observed_at=now_jst(), people_assessed=31, consultations=12,

@@ -50,6 +50,29 @@ def test_state_follows_the_flow_and_cannot_be_set_back(client):
     assert client.get(f"/api/dwat-requests/{request['id']}").json()["version"] == stored["version"]
 
 
+def test_the_deployment_is_the_flows_to_set(client):
+    """/confirm sets the deployment, /advance moves it with the request: a create naming one or an
+    update changing it is refused (the flow would otherwise make some other deployment active)."""
+    site = make_site(client)
+    stray = client.post("/api/dwat-deployments", json=dict(team_id=make_team(client, CARE)["id"], shelter_id=site["id"],
+                                                          start_date="2026-11-27", state="planned")).json()
+    r = client.post("/api/dwat-requests", json=dict(shelter_id=site["id"], need_counts={"children": 2},
+                                                    deployment_id=stray["id"]))
+    assert r.status_code == 422 and "deployment_id" in flow_errors(r)
+    request = accept(client, make_request(client, site, {"elderly_care": 3}))
+    r = client.post(f"/api/dwat/requests/{request['id']}/confirm",
+                    json={"team_id": make_team(client, CARE)["id"], "version": request["version"]})
+    assert r.status_code == 201, r.text
+    confirmed = r.json()["request"]
+    r = client.patch(f"/api/dwat-requests/{request['id']}", json={"version": confirmed["version"],
+                                                                 "deployment_id": stray["id"]})
+    assert r.status_code == 422 and "/confirm" in flow_errors(r)["deployment_id"]
+    # sent as stored, it is no change
+    r = client.patch(f"/api/dwat-requests/{request['id']}", json={"version": confirmed["version"], "note": "継続",
+                                                                 "deployment_id": confirmed["deployment_id"]})
+    assert r.status_code == 200 and r.json()["deployment_id"] == confirmed["deployment_id"]
+
+
 def test_a_new_request_cannot_start_in_another_state(client):
     site = make_site(client)
     r = client.post("/api/dwat-requests", json=dict(shelter_id=site["id"], need_counts={"children": 2}, state="closed"))
@@ -80,3 +103,4 @@ def test_the_openapi_document_says_state_follows_the_step(client):
         text = str(schemas[name]["properties"]["state"])
         assert "/api/dwat/requests/{id}/advance" in text and "422" in text, name
     assert "/api/dwat/requests/{id}/advance" in str(schemas["DwatRequestCreate"]["properties"]["step"])
+    assert "/confirm" in str(schemas["DwatRequestUpdate"]["properties"]["deployment_id"])

@@ -151,6 +151,9 @@ STATE_DESCRIPTION = ("状態 (legacy summary of `step`, kept for filters): reque
                      "on_site → assigned; closed, cancelled → closed. It follows the step and is never set on its "
                      "own: a value other than the step's is refused (422 on `state`); move the request with "
                      + FLOW_ROUTES + ".")
+DEPLOYMENT_DESCRIPTION = ("派遣 (the deployment serving the request): set by /confirm with the team, and moved with "
+                          "the request by /advance (on site → active, closed → ended). A create naming one, or an "
+                          "update changing it, is refused (422 on `deployment_id`).")
 STEP_DESCRIPTION = ("手順 (the request flow): a request is created as requested; it moves only through "
                     + FLOW_ROUTES + ", never through this record's create or update.")
 
@@ -161,7 +164,8 @@ class RequestFields(TextStripped):
     note: str = Field(default="", max_length=2000)
     priority: RequestPriority = enum_field(default=RequestPriority.medium)
     state: RequestState = enum_field(default=RequestState.open, index=True, description=STATE_DESCRIPTION)
-    deployment_id: Optional[uuid.UUID] = Field(default=None, foreign_key="dwat_deployment.id")
+    deployment_id: Optional[uuid.UUID] = Field(default=None, foreign_key="dwat_deployment.id",
+                                               description=DEPLOYMENT_DESCRIPTION)
     # Needs as counts of people by kind (NeedKind); `needs` above stays as free text.
     need_counts: dict[str, int] = json_dict(description="人数 by need kind, e.g. {\"elderly_care\": 10}")
     wanted_from: Optional[date] = Field(default=None, description="希望開始日")
@@ -204,7 +208,7 @@ class DwatRequestUpdate(Update):
     note: Optional[str] = None
     priority: Optional[RequestPriority] = None
     state: Optional[RequestState] = Field(default=None, description=STATE_DESCRIPTION)
-    deployment_id: Optional[uuid.UUID] = None
+    deployment_id: Optional[uuid.UUID] = Field(default=None, description=DEPLOYMENT_DESCRIPTION)
     need_counts: Optional[dict[str, int]] = None
     wanted_from: Optional[date] = None
     origin: Optional[RequestOrigin] = None

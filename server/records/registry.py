@@ -211,13 +211,17 @@ def _state_code(value: Any) -> Optional[str]:
 
 def _request_flow_fields(session: Session, row: DwatRequest, changes: dict) -> None:
     """The flow's fields move only through its routes (/api/dwat/requests/{id}/advance, /confirm):
-    `step` and `team_id` are never changed here, and `state`, the step's legacy summary, may be
-    sent only as the step has it (a record echoed back), so the two cannot disagree."""
+    `step` and `team_id` are never changed here, nor `deployment_id` (sent unchanged it is no
+    change), and `state`, the step's legacy summary, may be sent only as the step has it (a
+    record echoed back), so the two cannot disagree."""
     step = RequestStep(row.step)
     derived = STATE_OF_STEP[step].value
     route = dwat.FLOW_ROUTES.replace("{id}", str(row.id))
     errors = [{"field": name, "message": f"moved only through the request flow: use {route}"}
               for name in ("step", "team_id") if name in changes]
+    if "deployment_id" in changes and str(changes["deployment_id"] or "") != str(row.deployment_id or ""):
+        # the flow acts on this deployment (on site makes it active, closed ends it): /confirm sets it
+        errors.append({"field": "deployment_id", "message": f"set by the request flow when a team is confirmed: use {route}"})
     if "state" in changes and _state_code(changes["state"]) != derived:
         errors.append({"field": "state", "message": (
             f"state follows the request's step ({step.value} {step.ja} → {derived}) and is not set on its own "
@@ -230,9 +234,10 @@ def _request_before_write(session: Session, row: DwatRequest, previous: Optional
     """Counts read from the free-text needs when none are given; wanted from the day it is made.
     A new request starts at the flow's first step with no team: the flow's own routes move it.
     Its `state` is the step's (a row left disagreeing by an older version is put right)."""
-    if previous is None and (row.step != RequestStep.requested or row.team_id is not None):
+    if previous is None and (row.step != RequestStep.requested or row.team_id is not None
+                             or row.deployment_id is not None):
         raise ApiError(422, "validation failed", [
-            {"field": "step" if row.step != RequestStep.requested else "team_id",
+            {"field": "step" if row.step != RequestStep.requested else "team_id" if row.team_id else "deployment_id",
              "message": "a request starts as requested (要請受付) with no team; use /api/dwat/requests/{id}/advance "
                         "and /confirm to move it"}])
     derived = STATE_OF_STEP[RequestStep(row.step)]
