@@ -57,6 +57,11 @@ def test_the_demo_has_triages_and_its_referral_page_lists_the_moves(engine, clie
                for t in city.dwat_triages)
     outcomes = Counter(t.outcome for t in city.dwat_triages)
     assert outcomes["move_to_welfare_shelter"] == 4 and outcomes["hospital"] == 1
+    # each team's daily report counts its triages of the day (活動日報's triage section)
+    counted = Counter()
+    for report in city.dwat_reports:
+        counted.update(report.triage_counts or {})
+    assert counted == outcomes
     moves = {str(t.person_id) for t in city.dwat_triages if t.outcome == "move_to_welfare_shelter"}
     staff = client_for("welfare_staff")
     listed = staff.get("/api/dwat/referrals").json()["items"]

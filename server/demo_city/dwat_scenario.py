@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -32,6 +33,7 @@ from ..domain.dwat.daily_report import Activity, new_report
 from ..domain.dwat.request_flow import STATE_OF_STEP, advance, assign_team, new_request
 from ..domain.dwat.roster import check_deployment_dates, check_team, team_can_go
 from ..domain.dwat.triage import TriageOutcome, TriagePerson, new_triage, placement_demand
+from ..domain.japan_time import local_day
 from ..domain.matching.rules import person_groups
 from ..domain.dwat.request_flow import Request
 from ..models import (DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatRequestStep, DwatTeam,
@@ -115,6 +117,7 @@ def build_scenario(rng: random.Random, ids: IdMaker, now: date, teams: list[Dwat
     reports = _reports(rng, ids, day, deployments.values(), teams, members)
     # drawn after the reports, so the reports' figures stay what they were before triages existed
     triages, arrivals = _triages(rng, ids, day, now, deployments, welfare, teams, members, people, plans)
+    _count_triages(reports, triages, deployments.values())
     # Where the teams stand today (stored since migration 0015): the first team rests after its
     # stay, the two on site are on site, the third waits for its handover day.
     fourth.status = TeamStatus.resting
@@ -351,3 +354,20 @@ def _triages(rng: random.Random, ids: IdMaker, day, now: date, deployments: dict
                                             note="DWATトリアージによる移送（到着）"))
         triages.append(row)
     return triages, arrivals
+
+
+def _count_triages(reports: list[DwatActivityReport], triages: list[DwatTriage], deployments) -> None:
+    """Each daily report counts its team's triages of that day by outcome (活動日報's triage
+    section), checked again with the report's rules."""
+    by_id = {d.id: d for d in deployments}
+    for row in reports:
+        day_triages = [t for t in triages if t.deployment_id == row.deployment_id
+                       and local_day(t.observed_at) == row.report_date]
+        if not day_triages:
+            continue
+        row.triage_counts = dict(Counter(t.outcome for t in day_triages))
+        as_filed = dataclasses.replace(deployment_from_row(by_id[row.deployment_id]), state=DeploymentState.active)
+        new_report(row.id, as_filed, report_date=row.report_date,
+                   counts={Activity.assessment: row.people_assessed, Activity.consultation: row.consultations,
+                           Activity.transfer: row.referrals},
+                   triage=row.triage_counts, submitted_at=row.observed_at, reporter=row.reporter)
