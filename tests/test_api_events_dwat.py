@@ -72,9 +72,11 @@ def test_dwat_team_members_deployment_request_and_daily_report(client):
     request = create(client, "dwat-requests", dict(shelter_id=s["id"], needs=["介護福祉士2名"], priority="high"))
     deployment = create(client, "dwat-deployments", dict(team_id=team["id"], shelter_id=s["id"], start_date="2026-11-27",
                                                           state="active"))
+    # the state follows the request's step (moved by /api/dwat/requests/{id}/advance, /confirm), never set here
     r = client.patch(f"/api/dwat-requests/{request['id']}", json={"version": 1, "state": "assigned",
                                                                  "deployment_id": deployment["id"]})
-    assert r.status_code == 200 and r.json()["state"] == "assigned"
+    assert r.status_code == 422 and {e["field"] for e in r.json()["errors"]} == {"state", "deployment_id"}
+    assert client.get(f"/api/dwat-requests/{request['id']}").json()["state"] == "open"
     report = create(client, "dwat-activity-reports", dict(deployment_id=deployment["id"], report_date="2026-11-27",
                                                           observed_at=now_jst(), people_assessed=31, consultations=12,
                                                           referrals=2, activities="避難者のスクリーニング"))

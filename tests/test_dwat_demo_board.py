@@ -5,11 +5,12 @@ handover planned, every request's steps with who and when; and the board page re
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from sqlmodel import Session, select
 
 from server.demo_city import build_demo_city, load_demo_city
-from server.domain.japan_time import today_jst
+from server.domain.japan_time import JST, today_jst
 from server.models import DwatRequest, DwatRequestStep, DwatTeam
 
 
@@ -39,3 +40,43 @@ def test_the_demo_fills_the_dispatch_tables_and_the_board_shows_them(engine, cli
     assert page.status_code == 200
     assert page.text.count('class="dwat-confirm"') >= 2 and 'id="dwat-gantt"' in page.text
     assert "活動中" in page.text and "派遣予定" in page.text
+
+
+def test_the_demo_has_triages_and_its_referral_page_lists_the_moves(engine, client_for):
+    """The teams at the busiest welfare shelter triaged people there: some stay, one went to
+    hospital, four must move to another welfare shelter — two arrived, two wait for matching.
+    HQ's referral page lists the four moves at their stages, deterministic from the seed."""
+    city = build_demo_city(people=200, now=today_jst())
+    again = build_demo_city(people=200, now=today_jst())
+    assert [(t.id, t.person_id, t.outcome, t.observed_at) for t in city.dwat_triages] == \
+        [(t.id, t.person_id, t.outcome, t.observed_at) for t in again.dwat_triages]
+    load_demo_city(engine, city)
+    deployed = {d.id: d for d in city.dwat_deployments}
+    assert {deployed[t.deployment_id].shelter_id for t in city.dwat_triages} == {t.shelter_id for t in city.dwat_triages}
+    assert all(deployed[t.deployment_id].start_date <= t.observed_at.date() <= deployed[t.deployment_id].end_date
+               for t in city.dwat_triages)
+    outcomes = Counter(t.outcome for t in city.dwat_triages)
+    assert outcomes["move_to_welfare_shelter"] == 4 and outcomes["hospital"] == 1
+    # each team's daily report counts its triages of the day (活動日報's triage section)
+    counted = Counter()
+    for report in city.dwat_reports:
+        counted.update(report.triage_counts or {})
+    assert counted == outcomes
+    moves = {str(t.person_id) for t in city.dwat_triages if t.outcome == "move_to_welfare_shelter"}
+    staff = client_for("welfare_staff")
+    listed = staff.get("/api/dwat/referrals").json()["items"]
+    assert {r["person_id"] for r in listed} == moves
+    assert Counter(r["stage"] for r in listed) == {"arrived": 2, "referred": 2}
+    assert all(r["team"] and r["from_shelter"] for r in listed)
+    assert all(r["arrived_at_shelter"] and r["arrived_at_shelter"] != r["from_shelter"]
+               for r in listed if r["stage"] == "arrived")
+    page = staff.get("/dwat/referrals")
+    assert page.status_code == 200
+    assert page.text.count('data-stage="arrived"') == 2 + 1 and page.text.count('data-stage="referred"') == 2 + 1
+    assert "移送の紹介はありません" not in page.text
+    # times in Japan time, as the rest of the pages (the demo's triages are made in the morning, JST)
+    for r in listed:
+        for stored in filter(None, (r["referred_at"], r["arrived_at"])):
+            assert datetime.fromisoformat(stored).astimezone(JST).strftime("%Y-%m-%d %H:%M") in page.text
+    assert all(f"{t.observed_at:%Y-%m-%d %H:%M}" not in page.text for t in city.dwat_triages
+               if t.outcome == "move_to_welfare_shelter")  # never the UTC clock

@@ -278,14 +278,14 @@ def test_chronology_csv_is_escaped_ordered_and_audited(site, client, engine):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.content.startswith(b"\xef\xbb\xbf") and b"\r\n" in r.content
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert rows[0] == ["日時", "種別", "拠点", "チーム", "内容", "内容（英語）", "記録者", "参照ID"]
-    kinds = [row[1] for row in rows[1:]]
+    assert rows[0] == ["日付", "時刻", "種別", "拠点", "チーム", "内容", "内容（英語）", "記録者", "参照ID"]
+    kinds = [row[2] for row in rows[1:]]
     assert {"要請", "派遣", "到着", "トリアージ", "日報"} <= set(kinds)
-    assert rows[1:] == sorted(rows[1:], key=lambda row: row[0])
-    assert all(row[2] != "=HYPERLINK(\"http://x\")" for row in rows[1:])
-    assert any(row[2].startswith("'=HYPERLINK") for row in rows[1:])
+    assert rows[1:] == sorted(rows[1:], key=lambda row: row[0])  # by day (an untimed entry has no 時刻)
+    assert all(row[3] != "=HYPERLINK(\"http://x\")" for row in rows[1:])
+    assert any(row[3].startswith("'=HYPERLINK") for row in rows[1:])
     assert site["here"]["name"] not in r.text  # the chronology names no person
-    assert any("要請受付: 高齢者介護2" in row[4] and "elderly care 2" in row[5] for row in rows[1:])
+    assert any("要請受付: 高齢者介護2" in row[5] and "elderly care 2" in row[6] for row in rows[1:])
     with Session(engine) as s:
         assert s.exec(select(AuditEntry).where(AuditEntry.resource == "dwat-chronology",
                                                AuditEntry.action == "export")).first() is not None

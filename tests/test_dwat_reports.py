@@ -99,11 +99,26 @@ def test_the_chronology_merges_everything_in_time_order_and_exports_escaped_csv(
     assert data.startswith("\ufeff".encode()) and b"\r\n" in data
     assert b"P-secret" not in data  # the chronology names no person
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == ["日時", "種別", "拠点", "チーム", "内容", "内容（英語）", "記録者", "参照ID"]
-    assert rows[1][:4] == ["2026-01-09 13:00", "要請", "'@避難所", ""]  # 04:00 UTC = 13:00 JST
-    assert rows[1][6] == "'=本部"
-    assert rows[3][4] == "要請 受理→チーム決定（+最短）" and rows[3][3] == "多摩第1班"
-    assert rows[-1][1] == "日報" and rows[-1][4] == "活動日報 2026-01-10（計23件）"
+    assert rows[0] == ["日付", "時刻", "種別", "拠点", "チーム", "内容", "内容（英語）", "記録者", "参照ID"]
+    assert rows[1][:5] == ["2026-01-09", "13:00", "要請", "'@避難所", ""]  # 04:00 UTC = 13:00 JST
+    assert rows[1][7] == "'=本部"
+    assert rows[3][5] == "要請 受理→チーム決定（+最短）" and rows[3][4] == "多摩第1班"
+    assert rows[-1][2] == "日報" and rows[-1][5] == "活動日報 2026-01-10（計23件）"
+
+
+def test_an_arrival_or_departure_known_only_by_its_day_has_no_clock_time():
+    """A deployment holds dates: with no time recorded, its day and an empty 時刻, ordered at the
+    start (arrival) or the end (departure) of that day — never an invented 09:00 or 17:00."""
+    arrival, departure = deployment_event(D1, "arrival", day(0)), deployment_event(D1, "departure", day(0))
+    assert not arrival.timed and not departure.timed and arrival.clock() == ""
+    timed = report_events([report(submitted=at(5))])  # 14:00 JST on day(0)'s JST day
+    assert timed[0].day() == day(0)
+    events = chronology([departure], timed, [arrival])
+    assert [e.kind for e in events] == ["arrival", "report", "departure"]
+    rows = list(csv.reader(io.StringIO(chronology_csv(events).decode("utf-8-sig"))))
+    assert [r[:3] for r in rows[1:]] == [[str(day(0)), "", "到着"], [str(day(0)), "14:00", "日報"],
+                                         [str(day(0)), "", "撤収"]]
+    assert "時刻の記録なし" in rows[1][5] and "no time recorded" in rows[3][6]
 
 
 def test_chronology_ties_follow_the_kind_order():

@@ -170,7 +170,8 @@ def test_open_dwat_requests_are_listed_for_the_decision_strip(client, client_for
     s = create(client, "shelters", shelter())
     waiting = create(client, "dwat-requests", dict(shelter_id=s["id"], needs=["介護福祉士2名"], priority="high"))
     taken = create(client, "dwat-requests", dict(shelter_id=s["id"], needs=["夜間対応"]))
-    assert client.patch(f"/api/dwat-requests/{taken['id']}", json={"version": 1, "state": "assigned"}).status_code == 200
+    cancelled = client.post(f"/api/dwat/requests/{taken['id']}/advance", json={"to": "cancelled", "version": 1})
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "closed"
     data = client_for(role).get("/api/hq/dwat-requests").json()
     assert [(r["id"], r["shelter_id"], r["priority"], r["needs"]) for r in data["items"]] == [
         (waiting["id"], s["id"], "high", ["介護福祉士2名"])]

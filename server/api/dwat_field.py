@@ -102,10 +102,15 @@ def _scope(request: Request) -> dict[str, list]:
             "triages": municipal_clauses("dwat-triages", principal)}
 
 
+def _jst(iso: str) -> str:
+    """A stored time (ISO 8601, UTC) as the pages show times: Japan time, to the minute."""
+    return datetime.fromisoformat(iso).astimezone(JST).strftime("%Y-%m-%d %H:%M") if iso else ""
+
+
 def _page(request: Request, name: str, context: dict) -> Response:
     lang = "en" if request.query_params.get("lang") == "en" else "ja"
     base = {"version": __version__, "lang": lang, "t": (lambda ja, en: en if lang == "en" else ja),
-            "Activity": Activity, "TriageOutcome": TriageOutcome, "STAGES": STAGES}
+            "Activity": Activity, "TriageOutcome": TriageOutcome, "STAGES": STAGES, "jst": _jst}
     return templates.TemplateResponse(request, f"dwat/{name}", {**base, **context}, headers=NO_STORE)
 
 
@@ -118,7 +123,8 @@ async def reports_page(request: Request) -> Response:
         sites, teams = names(session)
         items = [_site_day_dict(s, sites, teams) for s in site_days(session, start, end, scope["reports"])]
         events = load_chronology(session, where=scope)[-200:]
-        return items, [{"at": e.at.astimezone(JST).strftime("%m-%d %H:%M"), "kind": KIND_JA.get(e.kind, e.kind),
+        # an untimed entry (only its day known) shows its day alone, never a made-up time
+        return items, [{"at": f"{e.day():%m-%d} {e.clock()}".strip(), "kind": KIND_JA.get(e.kind, e.kind),
                         "kind_en": e.kind, "site": sites[e.site_id].name if e.site_id in sites else "",
                         "team": teams.get(e.team_id, ""), "ja": e.ja, "en": e.en} for e in reversed(events)]
 

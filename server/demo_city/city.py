@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatRequestStep, DwatTeam,
-                      EvacuationPlan, Municipality, Person, Shelter)
+                      EvacuationPlan, Municipality, Person, SafetyCheck, Shelter)
+from ..models.dwat_field import DwatTriage
 from ..models.vocab import DistrictKind
 from .common import DEFAULT_SEED, MUNICIPALITY_CODE, IdMaker, stream
 from .dwat import build_teams
@@ -41,6 +42,9 @@ class DemoCity:
     dwat_requests: list[DwatRequest]
     dwat_reports: list[DwatActivityReport]
     dwat_request_steps: list[DwatRequestStep] = field(default_factory=list)
+    # Welfare triages by the teams on site, and the safety checks of the moves that arrived.
+    dwat_triages: list[DwatTriage] = field(default_factory=list)
+    safety_checks: list[SafetyCheck] = field(default_factory=list)
 
     @property
     def welfare_areas(self) -> list[District]:
@@ -82,7 +86,8 @@ def build_demo_city(seed: int = DEFAULT_SEED, people: int = 5000, now: date | No
     return DemoCity(seed=seed, now=now, map=city_map, municipality=municipality, districts=districts,
                     shelters=shelters, people=persons, plans=plans, dwat_teams=teams, dwat_members=members,
                     dwat_deployments=scenario.deployments, dwat_requests=scenario.requests,
-                    dwat_reports=scenario.reports, dwat_request_steps=scenario.steps)
+                    dwat_reports=scenario.reports, dwat_request_steps=scenario.steps,
+                    dwat_triages=scenario.triages, safety_checks=scenario.arrivals)
 
 
 def _districts(ids: IdMaker, city_map: CityMap) -> list[District]:

@@ -8,6 +8,13 @@ teams). Another team arrived at a second welfare shelter today. Four requests fr
 shelters are still open — what the dispatch board (派遣調整) has to decide. Each past day
 of each deployment has its daily report (活動日報).
 
+The two teams at the busiest shelter made welfare triages (福祉的トリアージ) of people there:
+most stay with support or in the welfare room, one went to hospital, and four must move to
+another welfare shelter (it is full, or cannot give the care needed). The first team's two
+moves have arrived (a safety check at the receiving shelter); the second team's two are
+referred, waiting for matching to find them a place — HQ's referral list (/dwat/referrals)
+follows them (docs/dwat-field.md).
+
 Every row is checked with the product's own rules (server/domain/dwat) as it is made: a
 demo the product itself would refuse would teach the wrong thing.
 """
@@ -16,18 +23,24 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from ..domain.dwat.adapters import deployment_from_row, request_from_row, team_from_rows
-from ..domain.dwat.common import DwatError
+from ..domain.dwat.common import DwatError, Site
 from ..domain.dwat.daily_report import Activity, new_report
-from ..domain.dwat.request_flow import advance, assign_team, new_request
+from ..domain.dwat.request_flow import STATE_OF_STEP, advance, assign_team, new_request
 from ..domain.dwat.roster import check_deployment_dates, check_team, team_can_go
+from ..domain.dwat.triage import TriageOutcome, TriagePerson, new_triage, placement_demand
+from ..domain.japan_time import local_day
+from ..domain.matching.rules import person_groups
 from ..domain.dwat.request_flow import Request
 from ..models import (DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatRequestStep, DwatTeam,
-                      EvacuationPlan, Person, Shelter)
-from ..models.vocab import Consent, DeploymentState, MemberRole, RequestPriority, RequestState, ShelterKind, TeamStatus
+                      EvacuationPlan, Person, SafetyCheck, Shelter)
+from ..models.dwat_field import DwatTriage
+from ..models.vocab import (Consent, DeploymentState, MemberRole, RequestPriority, SafetyOutcome, ShelterKind,
+                            TeamStatus)
 from .common import JST, IdMaker
 
 STAY_DAYS = 5            # a team stays about five days (docs/dwat.md)
@@ -41,6 +54,8 @@ class DwatScenario:
     requests: list[DwatRequest]
     reports: list[DwatActivityReport]
     steps: list[DwatRequestStep] = dataclasses.field(default_factory=list)
+    triages: list[DwatTriage] = dataclasses.field(default_factory=list)
+    arrivals: list[SafetyCheck] = dataclasses.field(default_factory=list)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -100,11 +115,14 @@ def build_scenario(rng: random.Random, ids: IdMaker, now: date, teams: list[Dwat
 
     requests, steps = _requests(ids, day, deployments, welfare, general, teams, members)
     reports = _reports(rng, ids, day, deployments.values(), teams, members)
+    # drawn after the reports, so the reports' figures stay what they were before triages existed
+    triages, arrivals = _triages(rng, ids, day, now, deployments, welfare, teams, members, people, plans)
+    _count_triages(reports, triages, deployments.values())
     # Where the teams stand today (stored since migration 0015): the first team rests after its
     # stay, the two on site are on site, the third waits for its handover day.
     fourth.status = TeamStatus.resting
     first.status = second.status = TeamStatus.on_site
-    return DwatScenario(list(deployments.values()), requests, reports, steps)
+    return DwatScenario(list(deployments.values()), requests, reports, steps, triages, arrivals)
 
 
 def _members_of(team_id, members: list[DwatMember]) -> list[DwatMember]:
@@ -162,11 +180,10 @@ def _requests(ids: IdMaker, day, deployments: dict[str, DwatDeployment], welfare
         deployment = deployments[dep_key]
         created = at(day(asked), 10, 15)
         assigned = created + timedelta(hours=5)  # the same afternoon; the deployment is made after
-        state = RequestState.closed if closed is not None else RequestState.assigned
         updated = at(day(closed), 18, 0) if closed is not None else assigned
         row = DwatRequest(id=ids("dwat_request", key), created_at=created, updated_at=updated,
                           shelter_id=deployment.shelter_id, needs=needs, note=note, priority=priority,
-                          state=state, deployment_id=deployment.id)
+                          deployment_id=deployment.id)
         # The flow: asked → accepted → team assigned (the team free for its stay then) → … closed.
         others = [d for d in deployments.values() if d is not deployment]
         team = team_from_rows(by_id[deployment.team_id], members, others)
@@ -175,7 +192,7 @@ def _requests(ids: IdMaker, day, deployments: dict[str, DwatDeployment], welfare
         request = advance(request, "accepted", by=HQ, at=created + timedelta(hours=1))
         request = assign_team(request, team, by=HQ, at=assigned, others=flow)
         if deployment.state in (DeploymentState.active, DeploymentState.ended):  # the team arrived
-            request = advance(request, "on_site", by=HQ, at=at(deployment.start_date, 9, 0))
+            request = advance(request, "on_site", by=HQ, at=at(deployment.start_date, *ARRIVES[dep_key]))
         if closed is not None:
             request = advance(request, "closed", by=HQ, at=updated)
         flow.append(request)
@@ -195,6 +212,10 @@ def _requests(ids: IdMaker, day, deployments: dict[str, DwatDeployment], welfare
 
 
 ACCEPTED = {"welfare-3", "general-1"}
+# When each team reported in on site (the request's 現地活動中 step, the chronology's arrival): the
+# first after the long drive in the afternoon, the relief in the morning of the handover day, the
+# newest early today.
+ARRIVES = {"first": (14, 20), "second": (10, 35), "arrived": (8, 40)}
 
 
 def _store_flow(row: DwatRequest, request: Request, team_id, steps: list, ids: IdMaker) -> None:
@@ -204,6 +225,7 @@ def _store_flow(row: DwatRequest, request: Request, team_id, steps: list, ids: I
     row.wanted_from = request.wanted_from
     row.origin = request.origin
     row.step = request.state
+    row.state = STATE_OF_STEP[request.state]  # the legacy state is the step's, never its own
     row.team_id = team_id if request.team_id is not None else None
     for n, t in enumerate(request.history):
         steps.append(DwatRequestStep(id=ids("dwat_request_step", f"{row.id}:{n}"), request_id=row.id,
@@ -265,3 +287,87 @@ def _reports(rng: random.Random, ids: IdMaker, day, deployments, teams: list[Dwa
                        handover=row.activities)
             rows.append(row)
     return rows
+
+
+# The triages at the busiest shelter: (deployment key, day, outcome, urgent, needs, note, arrives on).
+# A move's arrival (a safety check at the receiving welfare shelter) is on the day given, or not yet.
+TRIAGES = [
+    ("first", -5, TriageOutcome.move_to_welfare_shelter, False, ["elderly_care", "nursing"],
+     "定員超過。医療的ケアのできる福祉避難所へ移送を調整", -4),
+    ("first", -5, TriageOutcome.stay_with_support, False, ["elderly_care"], "夜間のトイレ介助で滞在可能", None),
+    ("first", -4, TriageOutcome.hospital, True, ["nursing"], "発熱と脱水。救護所経由で医療機関へ搬送", None),
+    ("first", -3, TriageOutcome.move_to_welfare_shelter, True, ["disability_support", "mental_health"],
+     "環境の変化で不穏が強い。個室のある福祉避難所へ", -2),
+    ("second", -2, TriageOutcome.welfare_room, False, ["elderly_care"], "福祉避難室（和室）へ。家族が付き添い", None),
+    ("second", -2, TriageOutcome.move_to_welfare_shelter, False, ["elderly_care"],
+     "要介護度が上がり、介護職員の常駐する福祉避難所が必要", None),
+    ("second", -1, TriageOutcome.stay_with_support, False, ["consultation"], "相談窓口で継続支援", None),
+    ("second", -1, TriageOutcome.move_to_welfare_shelter, True, ["elderly_care", "environment"],
+     "褥瘡の悪化。ベッドのある福祉避難所へ至急", None),
+]
+
+
+def _triages(rng: random.Random, ids: IdMaker, day, now: date, deployments: dict[str, DwatDeployment],
+             welfare: list[Shelter], teams: list[DwatTeam], members: list[DwatMember], people: list[Person],
+             plans: list[EvacuationPlan]) -> tuple[list[DwatTriage], list[SafetyCheck]]:
+    """Welfare triages by the teams at the busiest shelter, of consenting people planned for it
+    (who the teams see), each checked with the product's rules as it was filed; the moves go
+    to people a welfare shelter is for (matching's groups), and those that arrived get their
+    safety check at a welfare shelter that takes their group."""
+    busiest = deployments["first"].shelter_id
+    planned = {p.person_id for p in plans if busiest in (p.destination_shelter_id, p.alternate_shelter_id)}
+    here = sorted((p for p in people if p.id in planned and p.consent == Consent.yes), key=lambda p: p.register_no)
+    groups = {p.id: person_groups([str(r) for r in p.reasons], [str(c) for c in p.care_needs], p.birth_date, now)
+              for p in here}
+    movers = [p for p in here if groups[p.id]]
+    needed = sum(1 for t in TRIAGES if t[2] == TriageOutcome.move_to_welfare_shelter)
+    if len(movers) < needed or len(here) < len(TRIAGES):
+        return [], []  # a register too small for the scenario (tests build cities of a few dozen people)
+    movers = rng.sample(movers, needed)
+    stayers = rng.sample([p for p in here if p not in movers], len(TRIAGES) - needed)
+    by_id = {t.id: t for t in teams}
+    receiving = [s for s in welfare if s.id not in (busiest, deployments["arrived"].shelter_id)]
+    triages, arrivals = [], []
+    for n, (key, offset, outcome, urgent, needs, note, arrives) in enumerate(TRIAGES):
+        deployment = deployments[key]
+        person = movers.pop() if outcome == TriageOutcome.move_to_welfare_shelter else stayers.pop()
+        team = by_id[deployment.team_id]
+        leader = next(m for m in _members_of(team.id, members) if m.role == MemberRole.leader)
+        observed = at(day(offset), 10 + n % 4, 5 * n % 60)
+        row = DwatTriage(id=ids("dwat_triage", f"{key}:{n}"), observed_at=observed,
+                         recorded_at=observed + timedelta(minutes=3), reporter=f"{team.name} {leader.name}",
+                         device_id="", deployment_id=deployment.id, person_id=person.id, shelter_id=busiest,
+                         outcome=outcome.value, needs=needs, groups=[], urgent=urgent, notes=note)
+        as_filed = dataclasses.replace(deployment_from_row(deployment), state=DeploymentState.active)
+        triage = new_triage(row.id, as_filed, person_id=person.id, person_site_id=busiest, outcome=row.outcome,
+                            at=observed, by=row.reporter, needs=needs, urgent=urgent, notes=note)
+        if outcome == TriageOutcome.move_to_welfare_shelter:
+            facts = TriagePerson(person.id, tuple(str(r) for r in person.reasons),
+                                 tuple(str(c) for c in person.care_needs), person.birth_date)
+            placement_demand(triage, facts, Site(busiest), day(offset))
+            if arrives is not None:
+                to = next((s for s in receiving if groups[person.id] & set(s.target_groups)), receiving[0])
+                moved = at(day(arrives), 14, 30)
+                arrivals.append(SafetyCheck(id=ids("safety_check", f"arrival:{row.id}"), observed_at=moved,
+                                            recorded_at=moved + timedelta(minutes=5), reporter=to.name, device_id="",
+                                            person_id=person.id, outcome=SafetyOutcome.evacuated, shelter_id=to.id,
+                                            note="DWATトリアージによる移送（到着）"))
+        triages.append(row)
+    return triages, arrivals
+
+
+def _count_triages(reports: list[DwatActivityReport], triages: list[DwatTriage], deployments) -> None:
+    """Each daily report counts its team's triages of that day by outcome (活動日報's triage
+    section), checked again with the report's rules."""
+    by_id = {d.id: d for d in deployments}
+    for row in reports:
+        day_triages = [t for t in triages if t.deployment_id == row.deployment_id
+                       and local_day(t.observed_at) == row.report_date]
+        if not day_triages:
+            continue
+        row.triage_counts = dict(Counter(t.outcome for t in day_triages))
+        as_filed = dataclasses.replace(deployment_from_row(by_id[row.deployment_id]), state=DeploymentState.active)
+        new_report(row.id, as_filed, report_date=row.report_date,
+                   counts={Activity.assessment: row.people_assessed, Activity.consultation: row.consultations,
+                           Activity.transfer: row.referrals},
+                   triage=row.triage_counts, submitted_at=row.observed_at, reporter=row.reporter)

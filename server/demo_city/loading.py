@@ -9,7 +9,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from ..models import (District, DwatActivityReport, DwatDeployment, DwatMember, DwatRequest, DwatRequestStep, DwatTeam,
-                      EvacuationPlan, Municipality, Person, Shelter)
+                      EvacuationPlan, Municipality, Person, SafetyCheck, Shelter)
+from ..models.dwat_field import DwatTriage
 from ..models.hazards import HazardArea
 from ..models.people import with_kana_key
 from ..models.vocab import DistrictKind
@@ -57,6 +58,8 @@ def load_demo_city(engine: Engine, city: DemoCity, replace: bool = False, alongs
             ("dwat_requests", DwatRequest, city.dwat_requests),
             ("dwat_request_steps", DwatRequestStep, city.dwat_request_steps),
             ("dwat_activity_reports", DwatActivityReport, city.dwat_reports),
+            ("dwat_triages", DwatTriage, city.dwat_triages),
+            ("safety_checks", SafetyCheck, city.safety_checks),
             ("hazard_areas", HazardArea, [] if alongside else demo_hazard_rows()),
         ]
         counts: dict[str, int] = {}

@@ -64,4 +64,5 @@ def build_neighbour(seed: int, people: int, now: date | None = None) -> DemoCity
     city.dwat_teams, city.dwat_members = [], []
     city.dwat_deployments, city.dwat_requests, city.dwat_reports = [], [], []
     city.dwat_request_steps = []
+    city.dwat_triages, city.safety_checks = [], []  # the disaster's triages are つなぎ市's
     return city

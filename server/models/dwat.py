@@ -144,19 +144,34 @@ class DwatDeploymentPublic(DeploymentFields, PublicRecordMeta):
     pass
 
 
+# The request's step moves only through the flow's routes, and the legacy `state` is derived from
+# it (docs/dwat.md "Requests and their flow"): the OpenAPI document says so on both fields.
+FLOW_ROUTES = "POST /api/dwat/requests/{id}/advance (accepted, on_site, closed, cancelled) or /confirm (a team)"
+STATE_DESCRIPTION = ("状態 (legacy summary of `step`, kept for filters): requested, accepted → open; team_assigned, "
+                     "on_site → assigned; closed, cancelled → closed. It follows the step and is never set on its "
+                     "own: a value other than the step's is refused (422 on `state`); move the request with "
+                     + FLOW_ROUTES + ".")
+DEPLOYMENT_DESCRIPTION = ("派遣 (the deployment serving the request): set by /confirm with the team, and moved with "
+                          "the request by /advance (on site → active, closed → ended). A create naming one, or an "
+                          "update changing it, is refused (422 on `deployment_id`).")
+STEP_DESCRIPTION = ("手順 (the request flow): a request is created as requested; it moves only through "
+                    + FLOW_ROUTES + ", never through this record's create or update.")
+
+
 class RequestFields(TextStripped):
     shelter_id: uuid.UUID = Field(foreign_key="shelter.id", index=True)
     needs: list[str] = json_list(description="What is needed (e.g. 介護福祉士2名, 夜間対応)")
     note: str = Field(default="", max_length=2000)
     priority: RequestPriority = enum_field(default=RequestPriority.medium)
-    state: RequestState = enum_field(default=RequestState.open, index=True)
-    deployment_id: Optional[uuid.UUID] = Field(default=None, foreign_key="dwat_deployment.id")
+    state: RequestState = enum_field(default=RequestState.open, index=True, description=STATE_DESCRIPTION)
+    deployment_id: Optional[uuid.UUID] = Field(default=None, foreign_key="dwat_deployment.id",
+                                               description=DEPLOYMENT_DESCRIPTION)
     # Needs as counts of people by kind (NeedKind); `needs` above stays as free text.
     need_counts: dict[str, int] = json_dict(description="人数 by need kind, e.g. {\"elderly_care\": 10}")
     wanted_from: Optional[date] = Field(default=None, description="希望開始日")
     origin: RequestOrigin = enum_field(default=RequestOrigin.shelter)
     # The request flow (server/domain/dwat/request_flow.py); moved only by /api/dwat/requests/{id}/…
-    step: RequestStep = enum_field(default=RequestStep.requested, index=True)
+    step: RequestStep = enum_field(default=RequestStep.requested, index=True, description=STEP_DESCRIPTION)
     team_id: Optional[uuid.UUID] = Field(default=None, foreign_key="dwat_team.id", index=True)
 
     @field_validator("need_counts")
@@ -192,8 +207,8 @@ class DwatRequestUpdate(Update):
     needs: Optional[list[str]] = None
     note: Optional[str] = None
     priority: Optional[RequestPriority] = None
-    state: Optional[RequestState] = None
-    deployment_id: Optional[uuid.UUID] = None
+    state: Optional[RequestState] = Field(default=None, description=STATE_DESCRIPTION)
+    deployment_id: Optional[uuid.UUID] = Field(default=None, description=DEPLOYMENT_DESCRIPTION)
     need_counts: Optional[dict[str, int]] = None
     wanted_from: Optional[date] = None
     origin: Optional[RequestOrigin] = None

@@ -15,12 +15,12 @@ from sqlmodel import Session
 
 from ..auth.audit import record
 from ..domain.dwat.common import Deployment, DwatError
-from ..domain.dwat.request_flow import Request, advance, assign_team
+from ..domain.dwat.request_flow import STATE_OF_STEP, Request, advance, assign_team
 from ..domain.dwat.roster import check_new_deployment, check_team
 from ..errors import ApiError
 from ..models import DwatDeployment, DwatRequest, DwatRequestStep, DwatTeam
 from ..models.base import utcnow
-from ..models.vocab import DeploymentState, RequestState, RequestStep, TeamStatus
+from ..models.vocab import DeploymentState, RequestStep, TeamStatus
 from ..sync.changelog import log_change
 from .dwat_dispatch import STAY_DAYS, Pool, load_pool, problem_dict, refusal, request_item
 
@@ -47,11 +47,6 @@ def _check_version(row, version: Any) -> None:
         raise ApiError(422, "validation failed", [{"field": "version", "message": "the version you saw (an integer)"}])
     if version != row.version:
         raise ApiError(409, f"stale version: you saw version {version}, the request is at version {row.version}")
-
-
-STATE_OF_STEP = {RequestStep.requested: RequestState.open, RequestStep.accepted: RequestState.open,
-                 RequestStep.team_assigned: RequestState.assigned, RequestStep.on_site: RequestState.assigned,
-                 RequestStep.closed: RequestState.closed, RequestStep.cancelled: RequestState.closed}
 
 
 @dataclass(frozen=True)
@@ -170,7 +165,7 @@ def confirm_team(session: Session, actor: Actor, request_id: uuid.UUID, body: di
     session.flush()
     log_change(session, "dwat-deployments", new_id)
     _versioned(session, DwatRequest, "dwat-requests", row, row.version,
-               {"step": after.state.value, "state": RequestState.assigned.value, "team_id": team_id,
+               {"step": after.state.value, "state": STATE_OF_STEP[after.state].value, "team_id": team_id,
                 "deployment_id": new_id})
     _add_step(session, request_id, before, after, new_id)
     record(session, "dwat_confirm", principal=actor.principal, resource="dwat-requests",

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from ..auth.audit import record
 from ..domain.current_state import latest_safety_checks, latest_shelter_reports
 from ..domain.dwat.adapters import lenient_counts
+from ..domain.dwat.request_flow import STATE_OF_STEP
 from ..domain.japan_time import local_day
 from ..domain.matching.store import rerun_if_shelter_changed
 from ..errors import ApiError
@@ -204,14 +205,50 @@ def _team_decorate(session: Session, rows: list[DwatTeam], items: list[dict]) ->
         item["roster"] = checks[row.id]
 
 
+def _state_code(value: Any) -> Optional[str]:
+    try:
+        return RequestState.parse(str(value)).value
+    except ValueError:
+        return None
+
+
+def _request_flow_fields(session: Session, row: DwatRequest, changes: dict) -> None:
+    """The flow's fields move only through its routes (/api/dwat/requests/{id}/advance, /confirm):
+    `step` and `team_id` are never changed here, nor `deployment_id` (sent unchanged it is no
+    change), and `state`, the step's legacy summary, may be sent only as the step has it (a
+    record echoed back), so the two cannot disagree."""
+    step = RequestStep(row.step)
+    derived = STATE_OF_STEP[step].value
+    route = dwat.FLOW_ROUTES.replace("{id}", str(row.id))
+    errors = [{"field": name, "message": f"moved only through the request flow: use {route}"}
+              for name in ("step", "team_id") if name in changes]
+    if "deployment_id" in changes and str(changes["deployment_id"] or "") != str(row.deployment_id or ""):
+        # the flow acts on this deployment (on site makes it active, closed ends it): /confirm sets it
+        errors.append({"field": "deployment_id", "message": f"set by the request flow when a team is confirmed: use {route}"})
+    if "state" in changes and _state_code(changes["state"]) != derived:
+        errors.append({"field": "state", "message": (
+            f"state follows the request's step ({step.value} {step.ja} → {derived}) and is not set on its own "
+            f"(要請の状態は手順から決まります); use {route}")})
+    if errors:
+        raise ApiError(422, "validation failed", errors)
+
+
 def _request_before_write(session: Session, row: DwatRequest, previous: Optional[dict]) -> None:
     """Counts read from the free-text needs when none are given; wanted from the day it is made.
-    A new request starts at the flow's first step with no team: the flow's own routes move it."""
-    if previous is None and (row.step != RequestStep.requested or row.team_id is not None):
+    A new request starts at the flow's first step with no team: the flow's own routes move it.
+    Its `state` is the step's (a row left disagreeing by an older version is put right)."""
+    if previous is None and (row.step != RequestStep.requested or row.team_id is not None
+                             or row.deployment_id is not None):
         raise ApiError(422, "validation failed", [
-            {"field": "step" if row.step != RequestStep.requested else "team_id",
+            {"field": "step" if row.step != RequestStep.requested else "team_id" if row.team_id else "deployment_id",
              "message": "a request starts as requested (要請受付) with no team; use /api/dwat/requests/{id}/advance "
                         "and /confirm to move it"}])
+    derived = STATE_OF_STEP[RequestStep(row.step)]
+    if previous is None and row.state != derived:
+        raise ApiError(422, "validation failed", [
+            {"field": "state", "message": f"a new request is {derived.value} (要請受付); its state follows its step: "
+                                          f"use {dwat.FLOW_ROUTES} to move it"}])
+    row.state = derived
     request_before_write(session, row, previous)  # need counts: known kinds, something asked for
     if not row.need_counts:
         row.need_counts = lenient_counts(row.needs)
@@ -245,7 +282,7 @@ DWAT_REQUESTS = Resource(
     "dwat-requests", DwatRequest, dwat.DwatRequestCreate, dwat.DwatRequestPublic, dwat.DwatRequestUpdate,
     # step and team move only through the flow (/api/dwat/requests/{id}/advance, /confirm)
     title="DWAT request", order_by=lambda t: [t.created_at.desc(), t.id], fixed=frozenset({"shelter_id", "step", "team_id"}),
-    before_write=_request_before_write, after_create=_request_created,
+    before_write=_request_before_write, after_create=_request_created, check_changes=_request_flow_fields,
     filters=[uuid_filter("shelter_id", DwatRequest.shelter_id), enum_filter("state", DwatRequest.state, RequestState)])
 
 DWAT_ACTIVITY = Resource(

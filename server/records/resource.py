@@ -105,6 +105,10 @@ class Resource:
     create_defaults: Optional[Callable[[Session, dict, Any], None]] = None
     # Adds derived state (latest event ...) to the public dicts of a page of rows.
     decorate: Optional[Callable[[Session, list[Any], list[dict]], None]] = None
+    # Called with (session, stored row, changes as sent) before an update is validated or a sync
+    # update merged: refuses a change only a dedicated route may make (a DWAT request's step and
+    # its derived state), naming that route, before anything is applied or kept as a conflict.
+    check_changes: Optional[Callable[[Session, Any, dict], None]] = None
     # Fields set when the record is made and never changed by an update: its identity (whose
     # plan, which team, which city's code). The Update model leaves exactly these out.
     fixed: frozenset[str] = frozenset()

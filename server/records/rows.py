@@ -188,6 +188,8 @@ def update_row(resource: Resource, session: Session, row_id: uuid.UUID, data: di
     row = get_row(resource, session, row_id, access)
     if not within_write_scope(resource, session, row.id, access):
         raise not_found(resource.title or resource.path)
+    if resource.check_changes and isinstance(data, dict):
+        resource.check_changes(session, row, {k: v for k, v in data.items() if k != "version"})
     previous = row_values(resource, row)
     # A phone number or postal code stored before the API normalised them stays while unchanged.
     context = keep_stored(previous)

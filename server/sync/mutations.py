@@ -149,6 +149,8 @@ def _merge_update(session: Session, principal: Principal, resource: Resource, ac
     unknown = [f for f in m.changes if f not in resource.field_names]
     if unknown:
         raise ApiError(422, "unknown fields", [{"field": f"changes.{f}", "message": "unknown field"} for f in unknown])
+    if resource.check_changes:
+        resource.check_changes(session, row, m.changes)  # a flow field is refused, never kept as a conflict
     current = {k: to_jsonable_python(v) for k, v in row_values(resource, row).items()}
     check_writable(access, m.changes, current)  # before a conflict could carry a field the role may not change
     read = _as_read(resource, row.version, m.changes, current)

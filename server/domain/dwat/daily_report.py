@@ -11,7 +11,7 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Hashable, Iterable, Mapping, Optional, Sequence
 
 from ..csvsafe import escape_cell
@@ -155,6 +155,11 @@ KINDS = ("request", "dispatch", "arrival", "triage", "report", "departure")
 
 @dataclass(frozen=True)
 class ChronoEvent:
+    """One entry. `timed` False: only the day is known (a deployment holds dates, and nothing
+    recorded its arrival or departure time); `at` then only places it in the order — at the
+    start of its day (JST) for a dispatch or an arrival, at the end for a departure — and is
+    never shown as a clock time."""
+
     at: datetime
     kind: str
     ja: str
@@ -163,6 +168,14 @@ class ChronoEvent:
     team_id: Optional[Hashable] = None
     ref_id: Optional[Hashable] = None
     by: str = ""
+    timed: bool = True
+
+    def day(self) -> date:
+        return self.at.astimezone(JST).date()
+
+    def clock(self) -> str:
+        """HH:MM in Japan time, or "" when only the day is known."""
+        return self.at.astimezone(JST).strftime("%H:%M") if self.timed else ""
 
 
 def request_events(requests: Iterable[Request]) -> list[ChronoEvent]:
@@ -182,17 +195,38 @@ def request_events(requests: Iterable[Request]) -> list[ChronoEvent]:
     return events
 
 
-def deployment_event(deployment: Deployment, kind: str, at: datetime, by: str = "") -> ChronoEvent:
-    """A dispatch (派遣決定), arrival (現地到着) or departure (撤収) of a deployment."""
+# Where an arrival's or departure's time came from, when it is not the flow's own record of it
+# (the request's on-site or closed step): the team's first or last record on site that day.
+TIME_SOURCES = {
+    "first_record": ("時刻は現地での最初の記録（この時刻までに到着）", "time of the first record on site: arrived by then"),
+    "last_record": ("時刻は現地での最後の記録（この時刻以降に撤収）", "time of the last record on site: left after it"),
+    "day_only": ("時刻の記録なし", "no time recorded"),
+}
+
+
+def deployment_event(deployment: Deployment, kind: str, at: datetime | date, by: str = "",
+                     source: str = "") -> ChronoEvent:
+    """A dispatch (派遣決定), arrival (現地到着) or departure (撤収) of a deployment. `at`: the
+    time it was recorded, or a day alone when no time is known (an untimed entry: no clock
+    time is made up). `source`: how the time was found, when not recorded as such (a key of
+    TIME_SOURCES; said in the entry's text)."""
     labels = {"dispatch": ("派遣決定", "dispatched"), "arrival": ("現地到着", "arrived"),
               "departure": ("撤収", "left the site")}
     if kind not in labels:
         raise ValueError(f"unknown deployment event {kind!r}")
-    require_aware(at)
+    timed = isinstance(at, datetime)
+    if timed:
+        require_aware(at)
+    else:
+        source = source or "day_only"
+        at = datetime.combine(at, time.max if kind == "departure" else time.min, tzinfo=JST)
     ja, en = labels[kind]
     span = f"{deployment.start}〜{deployment.end or ''}"
-    return ChronoEvent(at, kind, f"{ja}（{span}）", f"{en} ({span})", deployment.site_id, deployment.team_id,
-                       deployment.id, by)
+    ja, en = f"{ja}（{span}）", f"{en} ({span})"
+    if source:
+        how_ja, how_en = TIME_SOURCES[source]
+        ja, en = f"{ja} {how_ja}", f"{en}; {how_en}"
+    return ChronoEvent(at, kind, ja, en, deployment.site_id, deployment.team_id, deployment.id, by, timed)
 
 
 def report_events(reports: Iterable[DailyReport]) -> list[ChronoEvent]:
@@ -219,7 +253,9 @@ def chronology(*event_lists: Iterable[ChronoEvent]) -> list[ChronoEvent]:
                                          str(e.ref_id)))
 
 
-CSV_HEADER = ["日時", "種別", "拠点", "チーム", "内容", "内容（英語）", "記録者", "参照ID"]
+# 日付 and 時刻 apart: an entry whose time is not known (a deployment's arrival or departure
+# with nothing recording when) has its date and an empty 時刻, never a made-up clock time.
+CSV_HEADER = ["日付", "時刻", "種別", "拠点", "チーム", "内容", "内容（英語）", "記録者", "参照ID"]
 KIND_JA = {"request": "要請", "dispatch": "派遣", "arrival": "到着", "triage": "トリアージ", "report": "日報",
            "departure": "撤収"}
 
@@ -227,7 +263,8 @@ KIND_JA = {"request": "要請", "dispatch": "派遣", "arrival": "到着", "tria
 def chronology_csv(events: Sequence[ChronoEvent], sites: Mapping[Hashable, Site] = {},
                    team_names: Mapping[Hashable, str] = {}) -> bytes:
     """The chronology as CSV the way the project's exports are written: UTF-8 with a BOM,
-    CRLF, Japanese headers, times in Japan time, every cell formula-escaped (csvsafe.escape_cell:
+    CRLF, Japanese headers, the day and the time (HH:MM, empty when only the day is known) in
+    Japan time, every cell formula-escaped (csvsafe.escape_cell:
     a shelter named "=HYPERLINK(…)" stays text in Excel)."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
@@ -235,7 +272,7 @@ def chronology_csv(events: Sequence[ChronoEvent], sites: Mapping[Hashable, Site]
     writer.writerow(CSV_HEADER)
     for e in chronology(events):
         site = sites.get(e.site_id)
-        row = [e.at.astimezone(JST).strftime("%Y-%m-%d %H:%M"), KIND_JA.get(e.kind, e.kind),
+        row = [e.day().isoformat(), e.clock(), KIND_JA.get(e.kind, e.kind),
                (site.name if site and site.name else "" if e.site_id is None else str(e.site_id)),
                team_names.get(e.team_id, "" if e.team_id is None else str(e.team_id)), e.ja, e.en, e.by,
                "" if e.ref_id is None else str(e.ref_id)]

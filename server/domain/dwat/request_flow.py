@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Hashable, Mapping, Optional, Sequence
 
-from ...models.vocab import NeedKind, Profession, RequestOrigin, RequestPriority, RequestStep  # noqa: F401 (re-exported)
+from ...models.vocab import (NeedKind, Profession, RequestOrigin, RequestPriority, RequestState,  # noqa: F401 (re-exported)
+                             RequestStep)
 from .common import DwatError, Problem, Window, error, raise_errors, require_aware
 from .roster import Team, TeamStatus, check_team
 
@@ -49,6 +50,12 @@ CANCELLABLE = frozenset({S.requested, S.accepted, S.team_assigned})
 FINAL = frozenset({S.closed, S.cancelled})
 OPEN = frozenset({S.requested, S.accepted})           # waiting for a team: what suggestions are for
 HOLDS_TEAM = frozenset({S.team_assigned, S.on_site})  # a team is committed to the request
+# The legacy three-value `state` (open / assigned / closed) is a summary of the step, kept for the
+# field app's and the HQ map's filters: derived from the step, never set on its own.
+STATE_OF_STEP: dict[RequestStep, RequestState] = {
+    S.requested: RequestState.open, S.accepted: RequestState.open,
+    S.team_assigned: RequestState.assigned, S.on_site: RequestState.assigned,
+    S.closed: RequestState.closed, S.cancelled: RequestState.closed}
 
 
 @dataclass(frozen=True)

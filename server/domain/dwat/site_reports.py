@@ -2,23 +2,25 @@
 (`daily_report.aggregate`) and the chronology (クロノロジー) of requests, dispatches, arrivals,
 departures, triages and reports, loaded from the stored rows.
 
-Deployment rows keep days, not times: a dispatch is dated when the deployment was recorded, an
-arrival at 09:00 JST on its first day (once it started), a departure at 17:00 JST on its last day
-(once it ended). Requests of the older free-text shape whose needs cannot be read are still in
+Deployment rows keep days, not times. A dispatch is dated when the deployment was recorded. An
+arrival (once started) and a departure (once ended) take the time the request flow recorded
+them (the request's on-site step, its closed step); failing that, the team's first (last)
+record on site — a triage or a daily report — on the first (last) day, said so in the entry;
+failing that, the day alone (an untimed entry: no clock time is made up). Requests of the older free-text shape whose needs cannot be read are still in
 the chronology (their text as written), never dropped.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from typing import Mapping, Optional, Sequence
 
 from sqlmodel import Session, select
 
-from ...models import DwatActivityReport, DwatDeployment, DwatRequest, DwatTeam, Shelter
+from ...models import DwatActivityReport, DwatDeployment, DwatRequest, DwatRequestStep, DwatTeam, Shelter
 from ...models.dwat_field import DwatTriage
-from ...models.vocab import DeploymentState
-from ..japan_time import JST, today_jst
+from ...models.vocab import DeploymentState, RequestStep
+from ..japan_time import local_day, today_jst
 from .adapters import deployment_from_row, site_from_shelter
 from .daily_report import (Activity, ChronoEvent, DailyReport, SiteDay, aggregate, chronology, deployment_event,
                            report_events, triage_events)
@@ -77,10 +79,6 @@ def names(session: Session) -> tuple[dict, dict]:
     return sites, teams
 
 
-def _at(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=JST)
-
-
 def _need(code: str) -> Optional[NeedKind]:
     try:
         return NeedKind(code)
@@ -104,7 +102,13 @@ def request_events(requests) -> list[ChronoEvent]:
     return out
 
 
-def deployment_events(deployments, today: date) -> list[ChronoEvent]:
+def deployment_events(deployments, today: date, flow: Optional[Mapping] = None,
+                      on_site: Optional[Mapping] = None) -> list[ChronoEvent]:
+    """Dispatch, arrival and departure of each deployment (not cancelled ones). `flow`:
+    deployment id → {"on_site": (time, by), "closed": (time, by)} as the request flow recorded them;
+    `on_site`: deployment id → the times of the team's records there (triages, daily reports).
+    Each time is taken in that order, else the day alone."""
+    flow, on_site = flow or {}, on_site or {}
     out = []
     for row in deployments:
         d = deployment_from_row(row)
@@ -112,10 +116,52 @@ def deployment_events(deployments, today: date) -> list[ChronoEvent]:
         if state == DeploymentState.cancelled:
             continue
         out.append(deployment_event(d, "dispatch", row.created_at))
+        recorded = flow.get(row.id, {})
         if state in (DeploymentState.active, DeploymentState.ended) and d.start <= today:
-            out.append(deployment_event(d, "arrival", _at(d.start, 9)))
+            first = [t for t in on_site.get(row.id, ()) if local_day(t) == d.start]
+            out.append(deployment_event(d, "arrival", *recorded["on_site"]) if recorded.get("on_site")
+                       else deployment_event(d, "arrival", min(first), source="first_record") if first
+                       else deployment_event(d, "arrival", d.start))
         if state == DeploymentState.ended and d.end is not None:
-            out.append(deployment_event(d, "departure", _at(d.end, 17)))
+            last = [t for t in on_site.get(row.id, ()) if local_day(t) == d.end]
+            out.append(deployment_event(d, "departure", *recorded["closed"]) if recorded.get("closed")
+                       else deployment_event(d, "departure", max(last), source="last_record") if last
+                       else deployment_event(d, "departure", d.end))
+    return out
+
+
+def flow_times(session: Session, deployments) -> dict:
+    """deployment id → {"on_site": (at, by), "closed": (at, by)}: when and by whom the request
+    flow moved the request serving it on site and closed it (the earliest of each). A step names its deployment, or
+    its request does (steps written before the flow recorded the deployment on every step)."""
+    ids = [d.id for d in deployments]
+    if not ids:
+        return {}
+    served = {r.id: r.deployment_id for r in session.exec(select(DwatRequest).where(
+        DwatRequest.deployment_id.in_(ids))).all()}
+    named = DwatRequestStep.deployment_id.in_(ids)
+    if served:
+        named = named | DwatRequestStep.request_id.in_(list(served))
+    steps = session.exec(select(DwatRequestStep).where(
+        DwatRequestStep.to_step.in_([RequestStep.on_site.value, RequestStep.closed.value]), named)).all()
+    out: dict = {}
+    for step in steps:
+        deployment_id = step.deployment_id if step.deployment_id in ids else served.get(step.request_id)
+        if deployment_id is None:
+            continue
+        times = out.setdefault(deployment_id, {})
+        if step.to_step not in times or step.at < times[step.to_step][0]:
+            times[step.to_step] = (step.at, step.by)
+    return out
+
+
+def on_site_times(triages, reports) -> dict:
+    """deployment id → the times of the team's records there: triages observed, reports filed."""
+    out: dict = {}
+    for t in triages:
+        out.setdefault(t.deployment_id, []).append(t.at)
+    for r in reports:
+        out.setdefault(r.deployment_id, []).append(r.submitted_at)
     return out
 
 
@@ -133,5 +179,8 @@ def load_chronology(session: Session, today: Optional[date] = None,
         triages.append(Triage(t.id, t.deployment_id, t.person_id, t.shelter_id, TriageOutcome(t.outcome),
                               t.observed_at, t.reporter))
     requests = session.exec(select(DwatRequest).where(*where.get("requests", ()))).all()
-    return chronology(request_events(requests), deployment_events(deployments, today),
-                      triage_events(triages, team_of), report_events(load_reports(session, where=where.get("reports", ()))))
+    reports = load_reports(session, where=where.get("reports", ()))
+    return chronology(request_events(requests),
+                      deployment_events(deployments, today, flow_times(session, deployments),
+                                        on_site_times(triages, reports)),
+                      triage_events(triages, team_of), report_events(reports))
