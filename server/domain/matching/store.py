@@ -81,7 +81,7 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
 
     person_query = (select(Person.id, Person.lon, Person.lat, Person.reasons, Person.care_needs, Person.birth_date,
                            Person.district_id, EvacuationPlan.destination_shelter_id,
-                           EvacuationPlan.carer_accompanies)
+                           EvacuationPlan.alternate_shelter_id, EvacuationPlan.carer_accompanies)
                     .join(EvacuationPlan, EvacuationPlan.person_id == Person.id, isouter=True))
     if municipality_code:
         person_query = person_query.where(Person.municipality_code == municipality_code)
@@ -90,14 +90,17 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
     for row in rows:
         groups = person_groups(row.reasons, row.care_needs, row.birth_date, today)
         destination = row.destination_shelter_id if row.destination_shelter_id in welfare else None
+        alternate = row.alternate_shelter_id if row.alternate_shelter_id in welfare else None
         if not groups and destination is not None:
-            # The plan's authors judged the person fits there: take the destination's groups.
-            groups = welfare[destination].groups
+            # The plan's authors judged the person fits there (and at the alternate): take their
+            # groups. A plan whose only welfare shelter is the alternate sends the person to a
+            # 指定避難所 first: not matched.
+            groups = welfare[destination].groups | (welfare[alternate].groups if alternate is not None else frozenset())
         if groups:
-            candidates.append((row, groups, destination))
-    checks = _latest_checks(session, [row.id for row, _, _ in candidates])
+            candidates.append((row, groups, destination, alternate))
+    checks = _latest_checks(session, [row.id for row, _, _, _ in candidates])
     people, staying_home, already_there = [], 0, 0
-    for row, groups, destination in candidates:
+    for row, groups, destination, alternate in candidates:
         check = checks.get(row.id)
         outcome = check.outcome if check else None
         if outcome == SafetyOutcome.safe_home:
@@ -109,7 +112,7 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
         people.append(MatchPerson(row.id, row.lon, row.lat, groups, required_capabilities(row.care_needs),
                                   need_level(row.reasons, row.care_needs, groups, outcome), destination,
                                   places=places_needed(row.carer_accompanies),
-                                  intensity=places.at(row.district_id, row.id)))
+                                  intensity=places.at(row.district_id, row.id), alternate=alternate))
     # DWAT triage moves (福祉的トリアージ → 福祉避難所へ移送) are demands like any other.
     from ..dwat.referrals import merge_demands, triage_demands  # here: the DWAT layer builds on matching
     moves = triage_demands(session, today, municipality_code)
@@ -205,7 +208,9 @@ def run_matching(session: Session, *, intensity: Optional[float] = None, rule: S
         params={**params.to_dict(), "intensity": intensity, "seismic_rule": rule.to_dict(),
                 "intensity_by_record": dict(places.by_record),
                 "municipality_code": municipality_code, "today": (today or date.today()).isoformat()},
-        assignments=[[str(a.person_id), str(a.shelter_id), a.walking_m, a.source] for a in result.assignments],
+        # [person, shelter, walking m, source] and, at a plan's alternate, why not the destination
+        assignments=[[str(a.person_id), str(a.shelter_id), a.walking_m, a.source] + ([a.because] if a.because else [])
+                     for a in result.assignments],
         unplaced=[[str(p), reason] for p, reason in result.unplaced],
         compared_with_id=confirmed.id if confirmed else None, diff=changes)
     session.add(proposal)
