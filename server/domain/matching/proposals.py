@@ -43,3 +43,17 @@ def latest_proposed(session: Session, municipality_code: Optional[str] = None) -
     if municipality_code is None:
         return session.exec(query.limit(1)).first()
     return next((p for p in session.exec(query.limit(SCAN_PROPOSALS)) if covers(p, municipality_code)), None)
+
+
+def newest_per_municipality(session: Session, state: Optional[ProposalState] = None) -> dict[str, MatchProposal]:
+    """Municipality code → its own newest proposal (of `state`, if given); runs for the whole
+    installation are left out."""
+    query = select(MatchProposal).order_by(MatchProposal.created_at.desc(), MatchProposal.id)
+    if state is not None:
+        query = query.where(MatchProposal.state == state)
+    newest: dict[str, MatchProposal] = {}
+    for proposal in session.exec(query.limit(SCAN_PROPOSALS)):
+        code = municipality_of(proposal)
+        if code is not None and code not in newest:
+            newest[code] = proposal
+    return newest
