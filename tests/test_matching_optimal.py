@@ -8,6 +8,7 @@ reach exactly the same counts and the same total distance.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -171,6 +172,18 @@ def test_properties_hold_on_a_synthetic_city():
     people, shelters = instance(5000, 35, seed=3)
     params = MatchParams()
     check_properties(people, shelters, propose(people, shelters, params), params)
+
+
+def test_properties_hold_on_a_synthetic_city_whose_plans_name_alternates():
+    people, shelters = instance(5000, 35, seed=3, alternates=0.5)
+    assert sum(p.alternate is not None for p in people) > 500
+    params = MatchParams()
+    proposal = propose(people, shelters, params)
+    check_properties(people, shelters, proposal, params)
+    assert proposal.summary["placed_by_alternate"] > 0
+    # the alternates are drawn apart: the instance is otherwise the one without them
+    plain, _ = instance(5000, 35, seed=3)
+    assert [dataclasses.replace(p, alternate=None) for p in people] == plain
 
 
 def test_the_most_urgent_are_placed_first_when_places_are_short():
