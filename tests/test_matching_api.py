@@ -207,7 +207,8 @@ def _plan(engine, person, destination, alternate):
         s.commit()
 
 
-def test_the_plans_alternate_takes_over_when_the_destination_is_unusable_and_says_why(client, engine, city):
+def test_the_plans_alternate_takes_over_when_the_destination_is_unusable_and_says_why(client, engine, city,
+                                                                                      monkeypatch, capsys):
     # 第一避難先: the old building; 第二避難先: the 協定 shelter HQ has asked to open.
     _plan(engine, city.planned, city.old, city.plain)
     _plan(engine, city.wheel, city.school, city.plain)  # a 指定避難所 first: matching may not use it
@@ -234,3 +235,8 @@ def test_the_plans_alternate_takes_over_when_the_destination_is_unusable_and_say
     assert second["summary"]["alternate_because"] == {"seismic": 1, "no_destination": 1}
     assert {"person_id": str(city.planned.id), "from": str(city.old.id), "to": str(city.plain.id)} in \
         second["diff"]["moved"]
+    from server import cli
+
+    monkeypatch.setenv("DATABASE_URL", str(engine.url.render_as_string(hide_password=False)))
+    assert cli.main(["match", "--intensity", "6-"]) == 0
+    assert "placed 3 (plan destination 0, plan alternate 2, optimised 1)" in capsys.readouterr().out
