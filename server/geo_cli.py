@@ -243,7 +243,9 @@ def print_match(proposal, shelter_names: dict, register: dict, out: TextIO) -> N
               f"{s['max_walk_m']} m (× {s['detour']}), EPSG:{s['zone_epsg']}\n")
     out.write(f"people needing a welfare shelter: {s['people']} (staying home {s.get('staying_home', 0)}, "
               f"already at a shelter {s.get('already_at_shelter', 0)} not counted)\n")
-    out.write(f"placed {s['placed']} (plan destination {s['placed_by_plan']}, optimised {s['placed_by_optimiser']}); "
+    alternate = f", plan alternate {s['placed_by_alternate']}" if s.get("placed_by_alternate") else ""
+    out.write(f"placed {s['placed']} (plan destination {s['placed_by_plan']}{alternate}, "
+              f"optimised {s['placed_by_optimiser']}); "
               f"total walking {s['total_walking_m'] / 1000:.1f} km, longest {s['max_walking_m']} m\n")
     reasons = ", ".join(f"{k} {v}" for k, v in s["unplaced_by_reason"].items() if v)
     out.write(f"not placed {s['unplaced']}" + (f": {reasons}" if reasons else "") + "\n")

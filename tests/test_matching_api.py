@@ -195,3 +195,48 @@ def test_cli_match_prints_summary_and_diff(engine, city, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "placed 3 (plan destination 1, optimised 2)" in out
     assert "WHEEL: 旧耐震 → 電源あり" in out and "shelters not usable: seismic 1" in out
+
+
+def _plan(engine, person, destination, alternate):
+    with Session(engine) as s:
+        plan = s.exec(select(EvacuationPlan).where(EvacuationPlan.person_id == person.id)).first() or \
+            EvacuationPlan(person_id=person.id)
+        plan.destination_shelter_id = destination.id if destination else None
+        plan.alternate_shelter_id = alternate.id if alternate else None
+        s.add(plan)
+        s.commit()
+
+
+def test_the_plans_alternate_takes_over_when_the_destination_is_unusable_and_says_why(client, engine, city,
+                                                                                      monkeypatch, capsys):
+    # 第一避難先: the old building; 第二避難先: the 協定 shelter HQ has asked to open.
+    _plan(engine, city.planned, city.old, city.plain)
+    _plan(engine, city.wheel, city.school, city.plain)  # a 指定避難所 first: matching may not use it
+    with Session(engine) as s:
+        people, _, _ = load_inputs(s)
+    by_id = {p.id: p for p in people}
+    assert (by_id[city.planned.id].destination, by_id[city.planned.id].alternate) == (city.old.id, city.plain.id)
+    assert (by_id[city.wheel.id].destination, by_id[city.wheel.id].alternate) == (None, city.plain.id)
+
+    first = run(client)
+    client.post(f"/api/matching/proposals/{first['id']}/confirm")
+    detail = client.get(f"/api/matching/proposals/{first['id']}").json()
+    sources = {a["person_id"]: (a["shelter_id"], a["source"], a.get("because")) for a in detail["assignments"]}
+    assert sources[str(city.planned.id)] == (str(city.old.id), "plan", None)  # no earthquake: the destination
+    assert sources[str(city.wheel.id)] == (str(city.plain.id), "plan_alternate", "no_destination")
+
+    second = run(client, intensity="6弱")  # the old building is now excluded by the seismic rule
+    detail = client.get(f"/api/matching/proposals/{second['id']}").json()
+    planned = next(a for a in detail["assignments"] if a["person_id"] == str(city.planned.id))
+    assert (planned["shelter_id"], planned["source"], planned["because"]) == \
+        (str(city.plain.id), "plan_alternate", "seismic")
+    assert planned["because_label"] == {"ja": "耐震基準により使用しない", "en": "excluded by the seismic rule"}
+    assert second["summary"]["placed_by_alternate"] == 2
+    assert second["summary"]["alternate_because"] == {"seismic": 1, "no_destination": 1}
+    assert {"person_id": str(city.planned.id), "from": str(city.old.id), "to": str(city.plain.id)} in \
+        second["diff"]["moved"]
+    from server import cli
+
+    monkeypatch.setenv("DATABASE_URL", str(engine.url.render_as_string(hide_password=False)))
+    assert cli.main(["match", "--intensity", "6-"]) == 0
+    assert "placed 3 (plan destination 0, plan alternate 2, optimised 1)" in capsys.readouterr().out

@@ -8,6 +8,7 @@ reach exactly the same counts and the same total distance.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -41,11 +42,13 @@ def random_instance(seed: int, n_people: int, n_shelters: int, destinations: flo
     for i in range(n_people):
         located = rng.random() > 0.03
         destination = f"s{rng.randrange(n_shelters)}" if rng.random() < destinations else None
+        alternate = f"s{rng.randrange(n_shelters)}" if rng.random() < destinations else None
         people.append(MatchPerson(
             f"p{i}", 139.44 + rng.uniform(-0.01, 0.05) if located else None,
             35.68 + rng.uniform(-0.01, 0.04) if located else None,
             frozenset(rng.sample(GROUPS, rng.randint(1, 2))),
-            tuple(sorted(set(rng.sample(REQS, rng.randint(0, 2))), key=sorted)), rng.randrange(LEVELS), destination))
+            tuple(sorted(set(rng.sample(REQS, rng.randint(0, 2))), key=sorted)), rng.randrange(LEVELS), destination,
+            alternate=alternate if alternate != destination else None))
     return people, shelters
 
 
@@ -132,8 +135,11 @@ def check_properties(people, shelters, proposal, params):
         assert compatible(person, shelter), "an incompatible person was placed"
         if a.source == "optimised":
             assert a.walking_m is not None and a.walking_m <= params.max_walk_m
+        elif a.source == "plan":
+            assert a.shelter_id == person.destination and a.because is None
         else:
-            assert a.shelter_id == person.destination
+            assert a.source == "plan_alternate" and a.shelter_id == person.alternate
+            assert a.because is not None and a.shelter_id != person.destination
     for sid, count in load.items():
         assert count <= by_id[sid].room, "capacity exceeded"
     placed = [a.person_id for a in proposal.assignments]
@@ -166,6 +172,18 @@ def test_properties_hold_on_a_synthetic_city():
     people, shelters = instance(5000, 35, seed=3)
     params = MatchParams()
     check_properties(people, shelters, propose(people, shelters, params), params)
+
+
+def test_properties_hold_on_a_synthetic_city_whose_plans_name_alternates():
+    people, shelters = instance(5000, 35, seed=3, alternates=0.5)
+    assert sum(p.alternate is not None for p in people) > 500
+    params = MatchParams()
+    proposal = propose(people, shelters, params)
+    check_properties(people, shelters, proposal, params)
+    assert proposal.summary["placed_by_alternate"] > 0
+    # the alternates are drawn apart: the instance is otherwise the one without them
+    plain, _ = instance(5000, 35, seed=3)
+    assert [dataclasses.replace(p, alternate=None) for p in people] == plain
 
 
 def test_the_most_urgent_are_placed_first_when_places_are_short():
@@ -241,3 +259,64 @@ def test_unknown_solver_is_refused():
     people, shelters = random_instance(1, 5, 2)
     with pytest.raises(ValueError, match="unknown solver"):
         propose(people, shelters, MatchParams(solver="greedy"))
+
+
+def test_the_plans_alternate_is_used_when_the_destination_is_not_and_says_why():
+    """第二避難先: tried before the optimiser for everyone not placed at their destination."""
+    elderly = frozenset({G.elderly})
+    near = MatchShelter("near", 139.4501, 35.69, 9, elderly, frozenset({C.backup_power}))  # nearest for all
+    damaged = MatchShelter("damaged", 139.46, 35.69, 9, elderly, blocked="damaged")
+    closed = MatchShelter("closed", 139.46, 35.691, 9, elderly, blocked="closed")
+    full = MatchShelter("full", 139.46, 35.692, 1, elderly)
+    no_power = MatchShelter("no-power", 139.46, 35.693, 9, elderly)
+    alt = MatchShelter("alt", 139.47, 35.69, 9, elderly, frozenset({C.backup_power}))
+    needs_power = (frozenset({C.backup_power}),)
+    people = [MatchPerson("keeps", 139.45, 35.69, elderly, (), 0, destination="full", alternate="alt"),
+              MatchPerson("from-full", 139.45, 35.69, elderly, (), 3, destination="full", alternate="alt"),
+              MatchPerson("from-damaged", 139.45, 35.69, elderly, destination="damaged", alternate="alt"),
+              MatchPerson("from-closed", 139.45, 35.69, elderly, destination="closed", alternate="alt"),
+              MatchPerson("unsuitable", 139.45, 35.69, elderly, needs_power, destination="no-power", alternate="alt"),
+              MatchPerson("no-destination", 139.45, 35.69, elderly, alternate="alt"),
+              MatchPerson("no-alternate", 139.45, 35.69, elderly, destination="damaged")]
+    proposal = propose(people, [near, damaged, closed, full, no_power, alt])
+    got = {a.person_id: (a.shelter_id, a.source, a.because) for a in proposal.assignments}
+    assert got == {"keeps": ("full", "plan", None),
+                   "from-full": ("alt", "plan_alternate", "full"),
+                   "from-damaged": ("alt", "plan_alternate", "damaged"),
+                   "from-closed": ("alt", "plan_alternate", "closed"),
+                   "unsuitable": ("alt", "plan_alternate", "unsuitable"),
+                   "no-destination": ("alt", "plan_alternate", "no_destination"),
+                   "no-alternate": ("near", "optimised", None)}
+    assert proposal.summary["placed_by_alternate"] == 5 and proposal.summary["placed_by_plan"] == 1
+    assert proposal.summary["alternate_because"] == {"full": 1, "damaged": 1, "closed": 1, "unsuitable": 1,
+                                                     "no_destination": 1}
+
+
+def test_an_unusable_alternate_leaves_the_person_to_the_optimiser():
+    elderly = frozenset({G.elderly})
+    near = MatchShelter("near", 139.4501, 35.69, 1, elderly)
+    damaged = MatchShelter("damaged", 139.46, 35.69, 9, elderly, blocked="damaged")
+    alt_full = MatchShelter("alt-full", 139.47, 35.69, 0, elderly)
+    alt_closed = MatchShelter("alt-closed", 139.47, 35.691, 9, elderly, blocked="closed")
+    infants = MatchShelter("infants", 139.47, 35.692, 9, frozenset({G.pregnant_infant}))
+    people = [MatchPerson("a", 139.45, 35.69, elderly, (), 0, destination="damaged", alternate="alt-full"),
+              MatchPerson("b", 139.45, 35.69, elderly, (), 1, destination="damaged", alternate="alt-closed"),
+              MatchPerson("c", 139.45, 35.69, elderly, (), 2, destination="damaged", alternate="infants")]
+    proposal = propose(people, [near, damaged, alt_full, alt_closed, infants])
+    assert [(a.person_id, a.shelter_id, a.source) for a in proposal.assignments] == [("a", "near", "optimised")]
+    assert dict(proposal.unplaced) == {"b": ALL_FULL, "c": ALL_FULL}
+
+
+def test_at_a_crowded_alternate_destinations_come_first_then_the_most_urgent():
+    elderly = frozenset({G.elderly})
+    damaged = MatchShelter("damaged", 139.46, 35.69, 9, elderly, blocked="damaged")
+    alt = MatchShelter("alt", 139.47, 35.69, 2, elderly)
+    people = [MatchPerson("alt-light", 139.45, 35.69, elderly, (), 3, destination="damaged", alternate="alt"),
+              MatchPerson("alt-urgent", 139.45, 35.69, elderly, (), 0, destination="damaged", alternate="alt"),
+              MatchPerson("alt-urgent-2", 139.45, 35.69, elderly, (), 0, destination="damaged", alternate="alt"),
+              MatchPerson("own", 139.45, 35.69, elderly, (), 3, destination="alt")]
+    proposal = propose(people, [damaged, alt], MatchParams(max_walk_m=100))
+    assert {a.person_id: a.source for a in proposal.assignments} == {"own": "plan", "alt-urgent": "plan_alternate"}
+    # ties (same level, same distance) by id, whatever the input order
+    again = propose(list(reversed(people)), [damaged, alt], MatchParams(max_walk_m=100))
+    assert sorted(again.assignments, key=str) == sorted(proposal.assignments, key=str)

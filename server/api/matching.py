@@ -26,7 +26,7 @@ from ..auth.audit import record
 from ..auth.guard import principal_of, requires
 from ..auth.policy import sees_plan_destinations
 from ..domain.matching.propose import MatchParams
-from ..domain.matching.rules import SeismicRule, parse_intensity
+from ..domain.matching.rules import DESTINATION_UNUSED_LABELS, SeismicRule, parse_intensity
 from ..domain.matching.store import ProposalStateError, confirm, latest_confirmed, run_matching
 from ..errors import ApiError, not_found
 from ..models import MatchProposal
@@ -103,9 +103,19 @@ def proposal_detail(p: MatchProposal, per_person: bool = True) -> dict:
                          "removed": len(diff.get("removed", [])), "unchanged": diff.get("unchanged", 0)},
                 "per_shelter": [{"shelter_id": k, "people": v} for k, v in sorted(per_shelter.items())]}
     return {**proposal_summary(p), "diff": p.diff,
-            "assignments": [{"person_id": a[0], "shelter_id": a[1], "walking_m": a[2], "source": a[3]}
-                            for a in p.assignments],
+            "assignments": [_assignment(a) for a in p.assignments],
             "unplaced": [{"person_id": u[0], "reason": u[1]} for u in p.unplaced]}
+
+
+def _assignment(a: list) -> dict:
+    """One stored assignment; at a plan's alternate (第二避難先) with why the destination was not
+    used (`because`, and its label, Japanese first)."""
+    item = {"person_id": a[0], "shelter_id": a[1], "walking_m": a[2], "source": a[3]}
+    if len(a) > 4:
+        ja, en = DESTINATION_UNUSED_LABELS.get(a[4], (a[4], a[4]))
+        item["because"] = a[4]
+        item["because_label"] = {"ja": ja, "en": en}
+    return item
 
 
 def _municipality(principal, asked: Optional[str]) -> Optional[str]:

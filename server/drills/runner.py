@@ -299,7 +299,8 @@ def run_matching(api: Api, drill: simulate.DrillScript) -> dict:
     proposal = api.post("/api/matching/run", body)
     summary = proposal.get("summary") or {}
     figures = {key: summary.get(key) for key in (
-        "people", "placed", "placed_by_plan", "placed_by_optimiser", "unplaced", "unplaced_by_reason",
+        "people", "placed", "placed_by_plan", "placed_by_alternate", "placed_by_optimiser", "unplaced",
+        "unplaced_by_reason",
         "staying_home", "already_at_shelter", "shelters_blocked", "intensity_label")}
     figures["proposal_id"] = proposal.get("id")
     return figures
@@ -455,7 +456,9 @@ def report_text(result: DrillResult) -> str:
         reasons = ", ".join(f"{reason} {count}" for reason, count in (m.get("unplaced_by_reason") or {}).items() if count)
         lines.append(f"避難先調整 Matching (震度{m.get('intensity_label') or '?'}): 在宅 staying home {m.get('staying_home') or 0:,}, "
                      f"避難所に到着済 at a shelter {m.get('already_at_shelter') or 0:,}, 割当 placed {m.get('placed') or 0:,} "
-                     f"(計画どおり by plan {m.get('placed_by_plan') or 0:,}, 最適化 optimised {m.get('placed_by_optimiser') or 0:,}), "
+                     f"(計画どおり by plan {m.get('placed_by_plan') or 0:,}, "
+                     + (f"第二避難先 plan's alternate {m['placed_by_alternate']:,}, " if m.get("placed_by_alternate") else "")
+                     + f"最適化 optimised {m.get('placed_by_optimiser') or 0:,}), "
                      f"未割当 unplaced {m.get('unplaced') or 0:,}" + (f" ({reasons})" if reasons else ""))
     if k["shelter_shindo"]:
         lines.append(f"避難所の震度 Shaking at shelters: {k['shelter_shindo']['min']} – {k['shelter_shindo']['max']}")

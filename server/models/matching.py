@@ -30,7 +30,8 @@ class MatchProposal(SQLModel, table=True):
     state: ProposalState = enum_field(default=ProposalState.proposed, index=True)
     params: dict = json_dict(description="The rules the run used (intensity, walking limit, detour …)")
     summary: dict = json_dict()
-    # [[person_id, shelter_id, walking_m or null, "plan" | "optimised"], …]
+    # [[person_id, shelter_id, walking_m or null, "plan" | "plan_alternate" | "optimised"(, because)], …]
+    # `because` only at a plan's alternate: why its destination was not used
     assignments: list = json_list()
     # [[person_id, reason], …]
     unplaced: list = json_list()

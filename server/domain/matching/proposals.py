@@ -43,3 +43,18 @@ def latest_proposed(session: Session, municipality_code: Optional[str] = None) -
     if municipality_code is None:
         return session.exec(query.limit(1)).first()
     return next((p for p in session.exec(query.limit(SCAN_PROPOSALS)) if covers(p, municipality_code)), None)
+
+
+def newest_per_municipality(session: Session, state: Optional[ProposalState] = None) -> dict[str, MatchProposal]:
+    """Municipality code → its own newest proposal (of `state`, if given); runs for the whole
+    installation are left out. Scans ids and params only (a proposal's assignments can hold a
+    city's every person) and loads the few it returns."""
+    query = select(MatchProposal.id, MatchProposal.params).order_by(MatchProposal.created_at.desc(), MatchProposal.id)
+    if state is not None:
+        query = query.where(MatchProposal.state == state)
+    newest: dict[str, MatchProposal] = {}
+    for proposal_id, params in session.exec(query.limit(SCAN_PROPOSALS)):
+        code = (params or {}).get("municipality_code")
+        if code is not None and code not in newest:
+            newest[code] = proposal_id
+    return {code: session.get(MatchProposal, proposal_id) for code, proposal_id in newest.items()}

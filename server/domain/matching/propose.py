@@ -3,6 +3,10 @@
 1. A plan's destination (個別避難計画の避難先) wins when that shelter may be used, accepts the
    person and has room. When more plans name a shelter than it has room for, the most urgent
    people keep it (then the nearest, then by id); the others join step 2.
+   When the destination is not used (blocked, full, does not take the person) the plan's
+   alternate (第二避難先) is tried the same way, over the room the destinations left, and the
+   assignment says why (`because`: the destination's blocked reason, full, unsuitable or
+   no_destination); the others join step 2.
 2. Everyone else who can be placed is placed by an exact optimisation (solver.py): first as
    many level-0 people as possible, then level 1, 2, 3 (lexicographic), and among all such
    placements the one with the least total walking distance.
@@ -34,7 +38,10 @@ from .rules import LEVELS, intensity_label
 
 NO_LOCATION, NO_COMPATIBLE, TOO_FAR, ALL_FULL = "no_location", "no_compatible_shelter", "too_far", "all_full"
 REASONS = (NO_LOCATION, NO_COMPATIBLE, TOO_FAR, ALL_FULL)
-PLAN, OPTIMISED = "plan", "optimised"
+PLAN, ALTERNATE, OPTIMISED = "plan", "plan_alternate", "optimised"
+# Why a person went to their plan's alternate (Assignment.because), besides the destination's
+# blocked reason (rules.BLOCKED_REASONS): labels in rules.DESTINATION_UNUSED_LABELS.
+FULL, UNSUITABLE, NO_DESTINATION = "full", "unsuitable", "no_destination"
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,7 @@ class MatchPerson:
     destination: Optional[Hashable] = None
     places: int = 1                      # 2 when the plan says a family carer comes along
     intensity: Optional[float] = None    # the 震度 at the person's home (reported in the summary)
+    alternate: Optional[Hashable] = None  # the plan's 第二避難先, tried when the destination is not used
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,8 @@ class Assignment:
     person_id: Hashable
     shelter_id: Hashable
     walking_m: Optional[int]
-    source: str  # plan | optimised
+    source: str  # plan | plan_alternate | optimised
+    because: Optional[str] = None  # plan_alternate: why the destination was not used
 
 
 @dataclass
@@ -143,30 +152,44 @@ def propose(people: Sequence[MatchPerson], shelters: Sequence[MatchShelter],
     class_of: dict[tuple, int] = {}
     person_class = np.array([class_of.setdefault((p.groups, p.requires), len(class_of)) for p in people],
                             dtype=np.int64)
-    compat = _compat_matrix(list(class_of), shelters) & usable[None, :]
+    fits = _compat_matrix(list(class_of), shelters)  # groups and capabilities, usable or not
+    compat = fits & usable[None, :]
 
     def walking(i: int, j: int) -> Optional[int]:
         if not (person_located[i] and shelter_located[j]):
             return None
         return int(round(math.dist(person_xy[i], shelter_xy[j]) * params.detour))
 
-    # 1. Plan destinations that may be used and have room.
+    # 1. Plan destinations that may be used and have room; then, for those not placed there,
+    # the plan's alternate (第二避難先) over the room left, by the same order.
     assignments: list[Assignment] = []
     placed = np.zeros(n, dtype=bool)
-    wanting: dict[int, list[int]] = {}
-    for i, p in enumerate(people):
-        j = shelter_index.get(p.destination) if p.destination is not None else None
-        if j is not None and compat[person_class[i], j]:
-            wanting.setdefault(j, []).append(i)
     places = np.array([max(1, p.places) for p in people], dtype=np.int64)
-    for j, members in wanting.items():
-        members.sort(key=lambda i: (people[i].level, walking(i, j) if walking(i, j) is not None else math.inf,
-                                    str(people[i].id)))
-        for i in members:
-            if places[i] <= room[j]:  # a person with a carer needs two places
-                assignments.append(Assignment(people[i].id, shelters[j].id, walking(i, j), PLAN))
-                placed[i] = True
-                room[j] -= places[i]
+
+    def named(attribute: str) -> dict[int, list[int]]:
+        wanting: dict[int, list[int]] = {}
+        for i, p in enumerate(people):
+            target = getattr(p, attribute)
+            j = shelter_index.get(target) if target is not None and not placed[i] else None
+            if j is not None and compat[person_class[i], j]:
+                wanting.setdefault(j, []).append(i)
+        return wanting
+
+    def place_named(wanting: dict[int, list[int]], source: str) -> None:
+        for j, members in wanting.items():
+            members.sort(key=lambda i: (people[i].level, walking(i, j) if walking(i, j) is not None else math.inf,
+                                        str(people[i].id)))
+            for i in members:
+                if places[i] <= room[j]:  # a person with a carer needs two places
+                    because = _destination_unused(people[i], shelters, shelter_index,
+                                                  fits[person_class[i]]) if source == ALTERNATE else None
+                    assignments.append(Assignment(people[i].id, shelters[j].id, walking(i, j), source, because))
+                    placed[i] = True
+                    room[j] -= places[i]
+
+    place_named(named("destination"), PLAN)
+    if any(p.alternate is not None for p in people):
+        place_named(named("alternate"), ALTERNATE)
 
     # 2. The optimisation over everyone else with a location.
     edge_person, edge_shelter, edge_walk = _edges(person_xy, person_located & ~placed, shelter_xy,
@@ -207,6 +230,17 @@ def propose(people: Sequence[MatchPerson], shelters: Sequence[MatchShelter],
                                 solver.objective(edge_cost, edge_person, edge_shelter, chosen))
     proposal.summary["optimal"] = optimal
     return proposal
+
+
+def _destination_unused(person: MatchPerson, shelters: Sequence[MatchShelter], shelter_index: dict,
+                        fits: np.ndarray) -> str:
+    """Why a person placed at their plan's alternate is not at their destination."""
+    j = shelter_index.get(person.destination) if person.destination is not None else None
+    if j is None:
+        return NO_DESTINATION  # none, or not a welfare shelter matching may use
+    if shelters[j].blocked:
+        return shelters[j].blocked
+    return FULL if fits[j] else UNSUITABLE
 
 
 def _edges(person_xy, person_ok, shelter_xy, shelter_ok, person_class, compat, params: MatchParams):
@@ -251,11 +285,17 @@ def _summary(people, shelters, proposal: Proposal, level, placed, zone: Zone, pa
         label = intensity_label(p.intensity)
         by_shindo[label] = by_shindo.get(label, 0) + 1
     placed_people = {a.person_id for a in proposal.assignments}
+    alternate_because: dict[str, int] = {}
+    for a in proposal.assignments:
+        if a.source == ALTERNATE:
+            alternate_because[a.because] = alternate_because.get(a.because, 0) + 1
     return {
         "people": len(people), "shelters": len(shelters),
         "placed": len(proposal.assignments),
         "placed_by_plan": sum(1 for a in proposal.assignments if a.source == PLAN),
+        "placed_by_alternate": sum(1 for a in proposal.assignments if a.source == ALTERNATE),
         "placed_by_optimiser": sum(1 for a in proposal.assignments if a.source == OPTIMISED),
+        "alternate_because": alternate_because,
         "unplaced": len(proposal.unplaced), "unplaced_by_reason": by_reason,
         "by_level": levels,
         "total_walking_m": int(sum(walks)), "max_walking_m": int(max(walks)) if walks else 0,

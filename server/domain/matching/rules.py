@@ -180,6 +180,15 @@ BLOCKED_LABELS: dict[str, tuple[str, str]] = {
 }
 BLOCKED_REASONS = tuple(BLOCKED_LABELS)
 
+# Why a person was placed at their plan's alternate (第二避難先) rather than its destination
+# (Assignment.because), with labels (ja, en); docs/matching.md has the same list.
+DESTINATION_UNUSED_LABELS: dict[str, tuple[str, str]] = {
+    **BLOCKED_LABELS,
+    "full": ("第一避難先が満員", "the destination is full"),
+    "unsuitable": ("第一避難先が受入対象・設備に合わない", "the destination does not take the person's group or needs"),
+    "no_destination": ("第一避難先が福祉避難所でない（未設定を含む）", "no welfare shelter as the destination"),
+}
+
 
 def shelter_state(kind: str, open_state: Optional[str], damage: Optional[str], seismic_class: str,
                   intensity: Optional[float], rule: SeismicRule, opened_on_request: bool = False) -> Optional[str]:

@@ -25,7 +25,7 @@ from ...models.matching import ProposalState
 from ...models.shelters import accepts_people_of
 from ...models.vocab import SafetyOutcome, SeismicClass, TargetGroup
 from ..current_state import latest_safety_checks, latest_shelter_reports
-from .proposals import latest_confirmed, municipality_of
+from .proposals import latest_confirmed, municipality_of, newest_per_municipality
 from .propose import MatchParams, MatchPerson, MatchShelter, Proposal, diff, propose
 from .intensity import PlaceIntensity, load_place_intensity
 from .rules import (WELFARE_KINDS, SeismicRule, intensity_label, need_level, person_groups, places_needed,
@@ -81,7 +81,7 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
 
     person_query = (select(Person.id, Person.lon, Person.lat, Person.reasons, Person.care_needs, Person.birth_date,
                            Person.district_id, EvacuationPlan.destination_shelter_id,
-                           EvacuationPlan.carer_accompanies)
+                           EvacuationPlan.alternate_shelter_id, EvacuationPlan.carer_accompanies)
                     .join(EvacuationPlan, EvacuationPlan.person_id == Person.id, isouter=True))
     if municipality_code:
         person_query = person_query.where(Person.municipality_code == municipality_code)
@@ -90,14 +90,17 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
     for row in rows:
         groups = person_groups(row.reasons, row.care_needs, row.birth_date, today)
         destination = row.destination_shelter_id if row.destination_shelter_id in welfare else None
+        alternate = row.alternate_shelter_id if row.alternate_shelter_id in welfare else None
         if not groups and destination is not None:
-            # The plan's authors judged the person fits there: take the destination's groups.
-            groups = welfare[destination].groups
+            # The plan's authors judged the person fits there (and at the alternate): take their
+            # groups. A plan whose only welfare shelter is the alternate sends the person to a
+            # 指定避難所 first: not matched.
+            groups = welfare[destination].groups | (welfare[alternate].groups if alternate is not None else frozenset())
         if groups:
-            candidates.append((row, groups, destination))
-    checks = _latest_checks(session, [row.id for row, _, _ in candidates])
+            candidates.append((row, groups, destination, alternate))
+    checks = _latest_checks(session, [row.id for row, _, _, _ in candidates])
     people, staying_home, already_there = [], 0, 0
-    for row, groups, destination in candidates:
+    for row, groups, destination, alternate in candidates:
         check = checks.get(row.id)
         outcome = check.outcome if check else None
         if outcome == SafetyOutcome.safe_home:
@@ -109,7 +112,7 @@ def load_inputs(session: Session, *, intensity: Optional[float] | PlaceIntensity
         people.append(MatchPerson(row.id, row.lon, row.lat, groups, required_capabilities(row.care_needs),
                                   need_level(row.reasons, row.care_needs, groups, outcome), destination,
                                   places=places_needed(row.carer_accompanies),
-                                  intensity=places.at(row.district_id, row.id)))
+                                  intensity=places.at(row.district_id, row.id), alternate=alternate))
     # DWAT triage moves (福祉的トリアージ → 福祉避難所へ移送) are demands like any other.
     from ..dwat.referrals import merge_demands, triage_demands  # here: the DWAT layer builds on matching
     moves = triage_demands(session, today, municipality_code)
@@ -205,7 +208,9 @@ def run_matching(session: Session, *, intensity: Optional[float] = None, rule: S
         params={**params.to_dict(), "intensity": intensity, "seismic_rule": rule.to_dict(),
                 "intensity_by_record": dict(places.by_record),
                 "municipality_code": municipality_code, "today": (today or date.today()).isoformat()},
-        assignments=[[str(a.person_id), str(a.shelter_id), a.walking_m, a.source] for a in result.assignments],
+        # [person, shelter, walking m, source] and, at a plan's alternate, why not the destination
+        assignments=[[str(a.person_id), str(a.shelter_id), a.walking_m, a.source] + ([a.because] if a.because else [])
+                     for a in result.assignments],
         unplaced=[[str(p), reason] for p, reason in result.unplaced],
         compared_with_id=confirmed.id if confirmed else None, diff=changes)
     session.add(proposal)
@@ -259,9 +264,10 @@ def _ordering(report: ShelterReport) -> tuple:
     return (report.observed_at, report.recorded_at, str(report.id))
 
 
-def shelter_report_changes_state(session: Session, report: ShelterReport) -> bool:
+def shelter_report_changes_state(session: Session, report: ShelterReport, settings: Optional[dict] = None) -> bool:
     """Whether `report` (stored or about to be) changes its shelter's usable state or room
-    compared with the latest report before it."""
+    compared with the latest report before it, under the rules of `settings` (a proposal's
+    params; default: the newest proposal's)."""
     shelter = session.get(Shelter, report.shelter_id)
     if shelter is None or shelter.kind not in WELFARE_KINDS:
         return False
@@ -270,8 +276,9 @@ def shelter_report_changes_state(session: Session, report: ShelterReport) -> boo
     before = max(others, key=_ordering, default=None)
     if before is not None and _ordering(before) > _ordering(report):
         return False  # a late report of something older: the current state is unchanged
-    latest = latest_proposal(session)
-    settings = latest.params if latest else {}
+    if settings is None:
+        latest = latest_proposal(session)
+        settings = latest.params if latest else {}
     intensity, rule, _, _ = rule_from_params(settings)
     places = load_place_intensity(session, intensity, settings.get("intensity_by_record"))
     old = _shelter_input(shelter, before, places, rule)
@@ -279,29 +286,61 @@ def shelter_report_changes_state(session: Session, report: ShelterReport) -> boo
     return (old.blocked, old.room) != (new.blocked, new.room)
 
 
-def rerun_if_shelter_changed(session: Session, report: ShelterReport) -> Optional[MatchProposal]:
+def runs_to_redo(session: Session, shelter_id: uuid.UUID) -> list[MatchProposal]:
+    """The proposals whose runs a report about the shelter calls to re-run, each the newest of
+    its municipality. A run for the whole installation (one city) that is the newest proposal:
+    that run alone, as ever. With several municipalities: every municipality whose people may
+    use the shelter (its own and those in its `accepts_from`, 広域避難) or are placed there in
+    its newest or newest confirmed proposal — each that has run matching, by code; the others
+    are not touched."""
+    newest = latest_proposal(session)
+    if newest is None:
+        return []
+    installed = session.exec(select(sa.func.count()).select_from(Municipality)).one()
+    if municipality_of(newest) is None or installed <= 1:
+        return [newest]
+    shelter = session.get(Shelter, shelter_id)
+    codes = {shelter.municipality_code, *(shelter.accepts_from or [])} - {None, ""} if shelter else set()
+    latest = newest_per_municipality(session)
+    confirmed = newest_per_municipality(session, ProposalState.confirmed)
+    here = str(shelter_id)
+    for code in set(latest) | set(confirmed):
+        if any(a[1] == here for p in (latest.get(code), confirmed.get(code)) if p for a in p.assignments):
+            codes.add(code)  # its people are placed there (the shelter may since have stopped accepting them)
+    return [latest[code] for code in sorted(codes) if code in latest]
+
+
+def rerun_if_shelter_changed(session: Session, report: ShelterReport) -> list[MatchProposal]:
     """Call after (or while) a shelter report is created. When matching is in use (a proposal
-    exists) and the report changes the shelter's state, re-run with the last run's rules and
-    return the new proposal (its diff shows who moved where). The report is added to the
-    session and flushed first. A failure of the re-run is logged, never raised: a shelter
-    report must be saved whatever happens to the re-run."""
+    exists) and the report changes the shelter's state, re-run with the last run's rules —
+    per municipality, every one the shelter concerns (`runs_to_redo`), each in its own run and
+    savepoint — and return the new proposals (their diffs show who moved where). The report is
+    added to the session and flushed first. A failure of a re-run is logged, never raised: a
+    shelter report must be saved whatever happens to the re-runs."""
     if latest_proposal(session) is None:
-        return None
-    # Stored first (outside the savepoint), so the re-run sees it and a failed re-run keeps it.
+        return []
+    # Stored first (outside the savepoints), so the re-runs see it and a failed re-run keeps it.
     session.add(report)
     session.flush()
     try:
-        with session.begin_nested():
-            latest = latest_proposal(session)
-            if latest is None or not shelter_report_changes_state(session, report):
-                return None
-            intensity, rule, params, municipality = rule_from_params(latest.params)
-            # inside the report's transaction: little time for an exact solve with carers
-            params = dataclasses.replace(params, carer_time_limit_s=RERUN_CARER_TIME_LIMIT_S)
-            return run_matching(session, intensity=intensity, rule=rule, params=params,
-                                trigger=f"shelter_report:{report.id}", created_by="system",
-                                municipality_code=municipality,
-                                intensity_by_record=latest.params.get("intensity_by_record"))
+        previous = runs_to_redo(session, report.shelter_id)
     except Exception:  # noqa: BLE001 — the report matters more than the re-run
         log.exception("matching re-run after shelter report %s failed", report.id)
-        return None
+        return []
+    done = []
+    for latest in previous:
+        try:
+            with session.begin_nested():
+                if not shelter_report_changes_state(session, report, latest.params or {}):
+                    continue
+                intensity, rule, params, municipality = rule_from_params(latest.params)
+                # inside the report's transaction: little time for an exact solve with carers
+                params = dataclasses.replace(params, carer_time_limit_s=RERUN_CARER_TIME_LIMIT_S)
+                done.append(run_matching(session, intensity=intensity, rule=rule, params=params,
+                                         trigger=f"shelter_report:{report.id}", created_by="system",
+                                         municipality_code=municipality,
+                                         intensity_by_record=latest.params.get("intensity_by_record")))
+        except Exception:  # noqa: BLE001 — the report matters more than the re-run
+            log.exception("matching re-run (%s) after shelter report %s failed",
+                          municipality_of(latest) or "all", report.id)
+    return done

@@ -8,6 +8,7 @@ the number of shelters so density stays like a Tokyo suburb (about one welfare s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -24,9 +25,12 @@ CENTRE = (139.45, 35.69)
 
 
 def instance(n_people: int, n_shelters: int, seed: int = 1, km2_per_shelter: float = 1.3,
-             destinations: float = 0.3, blocked: float = 0.05) -> tuple[list[MatchPerson], list[MatchShelter]]:
+             destinations: float = 0.3, blocked: float = 0.05, alternates: float = 0.0
+             ) -> tuple[list[MatchPerson], list[MatchShelter]]:
     """`n_people` people and `n_shelters` shelters; a share of people have a plan destination
-    (a shelter near home) and a share of shelters are blocked (damaged)."""
+    (a shelter near home) and a share of shelters are blocked (damaged). `alternates`: the share
+    of plans that also name an alternate (第二避難先, another shelter near home); drawn from a
+    separate stream, so the instance is otherwise the same as without."""
     rng = np.random.default_rng(seed)
     side_m = math.sqrt(n_shelters * km2_per_shelter) * 1000
     towns = max(3, n_shelters // 8)
@@ -63,4 +67,10 @@ def instance(n_people: int, n_shelters: int, seed: int = 1, km2_per_shelter: flo
         destination = f"s{int(nearest[i]):05d}" if has_plan[i] else None
         people.append(MatchPerson(f"p{i:06d}", round(float(p_lon[i]), 6), round(float(p_lat[i]), 6),
                                   groups, requires, level, destination))
+    if alternates > 0 and n_shelters > 1:
+        alt_rng = np.random.default_rng(seed + 7919)
+        _, near = cKDTree(shelter_xy).query(person_xy, k=min(5, n_shelters))
+        for i in np.flatnonzero(has_plan & (alt_rng.random(n_people) < alternates)).tolist():
+            choices = [int(j) for j in near[i] if f"s{int(j):05d}" != people[i].destination]
+            people[i] = dataclasses.replace(people[i], alternate=f"s{choices[int(alt_rng.integers(0, len(choices)))]:05d}")
     return people, shelters
