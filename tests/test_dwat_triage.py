@@ -104,3 +104,19 @@ def test_outcome_counts_list_every_outcome():
     assert list(counts) == list(TriageOutcome)
     assert counts[TriageOutcome.move_to_welfare_shelter] == 2 and counts[TriageOutcome.hospital] == 1
     assert counts[TriageOutcome.other] == 0
+
+
+def test_a_triage_move_keeps_what_the_register_knows_and_the_triage_does_not_say():
+    """A person moved by a triage starts from the shelter they are at, with the triage's needs; the
+    plan's alternate (第二避難先), the carer's place and the 震度 at home still come from the register."""
+    from server.domain.dwat.referrals import merge_demands
+    from server.domain.matching.propose import MatchPerson
+
+    register = MatchPerson("p1", 139.40, 35.70, frozenset({TargetGroup.elderly}), (), 2, "dest", 2, 6.1, "alt")
+    demand = MatchPerson("p1", 139.45, 35.71, frozenset({TargetGroup.disabled}),
+                         (frozenset({Capability.oxygen}),), 0, None)
+    [moved] = merge_demands([register], {"p1": demand}, {})
+    assert (moved.lon, moved.lat, moved.level) == (139.45, 35.71, 0)
+    assert moved.groups == {TargetGroup.elderly, TargetGroup.disabled}
+    assert moved.requires == (frozenset({Capability.oxygen}),)
+    assert (moved.destination, moved.alternate, moved.places, moved.intensity) == ("dest", "alt", 2, 6.1)

@@ -11,7 +11,7 @@ matching proposal places the person (案 while proposed, 受入先決定 once co
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Optional, Sequence
 
@@ -107,8 +107,11 @@ def merge_demands(people: list[MatchPerson], demands: dict, carers: dict) -> lis
         if demand is None:
             out.append(p)
             continue
-        out.append(MatchPerson(p.id, demand.lon, demand.lat, demand.groups | p.groups, demand.requires or p.requires,
-                               min(demand.level, p.level), demand.destination or p.destination, p.places, p.intensity))
+        # replace(), not a new MatchPerson: everything the register knows and the triage does not say
+        # (the carer's place, the 震度, the plan's alternate …) is kept
+        out.append(replace(p, lon=demand.lon, lat=demand.lat, groups=demand.groups | p.groups,
+                           requires=demand.requires or p.requires, level=min(demand.level, p.level),
+                           destination=demand.destination or p.destination))
     known = {p.id for p in people}
     for pid, demand in demands.items():
         if pid not in known:
