@@ -215,10 +215,18 @@ def form_to_data(session: Session, values: dict[str, str], errors: list, access:
     if values["person_register_no"]:
         # the caller's register only (several municipalities: another city's number is unknown here)
         own = access_for(access.principal, "people", "list").clauses() if access and access.principal else []
-        person = session.exec(select(Person.id).where(Person.register_no == values["person_register_no"], *own)).first()
-        if person is None:
+        if values.get("municipality_code"):  # each city numbers its own register: the entry's city's number
+            own = [*own, Person.municipality_code == values["municipality_code"]]
+        found = session.exec(select(Person.id).where(Person.register_no == values["person_register_no"], *own)
+                             .limit(2)).all()
+        person = found[0] if len(found) == 1 else None
+        if not found:
             errors.append({"field": "person_register_no",
                            "message": "この登録者番号の方は名簿にいません (no one on the register has this number)"})
+        elif len(found) > 1:
+            errors.append({"field": "person_register_no",
+                           "message": "この登録者番号の方が複数の市区町村にいます。市区町村を選んでください "
+                                      "(several municipalities hold this register number: choose the municipality)"})
         data["person_id"] = person
     return data
 
