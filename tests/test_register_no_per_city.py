@@ -252,3 +252,25 @@ def test_the_print_cli_key_names_the_city_when_a_number_is_shared(cities):
         assert refused.value.status == 409
         assert plan_by_key(s, f"{B}:{SHARED}", scope).id == plans[B].id
         assert plan_by_key(s, f"{A}:{SHARED}", scope).id == plans[A].id
+
+
+def test_the_supporter_form_links_the_person_of_the_entrys_city(cities, client_for):
+    """A supporter who is on the register too (本人も要支援者) is linked by 登録者番号: the number
+    of the entry's city (chosen, or its 町丁目's), never another city's person with the same number."""
+    from server.models import District, SupporterRecord
+
+    twin = _twin(cities)
+    both = client_for("admin", municipality_codes=[A, B])
+    base = {"kind": "neighbour", "availability": "anytime", "person_register_no": SHARED}
+    for name, extra in (("Bの人", {"municipality_code": B}), ("Aの人", {"municipality_code": A})):
+        r = both.post("/workbench/supporters/new", data={**base, "name": name, **extra}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+    with Session(cities.engine) as s:
+        chome_a = s.exec(select(District.id).where(District.municipality_code == A, District.kind == "chome")).one()
+    r = both.post("/workbench/supporters/new", data={**base, "name": "町のAの人", "district_id": str(chome_a)},
+                  follow_redirects=False)
+    assert r.status_code == 303, r.text
+    with Session(cities.engine) as s:
+        linked = {x.name: x.person_id for x in s.exec(select(SupporterRecord)).all()}
+    a = cities.people[(A, "yes")].id
+    assert linked == {"Bの人": twin.id, "Aの人": a, "町のAの人": a}

@@ -201,6 +201,14 @@ def resolve_merge(form: Any) -> dict[str, str]:
     return values
 
 
+def _district_municipality(session: Session, district_id: str) -> Optional[str]:
+    try:
+        district = session.get(District, uuid.UUID(district_id)) if district_id else None
+    except ValueError:
+        return None
+    return district.municipality_code if district else None
+
+
 def form_to_data(session: Session, values: dict[str, str], errors: list, access: Optional[Access] = None) -> dict[str, Any]:
     data: dict[str, Any] = {k: values[k] for k in ("kind", "name", "name_kana", "organisation", "phone", "phone_alt",
                                                    "address", "availability", "notes")}
@@ -215,8 +223,10 @@ def form_to_data(session: Session, values: dict[str, str], errors: list, access:
     if values["person_register_no"]:
         # the caller's register only (several municipalities: another city's number is unknown here)
         own = access_for(access.principal, "people", "list").clauses() if access and access.principal else []
-        if values.get("municipality_code"):  # each city numbers its own register: the entry's city's number
-            own = [*own, Person.municipality_code == values["municipality_code"]]
+        # each city numbers its own register: the number of the entry's city (chosen, or its 町丁目's)
+        code = values.get("municipality_code") or _district_municipality(session, values["district_id"])
+        if code:
+            own = [*own, Person.municipality_code == code]
         found = session.exec(select(Person.id).where(Person.register_no == values["person_register_no"], *own)
                              .limit(2)).all()
         person = found[0] if len(found) == 1 else None
