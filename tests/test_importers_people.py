@@ -339,7 +339,7 @@ def test_person_changed_during_the_import_rolls_back(engine, districts, monkeypa
 
     def stale(self, conn, register_nos):  # as if another user saved T-0001 after the import read it
         rows = read(self, conn, register_nos)
-        rows["T-0001"]["version"] -= 1
+        rows["T-0001"][0]["version"] -= 1  # the one person holding T-0001
         return rows
 
     monkeypatch.setattr(module._PeopleImport, "_existing", stale)

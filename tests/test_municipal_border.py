@@ -179,8 +179,8 @@ def test_a_district_of_another_city_is_refused_as_if_absent(cities, client_for):
 def test_a_register_number_of_two_cities_is_looked_up_per_municipality():
     """Each city numbers its own register, so two may both have a 1001: a row that does not say
     which is reported with its line (not guessed); the 市区町村コード column (code or name) decides.
-    The register index is the importer's own (the database still keeps 登録者番号 unique
-    installation-wide: docs/data-formats.md)."""
+    The database keeps 登録者番号 unique per municipality (migration 0018); the import's
+    database tests use a real shared number (below)."""
     from server.importers.plans_csv import RegisterIndex, ShelterIndex, parse_plans_csv
     people = RegisterIndex([(A, "1001", "person-a"), (B, "1001", "person-b"), (A, "2002", "only-a")],
                            {A: "市A", B: "市B"})
@@ -210,18 +210,27 @@ def _plans(cities) -> dict:
 
 
 def test_an_import_by_an_office_of_all_cities_follows_the_municipality_column(cities, client_for):
-    """A row that names city B for a number on city A's register is refused with its line (it
-    used to be written to A's person, the column ignored); nothing is written until the file is right."""
+    """City B's register holds a real 1 of city A's numbers too (the database allows it since
+    0018): a row that does not say whose is refused with its line, not guessed; a row naming a
+    city gets that city's person; nothing is written until the file is right."""
     everyone = client_for("admin", municipality_codes=[A, B])
-    name_a = cities.shelter[A].name
+    name_a, name_b = cities.shelter[A].name, cities.shelter[B].name
     number = f"{A}-yes"
-    report = _import(everyone, f"登録者番号,市区町村コード,避難先\n{A}-no,,{name_a}\n{number},{B},{name_a}\n")
+    with Session(cities.engine) as s:
+        twin = Person(register_no=number, municipality_code=B, name="試験", birth_date=date(1940, 1, 1), sex="male",
+                      address="住所", district_id=cities.people[(B, "no")].district_id, consent="no")
+        s.add(twin)
+        s.commit()
+        twin_id = twin.id
+    report = _import(everyone, f"登録者番号,市区町村コード,避難先\n{A}-no,,{name_a}\n{number},,{name_a}\n")
     assert report["applied"] is False and [(e["line"], e["column"]) for e in report["errors"]] == [(3, "登録者番号")]
-    assert "not on your register" in report["errors"][0]["reason"]
+    assert "several municipalities" in report["errors"][0]["reason"]
     assert _plans(cities) == {}
-    done = _import(everyone, f"登録者番号,市区町村コード,避難先\n{A}-no,,{name_a}\n{number},市A,{name_a}\n")
-    assert done["applied"] is True and done["counts"]["created"] == 2, done
-    assert set(_plans(cities)) == {cities.people[(A, "no")].id, cities.people[(A, "yes")].id}
+    done = _import(everyone, f"登録者番号,市区町村コード,避難先\n{A}-no,,{name_a}\n{number},市A,{name_a}\n"
+                             f"{number},{B},{name_b}\n")
+    assert done["applied"] is True and done["counts"]["created"] == 3, done
+    assert _plans(cities) == {cities.people[(A, "no")].id: cities.shelter[A].id,
+                              cities.people[(A, "yes")].id: cities.shelter[A].id, twin_id: cities.shelter[B].id}
 
 
 def test_the_municipality_column_keeps_to_the_callers_registers(cities, client_for):

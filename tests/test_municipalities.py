@@ -259,13 +259,17 @@ def test_demo_with_two_cities(engine):
         assert [x.accepts_from for x in accepting if x.accepts_from] == [[MUNICIPALITY_CODE]]
         codes = set(s.exec(select(Person.municipality_code)).all())
         assert codes == {MUNICIPALITY_CODE, NEIGHBOUR_CODE}
+        # each city numbers its own register: むすび町's numbers are つなぎ市's too
+        shared = s.exec(select(Person.register_no).group_by(Person.register_no)
+                        .having(sa.func.count() > 1)).all()
+        assert len(shared) == 40
         assert len(set(s.exec(select(Shelter.common_id).where(Shelter.common_id.is_not(None))).all())) == \
             s.exec(select(sa.func.count()).select_from(Shelter).where(Shelter.common_id.is_not(None))).one()
 
 
 def test_an_office_imports_its_own_register_only(cities, client_for):
-    """A CSV with both cities' people, imported by city B's office: city A's rows are refused (their
-    register numbers are kept by another municipality), B's are valid."""
+    """A CSV with both cities' people, imported by city B's office: city A's rows are refused (not
+    one of the office's municipalities), B's are valid."""
     everything = client_for("admin", municipality_codes=[A, B]).get("/api/exports/people.csv")
     assert everything.status_code == 200 and f"{A}-yes" in everything.text
     staff_b = client_for("welfare_staff", municipality_codes=[B])

@@ -59,9 +59,10 @@ export async function person(id) { return (await opened()).get('people', id); }
 // A plan as the server has it, by its own id (what the QR code printed on a plan carries).
 export async function plan(id) { return (await opened()).get('plans', id); }
 
-// The person with this 登録者番号 (printed on the plan), if they are on this device.
-export async function personByRegisterNo(registerNo) {
-  return (await (await opened()).all('people')).find((p) => p.register_no === registerNo) || null;
+// The people with this 登録者番号 (printed on the plan) on this device: each municipality numbers
+// its own register, so a device holding two cities may hold two people with one number.
+export async function peopleByRegisterNo(registerNo) {
+  return (await (await opened()).all('people')).filter((p) => p.register_no === registerNo);
 }
 
 export async function shelters() {

@@ -42,7 +42,10 @@ async function positionGranted() {
   try { return navigator.permissions && (await navigator.permissions.query({ name: 'geolocation' })).state === 'granted'; } catch { return false; }
 }
 
-const keyOf = (p) => p.register_no || p.id;
+// The walk order's key (ties go to the lower key, as on the printed list). Two municipalities may
+// share a 登録者番号 (each numbers its own register), so the code follows it after a NUL: unique on
+// a device of two cities, and the order of distinct numbers is unchanged.
+const keyOf = (p) => (p.register_no ? `${p.register_no}\u0000${p.municipality_code || ''}` : p.id);
 const located = (p) => typeof p.lon === 'number' && typeof p.lat === 'number';
 
 // One district's people in the chosen order. Walking starts from the start the user chose (a

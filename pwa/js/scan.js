@@ -4,7 +4,8 @@
 // never asked of the server: a plan outside the user's scope, or not synced yet, is "not on
 // this device". Frames from the camera are decoded in a worker (qr-worker.js, with jsQR).
 // Typing the code, the plan's ID or the 登録者番号 is the way in when there is no camera, it is
-// refused, or the paper is damaged.
+// refused, or the paper is damaged. A 登録者番号 held by people of two municipalities on this
+// device (each city numbers its own register) opens neither: the QR code or the plan's ID does.
 import { field, fill, h } from './ui.js';
 import { t } from './i18n.js';
 import * as data from './data.js';
@@ -57,8 +58,10 @@ export async function resolve(text, { typed = false } = {}) {
     const person = (await personOfPlan(id)) || (await data.person(id));
     return person ? { personId: person.id } : { message: 'scan.not_here_plan' };
   }
-  const person = raw ? await data.personByRegisterNo(raw) : null;
-  return person ? { personId: person.id } : { message: 'scan.not_ours_typed' };
+  const people = raw ? await data.peopleByRegisterNo(raw) : [];
+  // two cities' people with one number: never open one of them at a guess
+  if (people.length > 1) return { message: 'scan.shared_number' };
+  return people.length ? { personId: people[0].id } : { message: 'scan.not_ours_typed' };
 }
 
 export async function render(view) {

@@ -27,7 +27,7 @@ from ..domain.share_records import OUTSIDE, holdings_report, parse_recipient, vi
 from ..errors import ApiError
 from ..models import District, Person, ShareHandover
 from ..models.vocab import ConsentAnswer, ConsentMethod, Ordinance, Recipient
-from ..printing.consent_letters import MAX_LETTERS, find_by_code, letters_for, letters_pdf, select_people
+from ..printing.consent_letters import MAX_LETTERS, SharedNumber, find_by_code, letters_for, letters_pdf, select_people
 from ..printing.engine import EngineUnavailable
 from ..records.access import access_for
 from ..records.audit import audit_operation
@@ -216,9 +216,15 @@ async def reply_save(request: Request) -> Response:
     def run(session: Session):
         errors: dict[str, str] = {}
         # a 登録者番号 or slip of another municipality is "not found", like one that does not exist
-        person = find_by_code(session, values["code"], access_for(request.state.principal, "people", "list").clauses())
-        if person is None:
-            errors["code"] = "この番号・コードの方は見つかりません (no person with this number or code)"
+        try:
+            person = find_by_code(session, values["code"], access_for(request.state.principal, "people", "list").clauses())
+        except SharedNumber:
+            person = None
+            errors["code"] = ("この登録者番号の方が複数の市区町村にいます。伝票のQRコードか「番号-確認コード」を入力してください "
+                              "(several municipalities hold this register number: use the slip's QR code or number-check code)")
+        else:
+            if person is None:
+                errors["code"] = "この番号・コードの方は見つかりません (no person with this number or code)"
         day = _parse_day(values["answered_on"])
         if day is None:
             errors["answered_on"] = "日付を YYYY-MM-DD で入力してください (a date)"

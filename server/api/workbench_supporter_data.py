@@ -201,6 +201,14 @@ def resolve_merge(form: Any) -> dict[str, str]:
     return values
 
 
+def _district_municipality(session: Session, district_id: str) -> Optional[str]:
+    try:
+        district = session.get(District, uuid.UUID(district_id)) if district_id else None
+    except ValueError:
+        return None
+    return district.municipality_code if district else None
+
+
 def form_to_data(session: Session, values: dict[str, str], errors: list, access: Optional[Access] = None) -> dict[str, Any]:
     data: dict[str, Any] = {k: values[k] for k in ("kind", "name", "name_kana", "organisation", "phone", "phone_alt",
                                                    "address", "availability", "notes")}
@@ -215,10 +223,20 @@ def form_to_data(session: Session, values: dict[str, str], errors: list, access:
     if values["person_register_no"]:
         # the caller's register only (several municipalities: another city's number is unknown here)
         own = access_for(access.principal, "people", "list").clauses() if access and access.principal else []
-        person = session.exec(select(Person.id).where(Person.register_no == values["person_register_no"], *own)).first()
-        if person is None:
+        # each city numbers its own register: the number of the entry's city (chosen, or its 町丁目's)
+        code = values.get("municipality_code") or _district_municipality(session, values["district_id"])
+        if code:
+            own = [*own, Person.municipality_code == code]
+        found = session.exec(select(Person.id).where(Person.register_no == values["person_register_no"], *own)
+                             .limit(2)).all()
+        person = found[0] if len(found) == 1 else None
+        if not found:
             errors.append({"field": "person_register_no",
                            "message": "この登録者番号の方は名簿にいません (no one on the register has this number)"})
+        elif len(found) > 1:
+            errors.append({"field": "person_register_no",
+                           "message": "この登録者番号の方が複数の市区町村にいます。市区町村を選んでください "
+                                      "(several municipalities hold this register number: choose the municipality)"})
         data["person_id"] = person
     return data
 

@@ -2,9 +2,11 @@
 
 Several municipalities in one installation (a prefecture, a 広域連合, a vendor on the government
 cloud): the neighbour is built by the same generator from a seed of its own, then given its own
-code, name, register numbers and 共通ID, and moved east so that it borders つなぎ市. Its DWAT is
+code, name and 共通ID, and moved east so that it borders つなぎ市. Its DWAT is
 the prefecture's (つなぎ市's teams), so it brings none of its own. One of its welfare shelters
-accepts people of つなぎ市 (広域避難, Shelter.accepts_from): the cross-border allowance.
+accepts people of つなぎ市 (広域避難, Shelter.accepts_from): the cross-border allowance. It numbers
+its own register from 000001 as つなぎ市 does, so the two cities share 登録者番号 (unique per
+municipality, migration 0018), as real neighbours do.
 """
 
 from __future__ import annotations
@@ -53,7 +55,6 @@ def build_neighbour(seed: int, people: int, now: date | None = None) -> DemoCity
             s.lon += dx
     for p in city.people:
         p.municipality_code = NEIGHBOUR_CODE
-        p.register_no = f"M{p.register_no}"
         p.address = p.address.replace("つなぎ市", NEIGHBOUR_NAME)
         if p.lon is not None:
             p.lon += dx

@@ -104,7 +104,7 @@ def iter_people_csv(engine: Engine, municipality_codes=None, where=None) -> Iter
                 header += [contact_header(n, part) for n in range(1, groups + 1) for part in CONTACT_PARTS]
 
         def rows() -> Iterator[list[str]]:
-            statement = sa.select(t).where(*_of(t, municipality_codes)).order_by(t.c.register_no)
+            statement = sa.select(t).where(*_of(t, municipality_codes)).order_by(t.c.register_no, t.c.municipality_code)
             if where is not None:
                 statement = statement.where(where)
             for person in _stream(conn, statement):

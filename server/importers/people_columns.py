@@ -28,7 +28,7 @@ _LANGUAGE_BY_TEXT = {**{code: code for code in LANGUAGE_LABELS},
                      "韓国・朝鮮語": "ko", "フィリピノ語": "tl", "ビルマ語": "my"}
 
 PEOPLE_COLUMNS: tuple[Column, ...] = (
-    Column("register_no", "登録者番号", True, ("登録番号",), "any code, unique; the key for re-imports"),
+    Column("register_no", "登録者番号", True, ("登録番号",), "any code, unique per municipality; the key for re-imports"),
     Column("municipality_code", "市区町村コード", True, ("全国地方公共団体コード", "団体コード"),
            "5 or 6 digits (13214 / 132144); may come from --municipality-code"),
     Column("name", "氏名", True, ("名前",)),

@@ -7,6 +7,9 @@ whole-file error found late (a broken quote at line 40,000) leaves the database 
 
 Re-import rules:
 - a person is matched by 登録者番号 and updated in place (``version`` + 1, ``updated_at``);
+  with several municipalities in the installation the number is looked up in the row's
+  municipality (its 市区町村コード, else the default: the importing office's only municipality),
+  since each municipality numbers its own 名簿 and two may hold the same number;
   a row identical to what is stored is counted as unchanged and not written;
 - a column absent from the file leaves that field as it is; a blank cell in a present
   column clears the field (or sets its default: 世帯構成 その他, 同意 未確認, 使用言語 日本語);
@@ -27,7 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..domain.textnorm import normalize_code
 from ..db import readonly
-from ..models import District, Person
+from ..models import District, Municipality, Person
 from ..models.base import keep_stored, utcnow
 from ..models.geo import normalize_municipality_code
 from ..models.people import PersonCreate, PersonFields, with_kana_key
@@ -125,9 +128,10 @@ class _PeopleImport:
         self.convert = RowConverter(found)
         self.default_code = default_code
         self.apply = apply
-        self.first_line: dict[str, int] = {}
+        self.first_line: dict[tuple[str, str], int] = {}
         self.districts: dict[tuple[str, str], uuid.UUID] = {}
         self.stored: set[str] = set()
+        self.several = False  # several municipalities installed: register numbers are per municipality
         self.table = Person.__table__
         self.allowed: set[str] | None = None  # the importing office's municipalities (None: all)
 
@@ -137,6 +141,14 @@ class _PeopleImport:
         rows = conn.execute(sa.select(t.c.municipality_code, t.c.code, t.c.id).where(t.c.kind == DistrictKind.chome.value))
         self.districts = {(code6, code): id_ for code6, code, id_ in rows}
         self.stored = set(conn.execute(sa.select(self.table.c.register_no)).scalars())
+        m = Municipality.__table__
+        self.several = conn.execute(sa.select(sa.func.count()).select_from(m)).scalar_one() > 1
+
+    def _row_code(self, values: dict[str, Any]) -> str | None:
+        """The municipality a row names (its 市区町村コード, else the default), None when unknown."""
+        if values.get("municipality_code"):
+            return self._code6(values["municipality_code"])
+        return self.default_code
 
     # -- one chunk -------------------------------------------------------------------------
     def process(self, conn: Connection, chunk: list[tuple[int, list[str]]]) -> None:
@@ -148,7 +160,9 @@ class _PeopleImport:
                 errors.append((ROW, "見出しより多くの列に値があります (more cells than header columns)"))
             register_no = values.get("register_no", "")
             if register_no:
-                first = self.first_line.setdefault(register_no, line)
+                # one municipality: the number alone is the key, as it always was
+                key = ((self._row_code(values) or "") if self.several else "", register_no)
+                first = self.first_line.setdefault(key, line)
                 if first != line:
                     self._fail(line, [(self.found.name("register_no"),
                                        f"登録者番号 {register_no} は{first}行目と重複しています "
@@ -156,14 +170,14 @@ class _PeopleImport:
                     continue
             prepared.append((line, values, errors))
 
-        existing = self._existing(conn, [v["register_no"] for _, v, _ in prepared if v.get("register_no") in self.stored])
+        existing = self._existing(conn, list({v["register_no"] for _, v, _ in prepared if v.get("register_no") in self.stored}))
         now = utcnow()
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
         changed_columns: set[str] = set()
         pairs: list[tuple] = []  # (id, before, after) of updated people, for the 要見直し flags
         for line, values, errors in prepared:
-            old = existing.get(values.get("register_no", ""))
+            old = self._stored_person(existing.get(values.get("register_no", ""), []), values, errors)
             row = self._validate(line, values, errors, old)
             if row is None:
                 continue
@@ -191,14 +205,32 @@ class _PeopleImport:
         for column, reason in errors:
             self.report.error(line, column, reason)
 
-    def _existing(self, conn: Connection, register_nos: list[str]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
+    def _stored_person(self, candidates: list[dict[str, Any]], values: dict[str, Any],
+                       errors: list[tuple[str, str]]) -> dict[str, Any] | None:
+        """The stored person a row updates, among those holding its register number (None: a new one)."""
+        if not candidates:
+            return None
+        code = self._row_code(values)
+        if code is not None:
+            same = [c for c in candidates if c["municipality_code"] == code]
+            if same or self.several:
+                return same[0] if same else None  # several cities: another city's number is not this person
+        if len(candidates) == 1:
+            return candidates[0]
+        errors.append((self._header("municipality_code"),
+                       f"登録者番号 {values['register_no']} は複数の市区町村の名簿にあります。市区町村コードを入れてください "
+                       "(the register number is held by several municipalities: give the municipality code)"))
+        return None
+
+    def _existing(self, conn: Connection, register_nos: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The stored people holding each register number (several municipalities may share one)."""
+        found: dict[str, list[dict[str, Any]]] = {}
         t = self.table
         with _planned_per_query(conn):
             for start in range(0, len(register_nos), LOOKUP_CHUNK):
                 part = register_nos[start:start + LOOKUP_CHUNK]
                 for row in conn.execute(sa.select(t).where(t.c.register_no.in_(part))).mappings():
-                    found[row["register_no"]] = dict(row)
+                    found.setdefault(row["register_no"], []).append(dict(row))
         return found
 
     def _validate(self, line: int, values: dict[str, Any], errors: list[tuple[str, str]],

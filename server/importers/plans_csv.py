@@ -372,10 +372,13 @@ def parse_plans_csv(data: bytes, people: Mapping[str, Hashable], shelters: Shelt
 
 # ---- export ------------------------------------------------------------------------------
 
-def export_header(supporters: int = EXPORT_SUPPORTERS) -> list[str]:
+def export_header(supporters: int = EXPORT_SUPPORTERS, municipal: bool = False) -> list[str]:
+    """`municipal` (several municipalities installed): a 市区町村コード column after the 登録者番号,
+    since two cities may hold the same number (a single city's layout is unchanged)."""
     sup = [supporter_header(n, part) for n in range(1, supporters + 1) for part in SUPPORTER_PARTS]
     cols = {c.key: c.ja for c in PLAN_COLUMNS}
-    return [cols["register_no"], cols["name"], *sup, cols["destination"], cols["alternate"], cols["destination_key"],
+    code = [cols["municipality_code"]] if municipal else []
+    return [cols["register_no"], *code, cols["name"], *sup, cols["destination"], cols["alternate"], cols["destination_key"],
             cols["alternate_key"], cols["route_note"],
             cols["timing_note"], *CARE_LABELS.values(), cols["carer_accompanies"], cols["consent"],
             cols["consent_date"], cols["author"], cols["review_due"], cols["status"]]
@@ -386,27 +389,31 @@ def _date(value: Optional[date]) -> str:
 
 
 def export_row(register_no: str, name: str, plan: Plan, shelters: ShelterIndex,
-               supporters: int = EXPORT_SUPPORTERS) -> list[str]:
+               supporters: int = EXPORT_SUPPORTERS, municipality_code: Optional[str] = None) -> list[str]:
+    """One person's row; `municipality_code` given: the 市区町村コード column of export_header(municipal=True)."""
     sup = []
     for n in range(supporters):
         s = plan.supporters[n] if n < len(plan.supporters) else PlanSupporter("")
         sup += [s.name, s.relation, s.phone, s.address]
-    return [register_no, name, *sup, shelters.label(plan.destination_id), shelters.label(plan.alternate_id),
+    code = [] if municipality_code is None else [municipality_code]
+    return [register_no, *code, name, *sup, shelters.label(plan.destination_id), shelters.label(plan.alternate_id),
             shelters.key(plan.destination_id), shelters.key(plan.alternate_id), plan.route_note, plan.timing_note, *(v for _, v in plan.care.items()),
             CARER_YES if plan.carer_accompanies else CARER_NO, "有" if plan.consent else "無",
             _date(plan.consent_date), plan.author, _date(plan.review_due), PlanStatus(plan.status).ja]
 
 
-def iter_plans_csv_bytes(rows: Iterable[tuple[str, str, Plan]], shelters: ShelterIndex,
-                         chunk_rows: int = 2000) -> Iterator[bytes]:
+def iter_plans_csv_bytes(rows: Iterable[tuple], shelters: ShelterIndex,
+                         chunk_rows: int = 2000, municipal: bool = False) -> Iterator[bytes]:
     """The export, in the importer's layout: UTF-8 with BOM, CRLF, formula cells escaped with
-    the project's `escape_cell` (csvsource removes it again), streamed in chunks."""
+    the project's `escape_cell` (csvsource removes it again), streamed in chunks. Rows are
+    (登録者番号, 氏名, plan); with `municipal`, (登録者番号, 氏名, plan, 市区町村コード)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
-    writer.writerow(export_header())
-    for count, (register_no, name, plan) in enumerate(rows, start=1):
-        writer.writerow([escape_cell(c) for c in export_row(register_no, name, plan, shelters)])
+    writer.writerow(export_header(municipal=municipal))
+    for count, (register_no, name, plan, *code) in enumerate(rows, start=1):
+        cells = export_row(register_no, name, plan, shelters, municipality_code=code[0] if municipal else None)
+        writer.writerow([escape_cell(c) for c in cells])
         if count % chunk_rows == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -414,8 +421,8 @@ def iter_plans_csv_bytes(rows: Iterable[tuple[str, str, Plan]], shelters: Shelte
     yield buffer.getvalue().encode("utf-8")
 
 
-def export_plans_csv(rows: Iterable[tuple[str, str, Plan]], shelters: ShelterIndex) -> bytes:
-    return b"".join(iter_plans_csv_bytes(rows, shelters))
+def export_plans_csv(rows: Iterable[tuple], shelters: ShelterIndex, municipal: bool = False) -> bytes:
+    return b"".join(iter_plans_csv_bytes(rows, shelters, municipal=municipal))
 
 
 __all__ = ["PLAN_COLUMNS", "RegisterIndex", "ShelterIndex", "ParsedPlan", "iter_plans_csv", "parse_plans_csv", "export_header",

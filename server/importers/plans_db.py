@@ -287,16 +287,20 @@ def _same(new: Any, old: Any) -> bool:
 
 # ---- export ------------------------------------------------------------------------------
 
-def plan_rows(conn: Connection, municipality_codes=None) -> Iterator[tuple[str, str, Plan]]:
+def plan_rows(conn: Connection, municipality_codes=None, with_code: bool = False) -> Iterator[tuple]:
     """Every person on the register (of these municipalities; None: all) with their plan (an
-    empty one without), by 登録者番号."""
+    empty one without), by 登録者番号: (登録者番号, 氏名, plan), and the 市区町村コード last `with_code`."""
     person, plan = Person.__table__, EvacuationPlan.__table__
-    query = (sa.select(person.c.register_no, person.c.name, person.c.id.label("pid"), *plan.c)
-             .select_from(person.outerjoin(plan, plan.c.person_id == person.c.id)).order_by(person.c.register_no))
+    query = (sa.select(person.c.register_no, person.c.name, person.c.id.label("pid"),
+                       person.c.municipality_code.label("person_municipality"), *plan.c)
+             .select_from(person.outerjoin(plan, plan.c.person_id == person.c.id))
+             .order_by(person.c.register_no, person.c.municipality_code))
     if municipality_codes is not None:
         query = query.where(person.c.municipality_code.in_(sorted(municipality_codes)))
     for row in conn.execution_options(yield_per=2000).execute(query):
-        yield row.register_no, row.name, (Plan(None, row.pid) if row.id is None else plan_from_row(row))
+        found = Plan(None, row.pid) if row.id is None else plan_from_row(row)
+        yield (row.register_no, row.name, found, row.person_municipality) if with_code else \
+            (row.register_no, row.name, found)
 
 
 def shelter_index(conn: Connection) -> ShelterIndex:
@@ -308,7 +312,12 @@ def iter_plans_export(engine: Engine, municipality_codes=None) -> Iterator[bytes
     """The plan CSV of the whole register (of these municipalities), streamed (UTF-8 with BOM,
     CRLF, formula cells escaped)."""
     with readonly(engine).connect() as conn:
-        yield from iter_plans_csv_bytes(plan_rows(conn, municipality_codes), shelter_index(conn))
+        # several municipalities installed: each row says whose 登録者番号 (two cities may share
+        # one), so an all-cities export re-imports unambiguously; one city: the layout as before
+        m = Municipality.__table__
+        municipal = conn.execute(sa.select(sa.func.count()).select_from(m)).scalar_one() > 1
+        yield from iter_plans_csv_bytes(plan_rows(conn, municipality_codes, with_code=municipal), shelter_index(conn),
+                                        municipal=municipal)
 
 
 def export_plans(engine: Engine, municipality_codes=None) -> bytes:

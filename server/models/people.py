@@ -101,8 +101,12 @@ KANA_KEY_TYPE = sa.String(200).with_variant(sa.String(200, collation="C"), "post
 
 
 class Person(PersonFields, RecordMeta, table=True):
-    __table_args__ = (sa.Index("ix_person_district_register", "district_id", "register_no"),)
-    register_no: str = Field(max_length=32, unique=True, index=True)
+    # 登録者番号 are numbered by each municipality's own 名簿: unique per municipality, not per
+    # installation (two cities in one installation hold the same numbers). The plain index serves
+    # lookups by number alone (search, filters).
+    __table_args__ = (sa.Index("ix_person_district_register", "district_id", "register_no"),
+                      sa.Index("ix_person_municipality_register", "municipality_code", "register_no", unique=True))
+    register_no: str = Field(max_length=32, index=True)
     # kana_key(name_kana): the register search's ふりがな prefix key. Derived, never sent or shown;
     # every write path sets it (records layer, importers, the demo loader; see with_kana_key).
     kana_key: str = Field(default="", sa_column=sa.Column(KANA_KEY_TYPE, nullable=False, server_default="",

@@ -25,7 +25,8 @@ def add_print_parser(subparsers) -> None:
     sub = parser.add_subparsers(dest="print_kind", metavar="KIND", required=True)
 
     plan = sub.add_parser("plan", help="one plan", description="Print one plan, by plan id or 登録者番号.")
-    plan.add_argument("plan", metavar="PLAN_ID", help="plan id (UUID) or the person's 登録者番号")
+    plan.add_argument("plan", metavar="PLAN_ID", help="plan id (UUID) or the person's 登録者番号 "
+                      "(市区町村コード:登録者番号 when several municipalities hold the number)")
     plan.add_argument("--lang", choices=["ja", "en", "ja-easy"],
                       help="language (default: the person's preferred language)")
     plan.set_defaults(func=cmd_plan)

@@ -91,15 +91,40 @@ def letters_pdf(letters: list[ConsentLetter]) -> bytes:
     return html_to_pdf(render_letters_html(letters)).pdf
 
 
+class SharedNumber(ValueError):
+    """A 登録者番号 alone names people of several municipalities in the caller's scope (each city
+    numbers its own register): the slip's QR or its check part says which."""
+
+
 def find_by_code(session: Session, code: str, clauses: Optional[list] = None) -> Optional[Person]:
     """The person a slip names: its QR payload, `登録者番号-XXXX` (the check must match) or the
     登録者番号 alone. None when nobody matches (or the check part does not). `clauses` keep to the
     caller's register: another municipality's person is not found (their 登録者番号 may even be
-    the same as one of ours)."""
+    the same as one of ours). SharedNumber when the number alone is held in several of the
+    caller's municipalities: never guess whose slip it is."""
     own = list(clauses or [])
     text = " ".join((code or "").split()).strip()
     if not text:
         return None
+    if text.upper().startswith("TSUNAGU:"):
+        try:
+            kind, person_id = parse_payload(text)
+        except ValueError:
+            return None
+        if kind not in (CONSENT_KIND, "person"):
+            return None
+        return session.exec(select(Person).where(Person.id == person_id, *own)).first()
+    people = session.exec(select(Person).where(Person.register_no == text, *own).limit(2)).all()
+    if len(people) > 1:
+        raise SharedNumber(text)
+    if people:
+        return people[0]
+    number, _, check = text.rpartition("-")
+    if number and len(check) == 4:
+        for person in session.exec(select(Person).where(Person.register_no == number, *own)).all():
+            if person.id.hex[:4].upper() == check.upper():
+                return person
+    return None
     if text.upper().startswith("TSUNAGU:"):
         try:
             kind, person_id = parse_payload(text)

@@ -125,7 +125,7 @@ def find_plans(session: Session, scope: Scope, query: str, client: str = "") -> 
         .join(Person, Person.id == EvacuationPlan.person_id)
         .join(District, District.id == Person.district_id, isouter=True)
         .where(*scope.plans.clauses(), sa.or_(*matches))
-        .order_by(Person.register_no).limit(SEARCH_LIMIT + 1)).all()
+        .order_by(Person.register_no, Person.municipality_code).limit(SEARCH_LIMIT + 1)).all()
     found = [Found(str(r[0]), r[1], r[2], r[3] or "", r[4] or "", r[5] or "ja") for r in rows[:SEARCH_LIMIT]]
     if found:
         record(session, "list", principal=scope.principal, resource="plans", record_ids=[f.plan_id for f in found],

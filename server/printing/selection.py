@@ -74,17 +74,24 @@ def one_plan(session: Session, plan_id: uuid.UUID, scope: Scope) -> EvacuationPl
 
 
 def plan_by_key(session: Session, key: str, scope: Scope) -> EvacuationPlan:
-    """A plan by its id, or by the 登録者番号 of its person (for the CLI)."""
+    """A plan by its id, or by the 登録者番号 of its person (for the CLI), `市区町村コード:登録者番号`
+    when several municipalities hold the number (each city numbers its own register)."""
     try:
         return one_plan(session, uuid.UUID(key), scope)
     except ValueError:
         pass
-    person_id = session.exec(select(Person.id).where(Person.register_no == key)).first()
-    plan = None if person_id is None else session.exec(
-        select(EvacuationPlan).where(EvacuationPlan.person_id == person_id, *scope.plans.clauses())).first()
-    if plan is None:
+    where = [Person.register_no == key]
+    code, colon, number = key.partition(":")
+    if colon and re.fullmatch(r"\d{6}", code.strip()):
+        where = [Person.municipality_code == code.strip(), Person.register_no == number.strip()]
+    plans = session.exec(select(EvacuationPlan).join(Person, Person.id == EvacuationPlan.person_id)
+                         .where(*where, *scope.plans.clauses()).limit(2)).all()
+    if not plans:
         raise not_found("evacuation plan")
-    return plan
+    if len(plans) > 1:
+        raise ApiError(409, f"登録者番号 {key} は複数の市区町村にあります。「市区町村コード:{key}」か計画のIDで指定してください "
+                            f"(several municipalities hold register number {key}: give CODE:{key} or the plan id)")
+    return plans[0]
 
 
 def resolve_district(session: Session, key: str | uuid.UUID, scope: Scope) -> District:

@@ -57,15 +57,18 @@ def check_references_and_uniques(resource: Resource, session: Session, values: d
             clash = session.exec(select(resource.table.id).where(column == value)).first()
             if clash is not None and clash != own_id:
                 errors.append({"field": column.name, "message": f"{value!s} is already used by another record"})
-    for constraint in table.constraints:
-        if isinstance(constraint, sa.UniqueConstraint) and len(constraint.columns) > 1:
-            cols = list(constraint.columns)
+    # Multi-column uniques, as constraints or as unique indexes (person: 登録者番号 per municipality).
+    groups = [list(c.columns) for c in table.constraints if isinstance(c, sa.UniqueConstraint)]
+    groups += [list(i.columns) for i in table.indexes if i.unique]
+    for cols in groups:
+        if len(cols) > 1:
             if all(values.get(c.name) is not None for c in cols):
                 query = select(resource.table.id).where(*[c == values[c.name] for c in cols])
                 clash = session.exec(query).first()
                 if clash is not None and clash != own_id:
                     errors.append({"field": cols[-1].name,
-                                   "message": "this combination of " + ", ".join(c.name for c in cols) + " is already used"})
+                                   "message": f"{values[cols[-1].name]!s} is already used by another record with the same "
+                                              + ", ".join(c.name for c in cols[:-1])})
     if errors:
         raise ApiError(422, "validation failed", errors)
 

@@ -139,6 +139,36 @@ def test_typed_code_opens_the_person_and_says_what_is_missing(live_server, brows
     context.close()
 
 
+def test_a_typed_number_held_in_two_cities_on_the_device_opens_neither(live_server, browser):
+    """Each municipality numbers its own register: a device whose scope spans two cities may hold
+    two people with one 登録者番号. Typing it opens neither (never the wrong one); the QR code or
+    the plan's ID does. (City B's person is put on the device as a sync of two cities would.)"""
+    user = supporter_for_one_area(live_server)
+    context, page = new_device(browser, live_server)
+    sign_in(page, user.username)
+    plan_id, person_id = sorted(plans_here(page).items())[0]
+    with live_server.session() as session:
+        register_no = session.get(Person, uuid.UUID(person_id)).register_no
+    twin = page.evaluate("""async (id) => {
+      const { db } = await import('/app/js/sync.js');
+      const person = await db.get('people', id);
+      const twin = { ...person, id: crypto.randomUUID(), municipality_code: '132985', name: '双子' };
+      await db.put('people', twin);
+      return twin.id;
+    }""", person_id)
+    open_scan(page)
+    page.wait_for_selector("#scan-camera-state[data-state=failed]")
+    type_code(page, register_no)
+    expect_message(page, "この登録者番号の方が複数の市区町村にいます")
+    type_code(page, payload("plan", plan_id))  # the plan's QR code still opens its person
+    expect_person(page, person_id)
+    open_scan(page)
+    type_code(page, payload("person", twin))
+    expect_person(page, twin)
+    assert not page.errors
+    context.close()
+
+
 # ---------------------------------------------------------------- the camera
 
 def write_y4m(path: Path, text: str, frames: int = 5) -> Path:

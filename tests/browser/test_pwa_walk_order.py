@@ -155,3 +155,32 @@ def test_nearest_first_when_the_device_knows_where_it_is(live_server, browser):
     assert not run_axe(page)
     assert not page.errors
     context.close()
+
+
+def test_two_cities_people_with_one_register_number_are_both_listed(live_server, browser):
+    """Each municipality numbers its own register: a device of two cities may hold two people
+    without a 町丁目 (one group) with one 登録者番号; the walk order keys them apart, so neither
+    row is lost. (City B's person is put on the device as a sync of two cities would.)"""
+    user = supporter_for_one_area(live_server)
+    context, page = new_device(browser, live_server)
+    sign_in(page, user.username)
+    page.wait_for_selector("html[data-ready=true]")
+    sections(page)
+    ids = page.evaluate("""async () => {
+      const { db } = await import('/app/js/sync.js');
+      const [person] = await db.all('people');
+      const out = [];
+      for (const code of ['132144', '132985']) {
+        const twin = { ...person, id: crypto.randomUUID(), municipality_code: code, district_id: null,
+                       register_no: 'TWIN-1', name: `双子${code}`, lon: person.lon, lat: person.lat };
+        await db.put('people', twin);
+        out.push(twin.id);
+      }
+      return out;
+    }""")
+    page.reload()
+    page.wait_for_selector("html[data-ready=true]")
+    listed = dict(sections(page))
+    assert sorted(listed.get("none", [])) == sorted(ids)
+    assert not page.errors
+    context.close()
