@@ -274,3 +274,34 @@ def test_the_supporter_form_links_the_person_of_the_entrys_city(cities, client_f
         linked = {x.name: x.person_id for x in s.exec(select(SupporterRecord)).all()}
     a = cities.people[(A, "yes")].id
     assert linked == {"Bの人": twin.id, "Aの人": a, "町のAの人": a}
+
+
+def test_a_district_code_two_cities_use_is_resolved_within_the_callers_cities(cities):
+    """Each city codes its own 町丁目 (both test cities have C1): a print by district code takes the
+    caller's city's, asks which when the caller holds both, and never resolves another city's."""
+    import uuid as _uuid
+
+    from server.auth.principal import Principal
+    from server.errors import ApiError
+    from server.models import District
+    from server.models.auth import Mode, Role
+    from server.printing.selection import Scope, resolve_district
+    from server.records.access import Access
+
+    def scope(codes):
+        who = Principal(user_id=_uuid.uuid4(), username="x", role=Role.welfare_staff, mode=Mode.normal,
+                        municipality_codes=codes)
+        return Scope(Access(principal=who), Access(principal=who))
+
+    with Session(cities.engine) as s:
+        c1 = {d.municipality_code: d.id for d in s.exec(select(District).where(District.code == "C1")).all()}
+        assert resolve_district(s, "C1", scope(frozenset({B}))).id == c1[B]
+        assert resolve_district(s, "C1", scope(frozenset({A}))).id == c1[A]
+        with pytest.raises(ApiError) as which:
+            resolve_district(s, "C1", scope(frozenset({A, B})))
+        assert which.value.status == 409
+        assert resolve_district(s, f"{B}:C1", scope(frozenset({A, B}))).id == c1[B]
+        for key in (f"{B}:C1", str(c1[B])):  # another city's district, by code or by id: unknown
+            with pytest.raises(ApiError) as unknown:
+                resolve_district(s, key, scope(frozenset({A})))
+            assert unknown.value.status == 404

@@ -95,15 +95,28 @@ def plan_by_key(session: Session, key: str, scope: Scope) -> EvacuationPlan:
 
 
 def resolve_district(session: Session, key: str | uuid.UUID, scope: Scope) -> District:
-    """A district by id or code; 404 when unknown or outside a district supporter's districts."""
+    """A district by id or code (`市区町村コード:code` when two of the caller's municipalities use the
+    same code); 404 when unknown, in a municipality not the caller's, or outside a district
+    supporter's districts."""
+    principal = scope.principal
+    codes = principal.municipality_codes if principal is not None else None
     district = None
     try:
         district = session.get(District, uuid.UUID(str(key)))
     except ValueError:
-        pass
-    if district is None:
-        district = session.exec(select(District).where(District.code == str(key)).order_by(District.code)).first()
-    if district is None or not names_district(scope.principal, district.id):
+        city, colon, code = str(key).partition(":")
+        where = [District.code == str(key)]
+        if colon and re.fullmatch(r"\d{6}", city.strip()):
+            where = [District.municipality_code == city.strip(), District.code == code.strip()]
+        if codes is not None:
+            where.append(District.municipality_code.in_(codes))
+        found = session.exec(select(District).where(*where).limit(2)).all()
+        if len(found) > 1:
+            raise ApiError(409, f"区域コード {key} は複数の市区町村にあります。「市区町村コード:{key}」か区域のIDで指定してください "
+                                f"(several municipalities use district code {key}: give CODE:{key} or the district id)")
+        district = found[0] if found else None
+    if (district is None or not names_district(principal, district.id)
+            or (codes is not None and district.municipality_code not in codes)):
         raise not_found("district")
     return district
 
