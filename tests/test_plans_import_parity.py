@@ -163,3 +163,25 @@ def test_many_ids_are_audited_in_parts_that_each_carry_the_counts(engine):
         record_in_parts(s, "import", resource="plans", record_ids=[], detail="nothing", part_size=3)
         s.commit()
         assert s.exec(select(AuditEntry).where(AuditEntry.detail == "nothing")).one().record_ids == []
+
+
+def test_the_workbench_screen_and_the_cli_audit_the_plans_they_write(client, engine, tmp_path, monkeypatch):
+    import hashlib
+
+    from server.cli import main
+
+    factories.create(client, "people", factories.person(register_no="A-001"))
+    factories.create(client, "people", factories.person(register_no="A-002"))
+    data = "登録者番号,支援者1氏名,支援者1電話\nA-001,近所 一郎,090-1111-0000\n".encode()
+    applied = client.post("/workbench/plans/import", data={"apply": "true", "digest": hashlib.sha256(data).hexdigest()},
+                          files={"file": ("plans.csv", data, "text/csv")})
+    assert applied.status_code == 200 and 'data-applied="true"' in applied.text
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    path = tmp_path / "plans.csv"
+    path.write_bytes("登録者番号,支援者1氏名,支援者1電話\nA-002,近所 二郎,090-2222-0000\n".encode())
+    assert main(["import", "plans", str(path), "--apply"]) == 0
+    with Session(engine) as s:
+        entries = s.exec(select(AuditEntry).where(AuditEntry.action == "import", AuditEntry.resource == "plans")
+                         .order_by(AuditEntry.id)).all()
+    assert [(a.detail.startswith("workbench"), a.client == "cli") for a in entries] == [(True, False), (False, True)]
+    assert [a.record_ids for a in entries] == [[str(plan_of(engine, "A-001").id)], [str(plan_of(engine, "A-002").id)]]
