@@ -106,13 +106,15 @@ def test_an_import_putting_a_supporter_over_the_threshold_flags_their_done_plans
     report = post(client, f"{HEADER}\nN-001,{row}\n")  # one more than the threshold
     assert report["errors"] == [] and report["counts"]["created"] == 1
     assert {client.get(f"/api/plans/{p['id']}").json()["status"] for p in done} == {"needs_review"}
-    assert plan_of(engine, "N-001").status == "drafting"  # the file sets its own plans' status
+    new = plan_of(engine, "N-001")
+    assert new.status == "drafting"  # a draft keeps its status; its reason is listed
     with Session(engine) as s:
         reasons = s.exec(select(PlanReviewReason).where(PlanReviewReason.code == "supporter_overloaded")).all()
-        assert {str(r.plan_id) for r in reasons} == {p["id"] for p in done}
+        assert {str(r.plan_id) for r in reasons} == {p["id"] for p in done} | {str(new.id)}
         flagged = s.exec(select(AuditEntry).where(AuditEntry.action == "review_flag")).all()
         assert {i for a in flagged for i in a.record_ids} == {p["id"] for p in done}
     # already over the threshold: another plan does not cross it again, nothing more is flagged
+    # (as on the API: the review list still shows the load, supporter_review_reasons)
     before = {p["id"]: client.get(f"/api/plans/{p['id']}").json()["version"] for p in done}
     post(client, f"{HEADER}\nN-002,{row}\n")
     assert {p["id"]: client.get(f"/api/plans/{p['id']}").json()["version"] for p in done} == before
@@ -185,3 +187,21 @@ def test_the_workbench_screen_and_the_cli_audit_the_plans_they_write(client, eng
                          .order_by(AuditEntry.id)).all()
     assert [(a.detail.startswith("workbench"), a.client == "cli") for a in entries] == [(True, False), (False, True)]
     assert [a.record_ids for a in entries] == [[str(plan_of(engine, "A-001").id)], [str(plan_of(engine, "A-002").id)]]
+
+
+def test_a_file_that_alone_overloads_a_supporter_flags_its_own_done_plans(client, engine):
+    supporter = entry(client)
+    for n in range(OVERLOAD_THRESHOLD + 1):
+        factories.create(client, "people", factories.person(register_no=f"N-{n:03d}"))
+    header = "登録者番号,支援者1氏名,支援者1電話,支援者1台帳ID,同意,同意日,避難のタイミング,状態"
+    rows = [f"N-{n:03d},近所 良子,042-325-0011,{supporter['id']},有,2025-04-01,早めに,作成済"
+            for n in range(OVERLOAD_THRESHOLD + 1)]
+    # 作成済 needs a destination: a shelter that accepts everyone
+    shelter = factories.create(client, "shelters", factories.shelter(name="第一小学校", kind="designated",
+                                                                      target_groups=["general"]))
+    text = header.replace(",状態", ",避難先,状態") + "\n" + "\n".join(r.replace(",作成済", f",{shelter['name']},作成済")
+                                                                  for r in rows) + "\n"
+    report = post(client, text)
+    assert report["errors"] == [] and report["counts"]["created"] == OVERLOAD_THRESHOLD + 1
+    statuses = {plan_of(engine, f"N-{n:03d}").status for n in range(OVERLOAD_THRESHOLD + 1)}
+    assert statuses == {"needs_review"}

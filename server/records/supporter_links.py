@@ -302,9 +302,11 @@ def after_plans_written(session: Session, plans_resource, added: Mapping[uuid.UU
                         removed: Mapping[uuid.UUID, set]) -> list:
     """`after_plan_write` for many plans written at once (the plan CSV import), in one pass after
     the writes: `added` / `removed` — entry id → the plans the writes linked / unlinked it on. A
-    supporter whose count crossed their threshold over the whole write flags the done plans they
-    are on (the same rule, `review_triggers`), except the plans that newly named them: their
-    status is the writer's, as the plan being saved is on the API."""
+    supporter whose count crossed their threshold over the whole write flags every done plan they
+    are on (the same rule, `review_triggers`). The file's own plans too: a single save leaves the
+    plan being saved to its caller, but a file has no one plan that crossed — the first ten saved
+    one by one would be flagged by the eleventh, and any of them may be the one the supporter
+    cannot reach."""
     if not added:
         return []
     entries = {r.id: r for r in session.exec(select(SupporterRecord).where(SupporterRecord.id.in_(list(added))))}
@@ -315,9 +317,8 @@ def after_plans_written(session: Session, plans_resource, added: Mapping[uuid.UU
         before = (now - set(added[sid])) | set(removed.get(sid, ()))
         if len(now) <= threshold_of(row) or len(before) >= len(now):
             continue  # not over the threshold, or not more than before: nothing crossed
-        others = now - set(added[sid])
         entry = {sid: entry_from_row(row)}
-        plans = {pid: Plan(pid, None) for pid in others}  # the rule needs them by id only
+        plans = {pid: Plan(pid, None) for pid in now}  # the rule needs them by id only
         found = review_triggers(State(plans=plans, supporters=entry, links={pid: [sid] for pid in before}),
                                 State(plans=plans, supporters=entry, links={pid: [sid] for pid in now}))
         for pid, ts in found.items():
