@@ -12,8 +12,11 @@ minutes for 50,000 plans): version + 1 with the version check (`WHERE version = 
 else's save meanwhile → ImportConflictError, nothing written), the previous version kept
 (`registry.plan_version_row`, the same snapshot a workbench save keeps), and change-log rows
 with the values before (`log_changes`) so devices receive the plans, and a plan written 作成済
-loses its 要見直し reasons (`review_flags.clear_all_on_done`, as the plans' `after_update`). The
-caller audits.
+loses its 要見直し reasons (`review_flags.clear_all_on_done`, as the plans' `after_update`).
+As a plan save's `before_write`: a newly linked supporter (支援者N台帳ID) must be on the
+register (`supporter_links.link_errors`, a row error), and after the last write one pass flags
+the plans of supporters the file put over their threshold (`after_plans_written`). The caller
+audits, with the ids of the plans written (`ImportReport.record_ids`).
 
 Merge rules: a column absent from the file keeps the stored value (the supporters count as one
 column group; 配慮事項 per sub-column); a blank cell in a present column clears it. Without a
