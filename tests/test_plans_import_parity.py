@@ -205,3 +205,21 @@ def test_a_file_that_alone_overloads_a_supporter_flags_its_own_done_plans(client
     assert report["errors"] == [] and report["counts"]["created"] == OVERLOAD_THRESHOLD + 1
     statuses = {plan_of(engine, f"N-{n:03d}").status for n in range(OVERLOAD_THRESHOLD + 1)}
     assert statuses == {"needs_review"}
+
+
+def test_an_office_may_link_only_its_own_citys_supporters(engine, client_for):
+    from tests.test_municipalities import A, B, TwoCities
+
+    cities = TwoCities(engine)
+    everyone = client_for("admin", municipality_codes=[A, B])
+    own, other = (everyone.post("/api/supporters", json={"kind": "neighbour", "name": "近所 良子", "phone": "042-325-0011",
+                                                         "availability": "anytime", "municipality_code": code}).json()
+                  for code in (A, B))
+    office_a = client_for("welfare_staff", municipality_codes=[A])
+    text = f"{HEADER}\n{A}-yes,近所 良子,近隣住民,042-325-0011,{other['id']},作成中\n"
+    report = post(office_a, text)
+    assert report["applied"] is False and [(e["line"], e["column"]) for e in report["errors"]] == [(2, "支援者1台帳ID")]
+    report = post(office_a, text.replace(other["id"], own["id"]))
+    assert report["applied"] is True and report["counts"]["created"] == 1
+    with Session(cities.engine) as s:
+        assert s.exec(select(EvacuationPlan)).one().supporters[0]["supporter_id"] == own["id"]

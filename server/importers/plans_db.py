@@ -127,6 +127,7 @@ class _PlanImport:
         self.conn, self.today, self.present, self.report, self.apply = conn, today, present, report, apply
         # without a 支援者N台帳ID column a line keeps the stored link of the same supporter (_carry_links)
         self.ids_in_file = any(k.endswith("_register_id") for k in present)
+        self.codes = codes
         self.written: list = []  # ids of the plans created or updated, for the audit entry
         self.links_added: dict = {}  # entry id → plans newly linking it (the load pass, after_writes)
         self.links_removed: dict = {}
@@ -181,7 +182,10 @@ class _PlanImport:
         inserts, updates, versions, befores = [], [], [], {}
         named = {s.supporter_id for p in chunk for s in p.plan.supporters if s.supporter_id is not None}
         entries = SupporterRecord.__table__
-        known = set(self.conn.execute(sa.select(entries.c.id).where(entries.c.id.in_(named))).scalars()) if named else set()
+        # the caller's register only (the supporters' rule in auth/policy.py): another city's entry is unknown here
+        scope = [] if self.codes is None else [entries.c.municipality_code.in_(sorted(self.codes))]
+        known = set(self.conn.execute(sa.select(entries.c.id).where(entries.c.id.in_(named), *scope)).scalars()) \
+            if named else set()
         for parsed in chunk:
             old = stored.get(parsed.plan.person_id)
             values = self._merged(parsed.plan, old)
