@@ -26,7 +26,7 @@ from typing import Any, Callable, Hashable, Iterable, Mapping, Optional
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..auth.audit import record
+from ..auth.audit import record, record_in_parts
 from ..auth.principal import installed_municipalities
 from ..domain.workbench.adapters import plan_from_row
 from ..domain.workbench.common import Plan
@@ -225,13 +225,17 @@ def flag_plans(session: Session, plans_resource, triggers: dict[Hashable, tuple[
     plans become 要見直し — through the one entry point for every trigger
     (`records.review_flags.flag_plans`: previous version kept, version + 1, change feed); an audit
     entry per batch names the plans and the reasons (codes only, no names)."""
-    done = {p.id for p in session.exec(select(EvacuationPlan).where(
-        EvacuationPlan.id.in_([uuid.UUID(str(k)) for k in triggers]))).all() if p.status == PlanStatus.done}
+    ids = [uuid.UUID(str(k)) for k in triggers]
+    done = set()
+    for start in range(0, len(ids), review_flags.CHUNK):  # a plan import may flag thousands at once
+        done.update(session.exec(select(EvacuationPlan.id).where(EvacuationPlan.id.in_(ids[start:start + review_flags.CHUNK]),
+                                                                 EvacuationPlan.status == PlanStatus.done)).all())
     review_flags.flag_plans(session, triggers)
     flagged = [pid for pid in triggers if uuid.UUID(str(pid)) in done]
     if flagged:
         codes = sorted({t.code for ts in triggers.values() for t in ts})
-        record(session, "review_flag", resource="plans", record_ids=flagged, detail="要見直し: " + ", ".join(codes))
+        record_in_parts(session, "review_flag", resource="plans", record_ids=flagged,
+                        detail="要見直し: " + ", ".join(codes))
     return flagged
 
 
