@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..auth.audit import record
+from ..auth.audit import record_in_parts
 from ..auth.guard import principal_of, requires
 from ..errors import ApiError
 from ..importers.people_csv import import_people
@@ -66,8 +66,10 @@ async def _audit(request: Request, resource: str, apply: bool, report: ImportRep
 
     def write() -> None:
         with Session(request.app.state.engine) as session:
-            record(session, "import" if apply else "import_dry_run", principal=principal, resource=resource,
-                   status=status, detail=detail, client=client)
+            # the plans written, by id (an API write names its records), in parts for a big file
+            record_in_parts(session, "import" if apply else "import_dry_run", principal=principal,
+                            resource=resource, status=status, detail=detail, client=client,
+                            record_ids=report.record_ids if report is not None else ())
             session.commit()
 
     await run_in_threadpool(write)

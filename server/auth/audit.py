@@ -23,3 +23,20 @@ def record(session: Session, action: str, *, principal=None, resource: str = "",
         mode=str(getattr(principal, "mode", "") or mode), status=status, detail=detail[:300], client=client[:64])
     session.add(entry)
     return entry
+
+
+AUDIT_IDS_PER_ENTRY = 1000
+
+
+def record_in_parts(session: Session, action: str, *, record_ids: Iterable = (), detail: str = "",
+                    part_size: int = AUDIT_IDS_PER_ENTRY, **fields) -> list[AuditEntry]:
+    """One operation on many records (a plan CSV import of 50,000 plans): the ids in entries of
+    `part_size` each, every entry with the same who / when / detail and "(ids part n/m)", so no
+    single row grows with the file and a `record_id` search still finds the operation. No ids:
+    one entry, as `record`."""
+    ids = [str(i) for i in record_ids]
+    if len(ids) <= part_size:
+        return [record(session, action, record_ids=ids, detail=detail, **fields)]
+    parts = [ids[start:start + part_size] for start in range(0, len(ids), part_size)]
+    return [record(session, action, record_ids=part, detail=f"{detail} (ids part {n}/{len(parts)})", **fields)
+            for n, part in enumerate(parts, start=1)]

@@ -73,14 +73,14 @@ def _engine(settings):
     return engine
 
 
-def _audit(engine, action: str, resource: str, detail: str, status: int = 200) -> None:
+def _audit(engine, action: str, resource: str, detail: str, status: int = 200, record_ids=()) -> None:
     from sqlmodel import Session
 
-    from ..auth.audit import record
+    from ..auth.audit import record_in_parts
 
     with Session(engine) as session:
-        record(session, action, username=f"cli:{getpass.getuser()}", resource=resource, status=status,
-               detail=detail, client="cli")
+        record_in_parts(session, action, username=f"cli:{getpass.getuser()}", resource=resource, status=status,
+                        detail=detail, client="cli", record_ids=record_ids)
         session.commit()
 
 
@@ -109,7 +109,8 @@ def cmd_import(args, settings) -> int:
             print("nothing was written", file=sys.stderr)
         return 1
     _audit(engine, action, args.import_kind,
-           f"rows={report.rows} invalid={report.invalid} created={report.created} updated={report.updated}")
+           f"rows={report.rows} invalid={report.invalid} created={report.created} updated={report.updated}",
+           record_ids=report.record_ids)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Callable, Hashable, Iterable, Iterator, Mapping, Optional
@@ -33,9 +34,12 @@ from .export import BOM
 from .report import ImportReport
 
 ROW = "(行)"
-SUPPORTER_PARTS = {"name": "氏名", "relation": "続柄", "phone": "電話", "address": "住所"}
-_SUPPORTER_RE = re.compile(r"支援者(\d{1,2})(氏名|続柄|電話|電話番号|住所)")
-_PART = {"氏名": "name", "続柄": "relation", "電話": "phone", "電話番号": "phone", "住所": "address"}
+# 台帳ID: the line's 支援者台帳 entry (`supporter_id`), written by the export so a re-import keeps
+# the link; a new id is checked as an API save checks it (plans_db, supporter_links.link_errors).
+SUPPORTER_PARTS = {"name": "氏名", "relation": "続柄", "phone": "電話", "address": "住所", "register_id": "台帳ID"}
+_SUPPORTER_RE = re.compile(r"支援者(\d{1,2})(氏名|続柄|電話|電話番号|住所|台帳id)")  # headers arrive case-folded
+_PART = {"氏名": "name", "続柄": "relation", "電話": "phone", "電話番号": "phone", "住所": "address",
+         "台帳id": "register_id"}
 EXPORT_SUPPORTERS = MAX_SUPPORTERS
 
 PLAN_COLUMNS: tuple[Column, ...] = (
@@ -211,6 +215,8 @@ class ParsedPlan:
     line: int
     register_no: str
     plan: Plan  # id None: the caller matches stored plans by person
+    # the 支援者N台帳ID header of each of plan.supporters (the caller's link errors name it)
+    supporter_columns: tuple[str, ...] = ()
 
 
 DestinationCheck = Callable[[Hashable, Hashable, str], Iterable[Problem]]
@@ -262,7 +268,9 @@ def iter_plans_csv(data: bytes, people: "Mapping[str, Hashable] | RegisterIndex"
                 report.error(line, column, reason)
             continue
         report.valid += 1
-        yield ParsedPlan(line, cell["register_no"][0], plan)
+        filled = [h["register_id"] for positions, h in groups
+                  if any(cells[i].strip() for i in positions.values() if i is not None and i < width)]
+        yield ParsedPlan(line, cell["register_no"][0], plan, tuple(filled))
 
 
 def done_needs(plan: Plan) -> str:
@@ -339,8 +347,13 @@ def _row_plan(cell, cells, groups, people, shelters, today, errors, first_line, 
         except ValueError as exc:
             errors.append((headers["phone"], str(exc)))
             continue
+        try:
+            register_id = uuid.UUID(fold_width(part["register_id"])) if part["register_id"] else None
+        except ValueError:
+            errors.append((headers["register_id"], "支援者台帳IDが読めません (not a supporter register id)"))
+            continue
         supporters.append(PlanSupporter(normalize_text(part["name"]), normalize_text(part["relation"]),
-                                        normalize_text(part["address"]), phone))
+                                        normalize_text(part["address"]), phone, register_id))
     if len(supporters) > MAX_SUPPORTERS:
         errors.append((ROW, "避難支援等実施者は3人までです (at most three supporters)"))
     if values.get("alternate") is not None and values.get("alternate") == values.get("destination"):
@@ -394,7 +407,7 @@ def export_row(register_no: str, name: str, plan: Plan, shelters: ShelterIndex,
     sup = []
     for n in range(supporters):
         s = plan.supporters[n] if n < len(plan.supporters) else PlanSupporter("")
-        sup += [s.name, s.relation, s.phone, s.address]
+        sup += [s.name, s.relation, s.phone, s.address, str(s.supporter_id or "")]
     code = [] if municipality_code is None else [municipality_code]
     return [register_no, *code, name, *sup, shelters.label(plan.destination_id), shelters.label(plan.alternate_id),
             shelters.key(plan.destination_id), shelters.key(plan.alternate_id), plan.route_note, plan.timing_note, *(v for _, v in plan.care.items()),

@@ -12,8 +12,11 @@ minutes for 50,000 plans): version + 1 with the version check (`WHERE version = 
 else's save meanwhile → ImportConflictError, nothing written), the previous version kept
 (`registry.plan_version_row`, the same snapshot a workbench save keeps), and change-log rows
 with the values before (`log_changes`) so devices receive the plans, and a plan written 作成済
-loses its 要見直し reasons (`review_flags.clear_all_on_done`, as the plans' `after_update`). The
-caller audits.
+loses its 要見直し reasons (`review_flags.clear_all_on_done`, as the plans' `after_update`).
+As a plan save's `before_write`: a newly linked supporter (支援者N台帳ID) must be on the
+register (`supporter_links.link_errors`, a row error), and after the last write one pass flags
+the plans of supporters the file put over their threshold (`after_plans_written`). The caller
+audits, with the ids of the plans written (`ImportReport.record_ids`).
 
 Merge rules: a column absent from the file keeps the stored value (the supporters count as one
 column group; 配慮事項 per sub-column); a blank cell in a present column clears it. Without a
@@ -37,16 +40,18 @@ from sqlmodel import Session, select
 
 from ..db import readonly
 from ..domain.japan_time import today_jst
+from ..domain.textnorm import normalize_text
 from ..domain.workbench.adapters import person_from_row, plan_from_row, shelter_from_row
 from ..domain.workbench.common import Plan
 from ..auth.principal import installed_municipalities
 from ..domain.workbench.plan_rules import border_problem, destination_problems, missing_for_done
-from ..models import EvacuationPlan, Municipality, Person, PlanVersion, Shelter
+from ..models import EvacuationPlan, Municipality, Person, PlanVersion, Shelter, SupporterRecord
 from ..models.base import utcnow
 from ..models.plans import PlanFields
 from ..models.vocab import PlanStatus
 from ..records.registry import PLANS, plan_version_row
 from ..records.review_flags import clear_all_on_done
+from ..records.supporter_links import after_plans_written, line_ids, link_errors
 from ..sync.changelog import log_changes
 from .columns import map_header, validation_reasons
 from .csvsource import read_csv
@@ -88,6 +93,8 @@ def import_plans(engine: Engine, data: bytes, *, apply: bool = False, today: Opt
                 run.process(chunk)
             if apply and report.errors:
                 raise _RolledBack
+            if apply:
+                run.after_writes()
     except _RolledBack:
         apply = False
     except sa.exc.IntegrityError:
@@ -95,6 +102,7 @@ def import_plans(engine: Engine, data: bytes, *, apply: bool = False, today: Opt
                                   "(a plan was made elsewhere during the import; nothing was written, try again)") from None
     report.errors.sort(key=lambda issue: issue.line)
     report.applied = apply
+    report.record_ids = run.written if apply else []
     return report
 
 
@@ -117,6 +125,12 @@ class _PlanImport:
     def __init__(self, conn: Connection, today: date, present: set[str], report: ImportReport, apply: bool,
                  codes=None):
         self.conn, self.today, self.present, self.report, self.apply = conn, today, present, report, apply
+        # without a 支援者N台帳ID column a line keeps the stored link of the same supporter (_carry_links)
+        self.ids_in_file = any(k.endswith("_register_id") for k in present)
+        self.codes = codes
+        self.written: list = []  # ids of the plans created or updated, for the audit entry
+        self.links_added: dict = {}  # entry id → plans newly linking it (the load pass, after_writes)
+        self.links_removed: dict = {}
         self.table = EvacuationPlan.__table__
         person = Person.__table__
         query = sa.select(*(person.c[c] for c in _FACT_COLUMNS), person.c.municipality_code)
@@ -166,6 +180,12 @@ class _PlanImport:
                   self.conn.execute(sa.select(t).where(t.c.person_id.in_(ids))).mappings()}
         now = utcnow()
         inserts, updates, versions, befores = [], [], [], {}
+        named = {s.supporter_id for p in chunk for s in p.plan.supporters if s.supporter_id is not None}
+        entries = SupporterRecord.__table__
+        # the caller's register only (the supporters' rule in auth/policy.py): another city's entry is unknown here
+        scope = [] if self.codes is None else [entries.c.municipality_code.in_(sorted(self.codes))]
+        known = set(self.conn.execute(sa.select(entries.c.id).where(entries.c.id.in_(named), *scope)).scalars()) \
+            if named else set()
         for parsed in chunk:
             old = stored.get(parsed.plan.person_id)
             values = self._merged(parsed.plan, old)
@@ -173,12 +193,13 @@ class _PlanImport:
                 self.report.unchanged += 1
                 continue
             values = self._validated(parsed.line, values)
-            if values is None:
+            if values is None or not self._links_exist(parsed, values, old, known):
                 continue
             if old is None:
                 values.update(id=uuid.uuid4(), version=1, created_at=now, updated_at=now)
                 inserts.append(values)
                 self.report.created += 1
+                self._track_links(values["id"], values, None)
             elif all(_same(values[f], old[f]) for f in FIELDS):
                 self.report.unchanged += 1
             else:
@@ -188,13 +209,46 @@ class _PlanImport:
                 values.update(b_id=old["id"], b_version=old["version"], version=old["version"] + 1, updated_at=now)
                 updates.append(values)
                 self.report.updated += 1
+                self._track_links(old["id"], values, old)
         if self.apply and not self.report.errors:
             self._write(inserts, updates, versions, befores)
+
+    def _links_exist(self, parsed: ParsedPlan, values: dict, old: Optional[dict], known: set) -> bool:
+        """A line may newly link only an entry on the supporter register, as on a save through the
+        API (`supporter_links.link_errors`, the rule of `check_links`); a stored link is kept."""
+        bad = link_errors(values["supporters"], old, known.__contains__)
+        if not bad:
+            return True
+        self.report.invalid += 1
+        self.report.valid -= 1
+        for i, _ in bad:
+            column = parsed.supporter_columns[i] if i < len(parsed.supporter_columns) else FIELD_HEADER["supporters"]
+            self.report.error(parsed.line, column, "支援者台帳にない支援者です (not on the supporter register)")
+        return False
+
+    def _track_links(self, plan_id, values: dict, old: Optional[dict]) -> None:
+        self.written.append(plan_id)
+        now = set(line_ids(values["supporters"]))
+        had = set(line_ids(old["supporters"])) if old else set()
+        for sid in now - had:
+            self.links_added.setdefault(sid, set()).add(plan_id)
+        for sid in had - now:
+            self.links_removed.setdefault(sid, set()).add(plan_id)
+
+    def after_writes(self) -> None:
+        """After the last chunk: the supporters newly over their threshold flag their done plans
+        (the plan resource's `after_plan_write`, once for the whole file)."""
+        if self.links_added:
+            with Session(bind=self.conn) as session:
+                after_plans_written(session, PLANS, self.links_added, self.links_removed)
+                session.flush()
 
     def _merged(self, plan: Plan, old: Optional[dict]) -> Optional[dict[str, Any]]:
         new = _values(plan)
         if old is None:
             return None if plan == Plan(None, plan.person_id) else new
+        if "supporters" in self.present and not self.ids_in_file:
+            new["supporters"] = _carry_links(new["supporters"], old["supporters"])
         keep = [f for key, f in COLUMN_FIELD.items() if key not in self.present]
         if "supporters" not in self.present:
             keep.append("supporters")
@@ -227,7 +281,8 @@ class _PlanImport:
             return None
         out = {name: getattr(model, name) for name in FIELDS}
         out["status"] = PlanStatus(out["status"]).value
-        out["supporters"] = [s.model_dump(include={"name", "relation", "address", "phone"}) for s in model.supporters]
+        out["supporters"] = [s.model_dump(include={"name", "relation", "address", "phone", "supporter_id"}, mode="json")
+                             for s in model.supporters]
         out["care"] = model.care.model_dump()
         return out
 
@@ -253,12 +308,20 @@ class _PlanImport:
 def _values(plan: Plan) -> dict[str, Any]:
     """A parsed plan as the records layer's field values (before validation)."""
     return {"person_id": plan.person_id, "status": PlanStatus(plan.status).value,
-            "supporters": [{"name": s.name, "relation": s.relation, "address": s.address, "phone": s.phone}
-                           for s in plan.supporters],
+            "supporters": [{"name": s.name, "relation": s.relation, "address": s.address, "phone": s.phone,
+                            "supporter_id": s.supporter_id} for s in plan.supporters],
             "destination_shelter_id": plan.destination_id, "alternate_shelter_id": plan.alternate_id,
             "route_note": plan.route_note, "timing_note": plan.timing_note, "care": dict(plan.care.items()),
             "carer_accompanies": plan.carer_accompanies, "consent": plan.consent, "consent_date": plan.consent_date,
             "author": plan.author, "review_due": plan.review_due}
+
+
+def _carry_links(lines: list[dict], stored: Optional[list]) -> list[dict]:
+    """A file without 支援者N台帳ID columns (made by hand, or before the column existed): a line
+    naming the same supporter (name and phone) as a linked stored line keeps that link."""
+    links = {(normalize_text(s.get("name") or ""), s.get("phone") or ""): s.get("supporter_id")
+             for s in (stored or ()) if isinstance(s, dict) and s.get("supporter_id")}
+    return [{**line, "supporter_id": links.get((line["name"], line["phone"]))} for line in lines]
 
 
 def _status_without_column(stored: PlanStatus, values: dict[str, Any]) -> str:
@@ -298,7 +361,8 @@ def plan_rows(conn: Connection, municipality_codes=None, with_code: bool = False
     if municipality_codes is not None:
         query = query.where(person.c.municipality_code.in_(sorted(municipality_codes)))
     for row in conn.execution_options(yield_per=2000).execute(query):
-        found = Plan(None, row.pid) if row.id is None else plan_from_row(row)
+        found = Plan(None, row.pid) if row.id is None else \
+            plan_from_row(row, [s.get("supporter_id") for s in row.supporters or ()])
         yield (row.register_no, row.name, found, row.person_municipality) if with_code else \
             (row.register_no, row.name, found)
 

@@ -72,6 +72,8 @@ class ImportReport:
     errors: list[RowIssue] = field(default_factory=list)
     warnings: list[RowIssue] = field(default_factory=list)
     incomplete: list[IncompleteShelter] = field(default_factory=list)
+    # the ids of the records an applied import wrote (the plan import: for its audit entry; not sent)
+    record_ids: list[Any] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -150,9 +150,10 @@ def _set_needs_review(executor, conn, done: list[dict], now) -> None:
     conn.execute(sa.insert(VERSION), [
         {"id": uuid.uuid4(), "plan_id": p["id"], "version": p["version"], "saved_at": now,
          "data": to_jsonable_python({k: p[k] for k in fields})} for p in done])
-    for p in done:
-        conn.execute(sa.update(PLAN).where(PLAN.c.id == p["id"], PLAN.c.version == p["version"])
-                     .values(status=PlanStatus.needs_review.value, version=p["version"] + 1, updated_at=now))
+    # one statement, executed for many (a plan import may flag thousands of plans at once)
+    conn.execute(sa.update(PLAN).where(PLAN.c.id == sa.bindparam("b_id"), PLAN.c.version == sa.bindparam("b_version"))
+                 .values(status=PlanStatus.needs_review.value, version=sa.bindparam("b_next"), updated_at=now),
+                 [{"b_id": p["id"], "b_version": p["version"], "b_next": p["version"] + 1} for p in done])
     log_changes(conn, "plans", [p["id"] for p in done], befores={p["id"]: p for p in done})
     if isinstance(executor, Session):  # plans this session holds were changed under it
         for obj in list(executor.identity_map.values()):

@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any, Hashable, Iterable, Optional
+from typing import Any, Callable, Hashable, Iterable, Mapping, Optional
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from ..auth.audit import record
+from ..auth.audit import record, record_in_parts
 from ..auth.principal import installed_municipalities
 from ..domain.workbench.adapters import plan_from_row
+from ..domain.workbench.common import Plan
 from ..domain.workbench.review import State, Trigger, review_triggers
 from ..domain.workbench.supporters import (Availability, SupporterEntry, SupporterKind, SupporterLoad,
                                            supporter_load, threshold_for)
@@ -178,15 +179,24 @@ def threshold_of(row: SupporterRecord) -> int:
     return threshold_for(entry_from_row(row))
 
 
-def check_links(session: Session, supporters: Iterable[Any], previous: Optional[dict] = None) -> None:
-    """A plan line may newly link only an entry that exists (422, naming the line), like any other
-    id; a link the plan already had is not re-checked (the plan stays editable)."""
-    errors = []
+def link_errors(supporters: Iterable[Any], previous: Optional[dict],
+                exists: Callable[[uuid.UUID], bool]) -> list[tuple[int, uuid.UUID]]:
+    """(line index, entry id) of each line that newly links an entry which does not exist; a
+    link the plan already had is not re-checked (the plan stays editable). `exists`: one
+    `session.get` for a save, a set of the chunk's known ids for the plan CSV import."""
     had = set(line_ids((previous or {}).get("supporters") or ()))
+    out = []
     for i, s in enumerate(supporters or ()):
         ids = line_ids([s])
-        if ids and ids[0] not in had and session.get(SupporterRecord, ids[0]) is None:
-            errors.append({"field": f"supporters.{i}.supporter_id", "message": f"no supporter with id {ids[0]}"})
+        if ids and ids[0] not in had and not exists(ids[0]):
+            out.append((i, ids[0]))
+    return out
+
+
+def check_links(session: Session, supporters: Iterable[Any], previous: Optional[dict] = None) -> None:
+    """A plan line may newly link only an entry that exists (422, naming the line), like any other id."""
+    errors = [{"field": f"supporters.{i}.supporter_id", "message": f"no supporter with id {sid}"}
+              for i, sid in link_errors(supporters, previous, lambda sid: session.get(SupporterRecord, sid) is not None)]
     if errors:
         raise ApiError(422, "validation failed", errors)
 
@@ -215,13 +225,17 @@ def flag_plans(session: Session, plans_resource, triggers: dict[Hashable, tuple[
     plans become 要見直し — through the one entry point for every trigger
     (`records.review_flags.flag_plans`: previous version kept, version + 1, change feed); an audit
     entry per batch names the plans and the reasons (codes only, no names)."""
-    done = {p.id for p in session.exec(select(EvacuationPlan).where(
-        EvacuationPlan.id.in_([uuid.UUID(str(k)) for k in triggers]))).all() if p.status == PlanStatus.done}
+    ids = [uuid.UUID(str(k)) for k in triggers]
+    done = set()
+    for start in range(0, len(ids), review_flags.CHUNK):  # a plan import may flag thousands at once
+        done.update(session.exec(select(EvacuationPlan.id).where(EvacuationPlan.id.in_(ids[start:start + review_flags.CHUNK]),
+                                                                 EvacuationPlan.status == PlanStatus.done)).all())
     review_flags.flag_plans(session, triggers)
     flagged = [pid for pid in triggers if uuid.UUID(str(pid)) in done]
     if flagged:
         codes = sorted({t.code for ts in triggers.values() for t in ts})
-        record(session, "review_flag", resource="plans", record_ids=flagged, detail="要見直し: " + ", ".join(codes))
+        record_in_parts(session, "review_flag", resource="plans", record_ids=flagged,
+                        detail="要見直し: " + ", ".join(codes))
     return flagged
 
 
@@ -267,6 +281,53 @@ def after_plan_write(session: Session, plans_resource, plan: EvacuationPlan, pre
     # This plan's own status is the caller's to set (it is being saved now); flag the others.
     triggers.pop(plan.id, None)
     return flag_plans(session, plans_resource, triggers)
+
+
+def _plans_linking(session: Session, wanted: set) -> dict[uuid.UUID, set]:
+    """Entry id → the plans linking it, for the `wanted` entries, in one pass over the plans' JSON."""
+    if session.get_bind().dialect.name == "sqlite":
+        sql = ("SELECT p.id, json_extract(s.value, '$.supporter_id') FROM evacuation_plan p, json_each(p.supporters) s "
+               "WHERE json_extract(s.value, '$.supporter_id') IS NOT NULL")
+    else:
+        sql = ("SELECT p.id, s.value ->> 'supporter_id' FROM evacuation_plan p, json_array_elements(p.supporters) s "
+               "WHERE s.value ->> 'supporter_id' IS NOT NULL")
+    out: dict = {}
+    for pid, sid in session.execute(sa.text(sql)).all():
+        try:
+            sid = uuid.UUID(str(sid))
+        except ValueError:
+            continue
+        if sid in wanted:
+            out.setdefault(sid, set()).add(pid if isinstance(pid, uuid.UUID) else uuid.UUID(str(pid)))
+    return out
+
+
+def after_plans_written(session: Session, plans_resource, added: Mapping[uuid.UUID, set],
+                        removed: Mapping[uuid.UUID, set]) -> list:
+    """`after_plan_write` for many plans written at once (the plan CSV import), in one pass after
+    the writes: `added` / `removed` — entry id → the plans the writes linked / unlinked it on. A
+    supporter whose count crossed their threshold over the whole write flags every done plan they
+    are on (the same rule, `review_triggers`). The file's own plans too: a single save leaves the
+    plan being saved to its caller, but a file has no one plan that crossed — the first ten saved
+    one by one would be flagged by the eleventh, and any of them may be the one the supporter
+    cannot reach."""
+    if not added:
+        return []
+    entries = {r.id: r for r in session.exec(select(SupporterRecord).where(SupporterRecord.id.in_(list(added))))}
+    linking = _plans_linking(session, set(entries))
+    triggers: dict = {}
+    for sid, row in entries.items():
+        now = linking.get(sid, set())
+        before = (now - set(added[sid])) | set(removed.get(sid, ()))
+        if len(now) <= threshold_of(row) or len(before) >= len(now):
+            continue  # not over the threshold, or not more than before: nothing crossed
+        entry = {sid: entry_from_row(row)}
+        plans = {pid: Plan(pid, None) for pid in now}  # the rule needs them by id only
+        found = review_triggers(State(plans=plans, supporters=entry, links={pid: [sid] for pid in before}),
+                                State(plans=plans, supporters=entry, links={pid: [sid] for pid in now}))
+        for pid, ts in found.items():
+            triggers[pid] = triggers.get(pid, ()) + ts
+    return flag_plans(session, plans_resource, triggers) if triggers else []
 
 
 def supporter_review_reasons(session: Session, plan_ids: Optional[Iterable] = None) -> dict[uuid.UUID, list[Trigger]]:
