@@ -223,3 +223,24 @@ def test_an_office_may_link_only_its_own_citys_supporters(engine, client_for):
     assert report["applied"] is True and report["counts"]["created"] == 1
     with Session(cities.engine) as s:
         assert s.exec(select(EvacuationPlan)).one().supporters[0]["supporter_id"] == own["id"]
+
+
+def test_the_plan_api_links_only_a_supporter_of_the_persons_city(engine, client_for):
+    """The JSON API keeps the same rule as the import and the workbench form: a plan of city A's
+    person may not newly link city B's 支援者台帳 entry (422 on the line, as an unknown id)."""
+    from tests.test_municipalities import A, B, TwoCities
+
+    cities = TwoCities(engine)
+    everyone = client_for("admin", municipality_codes=[A, B])
+    entry = {code: everyone.post("/api/supporters", json={"kind": "neighbour", "name": "近所 良子", "phone": "042-325-0011",
+                                                           "availability": "anytime", "municipality_code": code}).json()
+             for code in (A, B)}
+    person = cities.people[(A, "yes")]
+    line = {"name": "近所 良子", "phone": "042-325-0011"}
+    refused = everyone.post("/api/plans", json={"person_id": str(person.id),
+                                                "supporters": [{**line, "supporter_id": entry[B]["id"]}]})
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["supporters.0.supporter_id"]
+    made = everyone.post("/api/plans", json={"person_id": str(person.id),
+                                             "supporters": [{**line, "supporter_id": entry[A]["id"]}]})
+    assert made.status_code == 201, made.text

@@ -87,7 +87,8 @@ def _plan_before_write(session: Session, row: EvacuationPlan, previous: Optional
     """Every save keeps the previous version of the plan. A supporter line may link only an
     existing register entry; a newly named destination of another municipality must accept the
     person's (plan_border); a supporter newly over their threshold flags their other done plans."""
-    check_links(session, row.supporters, previous)
+    person = session.get(Person, row.person_id) if row.supporters else None
+    check_links(session, row.supporters, previous, person.municipality_code if person is not None else None)
     check_plan_border(session, row, previous)
     after_plan_write(session, PLANS, row, previous)
     if previous is None:

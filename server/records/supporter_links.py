@@ -193,10 +193,17 @@ def link_errors(supporters: Iterable[Any], previous: Optional[dict],
     return out
 
 
-def check_links(session: Session, supporters: Iterable[Any], previous: Optional[dict] = None) -> None:
-    """A plan line may newly link only an entry that exists (422, naming the line), like any other id."""
+def check_links(session: Session, supporters: Iterable[Any], previous: Optional[dict] = None,
+                municipality_code: Optional[str] = None) -> None:
+    """A plan line may newly link only an entry that exists (422, naming the line), like any other id —
+    and, with several municipalities, only an entry of the plan's person's municipality (each city
+    keeps its own 支援者台帳: another city's entry is answered as unknown, as on the workbench form)."""
+    def exists(sid) -> bool:
+        entry = session.get(SupporterRecord, sid)
+        return entry is not None and (municipality_code is None or entry.municipality_code in (None, municipality_code))
+
     errors = [{"field": f"supporters.{i}.supporter_id", "message": f"no supporter with id {sid}"}
-              for i, sid in link_errors(supporters, previous, lambda sid: session.get(SupporterRecord, sid) is not None)]
+              for i, sid in link_errors(supporters, previous, exists)]
     if errors:
         raise ApiError(422, "validation failed", errors)
 
