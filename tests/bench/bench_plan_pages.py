@@ -1,0 +1,67 @@
+"""Measurement: how many A4 pages each demo plan takes, in 日本語, English and やさしい日本語.
+
+Run: ``.venv/bin/python tests/bench/bench_plan_pages.py [--people 200] [--limit N]``
+
+Loads the demo city (the small one the printing tests use: 200 people, as of 2026-11-27) into
+a temporary SQLite database, prints every plan alone (as `tsunagu print` and the plan endpoint
+do) in each language and counts the pages with pypdf. Prints a histogram per language, e.g.
+``ja-easy  {2: 164}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import io
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+NOW = date(2026, 11, 27)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N plans")
+    parser.add_argument("--languages", default="ja,en,ja-easy")
+    parser.add_argument("--show", type=int, default=0, help="list the N longest plans per language")
+    args = parser.parse_args()
+
+    from pypdf import PdfReader
+    from sqlmodel import Session, select
+
+    from server.db import make_engine
+    from server.demo_city import build_demo_city, load_demo_city
+    from server.migrate import upgrade
+    from server.models import EvacuationPlan
+    from server.printing import render
+    from server.printing.context import Reader, plan_prints
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'pages.sqlite3'}")
+        upgrade(engine)
+        load_demo_city(engine, build_demo_city(people=args.people, now=NOW))
+        with Session(engine) as s:
+            plans = list(s.exec(select(EvacuationPlan).order_by(EvacuationPlan.id)).all())
+            if args.limit:
+                plans = plans[:args.limit]
+            for language in args.languages.split(","):
+                counts: collections.Counter = collections.Counter()
+                lengths = []
+                for context in plan_prints(s, plans, Reader("bench"), now=NOW, language=language):
+                    pages = len(PdfReader(io.BytesIO(render.plan_pdf(context))).pages)
+                    counts[pages] += 1
+                    lengths.append((pages, context.person.register_no))
+                print(f"{language:8} {len(plans)} plans: {dict(sorted(counts.items()))}", flush=True)
+                for pages, register_no in sorted(lengths, reverse=True)[:args.show]:
+                    print(f"    {register_no}: {pages}")
+        engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
