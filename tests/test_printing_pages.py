@@ -84,14 +84,27 @@ def _usual_plan(engine, **overrides):
         return plan
 
 
-def test_a_complete_plan_with_three_supporters_takes_two_pages_alone_and_in_a_batch(engine):
+def _word_heights(pdf: bytes, tmp_path, word: str) -> set[float]:
+    path = tmp_path / "heights.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return {round(float(y1) - float(y0), 1) for y0, y1 in re.findall(
+        r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">' + re.escape(word) + "</word>", out)}
+
+
+def test_a_complete_plan_with_three_supporters_takes_two_pages_alone_and_in_a_batch(engine, tmp_path):
     load_city(engine)
     plan = _usual_plan(engine)
+    heights = {}
     for language in ("ja", "ja-easy"):
         [alone] = _contexts(engine, [plan], language)
         assert len(alone.supporters) == 3 and alone.destination and alone.alternate and len(alone.care) == 9
-        assert page_count(render.plan_pdf(alone)) == 2, language
+        pdf = render.plan_pdf(alone)
+        assert page_count(pdf) == 2, language
         assert _batch_lengths(_contexts(engine, [plan], language, numbered=True)) == [2], language
+        # the same body text size in both (the phone numbers: the person's and the contacts')
+        heights[language] = _word_heights(pdf, tmp_path, "090-1234-5678") | _word_heights(pdf, tmp_path, "042-198-0884")
+    assert heights["ja-easy"] and heights["ja-easy"] == heights["ja"], heights
 
 
 def _page_lines(pdf: bytes, tmp_path) -> list[list[tuple[float, str]]]:
