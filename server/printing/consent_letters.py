@@ -125,20 +125,3 @@ def find_by_code(session: Session, code: str, clauses: Optional[list] = None) ->
             if person.id.hex[:4].upper() == check.upper():
                 return person
     return None
-    if text.upper().startswith("TSUNAGU:"):
-        try:
-            kind, person_id = parse_payload(text)
-        except ValueError:
-            return None
-        if kind not in (CONSENT_KIND, "person"):
-            return None
-        return session.exec(select(Person).where(Person.id == person_id, *own)).first()
-    person = session.exec(select(Person).where(Person.register_no == text, *own)).first()
-    if person is not None:
-        return person
-    number, _, check = text.rpartition("-")
-    if number and len(check) == 4:
-        person = session.exec(select(Person).where(Person.register_no == number, *own)).first()
-        if person is not None and person.id.hex[:4].upper() == check.upper():
-            return person
-    return None
