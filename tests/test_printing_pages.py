@@ -12,6 +12,7 @@ import subprocess
 from collections import Counter
 from datetime import date
 
+import pytest
 from sqlmodel import Session, select
 
 from server.models import EvacuationPlan, Person, Shelter
@@ -135,13 +136,14 @@ def _page_lines(pdf: bytes, tmp_path) -> list[list[tuple[float, str]]]:
     return pages
 
 
-def test_a_long_easy_japanese_plan_breaks_between_sections(engine, tmp_path):
+@pytest.mark.parametrize("language", ["ja-easy", "en"])
+def test_a_long_plan_breaks_between_sections(engine, tmp_path, language):
     load_city(engine)
     long_route = "\n".join(f"{n}. 自宅を出て公民館の前を左へ曲がり、坂道をゆっくり上って小学校の体育館へ向かう" for n in range(1, 7))
     long_care = dict(CARE, how_to_help="声をかけ続け、一人にしない。車椅子を押して移動する。" * 4,
                      items_to_carry="お薬手帳、保険証、眼鏡、補聴器の電池、紙おむつ、着替え、水。" * 3)
     plan = _usual_plan(engine, route_note=long_route, care=long_care, notes="鍵は隣家の高木さんに預けている。" * 6)
-    [context] = _contexts(engine, [plan], "ja-easy")
+    [context] = _contexts(engine, [plan], language)
     pdf = render.plan_pdf(context)
     pages = _page_lines(pdf, tmp_path)
     assert len(pages) == 3
@@ -152,7 +154,8 @@ def test_a_long_easy_japanese_plan_breaks_between_sections(engine, tmp_path):
     for number, lines in enumerate(pages[1:], start=2):
         # below the running head (the plan's title, the name and the register number, with
         # their readings), the first line of the page is a section's heading: nothing of a
-        # section was carried over from the page before
+        # section was carried over from the page before (an English heading's Japanese term,
+        # smaller, is a line of its own here)
         head = next(y for y, text in lines if "USUAL-1" in text)
         body = [(y, text) for y, text in lines if y > head]
         assert body and body[0][1] in squeezed, (number, body[:3])
