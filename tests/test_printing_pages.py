@@ -1,6 +1,7 @@
-"""How many A4 pages a plan takes, measured in real PDFs. The やさしい日本語 plan fits two pages
-like the Japanese one (printed double-sided, a third page costs a second sheet; a person keeps
-two pages on the fridge), at the same font sizes and with ruby over every kanji; a plan with
+"""How many A4 pages a plan takes, measured in real PDFs. The やさしい日本語 and English plans fit
+two pages like the Japanese one (printed double-sided, a third page costs a second sheet; a person
+keeps two pages on the fridge), at the same font sizes, the やさしい日本語 one with ruby over every
+kanji and the English one with the Japanese term beside every label; a plan with
 unusually much text may take a third page, and then it breaks between sections, never inside
 one (a table row, a supporter's block). docs/printing.md, "Two pages"."""
 
@@ -11,6 +12,7 @@ import subprocess
 from collections import Counter
 from datetime import date
 
+import pytest
 from sqlmodel import Session, select
 
 from server.models import EvacuationPlan, Person, Shelter
@@ -57,6 +59,17 @@ def test_every_demo_plan_in_easy_japanese_fits_two_pages(engine):
     assert set(lengths) <= {1, 2}, lengths  # the small demo city: 164 plans, all of them on 2 pages
 
 
+def test_every_demo_plan_in_english_fits_two_pages(engine):
+    """The English labels carry the Japanese term beside them (Register no. 登録者番号): in the
+    Japanese plan's label columns they wrapped, and every plan took three pages."""
+    load_city(engine)
+    with Session(engine) as s:
+        plans = list(s.exec(select(EvacuationPlan).order_by(EvacuationPlan.id)).all())
+    assert len(plans) > 100
+    lengths = Counter(_batch_lengths(_contexts(engine, plans, "en", numbered=True)))
+    assert set(lengths) <= {1, 2}, lengths  # the small demo city: 164 plans, all of them on 2 pages
+
+
 def _usual_plan(engine, **overrides):
     """A complete plan: three supporters, destination and alternate, route, timing, every care
     field, two emergency contacts, consent, reasons and care needs."""
@@ -96,15 +109,15 @@ def test_a_complete_plan_with_three_supporters_takes_two_pages_alone_and_in_a_ba
     load_city(engine)
     plan = _usual_plan(engine)
     heights = {}
-    for language in ("ja", "ja-easy"):
+    for language in ("ja", "ja-easy", "en"):
         [alone] = _contexts(engine, [plan], language)
         assert len(alone.supporters) == 3 and alone.destination and alone.alternate and len(alone.care) == 9
         pdf = render.plan_pdf(alone)
         assert page_count(pdf) == 2, language
         assert _batch_lengths(_contexts(engine, [plan], language, numbered=True)) == [2], language
-        # the same body text size in both (the phone numbers: the person's and the contacts')
+        # the same body text size in all three (the phone numbers: the person's and the contacts')
         heights[language] = _word_heights(pdf, tmp_path, "090-1234-5678") | _word_heights(pdf, tmp_path, "042-198-0884")
-    assert heights["ja-easy"] and heights["ja-easy"] == heights["ja"], heights
+    assert heights["ja-easy"] and heights["ja-easy"] == heights["ja"] == heights["en"], heights
 
 
 def _page_lines(pdf: bytes, tmp_path) -> list[list[tuple[float, str]]]:
@@ -123,13 +136,14 @@ def _page_lines(pdf: bytes, tmp_path) -> list[list[tuple[float, str]]]:
     return pages
 
 
-def test_a_long_easy_japanese_plan_breaks_between_sections(engine, tmp_path):
+@pytest.mark.parametrize("language", ["ja-easy", "en"])
+def test_a_long_plan_breaks_between_sections(engine, tmp_path, language):
     load_city(engine)
     long_route = "\n".join(f"{n}. 自宅を出て公民館の前を左へ曲がり、坂道をゆっくり上って小学校の体育館へ向かう" for n in range(1, 7))
     long_care = dict(CARE, how_to_help="声をかけ続け、一人にしない。車椅子を押して移動する。" * 4,
                      items_to_carry="お薬手帳、保険証、眼鏡、補聴器の電池、紙おむつ、着替え、水。" * 3)
     plan = _usual_plan(engine, route_note=long_route, care=long_care, notes="鍵は隣家の高木さんに預けている。" * 6)
-    [context] = _contexts(engine, [plan], "ja-easy")
+    [context] = _contexts(engine, [plan], language)
     pdf = render.plan_pdf(context)
     pages = _page_lines(pdf, tmp_path)
     assert len(pages) == 3
@@ -140,7 +154,8 @@ def test_a_long_easy_japanese_plan_breaks_between_sections(engine, tmp_path):
     for number, lines in enumerate(pages[1:], start=2):
         # below the running head (the plan's title, the name and the register number, with
         # their readings), the first line of the page is a section's heading: nothing of a
-        # section was carried over from the page before
+        # section was carried over from the page before (an English heading's Japanese term,
+        # smaller, is a line of its own here)
         head = next(y for y, text in lines if "USUAL-1" in text)
         body = [(y, text) for y, text in lines if y > head]
         assert body and body[0][1] in squeezed, (number, body[:3])
