@@ -10,6 +10,7 @@ from pydantic_core import to_jsonable_python
 from sqlmodel import Session, select
 
 from ..auth.audit import record
+from ..auth.principal import installed_municipalities
 from ..domain.current_state import latest_safety_checks, latest_shelter_reports
 from ..domain.dwat.adapters import lenient_counts
 from ..domain.dwat.request_flow import STATE_OF_STEP
@@ -83,12 +84,20 @@ def plan_version_row(plan_id, version: int, previous: dict) -> dict[str, Any]:
             "data": to_jsonable_python(previous)}
 
 
+def _person_municipality(session: Session, row: EvacuationPlan) -> Optional[str]:
+    """The plan's person's municipality when the installation has several (their plan links only
+    their own city's 支援者台帳 entries); None with one municipality: nothing to tell apart."""
+    if not row.supporters or len(installed_municipalities(session)) <= 1:
+        return None
+    person = session.get(Person, row.person_id)
+    return person.municipality_code if person is not None else None
+
+
 def _plan_before_write(session: Session, row: EvacuationPlan, previous: Optional[dict]) -> None:
     """Every save keeps the previous version of the plan. A supporter line may link only an
     existing register entry; a newly named destination of another municipality must accept the
     person's (plan_border); a supporter newly over their threshold flags their other done plans."""
-    person = session.get(Person, row.person_id) if row.supporters else None
-    check_links(session, row.supporters, previous, person.municipality_code if person is not None else None)
+    check_links(session, row.supporters, previous, _person_municipality(session, row))
     check_plan_border(session, row, previous)
     after_plan_write(session, PLANS, row, previous)
     if previous is None:

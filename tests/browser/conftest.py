@@ -131,8 +131,10 @@ def free_port() -> int:
 class LiveServer:
     """A real server process on a free port; `kill()` it mid-request, `start()` it again."""
 
-    def __init__(self, database_path: Path, log_path: Path, env: dict[str, str] | None = None):
+    def __init__(self, database_path: Path, log_path: Path, env: dict[str, str] | None = None,
+                 copied_from: Path | None = None):
         self.database_path = database_path
+        self.copied_from = copied_from  # the database file this one started as a copy of (see pwa_helpers.count_rows)
         self.database_url = f"sqlite:///{database_path}"
         self.log_path = log_path
         self.port = free_port()
@@ -239,7 +241,7 @@ def live_server(demo_database, tmp_path, request):
     """A running server on a fresh copy of the demo database; its log is printed if the test fails."""
     path = tmp_path / "live.sqlite3"
     shutil.copyfile(demo_database, path)
-    server = LiveServer(path, tmp_path / "server.log").start()
+    server = LiveServer(path, tmp_path / "server.log", copied_from=demo_database).start()
     yield server
     server.stop()
     report = getattr(request.node, "rep_call", None)
