@@ -183,13 +183,11 @@ export async function render(view) {
   const placing = (job) => {
     queued += 1;
     delete list.dataset.placed;
-    list.dataset.placing = String(queued);  // for tests: placements running or waiting their turn
     const run = async () => {
       try {
         await job();
       } finally {
         queued -= 1;
-        list.dataset.placing = String(queued);
         if (!queued) list.dataset.placed = 'true';  // for scripts and tests: the list is where it will stay
       }
     };

@@ -125,43 +125,6 @@ def test_a_tap_on_a_filter_survives_a_redraw_in_the_middle(live_server, browser)
 
 
 
-def test_a_sync_ending_while_the_list_finds_its_row_does_not_move_it(live_server, browser):
-    """Coming back from a person, the list scrolls to the row in a few steps (a frame each, while the
-    districts around it are laid out). A sync that ends in the middle redraws the list; that redraw
-    must keep the row being placed, not take whatever row is passing the top of the screen at that
-    moment as its anchor (the two placements then pulled the scroll in turns: seen in CI as a row
-    coming back 342 px off). The page's clock is stopped so the sync ends exactly mid-placement."""
-    staff = live_server.add_user("welfare_staff", display_name="福祉 花子")
-    context, page = new_device(browser, live_server, SIZES["tablet"])
-    page.clock.install()
-    sign_in(page, staff.username)
-    page.fill("#people-search", "さ")  # small districts: their laid-out sizes differ most from the estimate
-    page.wait_for_function("() => document.querySelector('.people-list[data-placed]') && document.querySelector('.people-list').dataset.query === 'さ'")
-    shown = page.eval_on_selector_all("li.person", "rows => rows.map(r => r.dataset.id)")
-    target = shown[len(shown) * 3 // 4]
-    page.wait_for_selector("#sync-bar[data-state=idle]")
-    page.eval_on_selector(f"li.person[data-id='{target}']", "el => el.scrollIntoView({ block: 'center' })")
-    before = row_top(page, target)
-    page.click(f"li.person[data-id='{target}'] a.who")
-    page.wait_for_selector("#plan-h")
-    synced = page.get_attribute("#sync-bar", "data-last-sync")
-    pause(page)  # no frame callbacks from here: the placement stops after its first step
-    page.click("p.back a")
-    page.wait_for_selector(f"li.person[data-id='{target}']")
-    assert page.get_attribute(".people-list", "data-placed") is None  # still being placed
-    page.evaluate("() => window.dispatchEvent(new Event('online'))")  # a sync starts …
-    page.wait_for_function("(before) => { const b = document.getElementById('sync-bar'); return b.dataset.state === 'idle' && b.dataset.lastSync !== before; }",
-                           arg=synced)  # … and ends, with the placement still waiting for its next frame
-    page.wait_for_selector(".people-list[data-placing='2']")  # its redraw waits for the placement to finish …
-    assert page.get_attribute(".people-list", "data-synced") == synced  # … and has not touched the list yet
-    page.clock.resume()
-    page.wait_for_selector(".people-list[data-placed]")
-    assert settles_at(page, target, before), f"the row stays where it was tapped ({row_top(page, target)} ≠ {before})"
-    assert page.evaluate("() => document.activeElement.closest('li.person').dataset.id") == target
-    assert not page.errors
-    context.close()
-
-
 @pytest.mark.parametrize("size", list(SIZES))
 def test_list_keeps_its_place_and_a_person_opens_at_the_top(live_server, browser, size):
     staff = live_server.add_user("welfare_staff", display_name="福祉 花子")
