@@ -22,27 +22,25 @@ def municipality_of(proposal: MatchProposal) -> Optional[str]:
     return (proposal.params or {}).get("municipality_code")
 
 
-def covers(proposal: MatchProposal, municipality_code: Optional[str]) -> bool:
-    """Whether the proposal speaks for the municipality's people: its own run, or one for all."""
-    return municipality_of(proposal) in (None, municipality_code)
+def _newest(session: Session, state: ProposalState, newest_first, municipality_code: Optional[str]) -> Optional[MatchProposal]:
+    """The newest proposal in `state` covering the municipality's people (any, if None). The scan
+    reads ids and params only (a proposal's assignments can hold a city's every person) and loads
+    the one it returns."""
+    query = (select(MatchProposal.id, MatchProposal.params).where(MatchProposal.state == state)
+             .order_by(newest_first, MatchProposal.id).limit(1 if municipality_code is None else SCAN_PROPOSALS))
+    found = next((pid for pid, params in session.exec(query)  # its own run, or one for all
+                  if municipality_code is None or (params or {}).get("municipality_code") in (None, municipality_code)), None)
+    return None if found is None else session.get(MatchProposal, found)
 
 
 def latest_confirmed(session: Session, municipality_code: Optional[str] = None) -> Optional[MatchProposal]:
     """The newest confirmed proposal; with a municipality, the newest covering its people."""
-    query = (select(MatchProposal).where(MatchProposal.state == ProposalState.confirmed)
-             .order_by(MatchProposal.confirmed_at.desc(), MatchProposal.id))
-    if municipality_code is None:
-        return session.exec(query.limit(1)).first()
-    return next((p for p in session.exec(query.limit(SCAN_PROPOSALS)) if covers(p, municipality_code)), None)
+    return _newest(session, ProposalState.confirmed, MatchProposal.confirmed_at.desc(), municipality_code)
 
 
 def latest_proposed(session: Session, municipality_code: Optional[str] = None) -> Optional[MatchProposal]:
     """The newest proposal not yet confirmed (covering the municipality's people, if named)."""
-    query = (select(MatchProposal).where(MatchProposal.state == ProposalState.proposed)
-             .order_by(MatchProposal.created_at.desc(), MatchProposal.id))
-    if municipality_code is None:
-        return session.exec(query.limit(1)).first()
-    return next((p for p in session.exec(query.limit(SCAN_PROPOSALS)) if covers(p, municipality_code)), None)
+    return _newest(session, ProposalState.proposed, MatchProposal.created_at.desc(), municipality_code)
 
 
 def newest_per_municipality(session: Session, state: Optional[ProposalState] = None) -> dict[str, MatchProposal]:
